@@ -1,0 +1,112 @@
+//! uniffi bindings for Mizan: a thin exported object over [`mizan::Engine`].
+//! Every method converts its arguments, calls the core, and converts the result
+//! and error; no logic lives here.
+
+mod error;
+mod types;
+
+use std::sync::Arc;
+
+pub use error::{KeyProviderError, MizanError};
+pub use types::*;
+
+uniffi::setup_scaffolding!();
+
+/// The purpose name that gates recording and personalised ranking.
+#[uniffi::export]
+pub fn personalisation_purpose() -> String {
+    mizan::PERSONALISATION.to_string()
+}
+
+/// Supplies the store's secret key material (at least 32 bytes, the same every
+/// time). Implement it in Kotlin over Android Keystore or in Swift over the Keychain.
+#[uniffi::export(with_foreign)]
+pub trait KeyProvider: Send + Sync {
+    /// Returns the key material for this store.
+    fn key_material(&self) -> Result<Vec<u8>, KeyProviderError>;
+}
+
+/// Adapts a host key provider to the core trait.
+struct HostKey(Arc<dyn KeyProvider>);
+
+impl mizan::KeyProvider for HostKey {
+    fn key_material(&self) -> Result<Vec<u8>, String> {
+        self.0.key_material().map_err(|e| e.to_string())
+    }
+}
+
+/// The on-device personalisation engine for one user. Thread-safe; call from a
+/// background thread.
+#[derive(uniffi::Object)]
+pub struct Engine {
+    core: mizan::Engine,
+}
+
+type Res<T> = Result<T, MizanError>;
+
+#[uniffi::export]
+impl Engine {
+    /// Opens (or creates) the encrypted store in `config.data_dir`.
+    #[uniffi::constructor]
+    pub fn open(config: EngineConfig, key_provider: Arc<dyn KeyProvider>) -> Res<Arc<Self>> {
+        let core = mizan::Engine::open(config.into(), Arc::new(HostKey(key_provider)))?;
+        Ok(Arc::new(Engine { core }))
+    }
+
+    /// Records a consent decision; withdrawing personalisation stops collection at
+    /// once, and `erase_on_withdraw` also deletes stored events.
+    pub fn set_consent(&self, purpose: String, granted: bool, policy_version: String, erase_on_withdraw: bool) -> Res<()> {
+        Ok(self.core.set_consent(&purpose, granted, &policy_version, erase_on_withdraw)?)
+    }
+
+    /// The latest consent decision per purpose.
+    pub fn consents(&self) -> Res<Vec<ConsentRecord>> {
+        Ok(self.core.consents()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Verifies and loads a signed catalogue pack.
+    pub fn load_catalog(&self, signed_pack: Vec<u8>) -> Res<PackInfo> {
+        Ok(self.core.load_catalog(&signed_pack)?.into())
+    }
+
+    /// Validates and stores a batch of events (all or nothing).
+    pub fn record(&self, events: Vec<Event>) -> Res<RecordOutcome> {
+        let events: Vec<mizan::Event> = events.into_iter().map(Into::into).collect();
+        Ok(self.core.record(&events)?.into())
+    }
+
+    /// Ranks items, each with its reasons.
+    pub fn recommend(&self, request: RecommendRequest) -> Res<Recommendations> {
+        Ok(self.core.recommend(&request.into())?.into())
+    }
+
+    /// Explains the score of any catalogue item.
+    pub fn explain(&self, item_id: String, now_ms: Option<i64>) -> Res<Recommendation> {
+        Ok(self.core.explain(&item_id, now_ms)?.into())
+    }
+
+    /// Takes in impressions, clicks and "not interested".
+    pub fn feedback(&self, feedback: Feedback) -> Res<()> {
+        Ok(self.core.feedback(&feedback.into())?)
+    }
+
+    /// The developer debug snapshot.
+    pub fn inspect(&self) -> Res<InspectReport> {
+        Ok(self.core.inspect()?.into())
+    }
+
+    /// Everything stored and inferred about the person, as JSON.
+    pub fn export_user_data(&self) -> Res<String> {
+        Ok(self.core.export_user_data()?)
+    }
+
+    /// Crypto-shreds and deletes everything, then closes the engine.
+    pub fn erase_all(&self) -> Res<()> {
+        Ok(self.core.erase_all()?)
+    }
+
+    /// Closes the engine and releases the store.
+    pub fn close(&self) -> Res<()> {
+        Ok(self.core.close()?)
+    }
+}

@@ -1,0 +1,320 @@
+//! Records and enums crossing the FFI boundary, with their conversions to and
+//! from the core types.
+
+use mizan::inspect::Weighted;
+
+/// How an engine is opened.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EngineConfig {
+    /// Directory for this user's store (e.g. `context.noBackupFilesDir/mizan`).
+    pub data_dir: String,
+    /// Raw 32-byte Ed25519 public keys whose catalogue packs are accepted.
+    pub trusted_pack_keys: Vec<Vec<u8>>,
+    /// Tolerated device clock skew for event timestamps, in ms.
+    #[uniffi(default = 300000)]
+    pub max_clock_skew_ms: i64,
+}
+
+impl From<EngineConfig> for mizan::EngineConfig {
+    fn from(c: EngineConfig) -> Self {
+        mizan::EngineConfig { data_dir: c.data_dir.into(), trusted_pack_keys: c.trusted_pack_keys, max_clock_skew_ms: c.max_clock_skew_ms }
+    }
+}
+
+/// What the user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EventKind {
+    /// Opened an item.
+    View,
+    /// Added it to the cart.
+    AddToCart,
+    /// Bought it.
+    Purchase,
+    /// Rated it (0–5).
+    Rating,
+    /// Searched.
+    Search,
+    /// Said "not interested".
+    Dismiss,
+}
+
+impl From<EventKind> for mizan::EventKind {
+    fn from(k: EventKind) -> Self {
+        match k {
+            EventKind::View => mizan::EventKind::View,
+            EventKind::AddToCart => mizan::EventKind::AddToCart,
+            EventKind::Purchase => mizan::EventKind::Purchase,
+            EventKind::Rating => mizan::EventKind::Rating,
+            EventKind::Search => mizan::EventKind::Search,
+            EventKind::Dismiss => mizan::EventKind::Dismiss,
+        }
+    }
+}
+
+/// One behaviour event.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Event {
+    /// Catalogue item id (may be empty only for a search).
+    pub item_id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// When, in ms since the Unix epoch.
+    pub timestamp_ms: i64,
+    /// Seconds on the item (views).
+    #[uniffi(default = None)]
+    pub dwell_secs: Option<f64>,
+    /// Rating 0–5 (ratings).
+    #[uniffi(default = None)]
+    pub rating: Option<f64>,
+    /// Search text (searches); stored only as tokens.
+    #[uniffi(default = None)]
+    pub query: Option<String>,
+}
+
+impl From<Event> for mizan::Event {
+    fn from(e: Event) -> Self {
+        mizan::Event {
+            item_id: e.item_id,
+            kind: e.kind.into(),
+            timestamp_ms: e.timestamp_ms,
+            dwell_secs: e.dwell_secs,
+            rating: e.rating,
+            query: e.query,
+        }
+    }
+}
+
+/// What happened to a recorded batch.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RecordOutcome {
+    /// Events durably stored.
+    pub stored: u32,
+    /// Events dropped because personalisation consent is not granted.
+    pub dropped_without_consent: u32,
+}
+
+impl From<mizan::RecordOutcome> for RecordOutcome {
+    fn from(o: mizan::RecordOutcome) -> Self {
+        RecordOutcome { stored: o.stored, dropped_without_consent: o.dropped_without_consent }
+    }
+}
+
+/// A consent decision.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ConsentRecord {
+    /// The purpose.
+    pub purpose: String,
+    /// Granted or withdrawn.
+    pub granted: bool,
+    /// Privacy policy version shown.
+    pub policy_version: String,
+    /// When, in ms since the Unix epoch.
+    pub at_ms: i64,
+}
+
+impl From<mizan::ConsentRecord> for ConsentRecord {
+    fn from(r: mizan::ConsentRecord) -> Self {
+        ConsentRecord { purpose: r.purpose, granted: r.granted, policy_version: r.policy_version, at_ms: r.at_ms }
+    }
+}
+
+/// A request for recommendations.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RecommendRequest {
+    /// How many items (1–1000).
+    #[uniffi(default = 10)]
+    pub k: u32,
+    /// Re-rank only these ids.
+    #[uniffi(default = None)]
+    pub candidates: Option<Vec<String>>,
+    /// Also return items already interacted with.
+    #[uniffi(default = false)]
+    pub include_seen: bool,
+    /// 0 = pure relevance … 1 = maximal spread.
+    #[uniffi(default = 0.2)]
+    pub diversity: f32,
+    /// Moment to rank for; device clock if null.
+    #[uniffi(default = None)]
+    pub now_ms: Option<i64>,
+}
+
+impl From<RecommendRequest> for mizan::RecommendRequest {
+    fn from(r: RecommendRequest) -> Self {
+        mizan::RecommendRequest { k: r.k, candidates: r.candidates, include_seen: r.include_seen, diversity: r.diversity, now_ms: r.now_ms }
+    }
+}
+
+/// The kind of signal behind a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReasonKind {
+    /// Associated with an item in the history.
+    RelatedToHistory,
+    /// In a category the person engages with.
+    CategoryInterest,
+    /// Popular overall or in its category.
+    Popular,
+    /// Something new.
+    New,
+}
+
+/// One contributing signal, worded as association.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Reason {
+    /// Signal kind.
+    pub kind: ReasonKind,
+    /// Text to show the user.
+    pub text: String,
+    /// The history item behind it, if any.
+    pub source_item_id: Option<String>,
+    /// The category behind it, if any.
+    pub category: Option<String>,
+    /// Contribution to the score.
+    pub contribution: f32,
+}
+
+impl From<mizan::Reason> for Reason {
+    fn from(r: mizan::Reason) -> Self {
+        let kind = match r.kind {
+            mizan::ReasonKind::RelatedToHistory => ReasonKind::RelatedToHistory,
+            mizan::ReasonKind::CategoryInterest => ReasonKind::CategoryInterest,
+            mizan::ReasonKind::Popular => ReasonKind::Popular,
+            mizan::ReasonKind::New => ReasonKind::New,
+        };
+        Reason { kind, text: r.text, source_item_id: r.source_item_id, category: r.category, contribution: r.contribution }
+    }
+}
+
+/// One ranked item.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Recommendation {
+    /// Catalogue id.
+    pub item_id: String,
+    /// Display title.
+    pub title: String,
+    /// Score, comparable within one list.
+    pub score: f32,
+    /// Reasons, strongest first; never empty.
+    pub reasons: Vec<Reason>,
+}
+
+impl From<mizan::Recommendation> for Recommendation {
+    fn from(r: mizan::Recommendation) -> Self {
+        Recommendation { item_id: r.item_id, title: r.title, score: r.score, reasons: r.reasons.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// A ranked list.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Recommendations {
+    /// Items, best first.
+    pub items: Vec<Recommendation>,
+    /// Whether the profile shaped the list.
+    pub personalised: bool,
+    /// Candidate ids unknown to the catalogue.
+    pub unknown_candidates: u32,
+}
+
+impl From<mizan::Recommendations> for Recommendations {
+    fn from(r: mizan::Recommendations) -> Self {
+        Recommendations {
+            items: r.items.into_iter().map(Into::into).collect(),
+            personalised: r.personalised,
+            unknown_candidates: r.unknown_candidates,
+        }
+    }
+}
+
+/// Impressions, clicks and "not interested".
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Feedback {
+    /// Items shown.
+    #[uniffi(default = [])]
+    pub impressions: Vec<String>,
+    /// Items opened.
+    #[uniffi(default = [])]
+    pub clicks: Vec<String>,
+    /// Items marked "not interested".
+    #[uniffi(default = [])]
+    pub not_interested: Vec<String>,
+    /// When; device clock if null.
+    #[uniffi(default = None)]
+    pub timestamp_ms: Option<i64>,
+}
+
+impl From<Feedback> for mizan::Feedback {
+    fn from(f: Feedback) -> Self {
+        mizan::Feedback { impressions: f.impressions, clicks: f.clicks, not_interested: f.not_interested, timestamp_ms: f.timestamp_ms }
+    }
+}
+
+/// Provenance of a loaded pack.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PackInfo {
+    /// Backend-chosen version.
+    pub pack_version: u64,
+    /// Build time, ms since the Unix epoch.
+    pub built_at_ms: i64,
+    /// Source description.
+    pub source: String,
+}
+
+impl From<mizan::PackMeta> for PackInfo {
+    fn from(m: mizan::PackMeta) -> Self {
+        PackInfo { pack_version: m.pack_version, built_at_ms: m.built_at_ms, source: m.source }
+    }
+}
+
+/// A named model weight.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NamedWeight {
+    /// Item id or category name.
+    pub name: String,
+    /// Weight.
+    pub weight: f64,
+}
+
+impl From<Weighted> for NamedWeight {
+    fn from(w: Weighted) -> Self {
+        NamedWeight { name: w.name, weight: w.weight }
+    }
+}
+
+/// The developer debug snapshot.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct InspectReport {
+    /// Events stored.
+    pub events: u64,
+    /// Bytes of all store files.
+    pub bytes_on_disk: u64,
+    /// Records skipped at open because they failed authentication.
+    pub corrupt_records: u64,
+    /// Whether ranking is personalised now.
+    pub personalised: bool,
+    /// The loaded pack, if any.
+    pub pack: Option<PackInfo>,
+    /// Items in the loaded pack.
+    pub catalog_items: u64,
+    /// Strongest category affinities.
+    pub top_categories: Vec<NamedWeight>,
+    /// Strongest item interests.
+    pub top_items: Vec<NamedWeight>,
+    /// The full report as JSON (every field of the core report).
+    pub details_json: String,
+}
+
+impl From<mizan::InspectReport> for InspectReport {
+    fn from(r: mizan::InspectReport) -> Self {
+        let details_json = serde_json::to_string_pretty(&r).expect("report serialises");
+        InspectReport {
+            events: r.store.events,
+            bytes_on_disk: r.store.bytes_on_disk,
+            corrupt_records: r.store.corrupt_records,
+            personalised: r.personalised,
+            catalog_items: r.catalog.as_ref().map_or(0, |c| c.items),
+            pack: r.catalog.map(|c| c.meta.into()),
+            top_categories: r.top_categories.into_iter().map(Into::into).collect(),
+            top_items: r.top_items.into_iter().map(Into::into).collect(),
+            details_json,
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Catalogue packs: the signed, compact bundle of population-level knowledge
+//! (items, categories, item-to-item neighbours, popularity, default ranker
+//! weights) that the app ships, and its verified in-memory form.
+//!
+//! Wire format: `MZPK` ‖ version u16 LE ‖ payload length u32 LE ‖ bincode payload
+//! ‖ Ed25519 signature (64 bytes) over everything before it.
+
+use std::collections::HashMap;
+
+use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+use serde::{Deserialize, Serialize};
+
+use crate::error::PackError;
+
+const PACK_MAGIC: &[u8; 4] = b"MZPK";
+/// The pack format version this engine reads and writes.
+pub const PACK_FORMAT_VERSION: u16 = 1;
+const PACK_HEADER_LEN: usize = 10;
+const SIGNATURE_LEN: usize = 64;
+
+/// Categories that are never used to profile a person unless an explicit purpose allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SensitiveCategory {
+    /// Health, medicine, pharmacy.
+    Health,
+    /// Religion and belief.
+    Religion,
+    /// Politics.
+    Politics,
+    /// Sexuality.
+    Sexuality,
+    /// Debt, loans, financial hardship.
+    Finances,
+    /// Products aimed at children.
+    Children,
+}
+
+/// Describes where a pack came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackMeta {
+    /// Monotonic version chosen by the app's backend.
+    pub pack_version: u64,
+    /// When the pack was built, in ms since the Unix epoch.
+    pub built_at_ms: i64,
+    /// Free-text description of the data the pack was learned from.
+    pub source: String,
+}
+
+/// A catalogue category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    /// Display name.
+    pub name: String,
+    /// Set when the category is sensitive.
+    pub sensitive: Option<SensitiveCategory>,
+}
+
+/// A catalogue item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable string id used by the app.
+    pub id: String,
+    /// Display title (used in explanations).
+    pub title: String,
+    /// Indices into [`CatalogPack::categories`].
+    pub categories: Vec<u32>,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// First moment the item may be recommended, if limited.
+    pub available_from_ms: Option<i64>,
+    /// Last moment the item may be recommended, if limited.
+    pub available_until_ms: Option<i64>,
+}
+
+/// An item's top neighbours with int8-quantised weights: weight = q × scale / 127.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NeighbourList {
+    /// The largest absolute weight in the list.
+    pub scale: f32,
+    /// Neighbour item indices, strongest first.
+    pub items: Vec<u32>,
+    /// Quantised weights, parallel to `items`.
+    pub weights: Vec<i8>,
+}
+
+impl NeighbourList {
+    /// Quantises `(item, weight)` pairs (already ordered) into a list.
+    pub fn quantise(pairs: &[(u32, f32)]) -> Self {
+        let scale = pairs.iter().map(|(_, w)| w.abs()).fold(0.0f32, f32::max);
+        let q = |w: f32| if scale > 0.0 { (w / scale * 127.0).round().clamp(-127.0, 127.0) as i8 } else { 0 };
+        NeighbourList { scale, items: pairs.iter().map(|p| p.0).collect(), weights: pairs.iter().map(|p| q(p.1)).collect() }
+    }
+
+    /// Iterates `(neighbour index, weight)`.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.items.iter().zip(&self.weights).map(move |(&i, &q)| (i, f32::from(q) * self.scale / 127.0))
+    }
+}
+
+/// Ranker weights used until the device has learned its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankerWeights {
+    /// Weight of item-to-item evidence from the user's history.
+    pub neighbour: f32,
+    /// Weight of the user's category affinity.
+    pub category: f32,
+    /// Weight of the popularity prior.
+    pub popularity: f32,
+    /// Half-life of interest, in days.
+    pub half_life_days: f32,
+    /// Extra weight of very recent events: what someone did in the last hours
+    /// predicts what they want next.
+    pub session_boost: f32,
+    /// Half-life of that extra weight, in hours.
+    pub session_half_life_hours: f32,
+}
+
+impl Default for RankerWeights {
+    fn default() -> Self {
+        RankerWeights { neighbour: 1.0, category: 0.35, popularity: 0.15, half_life_days: 21.0, session_boost: 3.0, session_half_life_hours: 6.0 }
+    }
+}
+
+/// The decoded contents of a pack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogPack {
+    /// Provenance.
+    pub meta: PackMeta,
+    /// All categories.
+    pub categories: Vec<Category>,
+    /// All items.
+    pub items: Vec<Item>,
+    /// Per item (same order as `items`), its strongest neighbours.
+    pub neighbours: Vec<NeighbourList>,
+    /// Per item, popularity in 0..=65535 (relative to the most popular).
+    pub popularity: Vec<u16>,
+    /// Cold-start ranker weights.
+    pub default_weights: RankerWeights,
+}
+
+impl CatalogPack {
+    /// Serialises and signs the pack with `signer`.
+    pub fn sign(&self, signer: &Ed25519KeyPair) -> Vec<u8> {
+        let payload = bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("pack encodes");
+        let mut bytes = Vec::with_capacity(PACK_HEADER_LEN + payload.len() + SIGNATURE_LEN);
+        bytes.extend_from_slice(PACK_MAGIC);
+        bytes.extend_from_slice(&PACK_FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes.extend(payload);
+        let signature = signer.sign(&bytes);
+        bytes.extend_from_slice(signature.as_ref());
+        bytes
+    }
+
+    /// Checks the signature against `trusted_keys` (raw 32-byte Ed25519 public
+    /// keys) and only then decodes and checks the contents.
+    pub fn verify(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
+        if trusted_keys.is_empty() {
+            return Err(PackError::NoTrustedKey);
+        }
+        if bytes.len() < 4 || &bytes[..4] != PACK_MAGIC {
+            return Err(PackError::NotAPack);
+        }
+        let header = bytes.get(..PACK_HEADER_LEN).ok_or(PackError::Truncated)?;
+        let version = u16::from_le_bytes([header[4], header[5]]);
+        if version != PACK_FORMAT_VERSION {
+            return Err(PackError::UnsupportedVersion(version));
+        }
+        let payload_len = u32::from_le_bytes(header[6..10].try_into().expect("4 bytes")) as usize;
+        if bytes.len() != PACK_HEADER_LEN + payload_len + SIGNATURE_LEN {
+            return Err(PackError::Truncated);
+        }
+        let (signed, signature) = bytes.split_at(PACK_HEADER_LEN + payload_len);
+        let trusted = trusted_keys.iter().any(|k| UnparsedPublicKey::new(&ED25519, k).verify(signed, signature).is_ok());
+        if !trusted {
+            return Err(PackError::BadSignature);
+        }
+        let (pack, used): (CatalogPack, usize) =
+            bincode::serde::decode_from_slice(&signed[PACK_HEADER_LEN..], bincode::config::standard())
+                .map_err(|_| PackError::Malformed("payload does not decode"))?;
+        if used != payload_len {
+            return Err(PackError::Malformed("trailing bytes in payload"));
+        }
+        pack.check_consistency()?;
+        Ok(pack)
+    }
+
+    fn check_consistency(&self) -> Result<(), PackError> {
+        let n = self.items.len();
+        if self.neighbours.len() != n || self.popularity.len() != n {
+            return Err(PackError::Malformed("per-item tables differ in length"));
+        }
+        let n_cat = self.categories.len() as u32;
+        if self.items.iter().any(|i| i.id.is_empty() || i.categories.iter().any(|&c| c >= n_cat)) {
+            return Err(PackError::Malformed("item with empty id or unknown category"));
+        }
+        let bad_list = |l: &NeighbourList| {
+            l.items.len() != l.weights.len() || !l.scale.is_finite() || l.items.iter().any(|&i| i as usize >= n)
+        };
+        if self.neighbours.iter().any(bad_list) {
+            return Err(PackError::Malformed("neighbour list out of range"));
+        }
+        let w = &self.default_weights;
+        let all = [w.neighbour, w.category, w.popularity, w.half_life_days, w.session_boost, w.session_half_life_hours];
+        if !all.iter().all(|x| x.is_finite()) || w.half_life_days <= 0.0 || w.session_half_life_hours <= 0.0 || w.session_boost < 0.0 {
+            return Err(PackError::Malformed("default weights"));
+        }
+        Ok(())
+    }
+}
+
+/// The raw public key of a signing key pair, for [`CatalogPack::verify`].
+pub fn public_key(signer: &Ed25519KeyPair) -> Vec<u8> {
+    signer.public_key().as_ref().to_vec()
+}
+
+/// A verified pack, indexed for lookups.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pack: CatalogPack,
+    index: HashMap<String, u32>,
+    sensitive: Vec<bool>,
+}
+
+impl Catalog {
+    /// Indexes a verified pack. Fails if item ids repeat.
+    pub fn new(pack: CatalogPack) -> Result<Self, PackError> {
+        let mut index = HashMap::with_capacity(pack.items.len());
+        for (i, item) in pack.items.iter().enumerate() {
+            if index.insert(item.id.clone(), i as u32).is_some() {
+                return Err(PackError::Malformed("duplicate item id"));
+            }
+        }
+        let sensitive = pack
+            .items
+            .iter()
+            .map(|item| item.categories.iter().any(|&c| pack.categories[c as usize].sensitive.is_some()))
+            .collect();
+        Ok(Catalog { pack, index, sensitive })
+    }
+
+    /// Verifies signed bytes and indexes the pack.
+    pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
+        Catalog::new(CatalogPack::verify(bytes, trusted_keys)?)
+    }
+
+    /// The underlying pack.
+    pub fn pack(&self) -> &CatalogPack {
+        &self.pack
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.pack.items.len()
+    }
+
+    /// Whether the catalogue has no items.
+    pub fn is_empty(&self) -> bool {
+        self.pack.items.is_empty()
+    }
+
+    /// Looks up an item's index by id.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    /// The item at `index`.
+    pub fn item(&self, index: u32) -> &Item {
+        &self.pack.items[index as usize]
+    }
+
+    /// The category at `index`.
+    pub fn category(&self, index: u32) -> &Category {
+        &self.pack.categories[index as usize]
+    }
+
+    /// Whether the item belongs to any sensitive category.
+    pub fn is_sensitive(&self, index: u32) -> bool {
+        self.sensitive[index as usize]
+    }
+
+    /// Popularity of the item in 0..=1.
+    pub fn popularity(&self, index: u32) -> f32 {
+        f32::from(self.pack.popularity[index as usize]) / f32::from(u16::MAX)
+    }
+
+    /// The item's neighbours.
+    pub fn neighbours(&self, index: u32) -> &NeighbourList {
+        &self.pack.neighbours[index as usize]
+    }
+
+    /// Whether the item may be recommended at `now_ms`.
+    pub fn is_available(&self, index: u32, now_ms: i64) -> bool {
+        let item = self.item(index);
+        item.available_from_ms.is_none_or(|from| now_ms >= from) && item.available_until_ms.is_none_or(|until| now_ms <= until)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn signer(seed: u8) -> Ed25519KeyPair {
+        Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).unwrap()
+    }
+
+    pub(crate) fn tiny_pack() -> CatalogPack {
+        let item = |id: &str, cat: u32| Item {
+            id: id.into(),
+            title: id.to_uppercase(),
+            categories: vec![cat],
+            tags: vec![],
+            available_from_ms: None,
+            available_until_ms: None,
+        };
+        CatalogPack {
+            meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "test".into() },
+            categories: vec![
+                Category { name: "fruit".into(), sensitive: None },
+                Category { name: "pharmacy".into(), sensitive: Some(SensitiveCategory::Health) },
+            ],
+            items: vec![item("a", 0), item("b", 0), item("c", 1)],
+            neighbours: vec![
+                NeighbourList::quantise(&[(1, 0.8)]),
+                NeighbourList::quantise(&[(0, 0.8), (2, 0.1)]),
+                NeighbourList::default(),
+            ],
+            popularity: vec![65535, 30000, 100],
+            default_weights: RankerWeights::default(),
+        }
+    }
+
+    #[test]
+    fn signed_pack_round_trips() {
+        let bytes = tiny_pack().sign(&signer(1));
+        let pack = CatalogPack::verify(&bytes, &[public_key(&signer(1))]).unwrap();
+        assert_eq!(pack, tiny_pack());
+    }
+
+    #[test]
+    fn refuses_tampered_truncated_and_foreign_packs() {
+        let bytes = tiny_pack().sign(&signer(1));
+        let trusted = [public_key(&signer(1))];
+        for i in 0..bytes.len() {
+            let mut t = bytes.clone();
+            t[i] ^= 0x01;
+            assert!(CatalogPack::verify(&t, &trusted).is_err(), "flip at byte {i} accepted");
+        }
+        for len in 0..bytes.len() {
+            assert!(CatalogPack::verify(&bytes[..len], &trusted).is_err(), "truncation to {len} accepted");
+        }
+        assert_eq!(CatalogPack::verify(&bytes, &[public_key(&signer(2))]), Err(PackError::BadSignature));
+        assert_eq!(CatalogPack::verify(&bytes, &[]), Err(PackError::NoTrustedKey));
+        assert_eq!(CatalogPack::verify(b"hello world", &trusted), Err(PackError::NotAPack));
+    }
+
+    #[test]
+    fn quantisation_error_is_bounded() {
+        let pairs: Vec<(u32, f32)> = (0..50).map(|i| (i, (i as f32 * 0.37).sin())).collect();
+        let list = NeighbourList::quantise(&pairs);
+        for ((_, w), (_, q)) in pairs.iter().zip(list.iter()) {
+            assert!((w - q).abs() <= list.scale / 254.0 + 1e-6);
+        }
+    }
+
+    #[test]
+    fn sensitivity_and_availability() {
+        let mut pack = tiny_pack();
+        pack.items[0].available_until_ms = Some(100);
+        let catalog = Catalog::new(pack).unwrap();
+        assert!(catalog.is_sensitive(2) && !catalog.is_sensitive(0));
+        assert!(catalog.is_available(0, 100) && !catalog.is_available(0, 101));
+    }
+}

@@ -1,0 +1,113 @@
+//! Encryption at rest: the host's key provider, the per-store data key derived
+//! from it (HKDF-SHA256), and ChaCha20-Poly1305 sealing of every stored blob.
+
+use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+use ring::hkdf;
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::error::{Error, Result};
+
+/// Shortest key material accepted from a key provider, in bytes.
+pub const MIN_KEY_MATERIAL: usize = 32;
+/// Length of the random per-store salt; destroying it shreds the data key.
+pub const SALT_LEN: usize = 32;
+const KEY_INFO: &[u8] = b"mizan/data-key/v1";
+
+/// Supplies the secret key material that protects the store. On a phone this is
+/// backed by Android Keystore or the iOS Keychain; it must return the same bytes
+/// every time for the same store.
+pub trait KeyProvider: Send + Sync {
+    /// Returns at least [`MIN_KEY_MATERIAL`] bytes of secret key material.
+    fn key_material(&self) -> std::result::Result<Vec<u8>, String>;
+}
+
+/// A key provider holding fixed bytes; for tests, tools and hosts that manage keys themselves.
+pub struct StaticKey(pub Vec<u8>);
+
+impl KeyProvider for StaticKey {
+    fn key_material(&self) -> std::result::Result<Vec<u8>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The symmetric key that seals the store's files.
+pub struct DataKey {
+    key: LessSafeKey,
+    rng: SystemRandom,
+}
+
+impl DataKey {
+    /// Derives the data key from host key material and the store's salt.
+    pub fn derive(material: &[u8], salt: &[u8; SALT_LEN]) -> Result<Self> {
+        if material.len() < MIN_KEY_MATERIAL {
+            return Err(Error::KeyProvider(format!("key material must be at least {MIN_KEY_MATERIAL} bytes")));
+        }
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(material);
+        let okm = prk
+            .expand(&[KEY_INFO], &CHACHA20_POLY1305)
+            .map_err(|_| Error::KeyProvider("key derivation failed".into()))?;
+        Ok(DataKey { key: LessSafeKey::new(UnboundKey::from(okm)), rng: SystemRandom::new() })
+    }
+
+    /// Encrypts `plaintext`, binding it to `context`; output is nonce ‖ ciphertext ‖ tag.
+    pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut nonce).map_err(|_| Error::KeyProvider("no system randomness".into()))?;
+        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + aead::MAX_TAG_LEN);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context), &mut out[NONCE_LEN..])
+            .map_err(|_| Error::Corrupt("encryption failed"))?;
+        out.extend_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    /// Decrypts a blob made by [`DataKey::seal`] with the same `context`.
+    /// Returns `None` if it was tampered with, truncated, or sealed under another key.
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < NONCE_LEN + aead::MAX_TAG_LEN {
+            return None;
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = body.to_vec();
+        let plain_len = self.key.open_in_place(nonce, Aad::from(context), &mut buf).ok()?.len();
+        buf.truncate(plain_len);
+        Some(buf)
+    }
+}
+
+/// Fills a fresh random salt.
+pub fn random_salt() -> Result<[u8; SALT_LEN]> {
+    let mut salt = [0u8; SALT_LEN];
+    SystemRandom::new().fill(&mut salt).map_err(|_| Error::KeyProvider("no system randomness".into()))?;
+    Ok(salt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_round_trip_and_tamper_detection() {
+        let salt = [7u8; SALT_LEN];
+        let key = DataKey::derive(&[1u8; 32], &salt).unwrap();
+        let sealed = key.seal(b"ctx", b"hello").unwrap();
+        assert_eq!(key.open(b"ctx", &sealed).as_deref(), Some(&b"hello"[..]));
+        assert!(key.open(b"other", &sealed).is_none());
+        let mut flipped = sealed.clone();
+        flipped[NONCE_LEN] ^= 1;
+        assert!(key.open(b"ctx", &flipped).is_none());
+        let other = DataKey::derive(&[2u8; 32], &salt).unwrap();
+        assert!(other.open(b"ctx", &sealed).is_none());
+        let other_salt = DataKey::derive(&[1u8; 32], &[8u8; SALT_LEN]).unwrap();
+        assert!(other_salt.open(b"ctx", &sealed).is_none());
+    }
+
+    #[test]
+    fn short_key_material_is_refused() {
+        assert!(matches!(DataKey::derive(&[1u8; 8], &[0u8; SALT_LEN]), Err(Error::KeyProvider(_))));
+    }
+}

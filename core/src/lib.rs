@@ -1,0 +1,44 @@
+//! Mizan: an on-device personalisation engine.
+//!
+//! The person's behaviour log stays on the device, encrypted; a small model is
+//! learned from it on the device; recommendations are ranked on the device and
+//! each carries its reasons. Population-level knowledge arrives in a signed
+//! catalogue pack built off-device by [`packer`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use mizan::{Engine, EngineConfig, Event, EventKind, RecommendRequest, StaticKey, PERSONALISATION};
+//!
+//! # fn main() -> Result<(), mizan::Error> {
+//! # let (pack_bytes, trusted_key): (Vec<u8>, Vec<u8>) = (vec![], vec![]);
+//! let engine = Engine::open(EngineConfig::new("/data/mizan", vec![trusted_key]), Arc::new(StaticKey(vec![7; 32])))?;
+//! engine.set_consent(PERSONALISATION, true, "policy-2026-01", false)?;
+//! engine.load_catalog(&pack_bytes)?;
+//! engine.record(&[Event::new(EventKind::View, "sku-42", 1_780_000_000_000)])?;
+//! for rec in engine.recommend(&RecommendRequest::default())?.items {
+//!     println!("{} — {}", rec.title, rec.reasons[0].text);
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod catalog;
+pub mod consent;
+pub mod crypto;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod export;
+pub mod inspect;
+pub mod model;
+pub mod packer;
+pub mod rank;
+pub mod store;
+
+pub use catalog::{Catalog, CatalogPack, Category, Item, PackMeta, SensitiveCategory};
+pub use consent::{ConsentRecord, PERSONALISATION};
+pub use crypto::{KeyProvider, StaticKey};
+pub use engine::{Engine, EngineConfig, Feedback, RecommendRequest, Recommendations, RecordOutcome};
+pub use error::{Error, InvalidReason, PackError, Result};
+pub use events::{Event, EventKind};
+pub use inspect::InspectReport;
+pub use rank::{Reason, ReasonKind, Recommendation};

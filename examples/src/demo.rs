@@ -1,0 +1,216 @@
+//! `mizan demo`: the whole path from consent to erasure on the embedded shop.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mizan::{Engine, EngineConfig, Event, EventKind, Feedback, RecommendRequest, Recommendations, StaticKey, PERSONALISATION};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::pack::{demo_pack, describe};
+use crate::shop::{Shop, Shopper, DEMO_NOW_MS};
+
+type DemoResult = Result<(), Box<dyn std::error::Error>>;
+
+const POLICY: &str = "privacy-policy-2026-03";
+
+struct Demo {
+    shop: Shop,
+    pack: Vec<u8>,
+    trusted_key: Vec<u8>,
+    root: PathBuf,
+    category_of: HashMap<String, String>,
+}
+
+/// Runs the demo in a fresh temporary directory, removed afterwards.
+pub fn run() -> DemoResult {
+    let shop = Shop::new();
+    let (pack, trusted_key) = demo_pack(&shop);
+    let root = std::env::temp_dir().join(format!("mizan-demo-{}", std::process::id()));
+    let category_of = shop
+        .items
+        .iter()
+        .map(|i| (i.id.clone(), shop.categories[i.categories[0] as usize].name.clone()))
+        .collect();
+    let demo = Demo { shop, pack, trusted_key, root, category_of };
+    let result = demo.story();
+    let _ = std::fs::remove_dir_all(&demo.root);
+    result
+}
+
+impl Demo {
+    fn story(&self) -> DemoResult {
+        println!("Mizan demo: an on-device personalisation engine on a synthetic shop");
+        println!("  {}", describe(&self.pack, &self.trusted_key)?);
+        println!("  Everything below runs locally; each shopper's store is encrypted in {}\n", self.root.display());
+
+        let shoppers = [
+            self.persona("Amal", &[("Coffee & Tea", 1.5), ("Books", 1.0)], 1, 7),
+            self.persona("Badr", &[("Sports & Outdoors", 1.5), ("Electronics", 1.0)], 2, 20),
+            self.persona("Carla", &[("Fresh Produce", 1.2), ("Home & Kitchen", 1.0), ("Pharmacy", 0.6)], 0, 17),
+        ];
+        let histories: Vec<Vec<Event>> = shoppers
+            .iter()
+            .enumerate()
+            .map(|(n, s)| s.simulate(&mut ChaCha8Rng::seed_from_u64(100 + n as u64), 6, DEMO_NOW_MS - 3_600_000))
+            .collect();
+
+        section(1, "Consent comes first");
+        let amal = self.open("Amal")?;
+        let early = amal.record(&histories[0][..5])?;
+        println!("  Amal has not consented yet: record(5 events) -> stored {}, dropped {}", early.stored, early.dropped_without_consent);
+        println!("  Events on disk: {}", amal.inspect()?.store.events);
+        amal.set_consent(PERSONALISATION, true, POLICY, false)?;
+        println!("  Amal grants '{PERSONALISATION}' under {POLICY}");
+
+        section(2, "Recording behaviour");
+        let mut engines = vec![amal];
+        for name in ["Badr", "Carla"] {
+            let e = self.open(name)?;
+            e.set_consent(PERSONALISATION, true, POLICY, false)?;
+            engines.push(e);
+        }
+        for ((shopper, engine), history) in shoppers.iter().zip(&engines).zip(&histories) {
+            let outcome = engine.record(history)?;
+            println!("  {:<6} {:>3} events stored ({})", shopper.name, outcome.stored, kind_counts(history));
+        }
+        let bad = Event { dwell_secs: Some(f64::NAN), ..Event::new(EventKind::View, "sku-00-00", DEMO_NOW_MS) };
+        match engines[0].record(&[bad]) {
+            Err(e) => println!("  An invalid event is refused with a typed error: {e}"),
+            Ok(_) => return Err("a NaN dwell time was accepted".into()),
+        }
+
+        section(3, "Top 10 for three shoppers, with reasons");
+        let request = RecommendRequest { now_ms: Some(DEMO_NOW_MS), ..RecommendRequest::default() };
+        for (shopper, engine) in shoppers.iter().zip(&engines) {
+            println!("  {} (hidden tastes: {}; score, then the strongest reason)", shopper.name, self.tastes(shopper));
+            self.print_list(&engine.recommend(&request)?, None);
+            println!();
+        }
+        println!("  Carla's pharmacy visits are a sensitive category: they never shape her profile or appear as reasons.");
+
+        section(4, "The list shifts after new behaviour");
+        let before = engines[0].recommend(&request)?;
+        let sports = self.shop.category("Sports & Outdoors");
+        let new_events: Vec<Event> = (0..4)
+            .map(|k| {
+                let id = &self.shop.items[sports * 24 + 4 * k + 1].id;
+                Event { dwell_secs: Some(75.0), ..Event::new(EventKind::View, id.clone(), DEMO_NOW_MS - 600_000 + k as i64 * 60_000) }
+            })
+            .chain([Event::new(EventKind::AddToCart, self.shop.items[sports * 24 + 5].id.clone(), DEMO_NOW_MS - 300_000)])
+            .collect();
+        engines[0].record(&new_events)?;
+        println!("  Amal browses Sports & Outdoors this morning (4 long views, 1 add to cart). New list (+ = new entry):");
+        let after = engines[0].recommend(&request)?;
+        self.print_list(&after, Some(&before));
+
+        section(5, "\"Not interested\" takes effect");
+        let top = after.items[0].clone();
+        engines[0].feedback(&Feedback {
+            impressions: after.items.iter().map(|r| r.item_id.clone()).collect(),
+            clicks: vec![],
+            not_interested: vec![top.item_id.clone()],
+            timestamp_ms: Some(DEMO_NOW_MS),
+        })?;
+        let dismissed = engines[0].recommend(&request)?;
+        let gone = dismissed.items.iter().all(|r| r.item_id != top.item_id);
+        println!("  Amal taps \"not interested\" on #1 {}: {}", top.title, if gone { "it is gone." } else { "STILL THERE" });
+        self.print_list(&dismissed, Some(&after));
+        if !gone {
+            return Err("a dismissed item was recommended again".into());
+        }
+
+        section(6, "Inspect (developer debug API)");
+        let report = engines[0].inspect()?;
+        println!("  events stored        {}", report.store.events);
+        println!("  log records / bytes  {} / {} bytes on disk (encrypted)", report.store.log_records, report.store.bytes_on_disk);
+        println!("  events by kind       {:?}", report.events_by_kind);
+        println!("  personalised         {}", report.personalised);
+        let pack = report.catalog.as_ref().ok_or("no pack")?;
+        println!("  pack                 v{} with {} items", pack.meta.pack_version, pack.items);
+        let cats: Vec<String> = report.top_categories.iter().take(4).map(|w| format!("{} {:.2}", w.name, w.weight)).collect();
+        println!("  top categories       {}", cats.join(", "));
+        let peak = report.active_hours.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(h, _)| h);
+        println!("  most active hour     {peak:02}:00 UTC");
+        let before_close = engines[0].recommend(&request)?;
+        engines[0].close()?;
+        let reopened = self.open("Amal")?;
+        let same = reopened.recommend(&request)? == before_close;
+        println!("  closed and reopened: same recommendations = {same}");
+
+        section(7, "Export (right of access and portability)");
+        let export = reopened.export_user_data()?;
+        let json: serde_json::Value = serde_json::from_str(&export)?;
+        println!("  {} bytes of JSON, format {}", export.len(), json["format"]);
+        println!("  consent decisions: {}, events: {}, inferred categories: {}", json["consent_history"].as_array().map_or(0, Vec::len), json["events"].as_array().map_or(0, Vec::len), json["inferred"]["categories"].as_array().map_or(0, Vec::len));
+        println!("  first event: {}", json["events"][0]);
+
+        section(8, "Erasure");
+        reopened.erase_all()?;
+        println!("  erase_all(): key ring shredded, files deleted. Store directory exists: {}", self.store_dir("Amal").exists());
+        let fresh = self.open("Amal")?;
+        let report = fresh.inspect()?;
+        let list = fresh.recommend(&request)?;
+        println!("  Reopened: {} events, {} consents, personalised = {}", report.store.events, report.consents.len(), list.personalised);
+        println!("  (the pack must be loaded again: the app ships it; no user data survives)");
+        fresh.erase_all()?;
+        for engine in &engines[1..] {
+            engine.erase_all()?;
+        }
+        println!("\nDone.");
+        Ok(())
+    }
+
+    fn persona(&self, name: &'static str, tastes: &[(&str, f64)], style: usize, usual_hour: i64) -> Shopper {
+        let tastes = tastes.iter().map(|(c, w)| (self.shop.category(c), *w)).collect();
+        Shopper { name, tastes, style, usual_hour }
+    }
+
+    fn store_dir(&self, name: &str) -> PathBuf {
+        self.root.join(name.to_lowercase())
+    }
+
+    fn open(&self, name: &str) -> Result<Engine, mizan::Error> {
+        let key = StaticKey(format!("demo key for {name}, keystore-held in an app").into_bytes());
+        let engine = Engine::open(EngineConfig::new(self.store_dir(name), vec![self.trusted_key.clone()]), Arc::new(key))?;
+        if engine.inspect()?.catalog.is_none() {
+            engine.load_catalog(&self.pack)?;
+        }
+        Ok(engine)
+    }
+
+    fn tastes(&self, s: &Shopper) -> String {
+        s.tastes.iter().map(|(c, _)| self.shop.categories[*c].name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    fn print_list(&self, list: &Recommendations, previous: Option<&Recommendations>) {
+        for (rank, rec) in list.items.iter().enumerate() {
+            let is_new = previous.is_some_and(|p| p.items.iter().all(|r| r.item_id != rec.item_id));
+            println!(
+                "   {}{:>2}. {:<24} {:<18} {:>5.2}  {}",
+                if is_new { "+" } else { " " },
+                rank + 1,
+                rec.title,
+                self.category_of.get(&rec.item_id).map_or("", String::as_str),
+                rec.score,
+                rec.reasons[0].text
+            );
+        }
+    }
+}
+
+fn section(n: u32, title: &str) {
+    println!("\n== {n}. {title} ==");
+}
+
+fn kind_counts(events: &[Event]) -> String {
+    EventKind::ALL
+        .iter()
+        .map(|k| (k, events.iter().filter(|e| e.kind == *k).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+

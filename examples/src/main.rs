@@ -1,0 +1,73 @@
+//! `mizan`: the developer CLI for the Mizan engine.
+
+mod demo;
+mod pack;
+mod shop;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Mizan developer tools.
+#[derive(Parser)]
+#[command(name = "mizan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Walk through consent, recording, recommendations, inspect, export and erasure on the embedded shop.
+    Demo,
+    /// Catalogue pack tools.
+    #[command(subcommand)]
+    Pack(PackCommand),
+}
+
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Write the embedded shop's signed pack and its public key (for binding tests and samples).
+    Demo {
+        /// Where to write the signed pack.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where to write the raw 32-byte Ed25519 public key.
+        #[arg(long)]
+        public_key_out: PathBuf,
+    },
+    /// Verify a signed pack against a raw 32-byte public key file and describe it.
+    Verify {
+        /// The signed pack.
+        pack: PathBuf,
+        /// The raw public key.
+        #[arg(long)]
+        public_key: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let result: Result<(), Box<dyn std::error::Error>> = match Cli::parse().command {
+        Command::Demo => demo::run(),
+        Command::Pack(PackCommand::Demo { out, public_key_out }) => {
+            let (bytes, key) = pack::demo_pack(&shop::Shop::new());
+            std::fs::write(&out, &bytes)
+                .and_then(|_| std::fs::write(&public_key_out, &key))
+                .map(|_| println!("wrote {} ({} bytes) and {}", out.display(), bytes.len(), public_key_out.display()))
+                .map_err(Into::into)
+        }
+        Command::Pack(PackCommand::Verify { pack, public_key }) => (|| {
+            let description = pack::describe(&std::fs::read(pack)?, &std::fs::read(public_key)?)?;
+            println!("OK {description}");
+            Ok(())
+        })(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,24 @@
+// swift-tools-version:5.9
+// Swift package for the Mizan on-device personalisation engine.
+//
+// Build the binary first (macOS): ios/scripts/build-xcframework.sh
+//   -> build/MizanFFI.xcframework      (static libmizan_ffi.a for device + simulator, C header, module map)
+//   -> Sources/Mizan/mizan_ffi.swift   (uniffi-generated bindings)
+import PackageDescription
+
+let package = Package(
+    name: "Mizan",
+    platforms: [.iOS(.v15)],
+    products: [
+        .library(name: "Mizan", targets: ["Mizan"]),
+    ],
+    targets: [
+        // Module name must match the generated module map: `module mizan_ffiFFI`.
+        .binaryTarget(name: "mizan_ffiFFI", path: "build/MizanFFI.xcframework"),
+        .target(
+            name: "Mizan",
+            dependencies: ["mizan_ffiFFI"],
+            path: "Sources/Mizan"
+        ),
+    ]
+)

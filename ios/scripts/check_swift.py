@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Static checks of uniffi-generated Swift bindings, for machines without a Swift compiler.
+
+Usage: check_swift.py --lib target/debug/libmizan_ffi.so --dir ios/build/generated/swift
+
+Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M failed"):
+  parse     every *.swift parses with tree-sitter-swift: no ERROR and no MISSING node
+            (`@_documentation(visibility: private)`, unknown to the grammar, is blanked first)
+  header    every *.h compiles: gcc -fsyntax-only -D_Nullable= -D_Nonnull= -x c;
+            every *.modulemap names headers that exist
+  symbols   every uniffi_* / ffi_* symbol the Swift or the header references is exported by the
+            library (nm -D --defined-only)
+  checksums the contract version and every API checksum the Swift expects equal what the library
+            returns, called through ctypes (return types taken from the header's prototypes)
+
+Needs: python packages tree-sitter and tree-sitter-swift, gcc, nm.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+DOC_ATTR = re.compile(r"@_documentation\s*\(\s*visibility\s*:\s*\w+\s*\)")
+SYMBOL = re.compile(r"\b(?:uniffi|ffi)_[A-Za-z0-9_]+\b")
+# A prototype in the generated header: "<ret type> <name>(" at the start of a line.
+PROTOTYPE = re.compile(r"^\s*((?:const\s+)?[A-Za-z_]\w*(?:\s*\*+\s*(?:_Nullable|_Nonnull)?)?)\s+"
+                       r"((?:uniffi|ffi)_\w+)\s*\(", re.M)
+CONTRACT_EXPECTED = re.compile(r"\blet\s+bindings_contract_version\s*=\s*(\d+)")
+CONTRACT_FN = re.compile(r"\blet\s+scaffolding_contract_version\s*=\s*((?:uniffi|ffi)_\w+)\s*\(\s*\)")
+CHECKSUM = re.compile(r"\b(uniffi_\w+_checksum_\w+)\s*\(\s*\)\s*!=\s*(\d+)")
+CTYPES = {
+    "uint8_t": ctypes.c_uint8, "int8_t": ctypes.c_int8,
+    "uint16_t": ctypes.c_uint16, "int16_t": ctypes.c_int16,
+    "uint32_t": ctypes.c_uint32, "int32_t": ctypes.c_int32,
+    "uint64_t": ctypes.c_uint64, "int64_t": ctypes.c_int64,
+}
+
+
+class Report:
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+
+    def ok(self, group: str, what: str) -> None:
+        self.passed += 1
+        print(f"PASS [{group}] {what}")
+
+    def fail(self, group: str, what: str, details: list[str] | str = ()) -> None:
+        self.failed += 1
+        print(f"FAIL [{group}] {what}")
+        for line in ([details] if isinstance(details, str) else details):
+            print(f"     {line}")
+
+
+def check_parse(rep: Report, swift_files: list[Path]) -> None:
+    try:
+        import tree_sitter
+        import tree_sitter_swift
+    except ImportError as e:  # pragma: no cover - environment problem
+        rep.fail("parse", "tree-sitter-swift is not importable", str(e))
+        return
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
+    for path in swift_files:
+        text = path.read_text(encoding="utf-8")
+        # Same length, newlines kept: reported lines and columns stay those of the real file.
+        blanked = DOC_ATTR.sub(lambda m: " " * len(m.group(0)), text)
+        src = blanked.encode("utf-8")
+        tree = parser.parse(src)
+        problems: list[str] = []
+        lines = text.splitlines()
+        cursor = tree.walk()
+        visited_children = False
+        while True:  # iterative pre-order walk; stop descending into an ERROR node
+            node = cursor.node
+            if not visited_children and (node.is_error or node.is_missing):
+                row, col = node.start_point
+                kind = f"MISSING {node.type}" if node.is_missing else "ERROR"
+                snippet = lines[row].strip() if row < len(lines) else ""
+                problems.append(f"{path.name}:{row + 1}:{col + 1}: {kind}: {snippet[:160]}")
+                visited_children = True  # do not report the ERROR node's insides
+            if not visited_children and cursor.goto_first_child():
+                continue
+            if cursor.goto_next_sibling():
+                visited_children = False
+                continue
+            if not cursor.goto_parent():
+                break
+            visited_children = True
+        if tree.root_node.has_error and not problems:
+            problems.append(f"{path.name}: tree has errors (no single node located)")
+        if problems:
+            rep.fail("parse", f"{path.name} ({len(lines)} lines)", problems[:50] +
+                     ([f"... {len(problems) - 50} more"] if len(problems) > 50 else []))
+        else:
+            rep.ok("parse", f"{path.name} ({len(lines)} lines, no ERROR/MISSING node)")
+
+
+def check_headers(rep: Report, headers: list[Path], modulemaps: list[Path]) -> None:
+    for h in headers:
+        # Included from a translation unit (twice, to exercise the include guards) rather than given
+        # as the main file, which only adds gcc's "#pragma once in main file" warning.
+        cmd = ["gcc", "-fsyntax-only", "-std=c11", "-Wall", "-D_Nullable=", "-D_Nonnull=",
+               "-I", str(h.parent), "-x", "c", "-"]
+        tu = f'#include "{h.name}"\n#include "{h.name}"\n'
+        res = subprocess.run(cmd, input=tu, capture_output=True, text=True)
+        if res.returncode == 0:
+            rep.ok("header", f"{h.name} compiles (gcc -fsyntax-only)")
+        else:
+            rep.fail("header", f"{h.name} does not compile", (res.stderr or res.stdout).strip().splitlines()[:40])
+    for mm in modulemaps:
+        text = mm.read_text(encoding="utf-8")
+        named = re.findall(r'\bheader\s+"([^"]+)"', text)
+        missing = [n for n in named if not (mm.parent / n).is_file()]
+        if not named:
+            rep.fail("header", f"{mm.name} names no header")
+        elif missing:
+            rep.fail("header", f"{mm.name} names missing headers", missing)
+        else:
+            rep.ok("header", f"{mm.name} -> {', '.join(named)}")
+
+
+def exported_symbols(lib: Path) -> set[str]:
+    res = subprocess.run(["nm", "-D", "--defined-only", str(lib)], capture_output=True, text=True, check=True)
+    syms = set()
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3:
+            syms.add(parts[2].split("@")[0])
+    return syms
+
+
+def check_symbols(rep: Report, lib: Path, files: list[Path], exported: set[str]) -> None:
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        if f.suffix == ".swift":
+            text = re.sub(r"//[^\n]*", "", text)  # ignore mentions in comments
+        refs = sorted(set(SYMBOL.findall(text)))
+        missing = [s for s in refs if s not in exported]
+        if not refs:
+            rep.fail("symbols", f"{f.name} references no uniffi_/ffi_ symbol (unexpected)")
+        elif missing:
+            rep.fail("symbols", f"{f.name}: {len(missing)} of {len(refs)} symbols not exported by {lib.name}",
+                     missing[:50])
+        else:
+            rep.ok("symbols", f"{f.name}: all {len(refs)} referenced symbols exported by {lib.name}")
+
+
+def check_checksums(rep: Report, lib: Path, swift_files: list[Path], headers: list[Path],
+                    exported: set[str]) -> None:
+    ret_types: dict[str, str] = {}
+    for h in headers:
+        for ret, name in PROTOTYPE.findall(h.read_text(encoding="utf-8")):
+            ret_types[name] = ret.strip()
+    try:
+        dll = ctypes.CDLL(str(lib.resolve()))
+    except OSError as e:
+        rep.fail("checksums", f"cannot load {lib} with ctypes", str(e))
+        return
+
+    def call(name: str, default: str) -> int:
+        ctype = CTYPES.get(ret_types.get(name, default))
+        if ctype is None:
+            raise TypeError(f"{name} returns {ret_types.get(name)!r} in the header, not an integer")
+        fn = getattr(dll, name)
+        fn.restype = ctype
+        fn.argtypes = []
+        return int(fn())
+
+    seen_checksums: set[str] = set()
+    for sf in swift_files:
+        text = sf.read_text(encoding="utf-8")
+        exp = CONTRACT_EXPECTED.search(text)
+        fn = CONTRACT_FN.search(text)
+        if not exp or not fn:
+            rep.fail("checksums", f"{sf.name}: contract version check not found in the Swift")
+        else:
+            try:
+                got = call(fn.group(1), "uint32_t")
+            except (AttributeError, TypeError) as e:
+                rep.fail("checksums", f"{sf.name}: cannot call {fn.group(1)}", str(e))
+            else:
+                want = int(exp.group(1))
+                if got == want:
+                    rep.ok("checksums", f"{sf.name}: contract version {got} ({fn.group(1)})")
+                else:
+                    rep.fail("checksums", f"{sf.name}: contract version mismatch",
+                             f"Swift expects {want}, {fn.group(1)}() returns {got}")
+        for name, want_s in CHECKSUM.findall(text):
+            seen_checksums.add(name)
+            want = int(want_s)
+            try:
+                got = call(name, "uint16_t")
+            except (AttributeError, TypeError) as e:
+                rep.fail("checksums", f"{name}: cannot call", str(e))
+                continue
+            if got == want:
+                rep.ok("checksums", f"{name}() == {want}")
+            else:
+                rep.fail("checksums", f"{name}() mismatch", f"Swift expects {want}, library returns {got}")
+    # Checksums exported by the library that no Swift file checks: stale or partial bindings?
+    unchecked = sorted(s for s in exported if "_checksum_" in s and s.startswith("uniffi_") and s not in seen_checksums)
+    if unchecked:
+        print(f"WARN [checksums] {len(unchecked)} checksum functions exported but not checked by the Swift: "
+              + ", ".join(unchecked[:10]) + (" ..." if len(unchecked) > 10 else ""))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lib", required=True, type=Path, help="the unstripped cdylib the bindings came from")
+    ap.add_argument("--dir", required=True, type=Path, help="directory with the generated .swift/.h/.modulemap")
+    args = ap.parse_args()
+
+    rep = Report()
+    swift_files = sorted(args.dir.glob("*.swift"))
+    headers = sorted(args.dir.glob("*.h"))
+    modulemaps = sorted(args.dir.glob("*.modulemap"))
+    if not args.lib.is_file():
+        rep.fail("setup", f"library not found: {args.lib}")
+    if not swift_files or not headers:
+        rep.fail("setup", f"no generated .swift / .h files in {args.dir}")
+    if rep.failed:
+        print(f"swift: {rep.passed} passed, {rep.failed} failed")
+        return 1
+
+    check_parse(rep, swift_files)
+    check_headers(rep, headers, modulemaps)
+    exported = exported_symbols(args.lib)
+    check_symbols(rep, args.lib, swift_files + headers, exported)
+    check_checksums(rep, args.lib, swift_files, headers, exported)
+
+    print(f"swift: {rep.passed} passed, {rep.failed} failed")
+    return 0 if rep.failed == 0 and rep.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
