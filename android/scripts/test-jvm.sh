@@ -48,6 +48,12 @@ if [[ "${MIZAN_SKIP_CARGO_BUILD:-0}" != 1 ]]; then
 fi
 [[ -f "$LIB" ]] || fail "$LIB not found"
 
+# The tests load the embedded demo shop's signed pack, written by the CLI.
+FIXTURES="$ROOT/android/build/fixtures"
+mkdir -p "$FIXTURES"
+cargo run -q -p mizan-cli -- pack demo --out "$FIXTURES/demo.pack" --public-key-out "$FIXTURES/demo.pub" >&2 \
+  || fail "writing the demo pack failed"
+
 # ---- 3. Kotlin bindings (from the unstripped debug library) ----
 step "uniffi-bindgen generate --language kotlin"
 rm -rf "$GEN_DIR"
@@ -104,7 +110,7 @@ set +e
 # --include-classname '.*': every class in the tests jar, whatever it is called (the default only
 # picks *Test/*Tests/Test*). Only the tests jar is scanned, not the bindings.
 read -r -a extra_java <<< "${JAVA_TEST_OPTS:-}"
-java -Djna.library.path="$LIB_DIR" "${extra_java[@]}" -cp "$RUN_CP" \
+java -Djna.library.path="$LIB_DIR" -Dmizan.fixtures="$FIXTURES" "${extra_java[@]}" -cp "$RUN_CP" \
   org.junit.platform.console.ConsoleLauncher \
   --disable-banner --disable-ansi-colors --details=tree \
   --scan-classpath="$TEST_JAR" --include-classname='.*' \

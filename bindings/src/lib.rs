@@ -105,8 +105,10 @@ impl Engine {
         Ok(self.core.erase_all()?)
     }
 
-    /// Closes the engine and releases the store.
-    pub fn close(&self) -> Res<()> {
+    /// Closes the engine and releases the store lock; later calls raise `Closed`.
+    /// (Named `shutdown` because Kotlin's `AutoCloseable.close()` already frees
+    /// the native handle.)
+    pub fn shutdown(&self) -> Res<()> {
         Ok(self.core.close()?)
     }
 }

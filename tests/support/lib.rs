@@ -1,1 +1,102 @@
-//! Shared helpers for integration tests.
+//! Shared helpers for the integration tests: a small signed pack with a
+//! sensitive category, engines in temporary directories, event builders.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use mizan::catalog::{public_key, Category, Item, PackMeta, SensitiveCategory};
+use mizan::packer::{build_cooccurrence_pack, CooccurrenceConfig, Interaction};
+use mizan::{Engine, EngineConfig, Event, EventKind, StaticKey};
+use ring::signature::Ed25519KeyPair;
+
+/// A fixed "now" for ranking: 2026-03-02 09:00 UTC.
+pub const NOW: i64 = 1_772_442_000_000;
+/// Items per category in the test pack.
+pub const PER_CATEGORY: u32 = 10;
+/// Category names; the last one is sensitive (health).
+pub const CATEGORIES: [&str; 4] = ["tea", "books", "garden", "pharmacy"];
+
+/// The signing key of the test pack.
+pub fn signer() -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(&[42; 32]).expect("seed")
+}
+
+/// The public key trusted by test engines.
+pub fn trusted_key() -> Vec<u8> {
+    public_key(&signer())
+}
+
+/// The id of item `k` in category `c`.
+pub fn item_id(c: usize, k: u32) -> String {
+    format!("{}-{k}", CATEGORIES[c])
+}
+
+/// A signed test pack: 4 categories × 10 items; users who like one category
+/// interact with its items in order, so neighbours stay within categories.
+pub fn signed_pack(version: u64) -> Vec<u8> {
+    let categories = CATEGORIES
+        .iter()
+        .map(|n| Category { name: n.to_string(), sensitive: (*n == "pharmacy").then_some(SensitiveCategory::Health) })
+        .collect();
+    let items: Vec<Item> = (0..CATEGORIES.len())
+        .flat_map(|c| {
+            (0..PER_CATEGORY).map(move |k| Item {
+                id: item_id(c, k),
+                title: format!("{} item {k}", CATEGORIES[c]),
+                categories: vec![c as u32],
+                tags: vec![],
+                available_from_ms: None,
+                available_until_ms: None,
+            })
+        })
+        .collect();
+    let mut log = Vec::new();
+    for user in 0..40u32 {
+        let c = user % CATEGORIES.len() as u32;
+        for step in 0..6u32 {
+            let k = (user / 4 + step * 3) % PER_CATEGORY;
+            log.push(Interaction { user, item: c * PER_CATEGORY + k, timestamp_ms: NOW - 1_000_000 + i64::from(step) });
+        }
+    }
+    let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into() };
+    build_cooccurrence_pack(meta, categories, items, &log, &CooccurrenceConfig::default()).sign(&signer())
+}
+
+/// Opens an engine in `dir` with key bytes `key`.
+pub fn open(dir: &Path, key: u8) -> mizan::Result<Engine> {
+    Engine::open(EngineConfig::new(dir, vec![trusted_key()]), Arc::new(StaticKey(vec![key; 32])))
+}
+
+/// Opens an engine with consent granted and the test pack loaded.
+pub fn ready(dir: &Path) -> Engine {
+    let engine = open(dir, 1).expect("open");
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).expect("consent");
+    engine.load_catalog(&signed_pack(1)).expect("pack");
+    engine
+}
+
+/// A view of `item` `minutes` before [`NOW`].
+pub fn view(item: &str, minutes: i64) -> Event {
+    Event::new(EventKind::View, item, NOW - minutes * 60_000)
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+pub fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

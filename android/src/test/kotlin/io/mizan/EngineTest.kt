@@ -1,0 +1,203 @@
+package io.mizan
+
+import java.io.File
+import java.nio.file.Files
+import kotlin.test.AfterTest
+import kotlin.test.BeforeTest
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertTrue
+
+/** A key provider written in Kotlin, as an app would over Android Keystore. */
+class FixedKey(private val bytes: ByteArray) : KeyProvider {
+    var calls = 0
+    override fun keyMaterial(): ByteArray {
+        calls += 1
+        return bytes
+    }
+}
+
+/** A key provider whose key store is unavailable (e.g. device locked). */
+class LockedKeystore : KeyProvider {
+    override fun keyMaterial(): ByteArray = throw KeyProviderException.Unavailable("keystore locked")
+}
+
+class EngineTest {
+    private val fixtures = File(System.getProperty("mizan.fixtures") ?: error("-Dmizan.fixtures not set"))
+    private val pack = File(fixtures, "demo.pack").readBytes()
+    private val trustedKey = File(fixtures, "demo.pub").readBytes()
+    private val now = System.currentTimeMillis()
+    private lateinit var dir: File
+
+    @BeforeTest
+    fun setUp() {
+        dir = Files.createTempDirectory("mizan-kotlin").toFile()
+    }
+
+    @AfterTest
+    fun tearDown() {
+        dir.deleteRecursively()
+    }
+
+    private fun key(seed: Int = 7) = FixedKey(ByteArray(32) { (seed + it).toByte() })
+
+    private fun open(provider: KeyProvider = key()): Engine =
+        Engine.open(EngineConfig(dataDir = File(dir, "store").path, trustedPackKeys = listOf(trustedKey)), provider)
+
+    private fun view(item: String, minutesAgo: Long, dwell: Double? = 30.0) =
+        Event(itemId = item, kind = EventKind.VIEW, timestampMs = now - minutesAgo * 60_000, dwellSecs = dwell)
+
+    /** Coffee & Tea (category 03) and Books (05) in the demo shop. */
+    private val history = listOf(
+        view("sku-03-01", 50), view("sku-03-05", 40), view("sku-05-01", 30),
+        Event(itemId = "sku-03-05", kind = EventKind.PURCHASE, timestampMs = now - 20 * 60_000),
+        view("sku-05-09", 10),
+    )
+
+    private fun consented(engine: Engine) = engine.apply {
+        setConsent(personalisationPurpose(), true, "policy-1", false)
+        loadCatalog(pack)
+    }
+
+    @Test
+    fun opensAnEmptyStoreAndCallsTheKotlinKeyProvider() {
+        val provider = key()
+        open(provider).use { engine ->
+            val report = engine.inspect()
+            assertEquals(0UL, report.events)
+            assertFalse(report.personalised)
+            assertEquals(null, report.pack)
+        }
+        assertTrue(provider.calls >= 1, "the Kotlin key provider was asked for key material")
+    }
+
+    @Test
+    fun noEventIsStoredBeforeConsent() {
+        open().use { engine ->
+            engine.loadCatalog(pack)
+            val outcome = engine.record(history)
+            assertEquals(0U, outcome.stored)
+            assertEquals(history.size.toUInt(), outcome.droppedWithoutConsent)
+            assertEquals(0UL, engine.inspect().events)
+            assertFalse(engine.recommend(RecommendRequest()).personalised)
+        }
+    }
+
+    @Test
+    fun recordsAndRecommendsWithReasons() {
+        open().use { engine ->
+            consented(engine)
+            assertEquals(history.size.toUInt(), engine.record(history).stored)
+            val recs = engine.recommend(RecommendRequest(k = 10U, nowMs = now))
+            assertTrue(recs.personalised)
+            assertEquals(10, recs.items.size)
+            assertTrue(recs.items.all { it.reasons.isNotEmpty() })
+            val seen = history.map { it.itemId }.toSet()
+            assertTrue(recs.items.none { it.itemId in seen }, "seen items are excluded")
+            val related = recs.items.flatMap { it.reasons }.filter { it.kind == ReasonKind.RELATED_TO_HISTORY }
+            assertTrue(related.isNotEmpty() && related.all { it.sourceItemId in seen })
+        }
+    }
+
+    @Test
+    fun reopeningGivesTheSameRecommendations() {
+        val request = RecommendRequest(k = 10U, nowMs = now)
+        val first = open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            engine.recommend(request).also { engine.shutdown() }
+        }
+        open().use { engine ->
+            assertEquals(history.size.toULong(), engine.inspect().events)
+            assertEquals(first, engine.recommend(request))
+        }
+    }
+
+    @Test
+    fun invalidEventsRaiseTypedErrorsAndStoreNothing() {
+        open().use { engine ->
+            consented(engine)
+            val nan = view("sku-03-01", 1, dwell = Double.NaN)
+            val err = assertFailsWith<MizanException.InvalidInput> { engine.record(listOf(view("sku-03-02", 2), nan)) }
+            assertTrue(err.reason.contains("event 1"), err.reason)
+            assertFailsWith<MizanException.InvalidInput> { engine.record(listOf(view("", 1))) }
+            assertFailsWith<MizanException.InvalidInput> { engine.record(listOf(view("sku-03-01", -24 * 60))) }
+            assertEquals(0UL, engine.inspect().events, "a refused batch stores nothing")
+            assertFailsWith<MizanException.UnknownItem> { engine.explain("no-such-item", null) }
+            assertFailsWith<MizanException.InvalidInput> { engine.recommend(RecommendRequest(k = 0U)) }
+        }
+    }
+
+    @Test
+    fun tamperedPackIsRefusedAndThePreviousPackKept() {
+        open().use { engine ->
+            engine.loadCatalog(pack)
+            val tampered = pack.copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
+            assertFailsWith<MizanException.PackRejected> { engine.loadCatalog(tampered) }
+            assertFailsWith<MizanException.PackRejected> { engine.loadCatalog(pack.copyOf(pack.size - 1)) }
+            assertEquals(288UL, engine.inspect().catalogItems)
+        }
+    }
+
+    @Test
+    fun wrongKeyFromKotlinIsRefusedAndDestroysNothing() {
+        open(key(1)).use { engine ->
+            consented(engine)
+            engine.record(history)
+        }
+        assertFailsWith<MizanException.WrongKey> { open(key(2)) }
+        assertFailsWith<MizanException.KeyUnavailable> { open(LockedKeystore()) }
+        open(key(1)).use { engine -> assertEquals(history.size.toULong(), engine.inspect().events) }
+    }
+
+    @Test
+    fun notInterestedRemovesTheItem() {
+        open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            val top = engine.recommend(RecommendRequest(nowMs = now)).items.first().itemId
+            engine.feedback(Feedback(impressions = listOf(top), notInterested = listOf(top), timestampMs = now))
+            assertTrue(engine.recommend(RecommendRequest(k = 50U, nowMs = now)).items.none { it.itemId == top })
+        }
+    }
+
+    @Test
+    fun exportHoldsConsentsAndEveryEvent() {
+        open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            val json = engine.exportUserData()
+            assertTrue(json.contains("\"format\": \"mizan-user-data/1\""))
+            assertTrue(json.contains("policy-1"))
+            history.forEach { assertTrue(json.contains(it.itemId), "export lists ${it.itemId}") }
+        }
+    }
+
+    @Test
+    fun eraseAllDeletesEverythingAndReopensEmpty() {
+        open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            engine.eraseAll()
+            assertFailsWith<MizanException.Closed> { engine.inspect() }
+        }
+        assertFalse(File(dir, "store").exists(), "the store directory is gone")
+        open().use { engine ->
+            assertEquals(0UL, engine.inspect().events)
+            assertTrue(engine.consents().isEmpty())
+        }
+    }
+
+    @Test
+    fun callsAfterShutdownAndSecondOpensAreRefused() {
+        open().use { engine ->
+            assertFailsWith<MizanException.StoreLocked> { open() }
+            engine.shutdown()
+            assertFailsWith<MizanException.Closed> { engine.record(history) }
+            assertFailsWith<MizanException.Closed> { engine.shutdown() }
+        }
+        open().use { engine -> assertEquals(0UL, engine.inspect().events) }
+    }
+}

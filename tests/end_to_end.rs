@@ -1,0 +1,123 @@
+//! The whole path through the public API: consent, pack, record, recommend,
+//! feedback, explain, inspect, export, reopen, hot swap, erase.
+
+use mizan::{Error, Event, EventKind, Feedback, RecommendRequest, ReasonKind};
+use mizan_integration_tests::*;
+
+fn request() -> RecommendRequest {
+    RecommendRequest { k: 10, now_ms: Some(NOW), ..RecommendRequest::default() }
+}
+
+#[test]
+fn history_drives_the_list_and_every_item_has_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let history: Vec<Event> = (0..4).map(|k| view(&item_id(1, k * 2), 60 - k as i64)).collect();
+    assert_eq!(engine.record(&history).unwrap().stored, 4);
+    let recs = engine.recommend(&RecommendRequest { diversity: 0.0, ..request() }).unwrap();
+    assert!(recs.personalised);
+    assert_eq!(recs.items.len(), 10);
+    let books = recs.items.iter().take(5).filter(|r| r.item_id.starts_with("books-")).count();
+    assert_eq!(books, 5, "the top five follow the books history: {:?}", recs.items);
+    assert!(recs.items.iter().all(|r| !r.reasons.is_empty()));
+    let top = &recs.items[0].reasons[0];
+    assert_eq!(top.kind, ReasonKind::RelatedToHistory);
+    assert!(top.text.starts_with("Because you viewed books item"), "{}", top.text);
+}
+
+#[test]
+fn diversity_spreads_the_list_across_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&(0..4).map(|k| view(&item_id(0, k), 10)).collect::<Vec<_>>()).unwrap();
+    let categories = |diversity| {
+        let recs = engine.recommend(&RecommendRequest { k: 6, diversity, ..request() }).unwrap();
+        let mut cats: Vec<String> = recs.items.iter().map(|r| r.item_id.split('-').next().unwrap().to_string()).collect();
+        cats.sort();
+        cats.dedup();
+        cats.len()
+    };
+    assert_eq!(categories(0.0), 1);
+    assert!(categories(0.9) >= 3);
+}
+
+#[test]
+fn reopening_gives_identical_recommendations() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let engine = ready(dir.path());
+        engine.record(&[view(&item_id(2, 1), 5), Event::new(EventKind::Purchase, item_id(2, 4), NOW - 60_000)]).unwrap();
+        engine.recommend(&request()).unwrap()
+    };
+    let engine = open(dir.path(), 1).unwrap();
+    assert_eq!(engine.recommend(&request()).unwrap(), before);
+}
+
+#[test]
+fn feedback_counts_impressions_and_clicks_and_honours_not_interested() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 0), 5)]).unwrap();
+    let first = engine.recommend(&request()).unwrap();
+    let shown: Vec<String> = first.items.iter().map(|r| r.item_id.clone()).collect();
+    engine
+        .feedback(&Feedback {
+            impressions: shown.clone(),
+            clicks: vec![shown[1].clone()],
+            not_interested: vec![shown[0].clone()],
+            timestamp_ms: Some(NOW),
+        })
+        .unwrap();
+    let report = engine.inspect().unwrap();
+    assert_eq!(report.impressions, 10);
+    assert_eq!(report.suppressed_items, 1);
+    assert_eq!(report.events_by_kind.get("view"), Some(&2));
+    assert_eq!(report.events_by_kind.get("dismiss"), Some(&1));
+    let after = engine.recommend(&RecommendRequest { k: 40, include_seen: true, ..request() }).unwrap();
+    assert!(after.items.iter().all(|r| r.item_id != shown[0]));
+}
+
+#[test]
+fn explain_works_for_any_item_and_refuses_unknown_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 0), 5)]).unwrap();
+    for c in 0..CATEGORIES.len() {
+        for k in 0..PER_CATEGORY {
+            assert!(!engine.explain(&item_id(c, k), Some(NOW)).unwrap().reasons.is_empty());
+        }
+    }
+    assert!(matches!(engine.explain("nope", Some(NOW)), Err(Error::UnknownItem)));
+}
+
+#[test]
+fn candidate_lists_are_re_ranked_and_unknown_ids_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let candidates = vec![item_id(0, 1), item_id(2, 2), "ghost".to_string()];
+    let recs = engine.recommend(&RecommendRequest { candidates: Some(candidates), ..request() }).unwrap();
+    assert_eq!(recs.items.len(), 2);
+    assert_eq!(recs.unknown_candidates, 1);
+}
+
+#[test]
+fn a_newer_pack_swaps_in_and_keeps_user_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(1, 1), 5)]).unwrap();
+    assert_eq!(engine.load_catalog(&signed_pack(2)).unwrap().pack_version, 2);
+    let report = engine.inspect().unwrap();
+    assert_eq!(report.catalog.unwrap().meta.pack_version, 2);
+    assert_eq!(report.store.events, 1);
+    let mut bad = signed_pack(3);
+    bad[20] ^= 1;
+    assert!(matches!(engine.load_catalog(&bad), Err(Error::PackRejected(_))));
+    assert_eq!(engine.inspect().unwrap().catalog.unwrap().meta.pack_version, 2, "previous pack kept");
+}
+
+#[test]
+fn recommend_without_a_pack_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    assert!(matches!(engine.recommend(&request()), Err(Error::NoCatalog)));
+}

@@ -1,0 +1,130 @@
+//! Bad situations get typed errors and lose nothing: wrong keys, locked
+//! stores, corrupt files, calls after close, and the FFI error mapping.
+
+use std::sync::Arc;
+
+use mizan::{Error, EventKind, RecommendRequest};
+use mizan_integration_tests::*;
+
+#[test]
+fn wrong_key_is_refused_without_touching_data() {
+    let dir = tempfile::tempdir().unwrap();
+    ready(dir.path()).record(&[view(&item_id(0, 1), 5)]).unwrap();
+    let before = files_under(dir.path());
+    assert!(matches!(open(dir.path(), 2), Err(Error::WrongKey)));
+    assert_eq!(files_under(dir.path()), before);
+    assert_eq!(open(dir.path(), 1).unwrap().inspect().unwrap().store.events, 1);
+}
+
+#[test]
+fn short_key_material_is_a_key_provider_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = mizan::Engine::open(mizan::EngineConfig::new(dir.path(), vec![]), Arc::new(mizan::StaticKey(vec![1; 4])));
+    assert!(matches!(r, Err(Error::KeyProvider(_))));
+}
+
+#[test]
+fn a_second_engine_on_the_same_store_is_locked_out_until_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path(), 1).unwrap();
+    assert!(matches!(open(dir.path(), 1), Err(Error::StoreLocked)));
+    first.close().unwrap();
+    assert!(open(dir.path(), 1).is_ok());
+}
+
+#[test]
+fn every_call_after_close_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.close().unwrap();
+    assert!(matches!(engine.record(&[view("a", 1)]), Err(Error::Closed)));
+    assert!(matches!(engine.recommend(&RecommendRequest::default()), Err(Error::Closed)));
+    assert!(matches!(engine.inspect(), Err(Error::Closed)));
+    assert!(matches!(engine.export_user_data(), Err(Error::Closed)));
+    assert!(matches!(engine.erase_all(), Err(Error::Closed)));
+    assert!(matches!(engine.close(), Err(Error::Closed)));
+}
+
+#[test]
+fn a_tampered_state_file_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    ready(dir.path()).close().unwrap();
+    let state = dir.path().join("state.bin");
+    let mut bytes = std::fs::read(&state).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x80;
+    std::fs::write(&state, bytes).unwrap();
+    assert!(matches!(open(dir.path(), 1), Err(Error::Corrupt(_))));
+}
+
+#[test]
+fn a_torn_log_tail_is_cut_and_earlier_events_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    engine.record(&[view(&item_id(0, 2), 4)]).unwrap();
+    engine.close().unwrap();
+    let log = dir.path().join("events.log");
+    let bytes = std::fs::read(&log).unwrap();
+    std::fs::write(&log, &bytes[..bytes.len() - 7]).unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    let report = engine.inspect().unwrap();
+    assert_eq!(report.store.events, 1);
+    assert!(report.store.truncated_bytes > 0);
+    // The engine keeps working after recovery.
+    assert_eq!(engine.record(&[view(&item_id(0, 3), 3)]).unwrap().stored, 1);
+    drop(engine);
+    assert_eq!(open(dir.path(), 1).unwrap().inspect().unwrap().store.events, 2);
+}
+
+#[test]
+fn many_threads_can_share_one_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(ready(dir.path()));
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let engine = Arc::clone(&engine);
+            std::thread::spawn(move || {
+                for k in 0..25u32 {
+                    engine.record(&[view(&item_id(t, k % PER_CATEGORY), 50)]).unwrap();
+                    engine.recommend(&RecommendRequest { now_ms: Some(NOW), ..Default::default() }).unwrap();
+                }
+            })
+        })
+        .collect();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    let report = engine.inspect().unwrap();
+    assert_eq!(report.store.events, 100);
+    let json: serde_json::Value = serde_json::from_str(&engine.export_user_data().unwrap()).unwrap();
+    let mut seqs: Vec<u64> = json["events"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..100).collect::<Vec<_>>(), "sequence numbers are unique");
+}
+
+#[test]
+fn ffi_errors_are_typed_and_carry_no_personal_data() {
+    use mizan_ffi::{Engine, EngineConfig, KeyProvider, KeyProviderError, MizanError};
+
+    struct Key(u8);
+    impl KeyProvider for Key {
+        fn key_material(&self) -> Result<Vec<u8>, KeyProviderError> {
+            Ok(vec![self.0; 32])
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig { data_dir: dir.path().display().to_string(), trusted_pack_keys: vec![trusted_key()], max_clock_skew_ms: 60_000 };
+    let engine = Engine::open(config.clone(), Arc::new(Key(1))).unwrap();
+    let secret_id = "user-secret-item-id";
+    let bad = mizan_ffi::Event { item_id: secret_id.into(), kind: mizan_ffi::EventKind::Rating, timestamp_ms: NOW, dwell_secs: None, rating: Some(f64::INFINITY), query: None };
+    match engine.record(vec![bad]) {
+        Err(e @ MizanError::InvalidInput { .. }) => assert!(!e.to_string().contains(secret_id)),
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+    assert!(matches!(engine.load_catalog(b"garbage".to_vec()), Err(MizanError::PackRejected { .. })));
+    assert!(matches!(engine.explain(secret_id.into(), None), Err(MizanError::NoCatalog)));
+    assert!(matches!(Engine::open(config.clone(), Arc::new(Key(1))), Err(MizanError::StoreLocked)));
+    engine.shutdown().unwrap();
+    assert!(matches!(Engine::open(config.clone(), Arc::new(Key(9))), Err(MizanError::WrongKey)));
+    assert!(matches!(engine.shutdown(), Err(MizanError::Closed)));
+    assert!("teleport".parse::<EventKind>().is_err(), "an unknown kind name is refused");
+}

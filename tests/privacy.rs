@@ -1,0 +1,137 @@
+//! Privacy guarantees, tested: consent gating, encryption at rest, complete
+//! export, unrecoverable erasure, sensitive categories, no networking code.
+
+use mizan::{Event, EventKind, Feedback, RecommendRequest, PERSONALISATION};
+use mizan_integration_tests::*;
+
+const MARKER: &str = "zz-plaintext-marker-4711";
+
+#[test]
+fn nothing_is_stored_before_consent_or_after_withdrawal() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    engine.load_catalog(&signed_pack(1)).unwrap();
+    let outcome = engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    assert_eq!((outcome.stored, outcome.dropped_without_consent), (0, 1));
+    engine.feedback(&Feedback { impressions: vec![item_id(0, 2)], clicks: vec![item_id(0, 2)], ..Feedback::default() }).unwrap();
+    let report = engine.inspect().unwrap();
+    assert_eq!((report.store.events, report.store.log_records, report.impressions), (0, 0, 0));
+
+    engine.set_consent(PERSONALISATION, true, "v1", false).unwrap();
+    assert_eq!(engine.record(&[view(&item_id(0, 1), 5)]).unwrap().stored, 1);
+    engine.set_consent(PERSONALISATION, false, "v1", false).unwrap();
+    assert_eq!(engine.record(&[view(&item_id(0, 3), 4)]).unwrap().stored, 0);
+    assert_eq!(engine.inspect().unwrap().store.events, 1);
+    let recs = engine.recommend(&RecommendRequest { now_ms: Some(NOW), ..Default::default() }).unwrap();
+    assert!(!recs.personalised, "withdrawal stops personalised ranking at once");
+    assert!(recs.items.iter().flat_map(|r| &r.reasons).all(|r| r.source_item_id.is_none()));
+
+    engine.set_consent(PERSONALISATION, false, "v1", true).unwrap();
+    assert_eq!(engine.inspect().unwrap().store.events, 0, "withdrawal with erasure deletes events");
+    assert_eq!(engine.consents().unwrap().len(), 1);
+}
+
+#[test]
+fn stored_data_is_encrypted_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let search = Event { query: Some(MARKER.into()), ..Event::new(EventKind::Search, "", NOW - 1000) };
+    engine.record(&[view(MARKER, 1), search]).unwrap();
+    engine.close().unwrap();
+    let files = files_under(dir.path());
+    assert!(files.len() >= 3);
+    for (path, bytes) in files {
+        assert!(!contains(&bytes, MARKER.as_bytes()), "plaintext found in {}", path.display());
+    }
+}
+
+#[test]
+fn erased_data_is_unrecoverable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let engine = ready(&store);
+    engine.record(&[view(MARKER, 1)]).unwrap();
+    let keyring_before = std::fs::read(store.join("keyring")).unwrap();
+    engine.erase_all().unwrap();
+    assert!(files_under(dir.path()).is_empty(), "no file is left");
+    assert!(!store.exists());
+    // The same host key opens a brand-new, empty store: the old data key is gone with its salt.
+    let engine = open(&store, 1).unwrap();
+    assert_eq!(engine.inspect().unwrap().store.events, 0);
+    assert_ne!(std::fs::read(store.join("keyring")).unwrap(), keyring_before);
+    assert!(matches!(engine.record(&[view("a", 1)]), Ok(o) if o.stored == 0), "consent does not survive erasure");
+}
+
+#[test]
+fn export_lists_every_event_and_consent_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let events: Vec<Event> = (0..25).map(|k| view(&item_id(k % 4, k as u32 % PER_CATEGORY), 100 - k as i64)).collect();
+    engine.record(&events).unwrap();
+    engine.set_consent("marketing", false, "v2", false).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&engine.export_user_data().unwrap()).unwrap();
+    let exported = json["events"].as_array().unwrap();
+    assert_eq!(exported.len(), events.len());
+    for (e, x) in events.iter().zip(exported) {
+        assert_eq!(x["item_id"], e.item_id.as_str());
+        assert_eq!(x["timestamp_ms"], e.timestamp_ms);
+        assert_eq!(x["kind"], "view");
+    }
+    assert_eq!(json["consent_history"].as_array().unwrap().len(), 2);
+    assert!(json["inferred"]["categories"].as_array().is_some_and(|c| !c.is_empty()));
+}
+
+#[test]
+fn sensitive_events_change_no_score_and_never_appear_in_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 30), view(&item_id(1, 2), 20)]).unwrap();
+    let scores = |engine: &mizan::Engine| -> Vec<(String, f32)> {
+        (0..3)
+            .flat_map(|c| (0..PER_CATEGORY).map(move |k| item_id(c, k)))
+            .map(|id| {
+                let e = engine.explain(&id, Some(NOW)).unwrap();
+                (id, e.score)
+            })
+            .collect()
+    };
+    let before = scores(&engine);
+    let pharmacy: Vec<Event> = (0..PER_CATEGORY)
+        .flat_map(|k| [view(&item_id(3, k), 5), Event::new(EventKind::Purchase, item_id(3, k), NOW - 60_000)])
+        .chain([Event { query: Some("pharmacy".into()), ..Event::new(EventKind::Search, "", NOW - 1000) }])
+        .collect();
+    engine.record(&pharmacy).unwrap();
+    assert_eq!(scores(&engine), before, "sensitive events moved a non-sensitive score");
+
+    let recs = engine.recommend(&RecommendRequest { k: 40, include_seen: true, now_ms: Some(NOW), ..Default::default() }).unwrap();
+    for reason in recs.items.iter().flat_map(|r| &r.reasons) {
+        assert!(!reason.text.contains("pharmacy"), "{}", reason.text);
+        assert!(reason.source_item_id.as_deref().is_none_or(|s| !s.starts_with("pharmacy")));
+    }
+    let report = engine.inspect().unwrap();
+    assert!(report.top_categories.iter().all(|c| c.name != "pharmacy"));
+    assert_eq!(report.sensitive_events_ignored, 2 * u64::from(PER_CATEGORY));
+}
+
+/// Symbols through which a library could talk to a network.
+const NETWORK_SYMBOLS: [&str; 16] = [
+    "socket", "connect", "bind", "listen", "accept", "accept4", "send", "sendto", "sendmsg", "recv", "recvfrom",
+    "recvmsg", "getaddrinfo", "gethostbyname", "inet_pton", "curl_easy_init",
+];
+
+#[test]
+fn the_built_library_imports_no_networking_functions() {
+    let target = std::env::var("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target")
+    });
+    let lib = target.join("debug/libmizan_ffi.so");
+    assert!(lib.exists(), "build the cdylib first (cargo build --workspace): {}", lib.display());
+    let out = std::process::Command::new("nm").args(["-D", "--undefined-only"]).arg(&lib).output().expect("nm runs");
+    assert!(out.status.success());
+    let imports = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = imports.lines().filter_map(|l| l.split_whitespace().last()).map(|s| s.split('@').next().unwrap()).collect();
+    assert!(names.contains(&"open") || names.contains(&"open64"), "nm output looks wrong: {imports}");
+    for sym in NETWORK_SYMBOLS {
+        assert!(!names.contains(&sym), "the library imports {sym}");
+    }
+}
