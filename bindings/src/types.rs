@@ -149,6 +149,8 @@ impl From<RecommendRequest> for mizan::RecommendRequest {
 pub enum ReasonKind {
     /// Associated with an item in the history.
     RelatedToHistory,
+    /// Often comes next after a recent item.
+    FollowsRecent,
     /// In a category the person engages with.
     CategoryInterest,
     /// Popular overall or in its category.
@@ -176,6 +178,7 @@ impl From<mizan::Reason> for Reason {
     fn from(r: mizan::Reason) -> Self {
         let kind = match r.kind {
             mizan::ReasonKind::RelatedToHistory => ReasonKind::RelatedToHistory,
+            mizan::ReasonKind::FollowsRecent => ReasonKind::FollowsRecent,
             mizan::ReasonKind::CategoryInterest => ReasonKind::CategoryInterest,
             mizan::ReasonKind::Popular => ReasonKind::Popular,
             mizan::ReasonKind::New => ReasonKind::New,

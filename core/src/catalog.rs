@@ -67,6 +67,8 @@ pub struct Item {
     pub categories: Vec<u32>,
     /// Free-form tags.
     pub tags: Vec<String>,
+    /// Set when the item itself is sensitive, whatever its categories.
+    pub sensitive: Option<SensitiveCategory>,
     /// First moment the item may be recommended, if limited.
     pub available_from_ms: Option<i64>,
     /// Last moment the item may be recommended, if limited.
@@ -103,6 +105,8 @@ impl NeighbourList {
 pub struct RankerWeights {
     /// Weight of item-to-item evidence from the user's history.
     pub neighbour: f32,
+    /// Weight of "what comes next" transitions from the most recent items.
+    pub transition: f32,
     /// Weight of the user's category affinity.
     pub category: f32,
     /// Weight of the popularity prior.
@@ -118,7 +122,7 @@ pub struct RankerWeights {
 
 impl Default for RankerWeights {
     fn default() -> Self {
-        RankerWeights { neighbour: 1.0, category: 0.35, popularity: 0.15, half_life_days: 21.0, session_boost: 3.0, session_half_life_hours: 6.0 }
+        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, half_life_days: 21.0, session_boost: 3.0, session_half_life_hours: 6.0 }
     }
 }
 
@@ -133,6 +137,8 @@ pub struct CatalogPack {
     pub items: Vec<Item>,
     /// Per item (same order as `items`), its strongest neighbours.
     pub neighbours: Vec<NeighbourList>,
+    /// Per item, the items that most often come next after it.
+    pub transitions: Vec<NeighbourList>,
     /// Per item, popularity in 0..=65535 (relative to the most popular).
     pub popularity: Vec<u16>,
     /// Cold-start ranker weights.
@@ -188,7 +194,7 @@ impl CatalogPack {
 
     fn check_consistency(&self) -> Result<(), PackError> {
         let n = self.items.len();
-        if self.neighbours.len() != n || self.popularity.len() != n {
+        if self.neighbours.len() != n || self.transitions.len() != n || self.popularity.len() != n {
             return Err(PackError::Malformed("per-item tables differ in length"));
         }
         let n_cat = self.categories.len() as u32;
@@ -198,11 +204,11 @@ impl CatalogPack {
         let bad_list = |l: &NeighbourList| {
             l.items.len() != l.weights.len() || !l.scale.is_finite() || l.items.iter().any(|&i| i as usize >= n)
         };
-        if self.neighbours.iter().any(bad_list) {
+        if self.neighbours.iter().chain(&self.transitions).any(bad_list) {
             return Err(PackError::Malformed("neighbour list out of range"));
         }
         let w = &self.default_weights;
-        let all = [w.neighbour, w.category, w.popularity, w.half_life_days, w.session_boost, w.session_half_life_hours];
+        let all = [w.neighbour, w.transition, w.category, w.popularity, w.half_life_days, w.session_boost, w.session_half_life_hours];
         if !all.iter().all(|x| x.is_finite()) || w.half_life_days <= 0.0 || w.session_half_life_hours <= 0.0 || w.session_boost < 0.0 {
             return Err(PackError::Malformed("default weights"));
         }
@@ -235,7 +241,7 @@ impl Catalog {
         let sensitive = pack
             .items
             .iter()
-            .map(|item| item.categories.iter().any(|&c| pack.categories[c as usize].sensitive.is_some()))
+            .map(|item| item.sensitive.is_some() || item.categories.iter().any(|&c| pack.categories[c as usize].sensitive.is_some()))
             .collect();
         Ok(Catalog { pack, index, sensitive })
     }
@@ -290,6 +296,11 @@ impl Catalog {
         &self.pack.neighbours[index as usize]
     }
 
+    /// The items that most often follow this one.
+    pub fn transitions(&self, index: u32) -> &NeighbourList {
+        &self.pack.transitions[index as usize]
+    }
+
     /// Whether the item may be recommended at `now_ms`.
     pub fn is_available(&self, index: u32, now_ms: i64) -> bool {
         let item = self.item(index);
@@ -311,6 +322,7 @@ pub(crate) mod tests {
             title: id.to_uppercase(),
             categories: vec![cat],
             tags: vec![],
+            sensitive: None,
             available_from_ms: None,
             available_until_ms: None,
         };
@@ -326,6 +338,7 @@ pub(crate) mod tests {
                 NeighbourList::quantise(&[(0, 0.8), (2, 0.1)]),
                 NeighbourList::default(),
             ],
+            transitions: vec![NeighbourList::default(), NeighbourList::default(), NeighbourList::quantise(&[(0, 0.5)])],
             popularity: vec![65535, 30000, 100],
             default_weights: RankerWeights::default(),
         }

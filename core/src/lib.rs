@@ -30,6 +30,7 @@ pub mod events;
 pub mod export;
 pub mod inspect;
 pub mod model;
+#[cfg(feature = "packer")]
 pub mod packer;
 pub mod rank;
 pub mod store;

@@ -43,7 +43,12 @@ pub struct UserProfile {
     pub hour_of_day: [f64; 24],
     /// The largest absolute item interest, for scaling.
     pub max_item_interest: f64,
+    /// The latest items engaged with positively, most recent first.
+    pub recent: Vec<u32>,
 }
+
+/// How many recent items feed "what comes next".
+pub const RECENT_ITEMS: usize = 5;
 
 impl UserProfile {
     /// Builds the profile from events as of `now_ms`. Interest halves every
@@ -62,7 +67,9 @@ impl UserProfile {
             .map(|(i, c)| (c.name.to_lowercase(), i as u32))
             .collect();
 
-        for event in events {
+        let mut chronological: Vec<&StoredEvent> = events.iter().collect();
+        chronological.sort_by_key(|e| (e.timestamp_ms, e.seq));
+        for event in chronological {
             let age_ms = (now_ms - event.timestamp_ms).max(0) as f64;
             let decay = 0.5f64.powf(age_ms / MS_PER_DAY / half_life_days)
                 + f64::from(weights.session_boost) * 0.5f64.powf(age_ms / MS_PER_HOUR / session_half_life);
@@ -101,6 +108,11 @@ impl UserProfile {
             let cats = &catalog.item(index).categories;
             for &c in cats {
                 *profile.categories.entry(c).or_default() += contribution / cats.len() as f64;
+            }
+            if contribution > 0.0 {
+                profile.recent.retain(|&r| r != index);
+                profile.recent.insert(0, index);
+                profile.recent.truncate(RECENT_ITEMS);
             }
             match event.kind {
                 EventKind::Purchase => {
@@ -173,6 +185,7 @@ mod tests {
         assert_eq!(p.sensitive_events_ignored, 1);
         assert_eq!(p.unknown_item_events, 1);
         assert_eq!(p.purchased.len(), 2);
+        assert_eq!(p.recent, vec![1, 0], "most recent first, sensitive and unknown items left out");
     }
 
     #[test]

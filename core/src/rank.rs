@@ -15,6 +15,8 @@ use crate::model::UserProfile;
 pub enum ReasonKind {
     /// Associated with an item in the person's history.
     RelatedToHistory,
+    /// Often comes next after something the person engaged with recently.
+    FollowsRecent,
     /// In a category the person engages with.
     CategoryInterest,
     /// Popular among everyone (or within one of its categories).
@@ -68,18 +70,40 @@ pub struct RankOptions {
     pub now_ms: i64,
 }
 
+/// History evidence for one candidate: a summed score and its strongest source.
+#[derive(Debug, Clone, Copy, Default)]
+struct Evidence {
+    sum: f64,
+    top_source: Option<(u32, f64)>,
+}
+
+impl Evidence {
+    fn add(&mut self, source: u32, contribution: f64) {
+        self.sum += contribution;
+        if contribution > 0.0 && self.top_source.is_none_or(|(_, best)| contribution > best) {
+            self.top_source = Some((source, contribution));
+        }
+    }
+}
+
+/// Neighbour and transition evidence per candidate.
+type EvidenceMap = BTreeMap<u32, (Evidence, Evidence)>;
+
 /// Per-candidate score parts before re-ranking.
 #[derive(Debug, Clone, Default)]
 struct ScoreParts {
-    neighbour: f64,
-    top_source: Option<(u32, f64)>,
+    neighbour: Evidence,
+    sequence: Evidence,
     category: f64,
     popularity: f64,
 }
 
 impl ScoreParts {
     fn total(&self, w: &RankerWeights) -> f64 {
-        f64::from(w.neighbour) * self.neighbour + f64::from(w.category) * self.category + f64::from(w.popularity) * self.popularity
+        f64::from(w.neighbour) * self.neighbour.sum
+            + f64::from(w.transition) * self.sequence.sum
+            + f64::from(w.category) * self.category
+            + f64::from(w.popularity) * self.popularity
     }
 }
 
@@ -99,7 +123,7 @@ impl<'a> Ranker<'a> {
 
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions) -> Vec<Recommendation> {
-        let evidence = if options.personalised { self.neighbour_evidence() } else { BTreeMap::new() };
+        let evidence = if options.personalised { self.neighbour_evidence() } else { EvidenceMap::new() };
         let pool: Vec<u32> = match &options.candidates {
             Some(c) => c.clone(),
             None => (0..self.catalog.len() as u32).collect(),
@@ -122,7 +146,7 @@ impl<'a> Ranker<'a> {
 
     /// The score breakdown for any one item, eligible or not.
     pub fn explain(&self, index: u32, personalised: bool) -> Recommendation {
-        let evidence = if personalised { self.neighbour_evidence() } else { BTreeMap::new() };
+        let evidence = if personalised { self.neighbour_evidence() } else { EvidenceMap::new() };
         let parts = self.parts(index, &evidence, personalised);
         let total = parts.total(self.weights);
         self.recommendation(index, &parts, total)
@@ -141,28 +165,30 @@ impl<'a> Ranker<'a> {
         options.include_seen || !self.profile.items.contains_key(&i)
     }
 
-    /// Sums, for every catalogue item, interest × similarity over the history.
-    fn neighbour_evidence(&self) -> BTreeMap<u32, (f64, Option<(u32, f64)>)> {
-        let mut evidence: BTreeMap<u32, (f64, Option<(u32, f64)>)> = BTreeMap::new();
+    /// Sums, for every catalogue item, interest × similarity over the history,
+    /// and transition weight from the most recent items (halving per step back).
+    fn neighbour_evidence(&self) -> EvidenceMap {
+        let mut evidence = EvidenceMap::new();
         for (&source, interest) in &self.profile.items {
             let scaled = self.profile.scaled_interest(interest);
             for (target, sim) in self.catalog.neighbours(source).iter() {
-                let c = scaled * f64::from(sim);
-                let entry = evidence.entry(target).or_default();
-                entry.0 += c;
-                if c > 0.0 && entry.1.is_none_or(|(_, best)| c > best) {
-                    entry.1 = Some((source, c));
-                }
+                evidence.entry(target).or_default().0.add(source, scaled * f64::from(sim));
+            }
+        }
+        for (age, &source) in self.profile.recent.iter().enumerate() {
+            let recency = 0.5f64.powi(age as i32);
+            for (target, weight) in self.catalog.transitions(source).iter() {
+                evidence.entry(target).or_default().1.add(source, recency * f64::from(weight));
             }
         }
         evidence
     }
 
-    fn parts(&self, i: u32, evidence: &BTreeMap<u32, (f64, Option<(u32, f64)>)>, personalised: bool) -> ScoreParts {
-        let (neighbour, top_source) = evidence.get(&i).copied().unwrap_or_default();
+    fn parts(&self, i: u32, evidence: &EvidenceMap, personalised: bool) -> ScoreParts {
+        let (neighbour, sequence) = evidence.get(&i).copied().unwrap_or_default();
         ScoreParts {
             neighbour,
-            top_source,
+            sequence,
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
         }
@@ -172,16 +198,22 @@ impl<'a> Ranker<'a> {
         let item = self.catalog.item(i);
         let w = self.weights;
         let mut reasons = Vec::new();
-        if let Some((source, contribution)) = parts.top_source {
-            let src = self.catalog.item(source);
-            let verb = self.profile.items.get(&source).map_or("viewed", |s| s.strongest_kind.verb());
-            reasons.push(Reason {
-                kind: ReasonKind::RelatedToHistory,
-                text: format!("Because you {verb} {} (often chosen together)", src.title),
-                source_item_id: Some(src.id.clone()),
-                category: None,
-                contribution: (f64::from(w.neighbour) * contribution) as f32,
-            });
+        let history = [
+            (ReasonKind::RelatedToHistory, parts.neighbour.top_source, w.neighbour, "often chosen together"),
+            (ReasonKind::FollowsRecent, parts.sequence.top_source, w.transition, "often chosen next"),
+        ];
+        for (kind, top_source, weight, association) in history {
+            if let Some((source, contribution)) = top_source {
+                let src = self.catalog.item(source);
+                let verb = self.profile.items.get(&source).map_or("viewed", |s| s.strongest_kind.verb());
+                reasons.push(Reason {
+                    kind,
+                    text: format!("Because you {verb} {} ({association})", src.title),
+                    source_item_id: Some(src.id.clone()),
+                    category: None,
+                    contribution: (f64::from(weight) * contribution) as f32,
+                });
+            }
         }
         let category = self.display_category(i);
         if parts.category > 0.0 {
@@ -302,6 +334,20 @@ mod tests {
         assert_eq!(recs[0].reasons[0].kind, ReasonKind::RelatedToHistory);
         assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("b"));
         assert!(recs.iter().all(|r| r.item_id != "b"), "seen item excluded");
+    }
+
+    #[test]
+    fn what_comes_next_after_a_recent_item_is_explained_as_such() {
+        let mut pack = tiny_pack();
+        pack.transitions[1] = crate::catalog::NeighbourList::quantise(&[(0, 0.9)]);
+        pack.neighbours = vec![Default::default(); 3];
+        let catalog = Catalog::new(pack).unwrap();
+        let weights = RankerWeights::default();
+        let none = BTreeSet::new();
+        let profile = UserProfile::build(&[view("b")], &catalog, &weights, NOW);
+        let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true);
+        assert_eq!(a.reasons[0].kind, ReasonKind::FollowsRecent);
+        assert!(a.reasons[0].text.contains("often chosen next"), "{}", a.reasons[0].text);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Building and checking signed catalogue packs from the command line.
 
 use mizan::catalog::{public_key, CatalogPack, PackMeta};
-use mizan::packer::{build_cooccurrence_pack, CooccurrenceConfig};
+use mizan::packer::{build_pack, PackerConfig};
 use ring::signature::Ed25519KeyPair;
 
 use crate::shop::{population_interactions, Shop, DEMO_NOW_MS};
@@ -26,7 +26,8 @@ pub fn demo_pack(shop: &Shop) -> (Vec<u8>, Vec<u8>) {
         built_at_ms: DEMO_NOW_MS,
         source: format!("synthetic shop: {POPULATION} simulated shoppers, {} interactions", interactions.len()),
     };
-    let pack = build_cooccurrence_pack(meta, shop.categories.clone(), shop.items.clone(), &interactions, &CooccurrenceConfig::default());
+    let pack = build_pack(meta, shop.categories.clone(), shop.items.clone(), &interactions, &PackerConfig::default())
+        .expect("co-occurrence packing cannot fail");
     let signer = demo_signer();
     (pack.sign(&signer), public_key(&signer))
 }

@@ -57,6 +57,7 @@ impl Shop {
                     title: format!("{} {noun}", STYLE_NAMES[style]),
                     categories: vec![c as u32],
                     tags: vec![STYLE_NAMES[style].to_lowercase()],
+                    sensitive: None,
                     available_from_ms: None,
                     available_until_ms: None,
                 });

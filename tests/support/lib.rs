@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizan::catalog::{public_key, Category, Item, PackMeta, SensitiveCategory};
-use mizan::packer::{build_cooccurrence_pack, CooccurrenceConfig, Interaction};
+use mizan::packer::{build_pack, Interaction, PackerConfig};
 use mizan::{Engine, EngineConfig, Event, EventKind, StaticKey};
 use ring::signature::Ed25519KeyPair;
 
@@ -45,6 +45,7 @@ pub fn signed_pack(version: u64) -> Vec<u8> {
                 title: format!("{} item {k}", CATEGORIES[c]),
                 categories: vec![c as u32],
                 tags: vec![],
+                sensitive: None,
                 available_from_ms: None,
                 available_until_ms: None,
             })
@@ -59,7 +60,7 @@ pub fn signed_pack(version: u64) -> Vec<u8> {
         }
     }
     let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into() };
-    build_cooccurrence_pack(meta, categories, items, &log, &CooccurrenceConfig::default()).sign(&signer())
+    build_pack(meta, categories, items, &log, &PackerConfig::default()).expect("packs").sign(&signer())
 }
 
 /// Opens an engine in `dir` with key bytes `key`.

@@ -1,0 +1,249 @@
+//! Packer inputs: a catalogue (JSON or CSV) and an interaction log (CSV).
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use serde::Deserialize;
+
+use super::{Interaction, PackerError};
+use crate::catalog::{Category, Item, SensitiveCategory};
+
+/// A parsed catalogue, ready for [`super::build_pack`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogInput {
+    /// Categories in first-seen order.
+    pub categories: Vec<Category>,
+    /// Items in file order.
+    pub items: Vec<Item>,
+}
+
+/// A parsed interaction log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InteractionsInput {
+    /// Interactions on known items (users numbered in first-seen order).
+    pub interactions: Vec<Interaction>,
+    /// Rows naming items the catalogue does not have (skipped).
+    pub unknown_items: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonCatalog {
+    #[serde(default)]
+    sensitive_categories: HashMap<String, SensitiveCategory>,
+    items: Vec<JsonItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonItem {
+    id: String,
+    title: String,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    sensitive: Option<SensitiveCategory>,
+    #[serde(default)]
+    available_from_ms: Option<i64>,
+    #[serde(default)]
+    available_until_ms: Option<i64>,
+}
+
+/// Reads `{"sensitive_categories": {"Pharmacy": "health"}, "items": [{"id", "title",
+/// "categories": [..], "tags": [..], "sensitive"?, "available_from_ms"?, "available_until_ms"?}]}`.
+pub fn read_catalog_json(reader: impl Read) -> Result<CatalogInput, PackerError> {
+    let doc: JsonCatalog =
+        serde_json::from_reader(reader).map_err(|e| PackerError::Input { line: e.line(), reason: e.to_string() })?;
+    let mut builder = CatalogBuilder::new(doc.sensitive_categories);
+    for (n, item) in doc.items.into_iter().enumerate() {
+        let row = Row {
+            id: item.id,
+            title: item.title,
+            categories: item.categories,
+            tags: item.tags,
+            sensitive: item.sensitive,
+            from: item.available_from_ms,
+            until: item.available_until_ms,
+        };
+        builder.push(n + 1, row)?;
+    }
+    Ok(builder.finish())
+}
+
+#[derive(Deserialize)]
+struct CsvItem {
+    id: String,
+    title: String,
+    #[serde(default)]
+    categories: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    sensitive: String,
+    #[serde(default)]
+    available_from_ms: Option<i64>,
+    #[serde(default)]
+    available_until_ms: Option<i64>,
+}
+
+/// Reads a CSV with header `id,title,categories,tags,sensitive,available_from_ms,available_until_ms`;
+/// lists inside a cell are separated by `|`; `sensitive` names a sensitive kind (e.g. `health`)
+/// that marks the item.
+pub fn read_catalog_csv(reader: impl Read) -> Result<CatalogInput, PackerError> {
+    let mut builder = CatalogBuilder::new(HashMap::new());
+    for (n, record) in csv::Reader::from_reader(reader).deserialize::<CsvItem>().enumerate() {
+        let line = n + 2;
+        let item = record.map_err(|e| PackerError::Input { line, reason: e.to_string() })?;
+        let sensitive = match item.sensitive.trim() {
+            "" => None,
+            kind => Some(
+                serde_json::from_value(serde_json::Value::String(kind.to_string()))
+                    .map_err(|_| PackerError::Input { line, reason: format!("unknown sensitive kind {kind:?}") })?,
+            ),
+        };
+        let row = Row {
+            id: item.id,
+            title: item.title,
+            categories: split_list(&item.categories),
+            tags: split_list(&item.tags),
+            sensitive,
+            from: item.available_from_ms,
+            until: item.available_until_ms,
+        };
+        builder.push(line, row)?;
+    }
+    Ok(builder.finish())
+}
+
+/// Reads a CSV with header `user,item,timestamp_ms`; items are matched to `catalog` ids.
+pub fn read_interactions_csv(reader: impl Read, catalog: &CatalogInput) -> Result<InteractionsInput, PackerError> {
+    #[derive(Deserialize)]
+    struct Row {
+        user: String,
+        item: String,
+        timestamp_ms: i64,
+    }
+    let index: HashMap<&str, u32> = catalog.items.iter().enumerate().map(|(i, it)| (it.id.as_str(), i as u32)).collect();
+    let mut users: HashMap<String, u32> = HashMap::new();
+    let mut out = InteractionsInput { interactions: Vec::new(), unknown_items: 0 };
+    for (n, record) in csv::Reader::from_reader(reader).deserialize::<Row>().enumerate() {
+        let row = record.map_err(|e| PackerError::Input { line: n + 2, reason: e.to_string() })?;
+        let Some(&item) = index.get(row.item.as_str()) else {
+            out.unknown_items += 1;
+            continue;
+        };
+        let next = users.len() as u32;
+        let user = *users.entry(row.user).or_insert(next);
+        out.interactions.push(Interaction { user, item, timestamp_ms: row.timestamp_ms });
+    }
+    Ok(out)
+}
+
+struct Row {
+    id: String,
+    title: String,
+    categories: Vec<String>,
+    tags: Vec<String>,
+    sensitive: Option<SensitiveCategory>,
+    from: Option<i64>,
+    until: Option<i64>,
+}
+
+struct CatalogBuilder {
+    sensitive_categories: HashMap<String, SensitiveCategory>,
+    category_index: HashMap<String, u32>,
+    categories: Vec<Category>,
+    items: Vec<Item>,
+    ids: std::collections::HashSet<String>,
+}
+
+impl CatalogBuilder {
+    fn new(sensitive_categories: HashMap<String, SensitiveCategory>) -> Self {
+        CatalogBuilder { sensitive_categories, category_index: HashMap::new(), categories: vec![], items: vec![], ids: Default::default() }
+    }
+
+    fn push(&mut self, line: usize, row: Row) -> Result<(), PackerError> {
+        let bad = |reason: &str| PackerError::Input { line, reason: reason.to_string() };
+        if row.id.trim().is_empty() || row.id.len() > crate::events::MAX_ID_LEN {
+            return Err(bad("item id is empty or too long"));
+        }
+        if !self.ids.insert(row.id.clone()) {
+            return Err(bad("duplicate item id"));
+        }
+        if let (Some(from), Some(until)) = (row.from, row.until) {
+            if from > until {
+                return Err(bad("availability window ends before it starts"));
+            }
+        }
+        let categories = row
+            .categories
+            .into_iter()
+            .map(|name| {
+                let next = self.categories.len() as u32;
+                *self.category_index.entry(name.clone()).or_insert_with(|| {
+                    let sensitive = self.sensitive_categories.get(&name).copied();
+                    self.categories.push(Category { name, sensitive });
+                    next
+                })
+            })
+            .collect();
+        self.items.push(Item {
+            id: row.id,
+            title: row.title,
+            categories,
+            tags: row.tags,
+            sensitive: row.sensitive,
+            available_from_ms: row.from,
+            available_until_ms: row.until,
+        });
+        Ok(())
+    }
+
+    fn finish(self) -> CatalogInput {
+        CatalogInput { categories: self.categories, items: self.items }
+    }
+}
+
+fn split_list(cell: &str) -> Vec<String> {
+    cell.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_json_catalogues_agree() {
+        let csv = "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\n\
+                   a,Apple,Fruit|Fresh,red,,,\n\
+                   b,Aspirin,Pharmacy,,health,100,200\n";
+        let json = r#"{"items": [
+            {"id": "a", "title": "Apple", "categories": ["Fruit", "Fresh"], "tags": ["red"]},
+            {"id": "b", "title": "Aspirin", "categories": ["Pharmacy"], "sensitive": "health",
+             "available_from_ms": 100, "available_until_ms": 200}]}"#;
+        let from_csv = read_catalog_csv(csv.as_bytes()).unwrap();
+        assert_eq!(from_csv, read_catalog_json(json.as_bytes()).unwrap());
+        assert_eq!(from_csv.categories.len(), 3);
+        assert_eq!(from_csv.items[1].sensitive, Some(SensitiveCategory::Health));
+    }
+
+    #[test]
+    fn bad_rows_name_their_line() {
+        let csv = "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,,,,,\na,B,,,,,\n";
+        assert!(matches!(read_catalog_csv(csv.as_bytes()), Err(PackerError::Input { line: 3, .. })));
+        let csv = "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,,,mood,,\n";
+        assert!(matches!(read_catalog_csv(csv.as_bytes()), Err(PackerError::Input { line: 2, .. })));
+    }
+
+    #[test]
+    fn interactions_map_to_items_and_count_unknown_ones() {
+        let catalog = read_catalog_json(r#"{"items": [{"id": "a", "title": "A"}, {"id": "b", "title": "B"}]}"#.as_bytes()).unwrap();
+        let log = "user,item,timestamp_ms\nu1,a,5\nu2,b,6\nu1,zzz,7\nu1,b,8\n";
+        let parsed = read_interactions_csv(log.as_bytes(), &catalog).unwrap();
+        assert_eq!(parsed.unknown_items, 1);
+        assert_eq!(parsed.interactions.len(), 3);
+        assert_eq!(parsed.interactions[2], Interaction { user: 0, item: 1, timestamp_ms: 8 });
+    }
+}

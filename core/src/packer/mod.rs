@@ -1,0 +1,179 @@
+//! Builds catalogue packs off-device, from a catalogue and (optionally) an
+//! interaction log the app's backend lawfully holds: item-to-item neighbours
+//! (EASE or time-decayed co-occurrence), directional "what comes next"
+//! transitions and popularity. Compiled only with the `packer` feature, so the
+//! dense solver never reaches the mobile library.
+
+mod cooccurrence;
+mod ease;
+mod input;
+mod transitions;
+
+use std::collections::BTreeMap;
+
+pub use cooccurrence::CooccurrenceConfig;
+pub use ease::EaseConfig;
+pub use input::{read_catalog_csv, read_catalog_json, read_interactions_csv, CatalogInput, InteractionsInput};
+pub use transitions::TransitionConfig;
+
+use crate::catalog::{CatalogPack, Category, Item, NeighbourList, PackMeta, RankerWeights};
+
+/// One interaction from the backend's log (item given by its index).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interaction {
+    /// Any stable per-user key.
+    pub user: u32,
+    /// Index into the item list.
+    pub item: u32,
+    /// When it happened, in ms since the Unix epoch.
+    pub timestamp_ms: i64,
+}
+
+/// Which item-to-item model the pack carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemModel {
+    /// Distance-discounted co-occurrence, cosine-normalised.
+    Cooccurrence(CooccurrenceConfig),
+    /// EASE (closed-form ridge regression item-to-item), pruned to the top K.
+    Ease(EaseConfig),
+}
+
+/// How a pack is learned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackerConfig {
+    /// The item-to-item model.
+    pub model: ItemModel,
+    /// The directional transitions.
+    pub transitions: TransitionConfig,
+}
+
+impl Default for PackerConfig {
+    fn default() -> Self {
+        PackerConfig { model: ItemModel::Cooccurrence(CooccurrenceConfig::default()), transitions: TransitionConfig::default() }
+    }
+}
+
+/// Why a pack could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PackerError {
+    /// An input file is malformed.
+    #[error("input line {line}: {reason}")]
+    Input {
+        /// 1-based line (or record) number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An input file could not be read.
+    #[error("cannot read input: {0}")]
+    Io(#[from] std::io::Error),
+    /// The dense solve failed (the regularised Gram matrix was not positive definite).
+    #[error("EASE solve failed: {0}")]
+    Solver(String),
+}
+
+/// Learns a pack. Deterministic: the same inputs give the same pack, byte for byte once signed.
+pub fn build_pack(
+    meta: PackMeta,
+    categories: Vec<Category>,
+    items: Vec<Item>,
+    interactions: &[Interaction],
+    config: &PackerConfig,
+) -> Result<CatalogPack, PackerError> {
+    let n = items.len();
+    let histories = user_histories(interactions, n);
+    let neighbours = match &config.model {
+        ItemModel::Cooccurrence(c) => cooccurrence::learn(&histories, n, c),
+        ItemModel::Ease(c) => ease::learn(&histories, n, c)?,
+    };
+    let transitions = transitions::learn(&histories, n, &config.transitions);
+    let mut counts = vec![0u64; n];
+    for h in &histories {
+        for &i in h {
+            counts[i as usize] += 1;
+        }
+    }
+    Ok(CatalogPack {
+        meta,
+        categories,
+        items,
+        neighbours,
+        transitions,
+        popularity: popularity(&counts),
+        default_weights: RankerWeights::default(),
+    })
+}
+
+/// Each user's item indices in chronological order (ties broken by item index),
+/// users in ascending key order; out-of-range items are dropped.
+fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<u32>> {
+    let mut by_user: BTreeMap<u32, Vec<(i64, u32)>> = BTreeMap::new();
+    for i in interactions.iter().filter(|i| (i.item as usize) < n) {
+        by_user.entry(i.user).or_default().push((i.timestamp_ms, i.item));
+    }
+    by_user
+        .into_values()
+        .map(|mut h| {
+            h.sort_unstable();
+            h.into_iter().map(|(_, item)| item).collect()
+        })
+        .collect()
+}
+
+/// Keeps the `k` largest weights of a row (ties by index) and quantises them.
+fn top_k(row: impl Iterator<Item = (u32, f32)>, k: usize) -> NeighbourList {
+    let mut pairs: Vec<(u32, f32)> = row.filter(|(_, w)| *w > 0.0 && w.is_finite()).collect();
+    pairs.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    pairs.truncate(k);
+    NeighbourList::quantise(&pairs)
+}
+
+/// Log-scaled popularity in 0..=65535, relative to the most popular item.
+fn popularity(counts: &[u64]) -> Vec<u16> {
+    let max_log = counts.iter().map(|&c| (c as f64).ln_1p()).fold(0.0, f64::max);
+    counts
+        .iter()
+        .map(|&c| if max_log > 0.0 { ((c as f64).ln_1p() / max_log * f64::from(u16::MAX)).round() as u16 } else { 0 })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::catalog::tests::signer;
+
+    pub(crate) fn item(id: &str) -> Item {
+        Item { id: id.into(), title: id.into(), categories: vec![], tags: vec![], sensitive: None, available_from_ms: None, available_until_ms: None }
+    }
+
+    pub(crate) fn meta() -> PackMeta {
+        PackMeta { pack_version: 1, built_at_ms: 0, source: "test".into() }
+    }
+
+    fn log() -> Vec<Interaction> {
+        (0..60).map(|k| Interaction { user: k % 7, item: (k * 5 % 6) as u32, timestamp_ms: (k / 3) as i64 }).collect()
+    }
+
+    #[test]
+    fn same_inputs_give_byte_identical_signed_packs() {
+        let items: Vec<Item> = (0..6).map(|i| item(&format!("i{i}"))).collect();
+        for model in [ItemModel::Cooccurrence(CooccurrenceConfig::default()), ItemModel::Ease(EaseConfig::default())] {
+            let config = PackerConfig { model, transitions: TransitionConfig::default() };
+            let a = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
+            let b = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn histories_are_chronological_with_item_tie_break() {
+        let log = [
+            Interaction { user: 2, item: 3, timestamp_ms: 5 },
+            Interaction { user: 2, item: 1, timestamp_ms: 5 },
+            Interaction { user: 1, item: 0, timestamp_ms: 9 },
+            Interaction { user: 2, item: 0, timestamp_ms: 1 },
+            Interaction { user: 1, item: 99, timestamp_ms: 1 },
+        ];
+        assert_eq!(user_histories(&log, 4), vec![vec![0], vec![0, 1, 3]]);
+    }
+}
