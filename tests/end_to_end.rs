@@ -116,6 +116,26 @@ fn a_newer_pack_swaps_in_and_keeps_user_state() {
 }
 
 #[test]
+fn after_a_hot_swap_vanished_items_go_and_new_items_come_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&(0..3).map(|k| view(&item_id(1, k), 10)).collect::<Vec<_>>()).unwrap();
+    let all = RecommendRequest { k: 40, diversity: 0.0, ..request() };
+    let before = engine.recommend(&all).unwrap();
+    let favourite = before.items[0].item_id.clone();
+    assert!(favourite.starts_with("books-"));
+
+    let newer = signed_pack_changed(2, &[&favourite], &[("books-new", 1)]);
+    engine.load_catalog(&newer).unwrap();
+    let after = engine.recommend(&all).unwrap();
+    assert!(after.items.iter().all(|r| r.item_id != favourite), "a vanished item is still recommended");
+    let new_rank = after.items.iter().position(|r| r.item_id == "books-new").expect("the new item is recommended");
+    let first_other = after.items.iter().position(|r| !r.item_id.starts_with("books-")).unwrap();
+    assert!(new_rank < first_other, "the new item ranks on content (the person's category) at once");
+    assert_eq!(engine.inspect().unwrap().store.events, 3, "user state survives the swap");
+}
+
+#[test]
 fn recommend_without_a_pack_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path(), 1).unwrap();

@@ -28,6 +28,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PackCommand {
+    /// Learn a pack from a catalogue and an interaction log, and sign it.
+    Build(pack::BuildArgs),
+    /// Generate an Ed25519 signing key (PKCS#8) and its raw public key.
+    Keygen {
+        /// Where to write the private key; keep it off devices.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where to write the raw 32-byte public key that engines trust.
+        #[arg(long)]
+        public_key_out: PathBuf,
+    },
     /// Write the embedded shop's signed pack and its public key (for binding tests and samples).
     Demo {
         /// Where to write the signed pack.
@@ -50,6 +61,8 @@ enum PackCommand {
 fn main() -> ExitCode {
     let result: Result<(), Box<dyn std::error::Error>> = match Cli::parse().command {
         Command::Demo => demo::run(),
+        Command::Pack(PackCommand::Build(args)) => pack::build(&args),
+        Command::Pack(PackCommand::Keygen { out, public_key_out }) => pack::keygen(&out, &public_key_out),
         Command::Pack(PackCommand::Demo { out, public_key_out }) => {
             let (bytes, key) = pack::demo_pack(&shop::Shop::new());
             std::fs::write(&out, &bytes)

@@ -1,10 +1,20 @@
-//! Building and checking signed catalogue packs from the command line.
+//! `mizan pack …`: building, signing and checking catalogue packs.
 
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta};
-use mizan::packer::{build_pack, PackerConfig};
+use mizan::packer::{
+    build_pack, read_catalog_csv, read_catalog_json, read_interactions_csv, CatalogInput, CooccurrenceConfig, EaseConfig,
+    ItemModel, PackerConfig, TransitionConfig,
+};
+use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
 
 use crate::shop::{population_interactions, Shop, DEMO_NOW_MS};
+
+type CliResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Seed of the demo signing key. The demo key signs only demo packs; a real
 /// app's backend keeps its own key offline.
@@ -12,6 +22,104 @@ const DEMO_SIGNING_SEED: [u8; 32] = *b"mizan demo pack key, not secret!";
 /// Shoppers in the simulated background population.
 pub const POPULATION: usize = 600;
 const POPULATION_SEED: u64 = 20_260_302;
+
+/// The item-to-item model to learn.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModelKind {
+    /// EASE closed-form item-to-item regression.
+    Ease,
+    /// Distance-discounted co-occurrence.
+    Cooccurrence,
+}
+
+/// Options of `mizan pack build`.
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Catalogue file: `.json` or `.csv` (see the packer docs for columns).
+    #[arg(long)]
+    catalog: PathBuf,
+    /// Interaction log CSV with header `user,item,timestamp_ms`.
+    #[arg(long)]
+    interactions: Option<PathBuf>,
+    /// Item-to-item model.
+    #[arg(long, value_enum, default_value = "ease")]
+    model: ModelKind,
+    /// Neighbours kept per item.
+    #[arg(long, default_value_t = 40)]
+    top_k: usize,
+    /// EASE regularisation.
+    #[arg(long, default_value_t = 250.0)]
+    lambda: f64,
+    /// Successors kept per item for "what comes next".
+    #[arg(long, default_value_t = 20)]
+    transitions_top_k: usize,
+    /// PKCS#8 Ed25519 signing key (from `mizan pack keygen`).
+    #[arg(long)]
+    key: PathBuf,
+    /// Pack version (monotonic, chosen by the backend).
+    #[arg(long)]
+    version: u64,
+    /// Build time recorded in the pack, ms since the Unix epoch (fixed for reproducible packs).
+    #[arg(long)]
+    built_at_ms: i64,
+    /// Description of the data the pack was learned from.
+    #[arg(long, default_value = "")]
+    source: String,
+    /// Where to write the signed pack.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Builds, signs and writes a pack from files.
+pub fn build(args: &BuildArgs) -> CliResult<()> {
+    let started = std::time::Instant::now();
+    let catalog = read_catalog(&args.catalog)?;
+    let (interactions, unknown) = match &args.interactions {
+        Some(path) => {
+            let parsed = read_interactions_csv(File::open(path)?, &catalog)?;
+            (parsed.interactions, parsed.unknown_items)
+        }
+        None => (vec![], 0),
+    };
+    let model = match args.model {
+        ModelKind::Ease => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
+        ModelKind::Cooccurrence => ItemModel::Cooccurrence(CooccurrenceConfig { top_k: args.top_k, ..Default::default() }),
+    };
+    let config = PackerConfig { model, transitions: TransitionConfig { top_k: args.transitions_top_k, ..Default::default() } };
+    let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
+    let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
+    let n_items = catalog.items.len();
+    let pack = build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?;
+    let bytes = pack.sign(&signer);
+    std::fs::write(&args.out, &bytes)?;
+    println!(
+        "wrote {} ({} bytes): {n_items} items, {} interactions ({unknown} on unknown items skipped), in {:.2} s",
+        args.out.display(),
+        bytes.len(),
+        interactions.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn read_catalog(path: &Path) -> CliResult<CatalogInput> {
+    let file = File::open(path)?;
+    Ok(match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => read_catalog_json(file)?,
+        Some("csv") => read_catalog_csv(file)?,
+        _ => return Err("the catalogue must be a .json or .csv file".into()),
+    })
+}
+
+/// Generates a signing key pair: PKCS#8 private key and raw 32-byte public key.
+pub fn keygen(out: &Path, public_key_out: &Path) -> CliResult<()> {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| "no system randomness")?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| "generated key does not parse")?;
+    std::fs::write(out, pkcs8.as_ref())?;
+    std::fs::write(public_key_out, public_key(&pair))?;
+    println!("wrote signing key {} (keep it offline) and public key {}", out.display(), public_key_out.display());
+    Ok(())
+}
 
 /// The demo signing key pair.
 pub fn demo_signer() -> Ed25519KeyPair {
@@ -35,14 +143,15 @@ pub fn demo_pack(shop: &Shop) -> (Vec<u8>, Vec<u8>) {
 /// Verifies a pack against a public key and describes it.
 pub fn describe(pack_bytes: &[u8], public_key: &[u8]) -> Result<String, mizan::PackError> {
     let pack = CatalogPack::verify(pack_bytes, &[public_key.to_vec()])?;
-    let links: usize = pack.neighbours.iter().map(|n| n.items.len()).sum();
+    let links = |lists: &[mizan::catalog::NeighbourList]| lists.iter().map(|n| n.items.len()).sum::<usize>();
     Ok(format!(
-        "pack v{} ({} bytes): {} items, {} categories, {} neighbour links; source: {}",
+        "pack v{} ({} bytes): {} items, {} categories, {} neighbour links, {} transitions; source: {}",
         pack.meta.pack_version,
         pack_bytes.len(),
         pack.items.len(),
         pack.categories.len(),
-        links,
+        links(&pack.neighbours),
+        links(&pack.transitions),
         pack.meta.source
     ))
 }

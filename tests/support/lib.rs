@@ -34,6 +34,12 @@ pub fn item_id(c: usize, k: u32) -> String {
 /// A signed test pack: 4 categories × 10 items; users who like one category
 /// interact with its items in order, so neighbours stay within categories.
 pub fn signed_pack(version: u64) -> Vec<u8> {
+    signed_pack_changed(version, &[], &[])
+}
+
+/// The test pack without the items in `removed` and with `added` items
+/// `(id, category)` that nobody has interacted with yet.
+pub fn signed_pack_changed(version: u64, removed: &[&str], added: &[(&str, u32)]) -> Vec<u8> {
     let categories = CATEGORIES
         .iter()
         .map(|n| Category { name: n.to_string(), sensitive: (*n == "pharmacy").then_some(SensitiveCategory::Health) })
@@ -50,13 +56,26 @@ pub fn signed_pack(version: u64) -> Vec<u8> {
                 available_until_ms: None,
             })
         })
+        .filter(|item: &Item| !removed.contains(&item.id.as_str()))
+        .chain(added.iter().map(|(id, c)| Item {
+            id: id.to_string(),
+            title: format!("new {id}"),
+            categories: vec![*c],
+            tags: vec![],
+            sensitive: None,
+            available_from_ms: None,
+            available_until_ms: None,
+        }))
         .collect();
+    let index = |id: &str| items.iter().position(|i| i.id == id).map(|i| i as u32);
     let mut log = Vec::new();
     for user in 0..40u32 {
         let c = user % CATEGORIES.len() as u32;
         for step in 0..6u32 {
             let k = (user / 4 + step * 3) % PER_CATEGORY;
-            log.push(Interaction { user, item: c * PER_CATEGORY + k, timestamp_ms: NOW - 1_000_000 + i64::from(step) });
+            if let Some(item) = index(&item_id(c as usize, k)) {
+                log.push(Interaction { user, item, timestamp_ms: NOW - 1_000_000 + i64::from(step) });
+            }
         }
     }
     let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into() };
