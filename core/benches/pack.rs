@@ -41,6 +41,7 @@ fn synthetic_pack() -> (Vec<u8>, Vec<u8>) {
         neighbours: (0..ITEMS).map(|_| list(40)).collect(),
         transitions: (0..ITEMS).map(|_| list(20)).collect(),
         popularity: (0..ITEMS).map(|i| (i * 16) as u16).collect(),
+        embeddings: None,
         default_weights: RankerWeights::default(),
     };
     let signer = Ed25519KeyPair::from_seed_unchecked(&[9; 32]).expect("seed");

@@ -100,6 +100,38 @@ impl NeighbourList {
     }
 }
 
+/// Item embeddings, int8-quantised per item: value = q × scales[item] / 127.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Embeddings {
+    /// Dimensions per item.
+    pub dim: u16,
+    /// Per item, the largest absolute component.
+    pub scales: Vec<f32>,
+    /// Row-major quantised components, `dim` per item.
+    pub values: Vec<i8>,
+}
+
+impl Embeddings {
+    /// Quantises row-major `rows` of `dim` components each.
+    pub fn quantise(dim: usize, rows: &[f32]) -> Self {
+        let mut scales = Vec::with_capacity(rows.len() / dim.max(1));
+        let mut values = Vec::with_capacity(rows.len());
+        for row in rows.chunks(dim.max(1)) {
+            let list = NeighbourList::quantise(&row.iter().map(|&v| (0, v)).collect::<Vec<_>>());
+            scales.push(list.scale);
+            values.extend(list.weights);
+        }
+        Embeddings { dim: dim as u16, scales, values }
+    }
+
+    /// The de-quantised vector of item `index`.
+    pub fn vector(&self, index: u32) -> impl Iterator<Item = f32> + '_ {
+        let dim = usize::from(self.dim);
+        let scale = self.scales[index as usize];
+        self.values[index as usize * dim..(index as usize + 1) * dim].iter().map(move |&q| f32::from(q) * scale / 127.0)
+    }
+}
+
 /// Ranker weights used until the device has learned its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankerWeights {
@@ -141,6 +173,8 @@ pub struct CatalogPack {
     pub transitions: Vec<NeighbourList>,
     /// Per item, popularity in 0..=65535 (relative to the most popular).
     pub popularity: Vec<u16>,
+    /// Optional item embeddings (implicit ALS, or factors trained elsewhere).
+    pub embeddings: Option<Embeddings>,
     /// Cold-start ranker weights.
     pub default_weights: RankerWeights,
 }
@@ -206,6 +240,12 @@ impl CatalogPack {
         };
         if self.neighbours.iter().chain(&self.transitions).any(bad_list) {
             return Err(PackError::Malformed("neighbour list out of range"));
+        }
+        if let Some(e) = &self.embeddings {
+            let dim = usize::from(e.dim);
+            if dim == 0 || e.scales.len() != n || e.values.len() != n * dim || !e.scales.iter().all(|s| s.is_finite()) {
+                return Err(PackError::Malformed("embeddings"));
+            }
         }
         let w = &self.default_weights;
         let all = [w.neighbour, w.transition, w.category, w.popularity, w.half_life_days, w.session_boost, w.session_half_life_hours];
@@ -340,6 +380,7 @@ pub(crate) mod tests {
             ],
             transitions: vec![NeighbourList::default(), NeighbourList::default(), NeighbourList::quantise(&[(0, 0.5)])],
             popularity: vec![65535, 30000, 100],
+            embeddings: Some(Embeddings::quantise(2, &[1.0, 0.0, 0.9, 0.1, -0.5, 0.5])),
             default_weights: RankerWeights::default(),
         }
     }
@@ -374,6 +415,17 @@ pub(crate) mod tests {
         let list = NeighbourList::quantise(&pairs);
         for ((_, w), (_, q)) in pairs.iter().zip(list.iter()) {
             assert!((w - q).abs() <= list.scale / 254.0 + 1e-6);
+        }
+    }
+
+    #[test]
+    fn embedding_quantisation_error_is_bounded() {
+        let rows: Vec<f32> = (0..64).map(|i| (i as f32 * 0.71).cos() * 3.0).collect();
+        let e = Embeddings::quantise(16, &rows);
+        for (item, row) in rows.chunks(16).enumerate() {
+            for (v, q) in row.iter().zip(e.vector(item as u32)) {
+                assert!((v - q).abs() <= e.scales[item] / 254.0 + 1e-6);
+            }
         }
     }
 

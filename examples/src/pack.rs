@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta};
 use mizan::packer::{
-    build_pack, read_catalog_csv, read_catalog_json, read_interactions_csv, CatalogInput, CooccurrenceConfig, EaseConfig,
-    ItemModel, PackerConfig, TransitionConfig,
+    build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
+    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, PackerConfig, TransitionConfig,
 };
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
@@ -53,6 +53,12 @@ pub struct BuildArgs {
     /// Successors kept per item for "what comes next".
     #[arg(long, default_value_t = 20)]
     transitions_top_k: usize,
+    /// Learn item embeddings with implicit ALS, this many dimensions (0 = none).
+    #[arg(long, default_value_t = 0)]
+    als_factors: usize,
+    /// Item factors trained elsewhere (e.g. Spark MLlib ALS), CSV `item,f1,…` or `item,"[f1, …]"`.
+    #[arg(long, conflicts_with = "als_factors")]
+    factors: Option<PathBuf>,
     /// PKCS#8 Ed25519 signing key (from `mizan pack keygen`).
     #[arg(long)]
     key: PathBuf,
@@ -85,7 +91,16 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         ModelKind::Ease => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
         ModelKind::Cooccurrence => ItemModel::Cooccurrence(CooccurrenceConfig { top_k: args.top_k, ..Default::default() }),
     };
-    let config = PackerConfig { model, transitions: TransitionConfig { top_k: args.transitions_top_k, ..Default::default() } };
+    let embeddings = match (&args.factors, args.als_factors) {
+        (Some(path), _) => {
+            let (dim, rows) = read_factors_csv(File::open(path)?, &catalog)?;
+            EmbeddingSource::Precomputed { dim, rows }
+        }
+        (None, 0) => EmbeddingSource::None,
+        (None, factors) => EmbeddingSource::Als(AlsConfig { factors, ..Default::default() }),
+    };
+    let transitions = TransitionConfig { top_k: args.transitions_top_k, ..Default::default() };
+    let config = PackerConfig { model, transitions, embeddings };
     let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
     let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
     let n_items = catalog.items.len();

@@ -141,6 +141,44 @@ pub fn read_interactions_csv(reader: impl Read, catalog: &CatalogInput) -> Resul
     Ok(out)
 }
 
+/// Reads precomputed item factors, one row per item: `item,f1,f2,…` or
+/// `item,"[f1, f2, …]"` (as Spark MLlib ALS `itemFactors` exports). Returns the
+/// row-major factors in catalogue order; every catalogue item must have a row.
+pub fn read_factors_csv(reader: impl Read, catalog: &CatalogInput) -> Result<(usize, Vec<f32>), PackerError> {
+    let index: HashMap<&str, usize> = catalog.items.iter().enumerate().map(|(i, it)| (it.id.as_str(), i)).collect();
+    let mut rows: Vec<Option<Vec<f32>>> = vec![None; catalog.items.len()];
+    let mut dim = None;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 1;
+        let bad = |reason: String| PackerError::Input { line, reason };
+        let record = record.map_err(|e| bad(e.to_string()))?;
+        let Some(id) = record.get(0) else { continue };
+        let values: Result<Vec<f32>, _> = record
+            .iter()
+            .skip(1)
+            .flat_map(|cell| cell.split([',', ' ', '[', ']']).filter(|s| !s.is_empty()).map(str::parse::<f32>).collect::<Vec<_>>())
+            .collect();
+        let Ok(values) = values else {
+            if line == 1 {
+                continue; // a header row
+            }
+            return Err(bad("factor is not a number".into()));
+        };
+        if *dim.get_or_insert(values.len()) != values.len() || values.is_empty() || !values.iter().all(|v| v.is_finite()) {
+            return Err(bad("every row needs the same number of finite factors".into()));
+        }
+        let Some(&i) = index.get(id) else { continue };
+        rows[i] = Some(values);
+    }
+    let dim = dim.ok_or(PackerError::Input { line: 0, reason: "no factor rows".into() })?;
+    let missing = rows.iter().filter(|r| r.is_none()).count();
+    if missing > 0 {
+        return Err(PackerError::Input { line: 0, reason: format!("{missing} catalogue items have no factors") });
+    }
+    Ok((dim, rows.into_iter().flatten().flatten().collect()))
+}
+
 struct Row {
     id: String,
     title: String,
@@ -235,6 +273,17 @@ mod tests {
         assert!(matches!(read_catalog_csv(csv.as_bytes()), Err(PackerError::Input { line: 3, .. })));
         let csv = "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,,,mood,,\n";
         assert!(matches!(read_catalog_csv(csv.as_bytes()), Err(PackerError::Input { line: 2, .. })));
+    }
+
+    #[test]
+    fn factors_read_in_plain_and_spark_layouts() {
+        let catalog = read_catalog_json(r#"{"items": [{"id": "a", "title": "A"}, {"id": "b", "title": "B"}]}"#.as_bytes()).unwrap();
+        let plain = "item,f1,f2\nb,3,4\na,1,2\nzzz,9,9\n";
+        assert_eq!(read_factors_csv(plain.as_bytes(), &catalog).unwrap(), (2, vec![1.0, 2.0, 3.0, 4.0]));
+        let spark = "a,\"[1.0, 2.0]\"\nb,\"[3.0, 4.0]\"\n";
+        assert_eq!(read_factors_csv(spark.as_bytes(), &catalog).unwrap(), (2, vec![1.0, 2.0, 3.0, 4.0]));
+        assert!(read_factors_csv("a,1,2\n".as_bytes(), &catalog).is_err(), "b has no factors");
+        assert!(read_factors_csv("a,1,2\nb,1\n".as_bytes(), &catalog).is_err(), "ragged rows");
     }
 
     #[test]

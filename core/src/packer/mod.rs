@@ -4,6 +4,7 @@
 //! transitions and popularity. Compiled only with the `packer` feature, so the
 //! dense solver never reaches the mobile library.
 
+mod als;
 mod cooccurrence;
 mod ease;
 mod input;
@@ -11,12 +12,13 @@ mod transitions;
 
 use std::collections::BTreeMap;
 
+pub use als::AlsConfig;
 pub use cooccurrence::CooccurrenceConfig;
 pub use ease::EaseConfig;
-pub use input::{read_catalog_csv, read_catalog_json, read_interactions_csv, CatalogInput, InteractionsInput};
+pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
 pub use transitions::TransitionConfig;
 
-use crate::catalog::{CatalogPack, Category, Item, NeighbourList, PackMeta, RankerWeights};
+use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights};
 
 /// One interaction from the backend's log (item given by its index).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,6 +40,22 @@ pub enum ItemModel {
     Ease(EaseConfig),
 }
 
+/// Where item embeddings come from, if the pack carries any.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmbeddingSource {
+    /// No embeddings.
+    None,
+    /// Learned here with implicit ALS.
+    Als(AlsConfig),
+    /// Trained elsewhere (e.g. Spark MLlib ALS): row-major, `dim` per catalogue item.
+    Precomputed {
+        /// Dimensions per item.
+        dim: usize,
+        /// `dim` values per item, in catalogue order.
+        rows: Vec<f32>,
+    },
+}
+
 /// How a pack is learned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackerConfig {
@@ -45,11 +63,17 @@ pub struct PackerConfig {
     pub model: ItemModel,
     /// The directional transitions.
     pub transitions: TransitionConfig,
+    /// Item embeddings.
+    pub embeddings: EmbeddingSource,
 }
 
 impl Default for PackerConfig {
     fn default() -> Self {
-        PackerConfig { model: ItemModel::Cooccurrence(CooccurrenceConfig::default()), transitions: TransitionConfig::default() }
+        PackerConfig {
+            model: ItemModel::Cooccurrence(CooccurrenceConfig::default()),
+            transitions: TransitionConfig::default(),
+            embeddings: EmbeddingSource::None,
+        }
     }
 }
 
@@ -81,12 +105,23 @@ pub fn build_pack(
     config: &PackerConfig,
 ) -> Result<CatalogPack, PackerError> {
     let n = items.len();
-    let histories = user_histories(interactions, n);
+    let timed = user_histories(interactions, n);
+    let histories: Vec<Vec<u32>> = timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect();
     let neighbours = match &config.model {
-        ItemModel::Cooccurrence(c) => cooccurrence::learn(&histories, n, c),
+        ItemModel::Cooccurrence(c) => cooccurrence::learn(&timed, n, c),
         ItemModel::Ease(c) => ease::learn(&histories, n, c)?,
     };
     let transitions = transitions::learn(&histories, n, &config.transitions);
+    let embeddings = match &config.embeddings {
+        EmbeddingSource::None => None,
+        EmbeddingSource::Als(c) => Some(Embeddings::quantise(c.factors, &als::learn(&histories, n, c)?)),
+        EmbeddingSource::Precomputed { dim, rows } => {
+            if *dim == 0 || rows.len() != dim * n || !rows.iter().all(|v| v.is_finite()) {
+                return Err(PackerError::Input { line: 0, reason: format!("factors must be {dim} finite values per item") });
+            }
+            Some(Embeddings::quantise(*dim, rows))
+        }
+    };
     let mut counts = vec![0u64; n];
     for h in &histories {
         for &i in h {
@@ -100,13 +135,14 @@ pub fn build_pack(
         neighbours,
         transitions,
         popularity: popularity(&counts),
+        embeddings,
         default_weights: RankerWeights::default(),
     })
 }
 
-/// Each user's item indices in chronological order (ties broken by item index),
-/// users in ascending key order; out-of-range items are dropped.
-fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<u32>> {
+/// Each user's `(timestamp, item index)` in chronological order (ties broken by
+/// item index), users in ascending key order; out-of-range items are dropped.
+fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<(i64, u32)>> {
     let mut by_user: BTreeMap<u32, Vec<(i64, u32)>> = BTreeMap::new();
     for i in interactions.iter().filter(|i| (i.item as usize) < n) {
         by_user.entry(i.user).or_default().push((i.timestamp_ms, i.item));
@@ -115,7 +151,7 @@ fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<u32>> {
         .into_values()
         .map(|mut h| {
             h.sort_unstable();
-            h.into_iter().map(|(_, item)| item).collect()
+            h
         })
         .collect()
 }
@@ -158,7 +194,7 @@ pub(crate) mod tests {
     fn same_inputs_give_byte_identical_signed_packs() {
         let items: Vec<Item> = (0..6).map(|i| item(&format!("i{i}"))).collect();
         for model in [ItemModel::Cooccurrence(CooccurrenceConfig::default()), ItemModel::Ease(EaseConfig::default())] {
-            let config = PackerConfig { model, transitions: TransitionConfig::default() };
+            let config = PackerConfig { model, embeddings: EmbeddingSource::Als(AlsConfig { factors: 3, ..Default::default() }), ..Default::default() };
             let a = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
             let b = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
             assert_eq!(a, b);
@@ -174,6 +210,6 @@ pub(crate) mod tests {
             Interaction { user: 2, item: 0, timestamp_ms: 1 },
             Interaction { user: 1, item: 99, timestamp_ms: 1 },
         ];
-        assert_eq!(user_histories(&log, 4), vec![vec![0], vec![0, 1, 3]]);
+        assert_eq!(user_histories(&log, 4), vec![vec![(9, 0)], vec![(1, 0), (5, 1), (5, 3)]]);
     }
 }

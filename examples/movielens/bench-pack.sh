@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Packer benchmark on MovieLens-1M: EASE + pruning build time, pack size, and
+# pack verify+load time (criterion). Fetches the data (never committed).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+OUT=results/bench-pack
+mkdir -p "$OUT"
+
+python3 examples/movielens/fetch.py ml-1m --out results/data
+cargo build --release -q -p mizan-cli
+MIZAN=target/release/mizan
+[[ -f "$OUT/signing.pk8" ]] || "$MIZAN" pack keygen --out "$OUT/signing.pk8" --public-key-out "$OUT/signing.pub"
+
+build() { # build NAME EXTRA-ARGS...
+  local name="$1"; shift
+  "$MIZAN" pack build --catalog results/data/ml-1m/catalog.csv --interactions results/data/ml-1m/interactions.csv \
+    --key "$OUT/signing.pk8" --version 1 --built-at-ms 0 --source "MovieLens-1M (all users)" --out "$OUT/$name.pack" "$@"
+}
+echo "== EASE (lambda 250) + top-40 pruning + transitions, 3 runs"
+for _ in 1 2 3; do build ease --model ease; done
+echo "== co-occurrence (time-decayed) + transitions"
+build cooccurrence --model cooccurrence
+echo "== EASE + implicit ALS embeddings (32 factors, 8 iterations)"
+build ease-als --model ease --als-factors 32
+"$MIZAN" pack verify "$OUT/ease.pack" --public-key "$OUT/signing.pub"
+
+echo "== pack verify + load (criterion)"
+MIZAN_BENCH_PACK="$ROOT/$OUT/ease.pack" MIZAN_BENCH_PUBKEY="$ROOT/$OUT/signing.pub" \
+  cargo bench -q -p mizan --features packer --bench pack 2>&1 | grep -E "pack size|time:"
