@@ -49,7 +49,7 @@ fn every_call_after_close_is_refused() {
 fn a_tampered_state_file_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     ready(dir.path()).close().unwrap();
-    let state = dir.path().join("state.bin");
+    let state = store_file(dir.path(), ".state");
     let mut bytes = std::fs::read(&state).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x80;
@@ -64,7 +64,7 @@ fn a_torn_log_tail_is_cut_and_earlier_events_kept() {
     engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
     engine.record(&[view(&item_id(0, 2), 4)]).unwrap();
     engine.close().unwrap();
-    let log = dir.path().join("events.log");
+    let log = store_file(dir.path(), ".seg");
     let bytes = std::fs::read(&log).unwrap();
     std::fs::write(&log, &bytes[..bytes.len() - 7]).unwrap();
     let engine = open(dir.path(), 1).unwrap();
@@ -112,7 +112,15 @@ fn ffi_errors_are_typed_and_carry_no_personal_data() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let config = EngineConfig { data_dir: dir.path().display().to_string(), trusted_pack_keys: vec![trusted_key()], max_clock_skew_ms: 60_000 };
+    let config = EngineConfig {
+        data_dir: dir.path().display().to_string(),
+        trusted_pack_keys: vec![trusted_key()],
+        max_clock_skew_ms: 60_000,
+        group_commit_ms: None,
+        retention_days: None,
+        max_log_bytes: None,
+        timestamp_granularity_ms: None,
+    };
     let engine = Engine::open(config.clone(), Arc::new(Key(1))).unwrap();
     let secret_id = "user-secret-item-id";
     let bad = mizan_ffi::Event { item_id: secret_id.into(), kind: mizan_ffi::EventKind::Rating, timestamp_ms: NOW, dwell_secs: None, rating: Some(f64::INFINITY), query: None };

@@ -11,11 +11,12 @@ fn nothing_is_stored_before_consent_or_after_withdrawal() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path(), 1).unwrap();
     engine.load_catalog(&signed_pack(1)).unwrap();
+    let empty_log_bytes = engine.inspect().unwrap().store.log_bytes;
     let outcome = engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
     assert_eq!((outcome.stored, outcome.dropped_without_consent), (0, 1));
     engine.feedback(&Feedback { impressions: vec![item_id(0, 2)], clicks: vec![item_id(0, 2)], ..Feedback::default() }).unwrap();
     let report = engine.inspect().unwrap();
-    assert_eq!((report.store.events, report.store.log_records, report.impressions), (0, 0, 0));
+    assert_eq!((report.store.events, report.store.log_bytes, report.impressions), (0, empty_log_bytes, 0));
 
     engine.set_consent(PERSONALISATION, true, "v1", false).unwrap();
     assert_eq!(engine.record(&[view(&item_id(0, 1), 5)]).unwrap().stored, 1);
@@ -51,14 +52,14 @@ fn erased_data_is_unrecoverable() {
     let store = dir.path().join("store");
     let engine = ready(&store);
     engine.record(&[view(MARKER, 1)]).unwrap();
-    let keyring_before = std::fs::read(store.join("keyring")).unwrap();
+    let keyring_before = std::fs::read(store.join("MANIFEST")).unwrap();
     engine.erase_all().unwrap();
     assert!(files_under(dir.path()).is_empty(), "no file is left");
     assert!(!store.exists());
     // The same host key opens a brand-new, empty store: the old data key is gone with its salt.
     let engine = open(&store, 1).unwrap();
     assert_eq!(engine.inspect().unwrap().store.events, 0);
-    assert_ne!(std::fs::read(store.join("keyring")).unwrap(), keyring_before);
+    assert_ne!(std::fs::read(store.join("MANIFEST")).unwrap(), keyring_before);
     assert!(matches!(engine.record(&[view("a", 1)]), Ok(o) if o.stored == 0), "consent does not survive erasure");
 }
 
@@ -110,7 +111,7 @@ fn sensitive_events_change_no_score_and_never_appear_in_reasons() {
     }
     let report = engine.inspect().unwrap();
     assert!(report.top_categories.iter().all(|c| c.name != "pharmacy"));
-    assert_eq!(report.sensitive_events_ignored, 2 * u64::from(PER_CATEGORY));
+    assert_eq!(report.sensitive_items_ignored, u64::from(PER_CATEGORY));
 }
 
 /// Symbols through which a library could talk to a network.

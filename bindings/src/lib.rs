@@ -75,6 +75,21 @@ impl Engine {
         Ok(self.core.record(&events)?.into())
     }
 
+    /// Syncs everything recorded so far (needed only with group commit).
+    pub fn flush(&self) -> Res<()> {
+        Ok(self.core.flush()?)
+    }
+
+    /// Forgets matching events; returns how many were removed.
+    pub fn forget(&self, request: ForgetRequest) -> Res<u64> {
+        Ok(self.core.forget(&request.into())?)
+    }
+
+    /// Re-encrypts the store under the key material of `new_key_provider`.
+    pub fn rotate_key(&self, new_key_provider: Arc<dyn KeyProvider>) -> Res<()> {
+        Ok(self.core.rotate_key(&HostKey(new_key_provider))?)
+    }
+
     /// Ranks items, each with its reasons.
     pub fn recommend(&self, request: RecommendRequest) -> Res<Recommendations> {
         Ok(self.core.recommend(&request.into())?.into())

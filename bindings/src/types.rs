@@ -13,11 +13,39 @@ pub struct EngineConfig {
     /// Tolerated device clock skew for event timestamps, in ms.
     #[uniffi(default = 300000)]
     pub max_clock_skew_ms: i64,
+    /// Null: sync every recorded batch. Otherwise group commit: sync when 1 MiB is
+    /// pending or at the first write after the oldest pending batch is this old
+    /// (`flush()` syncs at once).
+    #[uniffi(default = None)]
+    pub group_commit_ms: Option<u64>,
+    /// Events older than this many days are deleted (null: no age limit).
+    #[uniffi(default = 365)]
+    pub retention_days: Option<u32>,
+    /// Past this log size the oldest events are deleted (null: no size limit).
+    #[uniffi(default = 67108864)]
+    pub max_log_bytes: Option<u64>,
+    /// Stored timestamps are rounded down to a multiple of this many ms.
+    #[uniffi(default = None)]
+    pub timestamp_granularity_ms: Option<i64>,
 }
+
+/// Bytes pending that trigger a group commit.
+const GROUP_COMMIT_BYTES: u64 = 1 << 20;
 
 impl From<EngineConfig> for mizan::EngineConfig {
     fn from(c: EngineConfig) -> Self {
-        mizan::EngineConfig { data_dir: c.data_dir.into(), trusted_pack_keys: c.trusted_pack_keys, max_clock_skew_ms: c.max_clock_skew_ms }
+        let sync = match c.group_commit_ms {
+            None => mizan::SyncPolicy::EveryBatch,
+            Some(max_delay_ms) => mizan::SyncPolicy::GroupCommit { max_bytes: GROUP_COMMIT_BYTES, max_delay_ms },
+        };
+        mizan::EngineConfig {
+            data_dir: c.data_dir.into(),
+            trusted_pack_keys: c.trusted_pack_keys,
+            max_clock_skew_ms: c.max_clock_skew_ms,
+            sync,
+            retention: mizan::Retention { max_age_days: c.retention_days, max_log_bytes: c.max_log_bytes },
+            timestamp_granularity_ms: c.timestamp_granularity_ms,
+        }
     }
 }
 
@@ -91,11 +119,45 @@ pub struct RecordOutcome {
     pub stored: u32,
     /// Events dropped because personalisation consent is not granted.
     pub dropped_without_consent: u32,
+    /// Whether the stored events are already synced (always, without group commit).
+    pub durable: bool,
 }
 
 impl From<mizan::RecordOutcome> for RecordOutcome {
     fn from(o: mizan::RecordOutcome) -> Self {
-        RecordOutcome { stored: o.stored, dropped_without_consent: o.dropped_without_consent }
+        RecordOutcome { stored: o.stored, dropped_without_consent: o.dropped_without_consent, durable: o.durable }
+    }
+}
+
+/// Which stored events to forget; every criterion given must match, at least one must be given.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ForgetRequest {
+    /// Events on any of these items.
+    #[uniffi(default = [])]
+    pub item_ids: Vec<String>,
+    /// Events on items in any of these categories.
+    #[uniffi(default = [])]
+    pub categories: Vec<String>,
+    /// Events of any of these kinds.
+    #[uniffi(default = [])]
+    pub kinds: Vec<EventKind>,
+    /// Events at or after this time (ms since the Unix epoch).
+    #[uniffi(default = None)]
+    pub from_ms: Option<i64>,
+    /// Events before this time.
+    #[uniffi(default = None)]
+    pub until_ms: Option<i64>,
+}
+
+impl From<ForgetRequest> for mizan::ForgetRequest {
+    fn from(r: ForgetRequest) -> Self {
+        mizan::ForgetRequest {
+            item_ids: r.item_ids,
+            categories: r.categories,
+            kinds: r.kinds.into_iter().map(Into::into).collect(),
+            from_ms: r.from_ms,
+            until_ms: r.until_ms,
+        }
     }
 }
 
@@ -289,8 +351,12 @@ pub struct InspectReport {
     pub events: u64,
     /// Bytes of all store files.
     pub bytes_on_disk: u64,
-    /// Records skipped at open because they failed authentication.
+    /// Records skipped because they failed authentication.
     pub corrupt_records: u64,
+    /// Log segments.
+    pub segments: u64,
+    /// Store file generation (bumped by compaction, forget and key rotation).
+    pub generation: u64,
     /// Whether ranking is personalised now.
     pub personalised: bool,
     /// The loaded pack, if any.
@@ -312,6 +378,8 @@ impl From<mizan::InspectReport> for InspectReport {
             events: r.store.events,
             bytes_on_disk: r.store.bytes_on_disk,
             corrupt_records: r.store.corrupt_records,
+            segments: r.store.segments,
+            generation: r.store.generation,
             personalised: r.personalised,
             catalog_items: r.catalog.as_ref().map_or(0, |c| c.items),
             pack: r.catalog.map(|c| c.meta.into()),

@@ -143,18 +143,14 @@ pub struct RankerWeights {
     pub category: f32,
     /// Weight of the popularity prior.
     pub popularity: f32,
-    /// Half-life of interest, in days.
-    pub half_life_days: f32,
-    /// Extra weight of very recent events: what someone did in the last hours
-    /// predicts what they want next.
+    /// Extra weight of very recent events (the short-term interest, which halves
+    /// every 6 hours): what someone did in the last hours predicts what they want next.
     pub session_boost: f32,
-    /// Half-life of that extra weight, in hours.
-    pub session_half_life_hours: f32,
 }
 
 impl Default for RankerWeights {
     fn default() -> Self {
-        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, half_life_days: 21.0, session_boost: 3.0, session_half_life_hours: 6.0 }
+        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, session_boost: 3.0 }
     }
 }
 
@@ -248,8 +244,8 @@ impl CatalogPack {
             }
         }
         let w = &self.default_weights;
-        let all = [w.neighbour, w.transition, w.category, w.popularity, w.half_life_days, w.session_boost, w.session_half_life_hours];
-        if !all.iter().all(|x| x.is_finite()) || w.half_life_days <= 0.0 || w.session_half_life_hours <= 0.0 || w.session_boost < 0.0 {
+        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost];
+        if !all.iter().all(|x| x.is_finite()) || w.session_boost < 0.0 {
             return Err(PackError::Malformed("default weights"));
         }
         Ok(())

@@ -1,53 +1,44 @@
 //! The engine: the one object a host app talks to. It ties the consent gate,
-//! validation, the encrypted store, the catalogue and the ranker together.
-//! Every method is synchronous and thread-safe; call it off the UI thread.
+//! validation and minimisation, the encrypted store, the incremental model, the
+//! catalogue and the ranker together. Every method is synchronous and
+//! thread-safe; call it off the UI thread.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, PackMeta};
+use crate::config::EngineConfig;
 use crate::consent::{ConsentLedger, ConsentRecord, PERSONALISATION};
 use crate::crypto::KeyProvider;
 use crate::error::{Error, InvalidReason, Result};
 use crate::events::{validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
-use crate::export::{FeedbackData, InferredData, UserDataExport, EXPORT_FORMAT};
-use crate::inspect::{InspectInputs, InspectReport, Weighted};
-use crate::model::UserProfile;
+use crate::export::{write_export, ExportHeader};
+use crate::inspect::{InspectInputs, InspectReport};
+use crate::model::{ModelState, UserProfile};
 use crate::rank::{RankOptions, Ranker, Recommendation};
-use crate::store::Store;
+use crate::store::{LogPosition, Snapshot, Store};
 
 /// Most items one recommend call may return.
 pub const MAX_K: u32 = 1_000;
-
-/// How an engine is opened.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EngineConfig {
-    /// Directory that holds this user's store (created if missing).
-    pub data_dir: PathBuf,
-    /// Raw 32-byte Ed25519 public keys whose catalogue packs are accepted.
-    pub trusted_pack_keys: Vec<Vec<u8>>,
-    /// How far in the future an event timestamp may lie, in ms (device clock skew).
-    pub max_clock_skew_ms: i64,
-}
-
-impl EngineConfig {
-    /// A config with the default 5-minute clock skew.
-    pub fn new(data_dir: impl Into<PathBuf>, trusted_pack_keys: Vec<Vec<u8>>) -> Self {
-        EngineConfig { data_dir: data_dir.into(), trusted_pack_keys, max_clock_skew_ms: 5 * 60_000 }
-    }
-}
+/// A model snapshot is saved after this many new events (and on close).
+const SNAPSHOT_EVERY: u64 = 50_000;
+/// Version of the snapshot payload; a different one is rebuilt from the log.
+const MODEL_FORMAT: u16 = 1;
+const DAY_MS: i64 = 86_400_000;
 
 /// What happened to a recorded batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordOutcome {
-    /// Events written to the encrypted log (durable when this returns).
+    /// Events written to the encrypted log.
     pub stored: u32,
     /// Events discarded because personalisation consent is not granted.
     pub dropped_without_consent: u32,
+    /// Whether the stored events are already synced to stable storage (see `SyncPolicy`).
+    pub durable: bool,
 }
 
 /// A request for recommendations.
@@ -95,7 +86,24 @@ pub struct Feedback {
     pub timestamp_ms: Option<i64>,
 }
 
-/// State kept beside the event log, encrypted.
+/// Which stored events to forget. Every criterion given must match (an empty
+/// list or `None` matches anything); at least one must be given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForgetRequest {
+    /// Events on any of these items.
+    pub item_ids: Vec<String>,
+    /// Events on items in any of these categories (needs a loaded catalogue).
+    pub categories: Vec<String>,
+    /// Events of any of these kinds.
+    pub kinds: Vec<EventKind>,
+    /// Events at or after this time.
+    pub from_ms: Option<i64>,
+    /// Events before this time.
+    pub until_ms: Option<i64>,
+}
+
+/// State kept beside the event log, encrypted. Its layout is shared with the
+/// version-1 store format, which is migrated as is.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct EngineState {
     consent: ConsentLedger,
@@ -107,9 +115,10 @@ struct EngineState {
 struct Inner {
     config: EngineConfig,
     store: Store,
-    events: Vec<StoredEvent>,
+    model: ModelState,
     state: EngineState,
     catalog: Option<Catalog>,
+    events_since_snapshot: u64,
 }
 
 /// The on-device personalisation engine for one user.
@@ -124,13 +133,17 @@ pub fn now_ms() -> i64 {
 
 impl Engine {
     /// Opens (or creates) the store in `config.data_dir`, decrypting it with the
-    /// provider's key. Reloads the last verified catalogue pack, if any.
+    /// provider's key; restores the model from its snapshot plus the log after it
+    /// (or from the whole log), reloads the last verified pack, and enforces retention.
     pub fn open(config: EngineConfig, key_provider: Arc<dyn KeyProvider>) -> Result<Engine> {
         if config.max_clock_skew_ms < 0 {
             return Err(Error::InvalidRequest(InvalidReason::Negative("max_clock_skew_ms")));
         }
-        let opened = Store::open(&config.data_dir, key_provider.as_ref())?;
-        let state = match opened.state {
+        if config.timestamp_granularity_ms.is_some_and(|g| g <= 0) {
+            return Err(Error::InvalidRequest(InvalidReason::OutOfRange("timestamp_granularity_ms")));
+        }
+        let opened = Store::open(&config.data_dir, key_provider.as_ref(), config.store_options())?;
+        let mut state: EngineState = match opened.state {
             Some(bytes) => bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
                 .map_err(|_| Error::Corrupt("engine state does not decode"))?
                 .0,
@@ -138,7 +151,25 @@ impl Engine {
         };
         // A saved pack signed by a key that is no longer trusted is simply not used.
         let catalog = opened.pack.and_then(|bytes| Catalog::from_signed(&bytes, &config.trusted_pack_keys).ok());
-        let inner = Inner { config, store: opened.store, events: opened.events, state, catalog };
+        let mut store = opened.store;
+        let had_snapshot = opened.snapshot.is_some();
+        let (mut model, from) = match opened.snapshot.and_then(decode_model) {
+            Some((model, position)) if position <= store.end_position() => (model, Some(position)),
+            _ => {
+                if had_snapshot {
+                    store.note_snapshot_discarded();
+                }
+                (ModelState::default(), None)
+            }
+        };
+        let mut replayed = 0u64;
+        store.read_from(from, |e| {
+            model.apply(&e);
+            replayed += 1;
+        })?;
+        state.next_seq = state.next_seq.max(model.max_seq.map_or(0, |s| s + 1));
+        let mut inner = Inner { config, store, model, state, catalog, events_since_snapshot: replayed };
+        inner.enforce_retention(now_ms())?;
         Ok(Engine { inner: Mutex::new(Some(inner)) })
     }
 
@@ -155,9 +186,8 @@ impl Engine {
             };
             inner.state.consent.record(record)?;
             if !granted && purpose == PERSONALISATION && erase_on_withdraw {
-                inner.store.rewrite_log(&[])?;
-                inner.events.clear();
                 inner.state.impressions.clear();
+                inner.compact(|_| false)?;
             }
             inner.save_state()
         })
@@ -180,14 +210,19 @@ impl Engine {
         })
     }
 
-    /// Validates and stores a batch of events. Without personalisation consent
-    /// nothing is stored and the events are counted as dropped. One invalid
+    /// Validates, minimises and stores a batch of events. Without personalisation
+    /// consent nothing is stored and the events are counted as dropped. One invalid
     /// event refuses the whole batch.
     pub fn record(&self, events: &[Event]) -> Result<RecordOutcome> {
         self.with(|inner| {
             validate_batch(events, now_ms(), inner.config.max_clock_skew_ms)?;
-            inner.store_events(events.iter().cloned())
+            inner.store_events(events)
         })
+    }
+
+    /// Syncs everything recorded so far to stable storage.
+    pub fn flush(&self) -> Result<()> {
+        self.with(|inner| inner.store.flush())
     }
 
     /// Ranks items for the person (non-personalised without consent).
@@ -212,7 +247,6 @@ impl Engine {
             };
             let profile = inner.profile(now);
             let suppressed = inner.suppressed();
-            let weights = &catalog.pack().default_weights;
             let options = RankOptions {
                 k: request.k as usize,
                 candidates,
@@ -221,7 +255,7 @@ impl Engine {
                 personalised,
                 now_ms: now,
             };
-            let items = Ranker::new(catalog, &profile, weights, &suppressed).rank(&options);
+            let items = Ranker::new(catalog, &profile, &catalog.pack().default_weights, &suppressed).rank(&options);
             Ok(Recommendations { items, personalised, unknown_candidates: unknown })
         })
     }
@@ -263,8 +297,59 @@ impl Engine {
                     *inner.state.impressions.entry(id.clone()).or_default() += 1;
                 }
             }
-            inner.store_events(events.into_iter())?;
+            inner.store_events(&events)?;
             inner.save_state()
+        })
+    }
+
+    /// Forgets matching events (rectification / partial erasure): the log is
+    /// rewritten without them and the model rebuilt. Returns how many were removed.
+    pub fn forget(&self, request: &ForgetRequest) -> Result<u64> {
+        let any = !request.item_ids.is_empty()
+            || !request.categories.is_empty()
+            || !request.kinds.is_empty()
+            || request.from_ms.is_some()
+            || request.until_ms.is_some();
+        if !any {
+            return Err(Error::InvalidRequest(InvalidReason::Missing("a forget criterion")));
+        }
+        self.with(|inner| {
+            let items: Option<HashSet<String>> =
+                (!request.item_ids.is_empty()).then(|| request.item_ids.iter().cloned().collect());
+            let in_categories = match request.categories.is_empty() {
+                true => None,
+                false => Some(items_in_categories(inner.catalog.as_ref().ok_or(Error::NoCatalog)?, &request.categories)),
+            };
+            let matches = |e: &StoredEvent| {
+                items.as_ref().is_none_or(|s| s.contains(&e.item_id))
+                    && in_categories.as_ref().is_none_or(|s| s.contains(&e.item_id))
+                    && (request.kinds.is_empty() || request.kinds.contains(&e.kind))
+                    && request.from_ms.is_none_or(|f| e.timestamp_ms >= f)
+                    && request.until_ms.is_none_or(|u| e.timestamp_ms < u)
+            };
+            if request.kinds.is_empty() && request.from_ms.is_none() && request.until_ms.is_none() {
+                // Forgetting items entirely also forgets the feedback kept about them.
+                for id in items.iter().flatten().chain(in_categories.iter().flatten()) {
+                    inner.state.impressions.remove(id);
+                    inner.state.not_interested.remove(id);
+                }
+            }
+            let removed = inner.compact(|e| !matches(e))?;
+            inner.save_state()?;
+            Ok(removed)
+        })
+    }
+
+    /// Re-encrypts the whole store under key material from `new_provider` (e.g.
+    /// after the host rotated its Keystore key). Atomic; afterwards only the new
+    /// key opens the store.
+    pub fn rotate_key(&self, new_provider: &dyn KeyProvider) -> Result<()> {
+        let material = new_provider.key_material().map_err(|_| Error::KeyProvider("the key provider returned an error".into()))?;
+        crate::crypto::DataKey::derive(&material, &[0; crate::crypto::SALT_LEN])?;
+        self.with(|inner| {
+            let state = inner.state_bytes()?;
+            inner.store.rewrite(Some(material), &state, |_| true)?;
+            inner.save_snapshot()
         })
     }
 
@@ -274,51 +359,61 @@ impl Engine {
             let profile = inner.profile(now_ms());
             Ok(InspectReport::build(InspectInputs {
                 store: &inner.store,
-                events: &inner.events,
+                config: &inner.config,
+                model: &inner.model,
                 consents: inner.state.consent.current(),
                 personalised: inner.personalised(),
                 catalog: inner.catalog.as_ref(),
                 profile: &profile,
                 impressions: inner.state.impressions.values().map(|&v| u64::from(v)).sum(),
                 suppressed_items: inner.state.not_interested.len() as u64,
+                events_since_snapshot: inner.events_since_snapshot,
+                now_ms: now_ms(),
             }))
         })
     }
 
-    /// Everything stored and inferred about the person, as JSON.
-    pub fn export_user_data(&self) -> Result<String> {
+    /// Streams everything stored and inferred about the person to `out` as JSON.
+    pub fn export_to(&self, out: &mut dyn Write) -> Result<()> {
         self.with(|inner| {
-            let profile = inner.profile(now_ms());
-            let name = |w: Vec<(String, f64)>| w.into_iter().map(|(name, weight)| Weighted { name, weight }).collect();
-            let (categories, items) = match &inner.catalog {
-                Some(c) => (
-                    name(profile.categories.iter().map(|(&i, &w)| (c.category(i).name.clone(), w)).collect()),
-                    name(profile.items.iter().map(|(&i, s)| (c.item(i).id.clone(), s.score)).collect()),
-                ),
-                None => (vec![], vec![]),
-            };
-            let export = UserDataExport {
-                format: EXPORT_FORMAT,
-                exported_at_ms: now_ms(),
+            let now = now_ms();
+            let profile = inner.profile(now);
+            let header = ExportHeader {
+                exported_at_ms: now,
                 consent_history: inner.state.consent.history(),
-                events: &inner.events,
-                inferred: InferredData { categories, items, active_hours: profile.hour_of_day.to_vec() },
-                feedback: FeedbackData { impressions: &inner.state.impressions, not_interested: &inner.state.not_interested },
+                catalog: inner.catalog.as_ref(),
+                profile: &profile,
+                model: &inner.model,
+                active_hours: inner.model.active_hours(now),
+                impressions: &inner.state.impressions,
+                not_interested: &inner.state.not_interested,
             };
-            Ok(export.to_json())
+            write_export(out, &header, |emit| inner.store.read_from(None, emit))
         })
     }
 
-    /// Erases everything: crypto-shreds the key ring, deletes every file, and
+    /// Everything stored and inferred about the person, as a JSON string.
+    pub fn export_user_data(&self) -> Result<String> {
+        let mut buf = Vec::new();
+        self.export_to(&mut buf)?;
+        Ok(String::from_utf8(buf).expect("JSON is UTF-8"))
+    }
+
+    /// Erases everything: crypto-shreds the manifest, deletes every file, and
     /// closes the engine. Opening the directory again starts empty.
     pub fn erase_all(&self) -> Result<()> {
         let inner = self.lock().take().ok_or(Error::Closed)?;
         inner.store.erase()
     }
 
-    /// Closes the engine and releases the store lock. Later calls fail with [`Error::Closed`].
+    /// Syncs, saves a snapshot if the model moved, closes the engine and releases
+    /// the store lock. Later calls fail with [`Error::Closed`].
     pub fn close(&self) -> Result<()> {
-        self.lock().take().map(drop).ok_or(Error::Closed)
+        let mut inner = self.lock().take().ok_or(Error::Closed)?;
+        if inner.events_since_snapshot > 0 {
+            inner.save_snapshot()?;
+        }
+        inner.store.flush()
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Inner>> {
@@ -339,31 +434,95 @@ impl Inner {
         self.state.consent.is_granted(PERSONALISATION)
     }
 
-    fn store_events(&mut self, events: impl Iterator<Item = Event>) -> Result<RecordOutcome> {
-        let events: Vec<Event> = events.collect();
+    fn store_events(&mut self, events: &[Event]) -> Result<RecordOutcome> {
         let count = events.len() as u32;
         if !self.personalised() {
-            return Ok(RecordOutcome { stored: 0, dropped_without_consent: count });
+            return Ok(RecordOutcome { stored: 0, dropped_without_consent: count, durable: true });
         }
         let first = self.state.next_seq;
-        let stored: Vec<StoredEvent> =
-            events.iter().enumerate().map(|(i, e)| StoredEvent::minimise(e, first + i as u64)).collect();
-        self.store.append(&stored)?;
-        self.events.extend(stored);
+        let granularity = self.config.timestamp_granularity_ms;
+        let stored: Vec<StoredEvent> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut s = StoredEvent::minimise(e, first + i as u64);
+                if let Some(g) = granularity {
+                    s.timestamp_ms -= s.timestamp_ms.rem_euclid(g);
+                }
+                s
+            })
+            .collect();
+        let durable = self.store.append(&stored)?;
+        stored.iter().for_each(|e| self.model.apply(e));
         self.state.next_seq = first + u64::from(count);
-        self.save_state()?;
-        Ok(RecordOutcome { stored: count, dropped_without_consent: 0 })
+        self.events_since_snapshot += u64::from(count);
+        self.enforce_retention(now_ms())?;
+        if self.events_since_snapshot >= SNAPSHOT_EVERY {
+            self.save_snapshot()?;
+        }
+        Ok(RecordOutcome { stored: count, dropped_without_consent: 0, durable })
+    }
+
+    /// Deletes events past the age limit, and the oldest events when the log is too big.
+    fn enforce_retention(&mut self, now: i64) -> Result<()> {
+        let retention = self.config.retention;
+        let cutoff_ms = retention.max_age_days.map(|d| now - i64::from(d) * DAY_MS);
+        let too_old = cutoff_ms.is_some_and(|cut| self.model.first_ms.is_some_and(|f| f < cut));
+        let log_bytes = self.store.log_bytes();
+        let too_big = retention.max_log_bytes.is_some_and(|max| log_bytes > max);
+        if !too_old && !too_big {
+            return Ok(());
+        }
+        let mut min_seq = None;
+        if let (true, Some(max)) = (too_big, retention.max_log_bytes) {
+            // Appends are in sequence order, so dropping the oldest means a sequence cut-off.
+            let keep = (self.model.events as u128 * u128::from(max / 4 * 3) / u128::from(log_bytes.max(1))) as u64;
+            let drop = self.model.events.saturating_sub(keep);
+            let mut seen = 0u64;
+            self.store.read_from(None, |e| {
+                if seen == drop {
+                    min_seq.get_or_insert(e.seq);
+                }
+                seen += 1;
+            })?;
+            min_seq.get_or_insert(u64::MAX);
+        }
+        self.compact(|e| cutoff_ms.is_none_or(|cut| e.timestamp_ms >= cut) && min_seq.is_none_or(|m| e.seq >= m))?;
+        Ok(())
+    }
+
+    /// Rewrites the log keeping what `keep` accepts, rebuilds the model, snapshots it.
+    fn compact(&mut self, keep: impl FnMut(&StoredEvent) -> bool) -> Result<u64> {
+        let state = self.state_bytes()?;
+        let dropped = self.store.rewrite(None, &state, keep)?;
+        let mut model = ModelState::default();
+        self.store.read_from(None, |e| model.apply(&e))?;
+        self.model = model;
+        self.save_snapshot()?;
+        Ok(dropped)
+    }
+
+    fn state_bytes(&self) -> Result<Vec<u8>> {
+        bincode::serde::encode_to_vec(&self.state, bincode::config::standard()).map_err(|_| Error::Corrupt("engine state does not encode"))
     }
 
     fn save_state(&self) -> Result<()> {
-        let bytes = bincode::serde::encode_to_vec(&self.state, bincode::config::standard())
-            .map_err(|_| Error::Corrupt("engine state does not encode"))?;
-        self.store.save_state(&bytes)
+        self.store.save_state(&self.state_bytes()?)
+    }
+
+    fn save_snapshot(&mut self) -> Result<()> {
+        let mut payload = MODEL_FORMAT.to_le_bytes().to_vec();
+        payload.extend(
+            bincode::serde::encode_to_vec(&self.model, bincode::config::standard()).map_err(|_| Error::Corrupt("model does not encode"))?,
+        );
+        self.store.save_snapshot(&payload)?;
+        self.events_since_snapshot = 0;
+        Ok(())
     }
 
     fn profile(&self, now: i64) -> UserProfile {
         match (&self.catalog, self.personalised()) {
-            (Some(catalog), true) => UserProfile::build(&self.events, catalog, &catalog.pack().default_weights, now),
+            (Some(catalog), true) => UserProfile::build(&self.model, catalog, &catalog.pack().default_weights, now),
             _ => UserProfile::default(),
         }
     }
@@ -372,4 +531,26 @@ impl Inner {
         let Some(catalog) = &self.catalog else { return BTreeSet::new() };
         self.state.not_interested.keys().filter_map(|id| catalog.index_of(id)).collect()
     }
+}
+
+/// Ids of the catalogue items in any of the named categories.
+fn items_in_categories(catalog: &Catalog, names: &[String]) -> HashSet<String> {
+    let wanted: BTreeSet<u32> = catalog
+        .pack()
+        .categories
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| names.contains(&c.name))
+        .map(|(i, _)| i as u32)
+        .collect();
+    catalog.pack().items.iter().filter(|i| i.categories.iter().any(|c| wanted.contains(c))).map(|i| i.id.clone()).collect()
+}
+
+fn decode_model(snapshot: Snapshot) -> Option<(ModelState, LogPosition)> {
+    let format = u16::from_le_bytes(snapshot.payload.get(..2)?.try_into().ok()?);
+    if format != MODEL_FORMAT {
+        return None;
+    }
+    let (model, _) = bincode::serde::decode_from_slice(&snapshot.payload[2..], bincode::config::standard()).ok()?;
+    Some((model, snapshot.position))
 }

@@ -1,57 +1,105 @@
 //! The user's data export (GDPR art. 15/20, PDPL, CCPA access): everything
-//! stored and everything inferred, as machine-readable JSON.
+//! stored and everything inferred, as machine-readable JSON, streamed so that a
+//! large log never has to sit in memory at once.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde::Serialize;
 
+use crate::catalog::Catalog;
 use crate::consent::ConsentRecord;
+use crate::error::{Error, Result};
 use crate::events::StoredEvent;
 use crate::inspect::Weighted;
+use crate::model::{ModelState, UserProfile};
 
 /// Identifies the export format so consumers can parse it safely.
 pub const EXPORT_FORMAT: &str = "mizan-user-data/1";
 
-/// The complete export.
-#[derive(Debug, Clone, Serialize)]
-pub struct UserDataExport<'a> {
-    /// Format identifier, [`EXPORT_FORMAT`].
-    pub format: &'static str,
-    /// When the export was made.
+/// Everything in the export except the event stream.
+pub struct ExportHeader<'a> {
+    /// When the export is made.
     pub exported_at_ms: i64,
     /// Every consent decision ever recorded, oldest first.
     pub consent_history: &'a [ConsentRecord],
-    /// Every stored event, oldest first, exactly as stored.
-    pub events: &'a [StoredEvent],
-    /// Inferred interests.
-    pub inferred: InferredData,
-    /// Feedback state kept for ranking.
-    pub feedback: FeedbackData<'a>,
-}
-
-/// What the model inferred from the events.
-#[derive(Debug, Clone, Serialize)]
-pub struct InferredData {
-    /// Category affinities.
-    pub categories: Vec<Weighted>,
-    /// Item interests.
-    pub items: Vec<Weighted>,
+    /// The loaded catalogue, to name inferred interests.
+    pub catalog: Option<&'a Catalog>,
+    /// The profile as of now.
+    pub profile: &'a UserProfile,
+    /// The raw model state (every item the person touched, sensitive or not).
+    pub model: &'a ModelState,
     /// Activity per UTC hour of day.
     pub active_hours: Vec<f64>,
-}
-
-/// Feedback counters and suppressions.
-#[derive(Debug, Clone, Serialize)]
-pub struct FeedbackData<'a> {
     /// Impressions per item id.
     pub impressions: &'a BTreeMap<String, u32>,
     /// Items marked "not interested", with the time.
     pub not_interested: &'a BTreeMap<String, i64>,
 }
 
-impl UserDataExport<'_> {
-    /// Renders the export as pretty JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("export serialises")
+#[derive(Serialize)]
+struct Head<'a> {
+    format: &'static str,
+    exported_at_ms: i64,
+    consent_history: &'a [ConsentRecord],
+    inferred: Inferred<'a>,
+    feedback: FeedbackData<'a>,
+}
+
+#[derive(Serialize)]
+struct Inferred<'a> {
+    categories: Vec<Weighted>,
+    items: Vec<Weighted>,
+    active_hours: &'a [f64],
+    model: &'a ModelState,
+}
+
+#[derive(Serialize)]
+struct FeedbackData<'a> {
+    impressions: &'a BTreeMap<String, u32>,
+    not_interested: &'a BTreeMap<String, i64>,
+}
+
+/// Writes the export: the header fields, then `"events": [...]` filled by
+/// `stream`, which calls its argument once per stored event, oldest first.
+pub fn write_export(
+    out: &mut dyn Write,
+    header: &ExportHeader<'_>,
+    stream: impl FnOnce(&mut dyn FnMut(StoredEvent)) -> Result<()>,
+) -> Result<()> {
+    let named = |pairs: Vec<(String, f64)>| pairs.into_iter().map(|(name, weight)| Weighted { name, weight }).collect();
+    let (categories, items) = match header.catalog {
+        Some(c) => (
+            named(header.profile.categories.iter().map(|(&i, &w)| (c.category(i).name.clone(), w)).collect()),
+            named(header.profile.items.iter().map(|(&i, s)| (c.item(i).id.clone(), s.score)).collect()),
+        ),
+        None => (vec![], vec![]),
+    };
+    let head = Head {
+        format: EXPORT_FORMAT,
+        exported_at_ms: header.exported_at_ms,
+        consent_history: header.consent_history,
+        inferred: Inferred { categories, items, active_hours: &header.active_hours, model: header.model },
+        feedback: FeedbackData { impressions: header.impressions, not_interested: header.not_interested },
+    };
+    let io = Error::io("writing the export");
+    let mut head_json = serde_json::to_vec(&head).expect("export header serialises");
+    head_json.pop(); // the closing brace; the events follow
+    out.write_all(&head_json).map_err(io)?;
+    out.write_all(b",\"events\":[").map_err(Error::io("writing the export"))?;
+    let mut first = true;
+    let mut failure = None;
+    stream(&mut |event| {
+        if failure.is_some() {
+            return;
+        }
+        let sep: &[u8] = if first { b"\n" } else { b",\n" };
+        first = false;
+        let written = out.write_all(sep).and_then(|_| serde_json::to_writer(&mut *out, &event).map_err(std::io::Error::other));
+        failure = written.err();
+    })?;
+    if let Some(source) = failure {
+        return Err(Error::Io { op: "writing the export", source });
     }
+    out.write_all(b"\n]}\n").map_err(Error::io("writing the export"))
 }

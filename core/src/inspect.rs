@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::{Catalog, PackMeta};
+use crate::config::{EngineConfig, Retention};
 use crate::consent::ConsentRecord;
-use crate::events::StoredEvent;
-use crate::model::UserProfile;
-use crate::store::Store;
+use crate::model::{ModelState, UserProfile};
+use crate::store::{Store, SyncPolicy, STORE_FORMAT_VERSION};
 
 /// How many top items and categories the report lists.
 const TOP_N: usize = 10;
@@ -18,14 +18,43 @@ const TOP_N: usize = 10;
 pub struct StoreSummary {
     /// Events currently stored.
     pub events: u64,
-    /// Sealed records in the log.
-    pub log_records: u64,
+    /// Log segments.
+    pub segments: u64,
+    /// Bytes of the log segments.
+    pub log_bytes: u64,
     /// Bytes of all store files.
     pub bytes_on_disk: u64,
-    /// Records skipped at open because they failed authentication.
+    /// Store format version.
+    pub format_version: u16,
+    /// File generation (bumped by every compaction, forget and key rotation).
+    pub generation: u64,
+    /// Events appended since the last model snapshot.
+    pub events_since_snapshot: u64,
+    /// Records skipped because they failed authentication.
     pub corrupt_records: u64,
     /// Bytes of a torn tail cut at open.
     pub truncated_bytes: u64,
+    /// Segments found damaged.
+    pub damaged_segments: u64,
+    /// Segments missing from the sequence.
+    pub missing_segments: u64,
+    /// The snapshot was unreadable and the model was rebuilt from the log.
+    pub snapshot_discarded: bool,
+    /// Set when the store was migrated from an older format at open.
+    pub migrated_from: Option<u16>,
+}
+
+/// The data-minimisation and durability policy in force.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicySummary {
+    /// "every_batch" or "group_commit(<bytes> B, <ms> ms)".
+    pub sync: String,
+    /// Retention limits.
+    pub retention: Retention,
+    /// Stored timestamps are rounded down to this many ms, if set.
+    pub timestamp_granularity_ms: Option<i64>,
+    /// What each stored event keeps (everything else the host sends is dropped).
+    pub stored_fields: &'static str,
 }
 
 /// The loaded catalogue pack.
@@ -53,6 +82,8 @@ pub struct Weighted {
 pub struct InspectReport {
     /// Storage facts.
     pub store: StoreSummary,
+    /// The policy in force.
+    pub policy: PolicySummary,
     /// The latest consent decision per purpose.
     pub consents: Vec<ConsentRecord>,
     /// Whether ranking is currently personalised.
@@ -71,11 +102,11 @@ pub struct InspectReport {
     pub top_items: Vec<Weighted>,
     /// Decayed activity per UTC hour of day.
     pub active_hours: Vec<f64>,
-    /// Events on items the pack does not know.
-    pub unknown_item_events: u64,
-    /// Events on sensitive items, kept out of the profile.
-    pub sensitive_events_ignored: u64,
-    /// Impressions counted per item so far.
+    /// Items in the history that the pack does not know.
+    pub unknown_items: u64,
+    /// Sensitive items in the history, kept out of the profile.
+    pub sensitive_items_ignored: u64,
+    /// Impressions counted so far.
     pub impressions: u64,
     /// Items the person marked "not interested".
     pub suppressed_items: u64,
@@ -85,29 +116,31 @@ pub struct InspectReport {
 pub struct InspectInputs<'a> {
     /// The open store.
     pub store: &'a Store,
-    /// All stored events.
-    pub events: &'a [StoredEvent],
+    /// The engine's configuration.
+    pub config: &'a EngineConfig,
+    /// The model state.
+    pub model: &'a ModelState,
     /// Current consent decisions.
     pub consents: Vec<ConsentRecord>,
     /// Whether personalisation is allowed.
     pub personalised: bool,
     /// The loaded catalogue.
     pub catalog: Option<&'a Catalog>,
-    /// The profile as of now (empty without a catalogue).
+    /// The profile as of now (empty without a catalogue or consent).
     pub profile: &'a UserProfile,
     /// Total impressions counted.
     pub impressions: u64,
     /// Suppressed items.
     pub suppressed_items: u64,
+    /// Events since the last snapshot.
+    pub events_since_snapshot: u64,
+    /// The moment of the report.
+    pub now_ms: i64,
 }
 
 impl InspectReport {
     /// Assembles the report.
     pub fn build(inputs: InspectInputs<'_>) -> Self {
-        let mut events_by_kind = BTreeMap::new();
-        for e in inputs.events {
-            *events_by_kind.entry(e.kind.as_str().to_string()).or_insert(0) += 1;
-        }
         let (top_categories, top_items) = match inputs.catalog {
             Some(catalog) => (
                 top(inputs.profile.categories.iter().map(|(&c, &w)| (catalog.category(c).name.clone(), w))),
@@ -115,14 +148,33 @@ impl InspectReport {
             ),
             None => (vec![], vec![]),
         };
-        let recovery = inputs.store.recovery();
+        let store = inputs.store;
+        let recovery = store.recovery();
+        let sync = match inputs.config.sync {
+            SyncPolicy::EveryBatch => "every_batch".to_string(),
+            SyncPolicy::GroupCommit { max_bytes, max_delay_ms } => format!("group_commit({max_bytes} B, {max_delay_ms} ms)"),
+        };
         InspectReport {
             store: StoreSummary {
-                events: inputs.events.len() as u64,
-                log_records: inputs.store.log_records(),
-                bytes_on_disk: inputs.store.bytes_on_disk(),
+                events: inputs.model.events,
+                segments: store.segment_count(),
+                log_bytes: store.log_bytes(),
+                bytes_on_disk: store.bytes_on_disk(),
+                format_version: STORE_FORMAT_VERSION,
+                generation: store.generation(),
+                events_since_snapshot: inputs.events_since_snapshot,
                 corrupt_records: recovery.corrupt_records,
                 truncated_bytes: recovery.truncated_bytes,
+                damaged_segments: recovery.damaged_segments,
+                missing_segments: recovery.missing_segments,
+                snapshot_discarded: recovery.snapshot_discarded,
+                migrated_from: recovery.migrated_from,
+            },
+            policy: PolicySummary {
+                sync,
+                retention: inputs.config.retention,
+                timestamp_granularity_ms: inputs.config.timestamp_granularity_ms,
+                stored_fields: "seq, kind, item_id, timestamp_ms, dwell_secs (views), rating (ratings), query tokens (searches)",
             },
             consents: inputs.consents,
             personalised: inputs.personalised,
@@ -131,14 +183,14 @@ impl InspectReport {
                 items: c.len() as u64,
                 categories: c.pack().categories.len() as u64,
             }),
-            events_by_kind,
-            first_event_ms: inputs.events.iter().map(|e| e.timestamp_ms).min(),
-            last_event_ms: inputs.events.iter().map(|e| e.timestamp_ms).max(),
+            events_by_kind: inputs.model.by_kind.iter().map(|(k, &n)| (k.as_str().to_string(), n)).collect(),
+            first_event_ms: inputs.model.first_ms,
+            last_event_ms: inputs.model.last_ms,
             top_categories,
             top_items,
-            active_hours: inputs.profile.hour_of_day.to_vec(),
-            unknown_item_events: inputs.profile.unknown_item_events as u64,
-            sensitive_events_ignored: inputs.profile.sensitive_events_ignored as u64,
+            active_hours: inputs.model.active_hours(inputs.now_ms),
+            unknown_items: inputs.profile.unknown_items as u64,
+            sensitive_items_ignored: inputs.profile.sensitive_items_ignored as u64,
             impressions: inputs.impressions,
             suppressed_items: inputs.suppressed_items,
         }

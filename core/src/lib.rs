@@ -22,6 +22,7 @@
 //! ```
 
 pub mod catalog;
+pub mod config;
 pub mod consent;
 pub mod crypto;
 pub mod engine;
@@ -38,7 +39,9 @@ pub mod store;
 pub use catalog::{Catalog, CatalogPack, Category, Item, PackMeta, SensitiveCategory};
 pub use consent::{ConsentRecord, PERSONALISATION};
 pub use crypto::{KeyProvider, StaticKey};
-pub use engine::{Engine, EngineConfig, Feedback, RecommendRequest, Recommendations, RecordOutcome};
+pub use config::{EngineConfig, Retention};
+pub use engine::{Engine, Feedback, ForgetRequest, RecommendRequest, Recommendations, RecordOutcome};
+pub use store::SyncPolicy;
 pub use error::{Error, InvalidReason, PackError, Result};
 pub use events::{Event, EventKind};
 pub use inspect::InspectReport;

@@ -1,30 +1,143 @@
-//! The on-device user model: decayed item and category affinities learned from
-//! the person's own events. Sensitive items never enter it.
+//! The on-device user model. [`ModelState`] is updated incrementally from each
+//! stored event (so it can be snapshotted and need not replay the log), keyed by
+//! item id so it survives catalogue swaps. [`UserProfile`] is its view through
+//! one catalogue at one moment; sensitive and unknown items never enter it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, RankerWeights};
 use crate::events::{EventKind, StoredEvent};
 
-const MS_PER_DAY: f64 = 86_400_000.0;
-const MS_PER_HOUR: f64 = 3_600_000.0;
-/// Weight of a query token that names a category, before decay.
-const SEARCH_CATEGORY_WEIGHT: f64 = 2.0;
+/// Long-term interest halves every 21 days.
+pub const LONG_HALF_LIFE_MS: f64 = 21.0 * 86_400_000.0;
+/// Short-term (session) interest halves every 6 hours.
+pub const SHORT_HALF_LIFE_MS: f64 = 6.0 * 3_600_000.0;
+/// Weight of a query token, before decay.
+const SEARCH_TERM_WEIGHT: f64 = 2.0;
+/// How many recent items feed "what comes next".
+pub const RECENT_ITEMS: usize = 5;
 
-/// What the model holds about one item the person interacted with.
+/// A sum of exponentially decaying contributions, kept at a reference time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Decayed {
+    value: f64,
+    at_ms: i64,
+}
+
+impl Decayed {
+    /// Adds `weight` observed at `t_ms`; out-of-order times are handled exactly.
+    pub fn add(&mut self, weight: f64, t_ms: i64, half_life_ms: f64) {
+        if self.value == 0.0 || t_ms >= self.at_ms {
+            self.value = self.value * decay(t_ms - self.at_ms, half_life_ms) + weight;
+            self.at_ms = t_ms;
+        } else {
+            self.value += weight * decay(self.at_ms - t_ms, half_life_ms);
+        }
+    }
+
+    /// The value as of `now_ms` (never grows for a `now` before the reference time).
+    pub fn at(&self, now_ms: i64, half_life_ms: f64) -> f64 {
+        self.value * decay((now_ms - self.at_ms).max(0), half_life_ms)
+    }
+}
+
+fn decay(elapsed_ms: i64, half_life_ms: f64) -> f64 {
+    0.5f64.powf(elapsed_ms.max(0) as f64 / half_life_ms)
+}
+
+/// What the model keeps about one item the person interacted with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemState {
+    long: Decayed,
+    short: Decayed,
+    strongest_kind: EventKind,
+    strongest_weight: f64,
+    last_ms: i64,
+    last_positive: Option<(i64, u64)>,
+    purchased: bool,
+    dismissed: bool,
+}
+
+/// Everything learned from the event log, updated one event at a time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelState {
+    items: BTreeMap<String, ItemState>,
+    query_terms: BTreeMap<String, Decayed>,
+    hours: [Decayed; 24],
+    /// Events applied.
+    pub events: u64,
+    /// Events applied per kind.
+    pub by_kind: BTreeMap<EventKind, u64>,
+    /// Oldest event time.
+    pub first_ms: Option<i64>,
+    /// Newest event time.
+    pub last_ms: Option<i64>,
+    /// Highest sequence number applied.
+    pub max_seq: Option<u64>,
+}
+
+impl ModelState {
+    /// Folds one stored event into the model.
+    pub fn apply(&mut self, event: &StoredEvent) {
+        let t = event.timestamp_ms;
+        self.events += 1;
+        *self.by_kind.entry(event.kind).or_default() += 1;
+        self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
+        self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+        self.max_seq = Some(self.max_seq.map_or(event.seq, |m| m.max(event.seq)));
+        let hour = (t.rem_euclid(86_400_000) / 3_600_000) as usize;
+        self.hours[hour].add(1.0, t, LONG_HALF_LIFE_MS);
+        for token in &event.query_tokens {
+            self.query_terms.entry(token.clone()).or_default().add(SEARCH_TERM_WEIGHT, t, LONG_HALF_LIFE_MS);
+        }
+        if event.item_id.is_empty() {
+            return;
+        }
+        let weight = event.interest_weight();
+        let item = self.items.entry(event.item_id.clone()).or_insert(ItemState {
+            long: Decayed::default(),
+            short: Decayed::default(),
+            strongest_kind: event.kind,
+            strongest_weight: f64::MIN,
+            last_ms: t,
+            last_positive: None,
+            purchased: false,
+            dismissed: false,
+        });
+        item.long.add(weight, t, LONG_HALF_LIFE_MS);
+        item.short.add(weight, t, SHORT_HALF_LIFE_MS);
+        item.last_ms = item.last_ms.max(t);
+        if weight > item.strongest_weight {
+            item.strongest_weight = weight;
+            item.strongest_kind = event.kind;
+        }
+        if weight > 0.0 && item.last_positive.is_none_or(|p| (t, event.seq) > p) {
+            item.last_positive = Some((t, event.seq));
+        }
+        item.purchased |= event.kind == EventKind::Purchase;
+        item.dismissed |= event.kind == EventKind::Dismiss;
+    }
+
+    /// Decayed activity per UTC hour of day.
+    pub fn active_hours(&self, now_ms: i64) -> Vec<f64> {
+        self.hours.iter().map(|h| h.at(now_ms, LONG_HALF_LIFE_MS)).collect()
+    }
+}
+
+/// What the profile holds about one catalogue item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemInterest {
-    /// Decayed, summed interest (negative after dismissals or low ratings).
+    /// Decayed interest (negative after dismissals or low ratings).
     pub score: f64,
-    /// The kind of event that contributed most, for explanations.
+    /// The kind of event that signalled most, for explanations.
     pub strongest_kind: EventKind,
     /// Time of the latest event on the item.
     pub last_ms: i64,
 }
 
-/// A person's profile at one moment.
+/// A person's profile through one catalogue at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserProfile {
     /// Interest per catalogue item index.
@@ -35,29 +148,48 @@ pub struct UserProfile {
     pub purchased: BTreeSet<u32>,
     /// Items dismissed as "not interested".
     pub dismissed: BTreeSet<u32>,
-    /// Events on items the loaded catalogue does not know.
-    pub unknown_item_events: usize,
-    /// Events on sensitive items, left out of the profile.
-    pub sensitive_events_ignored: usize,
-    /// Decayed activity per hour of day (UTC).
-    pub hour_of_day: [f64; 24],
+    /// Items in the history that the catalogue does not know.
+    pub unknown_items: usize,
+    /// Sensitive items in the history, left out of the profile.
+    pub sensitive_items_ignored: usize,
     /// The largest absolute item interest, for scaling.
     pub max_item_interest: f64,
     /// The latest items engaged with positively, most recent first.
     pub recent: Vec<u32>,
 }
 
-/// How many recent items feed "what comes next".
-pub const RECENT_ITEMS: usize = 5;
-
 impl UserProfile {
-    /// Builds the profile from events as of `now_ms`. Interest halves every
-    /// `half_life_days`; events of the last hours count extra (`session_boost`).
-    pub fn build(events: &[StoredEvent], catalog: &Catalog, weights: &RankerWeights, now_ms: i64) -> Self {
-        let half_life_days = f64::from(weights.half_life_days);
-        let session_half_life = f64::from(weights.session_half_life_hours);
+    /// The profile of `model` through `catalog` as of `now_ms`; very recent
+    /// interest counts `session_boost` times extra.
+    pub fn build(model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) -> Self {
         let mut profile = UserProfile::default();
-        let mut strongest: BTreeMap<u32, f64> = BTreeMap::new();
+        let boost = f64::from(weights.session_boost);
+        let mut recent: Vec<((i64, u64), u32)> = Vec::new();
+        for (id, state) in &model.items {
+            let Some(index) = catalog.index_of(id) else {
+                profile.unknown_items += 1;
+                continue;
+            };
+            if catalog.is_sensitive(index) {
+                profile.sensitive_items_ignored += 1;
+                continue;
+            }
+            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS);
+            let cats = &catalog.item(index).categories;
+            for &c in cats {
+                *profile.categories.entry(c).or_default() += score / cats.len() as f64;
+            }
+            profile.items.insert(index, ItemInterest { score, strongest_kind: state.strongest_kind, last_ms: state.last_ms });
+            if state.purchased {
+                profile.purchased.insert(index);
+            }
+            if state.dismissed {
+                profile.dismissed.insert(index);
+            }
+            if let Some(at) = state.last_positive {
+                recent.push((at, index));
+            }
+        }
         let category_by_name: BTreeMap<String, u32> = catalog
             .pack()
             .categories
@@ -66,70 +198,18 @@ impl UserProfile {
             .filter(|(_, c)| c.sensitive.is_none())
             .map(|(i, c)| (c.name.to_lowercase(), i as u32))
             .collect();
-
-        let mut chronological: Vec<&StoredEvent> = events.iter().collect();
-        chronological.sort_by_key(|e| (e.timestamp_ms, e.seq));
-        for event in chronological {
-            let age_ms = (now_ms - event.timestamp_ms).max(0) as f64;
-            let decay = 0.5f64.powf(age_ms / MS_PER_DAY / half_life_days)
-                + f64::from(weights.session_boost) * 0.5f64.powf(age_ms / MS_PER_HOUR / session_half_life);
-            let hour = (event.timestamp_ms.rem_euclid(MS_PER_DAY as i64) / 3_600_000) as usize;
-            profile.hour_of_day[hour] += decay;
-
-            for token in &event.query_tokens {
-                if let Some(&c) = category_by_name.get(token) {
-                    *profile.categories.entry(c).or_default() += SEARCH_CATEGORY_WEIGHT * decay;
-                }
-            }
-            if event.item_id.is_empty() {
-                continue;
-            }
-            let Some(index) = catalog.index_of(&event.item_id) else {
-                profile.unknown_item_events += 1;
-                continue;
-            };
-            if catalog.is_sensitive(index) {
-                profile.sensitive_events_ignored += 1;
-                continue;
-            }
-            let contribution = event.interest_weight() * decay;
-            let entry = profile.items.entry(index).or_insert(ItemInterest {
-                score: 0.0,
-                strongest_kind: event.kind,
-                last_ms: event.timestamp_ms,
-            });
-            entry.score += contribution;
-            entry.last_ms = entry.last_ms.max(event.timestamp_ms);
-            let best = strongest.entry(index).or_insert(f64::MIN);
-            if contribution > *best {
-                *best = contribution;
-                entry.strongest_kind = event.kind;
-            }
-            let cats = &catalog.item(index).categories;
-            for &c in cats {
-                *profile.categories.entry(c).or_default() += contribution / cats.len() as f64;
-            }
-            if contribution > 0.0 {
-                profile.recent.retain(|&r| r != index);
-                profile.recent.insert(0, index);
-                profile.recent.truncate(RECENT_ITEMS);
-            }
-            match event.kind {
-                EventKind::Purchase => {
-                    profile.purchased.insert(index);
-                }
-                EventKind::Dismiss => {
-                    profile.dismissed.insert(index);
-                }
-                _ => {}
+        for (term, weight) in &model.query_terms {
+            if let Some(&c) = category_by_name.get(term) {
+                *profile.categories.entry(c).or_default() += weight.at(now_ms, LONG_HALF_LIFE_MS);
             }
         }
-
         let max_cat = profile.categories.values().map(|v| v.abs()).fold(0.0, f64::max);
         if max_cat > 0.0 {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
         profile.max_item_interest = profile.items.values().map(|i| i.score.abs()).fold(0.0, f64::max);
+        recent.sort_unstable_by(|a, b| b.cmp(a));
+        profile.recent = recent.into_iter().take(RECENT_ITEMS).map(|(_, i)| i).collect();
         profile
     }
 
@@ -142,11 +222,6 @@ impl UserProfile {
         }
     }
 
-    /// Whether the person has any usable history.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty() && self.categories.is_empty()
-    }
-
     /// Category affinity of an item: the mean over its categories.
     pub fn category_affinity(&self, catalog: &Catalog, index: u32) -> f64 {
         let cats = &catalog.item(index).categories;
@@ -155,6 +230,13 @@ impl UserProfile {
         }
         cats.iter().map(|c| self.categories.get(c).copied().unwrap_or(0.0)).sum::<f64>() / cats.len() as f64
     }
+}
+
+/// Folds events into a fresh model.
+pub fn model_of<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> ModelState {
+    let mut model = ModelState::default();
+    events.into_iter().for_each(|e| model.apply(e));
+    model
 }
 
 #[cfg(test)]
@@ -166,33 +248,44 @@ mod tests {
     const NOW: i64 = 1_780_000_000_000;
 
     fn ev(kind: EventKind, item: &str, ts: i64) -> StoredEvent {
-        StoredEvent { seq: 0, kind, item_id: item.into(), timestamp_ms: ts, dwell_secs: None, rating: None, query_tokens: vec![] }
+        StoredEvent { seq: ts as u64, kind, item_id: item.into(), timestamp_ms: ts, dwell_secs: None, rating: None, query_tokens: vec![] }
+    }
+
+    fn profile(events: &[StoredEvent]) -> UserProfile {
+        UserProfile::build(&model_of(events), &Catalog::new(tiny_pack()).unwrap(), &RankerWeights::default(), NOW)
+    }
+
+    #[test]
+    fn decayed_sums_do_not_depend_on_event_order() {
+        let mut a = Decayed::default();
+        let mut b = Decayed::default();
+        let points = [(1.0, 5 * DAY), (2.0, DAY), (4.0, 9 * DAY)];
+        points.iter().for_each(|&(w, t)| a.add(w, t, LONG_HALF_LIFE_MS));
+        points.iter().rev().for_each(|&(w, t)| b.add(w, t, LONG_HALF_LIFE_MS));
+        assert!((a.at(20 * DAY, LONG_HALF_LIFE_MS) - b.at(20 * DAY, LONG_HALF_LIFE_MS)).abs() < 1e-9);
+        let direct: f64 = points.iter().map(|&(w, t)| w * 0.5f64.powf((20 * DAY - t) as f64 / LONG_HALF_LIFE_MS)).sum();
+        assert!((a.at(20 * DAY, LONG_HALF_LIFE_MS) - direct).abs() < 1e-9);
     }
 
     #[test]
     fn recent_and_committed_events_weigh_more_and_sensitive_ones_are_ignored() {
-        let catalog = Catalog::new(tiny_pack()).unwrap();
-        let events = vec![
+        let p = profile(&[
             ev(EventKind::Purchase, "a", NOW - 60 * DAY),
             ev(EventKind::Purchase, "b", NOW - DAY),
             ev(EventKind::View, "c", NOW),
             ev(EventKind::View, "zzz", NOW),
-        ];
-        let p = UserProfile::build(&events, &catalog, &RankerWeights::default(), NOW);
+        ]);
         assert!(p.items[&1].score > p.items[&0].score);
         assert!(!p.items.contains_key(&2));
         assert!(!p.categories.contains_key(&1));
-        assert_eq!(p.sensitive_events_ignored, 1);
-        assert_eq!(p.unknown_item_events, 1);
+        assert_eq!((p.sensitive_items_ignored, p.unknown_items), (1, 1));
         assert_eq!(p.purchased.len(), 2);
         assert_eq!(p.recent, vec![1, 0], "most recent first, sensitive and unknown items left out");
     }
 
     #[test]
     fn dismissal_turns_interest_negative() {
-        let catalog = Catalog::new(tiny_pack()).unwrap();
-        let events = vec![ev(EventKind::View, "a", NOW), ev(EventKind::Dismiss, "a", NOW)];
-        let p = UserProfile::build(&events, &catalog, &RankerWeights::default(), NOW);
+        let p = profile(&[ev(EventKind::View, "a", NOW), ev(EventKind::Dismiss, "a", NOW)]);
         assert!(p.items[&0].score < 0.0);
         assert!(p.dismissed.contains(&0));
     }

@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn history_neighbour_leads_with_a_reason_naming_the_source() {
         let catalog = Catalog::new(tiny_pack()).unwrap();
-        let profile = UserProfile::build(&[view("b")], &catalog, &RankerWeights::default(), NOW);
+        let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &RankerWeights::default(), NOW);
         let weights = RankerWeights::default();
         let none = BTreeSet::new();
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
@@ -344,7 +344,7 @@ mod tests {
         let catalog = Catalog::new(pack).unwrap();
         let weights = RankerWeights::default();
         let none = BTreeSet::new();
-        let profile = UserProfile::build(&[view("b")], &catalog, &weights, NOW);
+        let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &weights, NOW);
         let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true);
         assert_eq!(a.reasons[0].kind, ReasonKind::FollowsRecent);
         assert!(a.reasons[0].text.contains("often chosen next"), "{}", a.reasons[0].text);

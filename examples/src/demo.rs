@@ -124,7 +124,11 @@ impl Demo {
         section(6, "Inspect (developer debug API)");
         let report = engines[0].inspect()?;
         println!("  events stored        {}", report.store.events);
-        println!("  log records / bytes  {} / {} bytes on disk (encrypted)", report.store.log_records, report.store.bytes_on_disk);
+        println!(
+            "  on disk              {} segment(s), {} bytes in all, encrypted (format v{}, generation {})",
+            report.store.segments, report.store.bytes_on_disk, report.store.format_version, report.store.generation
+        );
+        println!("  retention            {:?} days, {:?} bytes; sync {}", report.policy.retention.max_age_days, report.policy.retention.max_log_bytes, report.policy.sync);
         println!("  events by kind       {:?}", report.events_by_kind);
         println!("  personalised         {}", report.personalised);
         let pack = report.catalog.as_ref().ok_or("no pack")?;

@@ -1,0 +1,577 @@
+//! The on-disk store: one directory per user holding
+//!
+//! - `MANIFEST`: the current generation, the salt the data key is derived from
+//!   (HKDF over the host's key material) and a key check;
+//! - `g<gen>-<seq>.seg`: the append-only event log, in segments of sealed
+//!   records (ChaCha20-Poly1305);
+//! - `g<gen>.state`: consent ledger and feedback state, sealed;
+//! - `g<gen>.snap`: a sealed snapshot of the derived model and the log position
+//!   it covers, so that opening does not replay the whole log;
+//! - `catalog.pack`: the last verified catalogue pack (signed, public data);
+//! - `LOCK`: held while an engine has the store open.
+//!
+//! **Sync policy.** [`SyncPolicy::EveryBatch`] syncs each appended batch before
+//! `append` returns: an acknowledged batch survives power loss.
+//! [`SyncPolicy::GroupCommit`] syncs once `max_bytes` are pending or when a write
+//! finds the oldest pending batch older than `max_delay_ms`; `append` says
+//! whether its batch is durable, and [`Store::flush`] (also run by close,
+//! snapshot and rewrite) makes everything durable. Either way an appended batch
+//! survives the process being killed.
+//!
+//! **Rewrites** (retention compaction, forget, key rotation, migration) write a
+//! complete new generation, then replace the manifest atomically: a crash leaves
+//! either the old or the new generation, never a mix. The old generation's salt
+//! is gone with the old manifest, so its records are crypto-shredded as well as deleted.
+//!
+//! **Recovery.** Opening cuts a torn tail (an incomplete last record), never uses a
+//! record whose tag fails, counts such records, and starts a fresh segment after
+//! damage so new appends stay readable.
+
+mod fsutil;
+mod legacy;
+mod manifest;
+mod segment;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use manifest::STORE_FORMAT_VERSION;
+pub use segment::LogPosition;
+
+use crate::crypto::{KeyProvider, SALT_LEN};
+use crate::error::{Error, Result};
+use crate::events::StoredEvent;
+use fsutil::{header, read_optional, remove_if_present, shred, strip_header, sync_dir, write_atomically};
+use manifest::{Manifest, MANIFEST_FILE};
+
+const LOCK_FILE: &str = "LOCK";
+const PACK_FILE: &str = "catalog.pack";
+const STATE_MAGIC: &[u8; 4] = b"MZST";
+const SNAPSHOT_MAGIC: &[u8; 4] = b"MZSN";
+/// Events per record when a rewrite re-batches the log.
+const REWRITE_BATCH: usize = 4_096;
+
+/// When appended batches are synced to stable storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// Sync every batch before `append` returns.
+    EveryBatch,
+    /// Sync when this many bytes are pending, or at the first write after the
+    /// oldest pending batch is this old; `flush` syncs at once.
+    GroupCommit {
+        /// Pending bytes that trigger a sync.
+        max_bytes: u64,
+        /// Age of the oldest pending batch that triggers a sync at the next write.
+        max_delay_ms: u64,
+    },
+}
+
+/// Tuning of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// When appends are synced.
+    pub sync: SyncPolicy,
+    /// A segment is closed and a new one started past this size.
+    pub segment_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { sync: SyncPolicy::EveryBatch, segment_bytes: 4 << 20 }
+    }
+}
+
+/// What opening and reading found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Records whose authentication tag failed; skipped, never used.
+    pub corrupt_records: u64,
+    /// Bytes of an incomplete last record that were cut off at open.
+    pub truncated_bytes: u64,
+    /// Segments whose framing is damaged from some point on.
+    pub damaged_segments: u64,
+    /// Segment files missing from the middle of the sequence.
+    pub missing_segments: u64,
+    /// The snapshot was unreadable and the model was rebuilt from the log.
+    pub snapshot_discarded: bool,
+    /// The store was migrated from this older format version when opened.
+    pub migrated_from: Option<u16>,
+}
+
+/// A saved model snapshot and the log position it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every record up to here is reflected in `payload`.
+    pub position: LogPosition,
+    /// The engine's serialised model state.
+    pub payload: Vec<u8>,
+}
+
+/// An open store directory. Holding it holds the lock.
+pub struct Store {
+    dir: PathBuf,
+    material: Vec<u8>,
+    manifest: Manifest,
+    segments: Vec<u64>,
+    active: File,
+    active_len: u64,
+    unsynced_bytes: u64,
+    oldest_unsynced: Option<Instant>,
+    options: StoreOptions,
+    recovery: RecoveryReport,
+    _lock: File,
+}
+
+/// Everything read back when a store is opened.
+pub struct Opened {
+    /// The open store.
+    pub store: Store,
+    /// The decrypted state blob, if one was saved.
+    pub state: Option<Vec<u8>>,
+    /// The model snapshot, if one was saved and is readable.
+    pub snapshot: Option<Snapshot>,
+    /// The last saved catalogue pack, still signed (verify before use).
+    pub pack: Option<Vec<u8>>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, unlocking it with the provider's key;
+    /// migrates a version-1 store. A wrong key fails with [`Error::WrongKey`] and
+    /// changes nothing.
+    pub fn open(dir: &Path, key_provider: &dyn KeyProvider, options: StoreOptions) -> Result<Opened> {
+        fs::create_dir_all(dir).map_err(Error::io("creating the store directory"))?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))
+            .map_err(Error::io("opening the lock file"))?;
+        lock.try_lock().map_err(|e| match e {
+            fs::TryLockError::WouldBlock => Error::StoreLocked,
+            fs::TryLockError::Error(source) => Error::Io { op: "locking the store", source },
+        })?;
+        let material = key_provider.key_material().map_err(|_| Error::KeyProvider("the key provider returned an error".into()))?;
+        let mut recovery = RecoveryReport::default();
+        if legacy::present(dir) {
+            migrate_v1(dir, &material, options)?;
+            recovery.migrated_from = Some(1);
+        }
+        let manifest = match Manifest::read(dir, &material)? {
+            Some(m) => m,
+            None => create_fresh(dir, &material)?,
+        };
+        remove_other_generations(dir, manifest.generation)?;
+
+        let generation = manifest.generation;
+        let mut segments = segment::list(dir, generation)?;
+        if segments.is_empty() {
+            segment::create(dir, generation, 1)?;
+            segments.push(1);
+        }
+        recovery.missing_segments = (segments[segments.len() - 1] - segments[0] + 1) - segments.len() as u64;
+        let last = segments[segments.len() - 1];
+        let end = segment::scan(&segment::path(dir, generation, last), &manifest.key, generation, last, 0, |_, _| {})?;
+        let active = if end.damaged {
+            recovery.damaged_segments += 1;
+            segments.push(last + 1);
+            segment::create(dir, generation, last + 1)?
+        } else {
+            let on_disk = fs::metadata(segment::path(dir, generation, last)).map_err(Error::io("reading segment size"))?.len();
+            recovery.truncated_bytes = on_disk - end.good_end;
+            segment::open_for_append(dir, generation, last, end.good_end)?
+        };
+        let active_len = if end.damaged { segment::HEADER_LEN } else { end.good_end };
+
+        let state = read_sealed(&state_path(dir, generation), STATE_MAGIC, &manifest, b"mizan/state")?
+            .map(|s| s.ok_or(Error::Corrupt("state file failed authentication")))
+            .transpose()?;
+        let snapshot = match read_sealed(&snapshot_path(dir, generation), SNAPSHOT_MAGIC, &manifest, b"mizan/snapshot")? {
+            None => None,
+            Some(plain) => {
+                let decoded = plain.and_then(|p| decode_snapshot(&p));
+                recovery.snapshot_discarded = decoded.is_none();
+                decoded
+            }
+        };
+        let pack = read_optional(&dir.join(PACK_FILE))?;
+        let store = Store {
+            dir: dir.to_path_buf(),
+            material,
+            manifest,
+            segments,
+            active,
+            active_len,
+            unsynced_bytes: 0,
+            oldest_unsynced: None,
+            options,
+            recovery,
+            _lock: lock,
+        };
+        Ok(Opened { store, state, snapshot, pack })
+    }
+
+    /// Appends a batch as one sealed record. Returns whether it is already synced
+    /// (always, under [`SyncPolicy::EveryBatch`]). A failed write leaves the log
+    /// as it was before the call.
+    pub fn append(&mut self, events: &[StoredEvent]) -> Result<bool> {
+        if events.is_empty() {
+            return Ok(self.unsynced_bytes == 0);
+        }
+        if self.active_len > segment::HEADER_LEN && self.active_len >= self.options.segment_bytes {
+            self.roll_over()?;
+        }
+        let generation = self.manifest.generation;
+        let record = segment::frame(&self.manifest.key, generation, self.active_seq(), self.active_len, events)?;
+        if let Err(source) = self.active.write_all(&record) {
+            // Undo a partial write so later records stay readable.
+            let _ = self.active.set_len(self.active_len);
+            let _ = self.active.seek(SeekFrom::Start(self.active_len));
+            return Err(Error::Io { op: "appending to the event log", source });
+        }
+        self.active_len += record.len() as u64;
+        self.unsynced_bytes += record.len() as u64;
+        self.oldest_unsynced.get_or_insert_with(Instant::now);
+        let due = match self.options.sync {
+            SyncPolicy::EveryBatch => true,
+            SyncPolicy::GroupCommit { max_bytes, max_delay_ms } => {
+                self.unsynced_bytes >= max_bytes
+                    || self.oldest_unsynced.is_some_and(|t| t.elapsed() >= Duration::from_millis(max_delay_ms))
+            }
+        };
+        if due {
+            self.flush()?;
+        }
+        Ok(due)
+    }
+
+    /// Syncs every appended record to stable storage.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.unsynced_bytes > 0 {
+            self.active.sync_data().map_err(Error::io("syncing the event log"))?;
+            self.unsynced_bytes = 0;
+            self.oldest_unsynced = None;
+        }
+        Ok(())
+    }
+
+    /// The end of the log: the position after the last appended record.
+    pub fn end_position(&self) -> LogPosition {
+        LogPosition { segment: self.active_seq(), offset: self.active_len }
+    }
+
+    /// Streams every readable event after `from` (or from the start), oldest first.
+    /// Damaged records are counted in [`Store::recovery`], never returned.
+    pub fn read_from(&mut self, from: Option<LogPosition>, mut f: impl FnMut(StoredEvent)) -> Result<()> {
+        let from = from.unwrap_or_default();
+        let generation = self.manifest.generation;
+        let last = self.active_seq();
+        for &seq in self.segments.iter().filter(|&&s| s >= from.segment) {
+            let start = if seq == from.segment { from.offset } else { 0 };
+            let end = segment::scan(&segment::path(&self.dir, generation, seq), &self.manifest.key, generation, seq, start, |batch, _| {
+                batch.into_iter().for_each(&mut f)
+            })?;
+            self.recovery.corrupt_records += end.corrupt_records;
+            if (end.damaged || end.torn) && seq != last {
+                self.recovery.damaged_segments += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rewrites the log as a new generation keeping only the events `keep` accepts,
+    /// re-sealing `state` with it; with `new_material`, under a new host key (key
+    /// rotation). Atomic: on any failure the old generation stays current.
+    /// Returns the number of events dropped.
+    pub fn rewrite(&mut self, new_material: Option<Vec<u8>>, state: &[u8], mut keep: impl FnMut(&StoredEvent) -> bool) -> Result<u64> {
+        self.flush()?;
+        let material = new_material.unwrap_or_else(|| self.material.clone());
+        let generation = self.manifest.generation + 1;
+        let (manifest, salt) = Manifest::next(generation, &material)?;
+        let written = self.write_generation(&manifest, &salt, state, &mut keep);
+        let (dropped, segments) = match written {
+            Ok(result) => result,
+            Err(e) => {
+                let _ = remove_other_generations(&self.dir, self.manifest.generation);
+                return Err(e);
+            }
+        };
+        let last = segments[segments.len() - 1];
+        let len = fs::metadata(segment::path(&self.dir, generation, last)).map_err(Error::io("reading segment size"))?.len();
+        self.active = segment::open_for_append(&self.dir, generation, last, len)?;
+        self.active_len = len;
+        self.segments = segments;
+        self.manifest = manifest;
+        self.material = material;
+        remove_other_generations(&self.dir, generation)?;
+        Ok(dropped)
+    }
+
+    /// Saves the engine's state blob, encrypted, atomically.
+    pub fn save_state(&self, plaintext: &[u8]) -> Result<()> {
+        write_sealed(&state_path(&self.dir, self.manifest.generation), STATE_MAGIC, &self.manifest, b"mizan/state", plaintext)
+    }
+
+    /// Syncs the log, then saves a model snapshot covering everything appended so far.
+    pub fn save_snapshot(&mut self, payload: &[u8]) -> Result<LogPosition> {
+        self.flush()?;
+        let position = self.end_position();
+        let mut plain = Vec::with_capacity(16 + payload.len());
+        plain.extend_from_slice(&position.segment.to_le_bytes());
+        plain.extend_from_slice(&position.offset.to_le_bytes());
+        plain.extend_from_slice(payload);
+        write_sealed(&snapshot_path(&self.dir, self.manifest.generation), SNAPSHOT_MAGIC, &self.manifest, b"mizan/snapshot", &plain)?;
+        Ok(position)
+    }
+
+    /// Saves a verified, signed catalogue pack so a reopened engine has it.
+    pub fn save_pack(&self, signed_pack: &[u8]) -> Result<()> {
+        write_atomically(&self.dir.join(PACK_FILE), signed_pack)
+    }
+
+    /// Number of log segments.
+    pub fn segment_count(&self) -> u64 {
+        self.segments.len() as u64
+    }
+
+    /// The current generation (bumped by every rewrite).
+    pub fn generation(&self) -> u64 {
+        self.manifest.generation
+    }
+
+    /// What recovery found.
+    pub fn recovery(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
+    /// Records that a snapshot had to be discarded.
+    pub fn note_snapshot_discarded(&mut self) {
+        self.recovery.snapshot_discarded = true;
+    }
+
+    /// Bytes of the log segments.
+    pub fn log_bytes(&self) -> u64 {
+        self.segments
+            .iter()
+            .filter_map(|&s| fs::metadata(segment::path(&self.dir, self.manifest.generation, s)).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Total bytes of all files in the store directory.
+    pub fn bytes_on_disk(&self) -> u64 {
+        fs::read_dir(&self.dir)
+            .map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+            .unwrap_or(0)
+    }
+
+    /// Crypto-shreds the store (overwrites the manifest holding the salt the data
+    /// key is derived from), then deletes every file and the directory.
+    pub fn erase(self) -> Result<()> {
+        shred(&self.dir.join(MANIFEST_FILE))?;
+        for entry in fs::read_dir(&self.dir).map_err(Error::io("listing the store directory"))?.flatten() {
+            let name = entry.file_name();
+            if name.to_str().is_some_and(is_store_file) {
+                remove_if_present(&entry.path())?;
+            }
+        }
+        let Store { dir, _lock, .. } = self;
+        drop(_lock);
+        remove_if_present(&dir.join(LOCK_FILE))?;
+        sync_dir(&dir);
+        // Leave the directory if the host put other files in it.
+        let _ = fs::remove_dir(&dir);
+        Ok(())
+    }
+
+    fn active_seq(&self) -> u64 {
+        self.segments[self.segments.len() - 1]
+    }
+
+    fn roll_over(&mut self) -> Result<()> {
+        self.flush()?;
+        let next = self.active_seq() + 1;
+        self.active = segment::create(&self.dir, self.manifest.generation, next)?;
+        self.segments.push(next);
+        self.active_len = segment::HEADER_LEN;
+        Ok(())
+    }
+
+    /// Writes every segment of a new generation plus its state, then commits its manifest.
+    fn write_generation(
+        &mut self,
+        manifest: &Manifest,
+        salt: &[u8; SALT_LEN],
+        state: &[u8],
+        keep: &mut impl FnMut(&StoredEvent) -> bool,
+    ) -> Result<(u64, Vec<u64>)> {
+        let generation = manifest.generation;
+        let dir = self.dir.clone();
+        let mut writer = GenerationWriter::new(&dir, manifest, self.options.segment_bytes)?;
+        let mut dropped = 0u64;
+        let mut batch = Vec::with_capacity(REWRITE_BATCH);
+        let mut failure = None;
+        self.read_from(None, |event| {
+            if failure.is_some() {
+                return;
+            }
+            if !keep(&event) {
+                dropped += 1;
+                return;
+            }
+            batch.push(event);
+            if batch.len() == REWRITE_BATCH {
+                failure = writer.write(&batch).err();
+                batch.clear();
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        writer.write(&batch)?;
+        let segments = writer.finish()?;
+        write_sealed(&state_path(&dir, generation), STATE_MAGIC, manifest, b"mizan/state", state)?;
+        manifest.commit(&dir, salt)?;
+        Ok((dropped, segments))
+    }
+}
+
+/// Writes the segments of a new generation.
+struct GenerationWriter<'a> {
+    dir: &'a Path,
+    manifest: &'a Manifest,
+    segment_bytes: u64,
+    segments: Vec<u64>,
+    file: File,
+    len: u64,
+}
+
+impl<'a> GenerationWriter<'a> {
+    fn new(dir: &'a Path, manifest: &'a Manifest, segment_bytes: u64) -> Result<Self> {
+        let file = segment::create(dir, manifest.generation, 1)?;
+        Ok(GenerationWriter { dir, manifest, segment_bytes, segments: vec![1], file, len: segment::HEADER_LEN })
+    }
+
+    fn write(&mut self, events: &[StoredEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        if self.len > segment::HEADER_LEN && self.len >= self.segment_bytes {
+            self.file.sync_all().map_err(Error::io("syncing a rewritten segment"))?;
+            let next = self.segments[self.segments.len() - 1] + 1;
+            self.file = segment::create(self.dir, self.manifest.generation, next)?;
+            self.segments.push(next);
+            self.len = segment::HEADER_LEN;
+        }
+        let seq = self.segments[self.segments.len() - 1];
+        let record = segment::frame(&self.manifest.key, self.manifest.generation, seq, self.len, events)?;
+        self.file.write_all(&record).map_err(Error::io("writing a rewritten segment"))?;
+        self.len += record.len() as u64;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<u64>> {
+        self.file.sync_all().map_err(Error::io("syncing a rewritten segment"))?;
+        sync_dir(self.dir);
+        Ok(self.segments)
+    }
+}
+
+fn state_path(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("g{generation:08}.state"))
+}
+
+fn snapshot_path(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("g{generation:08}.snap"))
+}
+
+/// Whether a file name belongs to the store (anything else in the directory is left alone).
+fn is_store_file(name: &str) -> bool {
+    name == MANIFEST_FILE
+        || name == PACK_FILE
+        || name.ends_with(".tmp")
+        || (name.starts_with('g') && [".seg", ".state", ".snap"].iter().any(|ext| name.ends_with(ext)))
+        || [legacy::KEYRING_FILE, legacy::LOG_FILE, legacy::STATE_FILE].contains(&name)
+}
+
+/// Deletes leftovers of other generations (an interrupted or superseded rewrite).
+fn remove_other_generations(dir: &Path, generation: u64) -> Result<()> {
+    let current = format!("g{generation:08}");
+    for entry in fs::read_dir(dir).map_err(Error::io("listing the store directory"))?.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let generational = name.starts_with('g') && [".seg", ".state", ".snap"].iter().any(|ext| name.ends_with(ext));
+        if (generational && !name.starts_with(&current)) || name.ends_with(".tmp") {
+            remove_if_present(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn create_fresh(dir: &Path, material: &[u8]) -> Result<Manifest> {
+    let has_data = fs::read_dir(dir)
+        .map_err(Error::io("listing the store directory"))?
+        .flatten()
+        .any(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".seg") || n.ends_with(".state")));
+    if has_data {
+        return Err(Error::Corrupt("manifest missing but data present"));
+    }
+    let (manifest, salt) = Manifest::next(1, material)?;
+    segment::create(dir, 1, 1)?;
+    manifest.commit(dir, &salt)?;
+    Ok(manifest)
+}
+
+/// Rewrites a version-1 store as generation 1 of the current format, then
+/// deletes the old files. Re-running after a crash repeats it from the old files.
+fn migrate_v1(dir: &Path, material: &[u8], options: StoreOptions) -> Result<()> {
+    let old = legacy::read(dir, material)?;
+    remove_if_present(&dir.join(MANIFEST_FILE))?;
+    remove_other_generations(dir, 0)?;
+    let (manifest, salt) = Manifest::next(1, material)?;
+    let mut writer = GenerationWriter::new(dir, &manifest, options.segment_bytes)?;
+    for chunk in old.events.chunks(REWRITE_BATCH) {
+        writer.write(chunk)?;
+    }
+    writer.finish()?;
+    if let Some(state) = &old.state {
+        write_sealed(&state_path(dir, 1), STATE_MAGIC, &manifest, b"mizan/state", state)?;
+    }
+    manifest.commit(dir, &salt)?;
+    for name in [legacy::KEYRING_FILE, legacy::LOG_FILE, legacy::STATE_FILE] {
+        shred(&dir.join(name))?;
+        remove_if_present(&dir.join(name))?;
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+fn sealed_context(context: &[u8], generation: u64) -> Vec<u8> {
+    let mut c = context.to_vec();
+    c.extend_from_slice(&generation.to_le_bytes());
+    c
+}
+
+fn write_sealed(path: &Path, magic: &[u8; 4], manifest: &Manifest, context: &[u8], plaintext: &[u8]) -> Result<()> {
+    let mut bytes = header(magic, STORE_FORMAT_VERSION);
+    bytes.extend(manifest.key.seal(&sealed_context(context, manifest.generation), plaintext)?);
+    write_atomically(path, &bytes)
+}
+
+/// `Ok(None)`: no file; `Ok(Some(None))`: present but unreadable; `Ok(Some(Some(plain)))`.
+fn read_sealed(path: &Path, magic: &[u8; 4], manifest: &Manifest, context: &[u8]) -> Result<Option<Option<Vec<u8>>>> {
+    Ok(read_optional(path)?.map(|bytes| {
+        strip_header(&bytes, magic, STORE_FORMAT_VERSION)
+            .and_then(|body| manifest.key.open(&sealed_context(context, manifest.generation), body))
+    }))
+}
+
+fn decode_snapshot(plain: &[u8]) -> Option<Snapshot> {
+    let segment = u64::from_le_bytes(plain.get(..8)?.try_into().ok()?);
+    let offset = u64::from_le_bytes(plain.get(8..16)?.try_into().ok()?);
+    Some(Snapshot { position: LogPosition { segment, offset }, payload: plain[16..].to_vec() })
+}
+
+#[cfg(test)]
+mod tests;

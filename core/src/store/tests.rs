@@ -1,0 +1,189 @@
+use super::*;
+use crate::crypto::StaticKey;
+use crate::events::EventKind;
+
+fn ev(seq: u64) -> StoredEvent {
+    StoredEvent {
+        seq,
+        kind: EventKind::View,
+        item_id: format!("item-{seq}"),
+        timestamp_ms: 1_700_000_000_000,
+        dwell_secs: None,
+        rating: None,
+        query_tokens: vec![],
+    }
+}
+
+fn all(store: &mut Store) -> Vec<StoredEvent> {
+    let mut out = Vec::new();
+    store.read_from(None, |e| out.push(e)).unwrap();
+    out
+}
+
+fn open(dir: &Path, key: u8) -> Result<Opened> {
+    Store::open(dir, &StaticKey(vec![key; 32]), StoreOptions::default())
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn appends_survive_reopen_and_a_wrong_key_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opened = open(dir.path(), 3).unwrap();
+    assert!(opened.store.append(&[ev(1), ev(2)]).unwrap());
+    opened.store.append(&[ev(3)]).unwrap();
+    opened.store.save_state(b"state").unwrap();
+    drop(opened);
+    let before = files(dir.path());
+    assert!(matches!(open(dir.path(), 4), Err(Error::WrongKey)));
+    assert_eq!(files(dir.path()), before);
+    let mut reopened = open(dir.path(), 3).unwrap();
+    assert_eq!(all(&mut reopened.store), vec![ev(1), ev(2), ev(3)]);
+    assert_eq!(reopened.state.as_deref(), Some(&b"state"[..]));
+}
+
+#[test]
+fn a_second_open_is_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = open(dir.path(), 3).unwrap();
+    assert!(matches!(open(dir.path(), 3), Err(Error::StoreLocked)));
+}
+
+#[test]
+fn group_commit_reports_durability_and_flush_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions { sync: SyncPolicy::GroupCommit { max_bytes: 1_000, max_delay_ms: 60_000 }, ..Default::default() };
+    let mut store = Store::open(dir.path(), &StaticKey(vec![3; 32]), options).unwrap().store;
+    assert!(!store.append(&[ev(1)]).unwrap(), "a small batch waits for the group");
+    let big: Vec<StoredEvent> = (2..60).map(ev).collect();
+    assert!(store.append(&big).unwrap(), "crossing max_bytes syncs");
+    assert!(!store.append(&[ev(60)]).unwrap());
+    store.flush().unwrap();
+    assert_eq!(store.unsynced_bytes, 0);
+}
+
+#[test]
+fn segments_roll_over_and_read_back_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions { segment_bytes: 300, ..Default::default() };
+    let mut store = Store::open(dir.path(), &StaticKey(vec![3; 32]), options).unwrap().store;
+    for i in 0..20 {
+        store.append(&[ev(i)]).unwrap();
+    }
+    assert!(store.segment_count() > 3);
+    drop(store);
+    let mut store = Store::open(dir.path(), &StaticKey(vec![3; 32]), options).unwrap().store;
+    assert_eq!(all(&mut store), (0..20).map(ev).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_torn_tail_is_cut_and_a_corrupt_record_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 3).unwrap().store;
+    store.append(&[ev(1)]).unwrap();
+    store.append(&[ev(2)]).unwrap();
+    drop(store);
+    let seg = segment::path(dir.path(), 1, 1);
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes[segment::HEADER_LEN as usize + 20] ^= 0x40; // inside the first record's ciphertext
+    bytes.extend_from_slice(&[9, 0, 0]); // a torn tail
+    fs::write(&seg, &bytes).unwrap();
+    let mut opened = open(dir.path(), 3).unwrap();
+    assert_eq!(all(&mut opened.store), vec![ev(2)]);
+    assert_eq!(opened.store.recovery().corrupt_records, 1);
+    assert_eq!(opened.store.recovery().truncated_bytes, 3);
+    assert_eq!(fs::read(&seg).unwrap().len(), bytes.len() - 3);
+}
+
+#[test]
+fn damage_in_the_last_segment_starts_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 3).unwrap().store;
+    store.append(&[ev(1)]).unwrap();
+    store.append(&[ev(2)]).unwrap();
+    drop(store);
+    let seg = segment::path(dir.path(), 1, 1);
+    let mut bytes = fs::read(&seg).unwrap();
+    bytes[segment::HEADER_LEN as usize] ^= 0x01; // the first record's length
+    fs::write(&seg, &bytes).unwrap();
+    let mut opened = open(dir.path(), 3).unwrap();
+    assert_eq!(opened.store.recovery().damaged_segments, 1);
+    assert_eq!(fs::read(&seg).unwrap(), bytes, "damaged bytes are kept, not truncated away");
+    opened.store.append(&[ev(3)]).unwrap();
+    drop(opened);
+    let mut reopened = open(dir.path(), 3).unwrap();
+    assert_eq!(all(&mut reopened.store), vec![ev(3)]);
+}
+
+#[test]
+fn rewrite_filters_atomically_and_rotates_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 3).unwrap().store;
+    store.append(&(0..10).map(ev).collect::<Vec<_>>()).unwrap();
+    let dropped = store.rewrite(None, b"s1", |e| e.seq % 2 == 0).unwrap();
+    assert_eq!(dropped, 5);
+    store.append(&[ev(10)]).unwrap();
+    assert_eq!(all(&mut store).iter().map(|e| e.seq).collect::<Vec<_>>(), vec![0, 2, 4, 6, 8, 10]);
+    store.rewrite(Some(vec![9; 32]), b"s2", |_| true).unwrap();
+    assert_eq!(store.generation(), 3);
+    drop(store);
+    assert!(matches!(open(dir.path(), 3), Err(Error::WrongKey)), "the old key no longer opens the store");
+    let mut opened = open(dir.path(), 9).unwrap();
+    assert_eq!(opened.state.as_deref(), Some(&b"s2"[..]));
+    assert_eq!(all(&mut opened.store).len(), 6);
+    let names: Vec<String> = files(dir.path()).into_iter().map(|f| f.0).collect();
+    assert!(names.iter().all(|n| !n.starts_with("g00000001") && !n.starts_with("g00000002")), "{names:?}");
+}
+
+#[test]
+fn leftovers_of_an_interrupted_rewrite_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 3).unwrap().store;
+    store.append(&[ev(1)]).unwrap();
+    drop(store);
+    fs::write(segment::path(dir.path(), 2, 1), b"half-written next generation").unwrap();
+    fs::write(dir.path().join("MANIFEST.tmp"), b"half-written manifest").unwrap();
+    let mut opened = open(dir.path(), 3).unwrap();
+    assert_eq!(all(&mut opened.store), vec![ev(1)]);
+    assert!(!segment::path(dir.path(), 2, 1).exists());
+    assert!(!dir.path().join("MANIFEST.tmp").exists());
+}
+
+#[test]
+fn a_corrupt_snapshot_is_discarded_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 3).unwrap().store;
+    store.append(&[ev(1)]).unwrap();
+    let position = store.save_snapshot(b"model").unwrap();
+    drop(store);
+    let opened = open(dir.path(), 3).unwrap();
+    assert_eq!(opened.snapshot, Some(Snapshot { position, payload: b"model".to_vec() }));
+    drop(opened);
+    let snap = snapshot_path(dir.path(), 1);
+    let mut bytes = fs::read(&snap).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::write(&snap, bytes).unwrap();
+    let opened = open(dir.path(), 3).unwrap();
+    assert!(opened.snapshot.is_none());
+    assert!(opened.store.recovery().snapshot_discarded);
+}
+
+#[test]
+fn erase_removes_every_file_but_foreign_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let mut store = open(&store_dir, 3).unwrap().store;
+    store.append(&[ev(1)]).unwrap();
+    store.save_state(b"x").unwrap();
+    store.erase().unwrap();
+    assert!(!store_dir.exists());
+}
