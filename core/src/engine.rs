@@ -154,7 +154,7 @@ impl Engine {
         let mut store = opened.store;
         let had_snapshot = opened.snapshot.is_some();
         let (mut model, from) = match opened.snapshot.and_then(decode_model) {
-            Some((model, position)) if position <= store.end_position() => (model, Some(position)),
+            Some((model, position)) if store.covers(position) => (model, Some(position)),
             _ => {
                 if had_snapshot {
                     store.note_snapshot_discarded();

@@ -98,6 +98,9 @@ pub struct RecoveryReport {
     pub snapshot_discarded: bool,
     /// The store was migrated from this older format version when opened.
     pub migrated_from: Option<u16>,
+    /// Files found without a manifest (an interrupted creation or erasure): no key
+    /// can read them any more, so they were deleted and the store started empty.
+    pub orphaned_files_removed: u64,
 }
 
 /// A saved model snapshot and the log position it covers.
@@ -121,6 +124,8 @@ pub struct Store {
     oldest_unsynced: Option<Instant>,
     options: StoreOptions,
     recovery: RecoveryReport,
+    /// The segment validated at open and how far it was readable (None if damaged).
+    validated: (u64, Option<u64>),
     _lock: File,
 }
 
@@ -160,7 +165,12 @@ impl Store {
         }
         let manifest = match Manifest::read(dir, &material)? {
             Some(m) => m,
-            None => create_fresh(dir, &material)?,
+            None => {
+                recovery.orphaned_files_removed = remove_other_generations(dir, 0)?;
+                let (manifest, salt) = Manifest::next(1, &material)?;
+                manifest.commit(dir, &salt)?;
+                manifest
+            }
         };
         remove_other_generations(dir, manifest.generation)?;
 
@@ -183,6 +193,7 @@ impl Store {
             segment::open_for_append(dir, generation, last, end.good_end)?
         };
         let active_len = if end.damaged { segment::HEADER_LEN } else { end.good_end };
+        let validated = (last, (!end.damaged).then_some(end.good_end));
 
         let state = read_sealed(&state_path(dir, generation), STATE_MAGIC, &manifest, b"mizan/state")?
             .map(|s| s.ok_or(Error::Corrupt("state file failed authentication")))
@@ -207,6 +218,7 @@ impl Store {
             oldest_unsynced: None,
             options,
             recovery,
+            validated,
             _lock: lock,
         };
         Ok(Opened { store, state, snapshot, pack })
@@ -259,6 +271,21 @@ impl Store {
     /// The end of the log: the position after the last appended record.
     pub fn end_position(&self) -> LogPosition {
         LogPosition { segment: self.active_seq(), offset: self.active_len }
+    }
+
+    /// Whether `position` lies within the readable log, so that a snapshot taken
+    /// there can be trusted (a log cut or damaged behind a snapshot cannot).
+    pub fn covers(&self, position: LogPosition) -> bool {
+        let (seq, readable) = self.validated;
+        if position.segment == seq {
+            return readable.is_some_and(|end| position.offset <= end);
+        }
+        if position.segment > seq {
+            return position.segment == self.active_seq() && position.offset <= self.active_len;
+        }
+        self.segments.contains(&position.segment)
+            && fs::metadata(segment::path(&self.dir, self.manifest.generation, position.segment))
+                .is_ok_and(|m| position.offset <= m.len())
     }
 
     /// Streams every readable event after `from` (or from the start), oldest first.
@@ -495,32 +522,21 @@ fn is_store_file(name: &str) -> bool {
         || [legacy::KEYRING_FILE, legacy::LOG_FILE, legacy::STATE_FILE].contains(&name)
 }
 
-/// Deletes leftovers of other generations (an interrupted or superseded rewrite).
-fn remove_other_generations(dir: &Path, generation: u64) -> Result<()> {
+/// Deletes leftovers of other generations (an interrupted or superseded rewrite);
+/// returns how many files it deleted.
+fn remove_other_generations(dir: &Path, generation: u64) -> Result<u64> {
     let current = format!("g{generation:08}");
+    let mut removed = 0;
     for entry in fs::read_dir(dir).map_err(Error::io("listing the store directory"))?.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let generational = name.starts_with('g') && [".seg", ".state", ".snap"].iter().any(|ext| name.ends_with(ext));
         if (generational && !name.starts_with(&current)) || name.ends_with(".tmp") {
             remove_if_present(&entry.path())?;
+            removed += 1;
         }
     }
-    Ok(())
-}
-
-fn create_fresh(dir: &Path, material: &[u8]) -> Result<Manifest> {
-    let has_data = fs::read_dir(dir)
-        .map_err(Error::io("listing the store directory"))?
-        .flatten()
-        .any(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".seg") || n.ends_with(".state")));
-    if has_data {
-        return Err(Error::Corrupt("manifest missing but data present"));
-    }
-    let (manifest, salt) = Manifest::next(1, material)?;
-    segment::create(dir, 1, 1)?;
-    manifest.commit(dir, &salt)?;
-    Ok(manifest)
+    Ok(removed)
 }
 
 /// Rewrites a version-1 store as generation 1 of the current format, then

@@ -187,3 +187,15 @@ fn erase_removes_every_file_but_foreign_ones() {
     store.erase().unwrap();
     assert!(!store_dir.exists());
 }
+
+#[test]
+fn files_without_a_manifest_are_unreadable_and_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 3).unwrap().store;
+    store.append(&[ev(1)]).unwrap();
+    drop(store);
+    fs::remove_file(dir.path().join(MANIFEST_FILE)).unwrap(); // as an interrupted erasure leaves it
+    let mut opened = open(dir.path(), 3).unwrap();
+    assert!(opened.store.recovery().orphaned_files_removed >= 1);
+    assert!(all(&mut opened.store).is_empty());
+}

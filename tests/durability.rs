@@ -1,0 +1,254 @@
+//! Durability with real processes and real damage: SIGKILL during appends and
+//! compaction, truncation at every byte, bit flips anywhere, a second process,
+//! a failing write, a corrupt snapshot, and a store written by format version 1.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use mizan::{Engine, EngineConfig, Error, RecommendRequest, Retention, StaticKey};
+use mizan_integration_tests::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const CHILD: &str = env!("CARGO_BIN_EXE_crash_child");
+const KILL_TRIALS: u32 = 200;
+/// Kills in a row on one store before starting a fresh one (keeps each check quick).
+const KILLS_PER_STORE: u32 = 10;
+
+/// Opens a store the way the child does (key 7, no retention).
+fn open_as_child(dir: &Path) -> mizan::Result<Engine> {
+    let mut config = EngineConfig::new(dir, vec![trusted_key()]);
+    config.retention = Retention { max_age_days: None, max_log_bytes: None };
+    Engine::open(config, Arc::new(StaticKey(vec![7; 32])))
+}
+
+fn spawn(mode: &str, dir: &Path, trial: u32) -> Child {
+    Command::new(CHILD).args([mode, &dir.display().to_string(), &trial.to_string()]).stdout(Stdio::piped()).spawn().expect("spawn child")
+}
+
+/// Item ids of every stored event, in log order.
+fn stored_ids(engine: &Engine) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(&engine.export_user_data().unwrap()).unwrap();
+    json["events"].as_array().unwrap().iter().map(|e| e["item_id"].as_str().unwrap().to_string()).collect()
+}
+
+fn batch_ids(trial: u32, batch: u32) -> BTreeSet<String> {
+    (0..10).map(|j| format!("t{trial}-b{batch}-e{j}")).collect()
+}
+
+#[test]
+fn acknowledged_events_survive_sigkill_during_appends_and_compaction() {
+    let mut rng = ChaCha8Rng::seed_from_u64(20_261_123);
+    let (mut acked_total, mut killed_mid_forget) = (0usize, 0usize);
+    let mut dir = tempfile::tempdir().unwrap();
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    let mut forgotten: BTreeSet<String> = BTreeSet::new();
+    for trial in 0..KILL_TRIALS {
+        if trial % KILLS_PER_STORE == 0 {
+            dir = tempfile::tempdir().unwrap();
+            expected.clear();
+            forgotten.clear();
+        }
+        let mode = if (trial / 2) % 2 == 0 { "append" } else { "compact" };
+        let mut child = spawn(mode, dir.path(), trial);
+        std::thread::sleep(std::time::Duration::from_millis(rng.random_range(2..40)));
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).collect();
+        let acked: Vec<u32> = lines.iter().filter_map(|l| l.strip_prefix("A ")?.parse().ok()).collect();
+        let forgot: Vec<u32> = lines.iter().filter_map(|l| l.strip_prefix("F ")?.parse().ok()).collect();
+        acked_total += acked.len();
+        for &b in &acked {
+            expected.extend(batch_ids(trial, b));
+        }
+        for &b in &forgot {
+            for id in batch_ids(trial, b) {
+                expected.remove(&id);
+                forgotten.insert(id);
+            }
+        }
+        // What may or may not be there: the batch being recorded, and the batch being forgotten.
+        let next = acked.last().map_or(0, |b| b + 1);
+        let mut in_flight = vec![batch_ids(trial, next)];
+        if let Some(&last) = acked.last() {
+            if mode == "compact" && last % 3 == 2 && !forgot.contains(&(last - 2)) {
+                in_flight.push(batch_ids(trial, last - 2));
+                killed_mid_forget += 1;
+            }
+        }
+
+        let engine = open_as_child(dir.path()).unwrap_or_else(|e| panic!("trial {trial}: reopening failed: {e}"));
+        let present: BTreeSet<String> = stored_ids(&engine).into_iter().collect();
+        let lost: Vec<_> = expected.difference(&present).filter(|id| !in_flight.iter().any(|b| b.contains(*id))).take(3).collect();
+        assert!(lost.is_empty(), "trial {trial} ({mode}): acknowledged events lost: {lost:?}");
+        assert!(present.is_disjoint(&forgotten), "trial {trial}: a forgotten event came back");
+        let extra: BTreeSet<String> = present.difference(&expected).cloned().collect();
+        for batch in &in_flight {
+            let here = batch.intersection(&present).count();
+            assert!(here == 0 || here == batch.len(), "trial {trial}: a batch is partly present");
+            if here > 0 {
+                expected.extend(batch.iter().cloned());
+            } else {
+                for id in batch {
+                    if expected.remove(id) {
+                        forgotten.insert(id.clone());
+                    }
+                }
+            }
+        }
+        let unexplained: Vec<_> = extra.iter().filter(|id| !in_flight.iter().any(|b| b.contains(*id))).take(3).collect();
+        assert!(unexplained.is_empty(), "trial {trial}: events nobody recorded: {unexplained:?}");
+        assert_eq!(engine.inspect().unwrap().store.corrupt_records, 0, "trial {trial}: a kill must not corrupt records");
+        if trial % 3 == 0 {
+            engine.close().unwrap(); // sometimes leave a fresh snapshot, sometimes only the log
+        }
+    }
+    assert!(acked_total > 2_000, "the children did real work ({acked_total} batches acknowledged)");
+    assert!(killed_mid_forget > 5, "some kills hit a forget ({killed_mid_forget})");
+    eprintln!("{KILL_TRIALS} kills: {acked_total} batches acknowledged, {killed_mid_forget} kills during a forget");
+}
+
+#[test]
+fn truncating_the_last_segment_at_any_byte_keeps_every_complete_record() {
+    let source = tempfile::tempdir().unwrap();
+    let engine = ready(source.path());
+    let batches: Vec<Vec<mizan::Event>> = (0..3).map(|b| (0..4).map(|k| view(&item_id(b, k), 50 - k as i64)).collect()).collect();
+    batches.iter().for_each(|b| {
+        engine.record(b).unwrap();
+    });
+    let all = stored_ids(&engine);
+    engine.close().unwrap();
+    let segment = store_file(source.path(), ".seg");
+    let bytes = std::fs::read(&segment).unwrap();
+    for cut in 0..bytes.len() {
+        let copy = tempfile::tempdir().unwrap();
+        copy_dir(source.path(), copy.path());
+        std::fs::write(copy.path().join(segment.file_name().unwrap()), &bytes[..cut]).unwrap();
+        let engine = open(copy.path(), 1).unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
+        let ids = stored_ids(&engine);
+        assert_eq!(ids[..], all[..ids.len()], "cut at {cut}: not a prefix");
+        assert_eq!(ids.len() % 4, 0, "cut at {cut}: a batch was split");
+        assert_eq!(engine.inspect().unwrap().store.events, ids.len() as u64, "cut at {cut}: model and log disagree");
+    }
+}
+
+#[test]
+fn a_flipped_bit_anywhere_is_detected_and_never_used() {
+    let source = tempfile::tempdir().unwrap();
+    let engine = ready(source.path());
+    engine.record(&(0..6).map(|k| view(&item_id(1, k), 50 - k as i64)).collect::<Vec<_>>()).unwrap();
+    engine.record(&[view(&item_id(2, 1), 3)]).unwrap();
+    let all = stored_ids(&engine);
+    engine.close().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let files = files_under(source.path());
+    let mut flips = 0;
+    for (path, bytes) in files.iter().filter(|(p, _)| !p.ends_with("LOCK")) {
+        let name = path.file_name().unwrap();
+        for pos in 0..bytes.len() {
+            let copy = tempfile::tempdir().unwrap();
+            copy_dir(source.path(), copy.path());
+            let mut damaged = bytes.clone();
+            damaged[pos] ^= 1 << rng.random_range(0..8);
+            std::fs::write(copy.path().join(name), &damaged).unwrap();
+            flips += 1;
+            let engine = match open(copy.path(), 1) {
+                Err(Error::Corrupt(_) | Error::WrongKey) => continue,
+                Err(e) => panic!("{name:?} byte {pos}: unexpected error {e}"),
+                Ok(engine) => engine,
+            };
+            let ids = stored_ids(&engine);
+            let report = engine.inspect().unwrap();
+            assert!(ids.iter().all(|id| all.contains(id)), "{name:?} byte {pos}: an altered event was returned");
+            let noticed = report.store.corrupt_records > 0
+                || report.store.damaged_segments > 0
+                || report.store.truncated_bytes > 0
+                || report.store.snapshot_discarded
+                || report.catalog.is_none();
+            assert!(ids == all || noticed, "{name:?} byte {pos}: events went missing unnoticed");
+            assert!(noticed, "{name:?} byte {pos}: the flip went unnoticed");
+        }
+    }
+    assert!(flips > 500, "{flips} flips");
+}
+
+#[test]
+fn a_second_process_is_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn("hold", dir.path(), 0);
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "OPEN");
+    assert!(matches!(open_as_child(dir.path()), Err(Error::StoreLocked)));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(open_as_child(dir.path()).is_ok(), "the lock dies with its process");
+}
+
+#[test]
+fn a_failing_write_is_a_typed_error_and_keeps_earlier_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = spawn("fill", dir.path(), 0);
+    let output = child.wait_with_output().unwrap();
+    let lines: Vec<String> = String::from_utf8(output.stdout).unwrap().lines().map(String::from).collect();
+    assert_eq!(lines.last().map(String::as_str), Some("ERR Io"), "{lines:?}");
+    let acked: Vec<u32> = lines.iter().filter_map(|l| l.strip_prefix("A ")?.parse().ok()).collect();
+    assert!(acked.len() > 10);
+    let engine = open_as_child(dir.path()).unwrap();
+    let present: BTreeSet<String> = stored_ids(&engine).into_iter().collect();
+    for b in acked {
+        assert!(batch_ids(0, b).is_subset(&present), "batch {b} lost");
+    }
+    let report = engine.inspect().unwrap();
+    assert_eq!((report.store.corrupt_records, report.store.damaged_segments), (0, 0));
+}
+
+#[test]
+fn a_corrupt_snapshot_is_rebuilt_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&(0..5).map(|k| view(&item_id(0, k), 30)).collect::<Vec<_>>()).unwrap();
+    let request = RecommendRequest { now_ms: Some(NOW), ..Default::default() };
+    let before = engine.recommend(&request).unwrap();
+    engine.close().unwrap();
+    let snap = store_file(dir.path(), ".snap");
+    let mut bytes = std::fs::read(&snap).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&snap, bytes).unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    let report = engine.inspect().unwrap();
+    assert!(report.store.snapshot_discarded);
+    assert_eq!(report.store.events, 5);
+    assert_eq!(engine.recommend(&request).unwrap(), before);
+}
+
+#[test]
+fn a_store_written_by_format_version_1_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/store-v1"), dir.path());
+    let engine = open(dir.path(), 1).unwrap();
+    let report = engine.inspect().unwrap();
+    assert_eq!(report.store.migrated_from, Some(1));
+    assert_eq!(report.store.format_version, mizan::store::STORE_FORMAT_VERSION);
+    assert_eq!(stored_ids(&engine), vec![item_id(0, 1), item_id(1, 2), item_id(1, 3), item_id(2, 5)]);
+    assert_eq!(report.events_by_kind.get("purchase"), Some(&1));
+    assert_eq!(report.consents.len(), 1);
+    assert_eq!(report.consents[0].policy_version, "v1-policy");
+    assert_eq!(report.suppressed_items, 1);
+    assert!(!dir.path().join("events.log").exists() && !dir.path().join("keyring").exists());
+    engine.close().unwrap();
+    let reopened = open(dir.path(), 1).unwrap();
+    assert_eq!(reopened.inspect().unwrap().store.migrated_from, None, "migration happens once");
+    assert_eq!(stored_ids(&reopened).len(), 4);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.file_name() != "LOCK" {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
