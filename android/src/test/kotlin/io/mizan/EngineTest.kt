@@ -169,7 +169,7 @@ class EngineTest {
             consented(engine)
             engine.record(history)
             val json = engine.exportUserData()
-            assertTrue(json.contains("\"format\": \"mizan-user-data/1\""))
+            assertTrue(json.contains("\"format\":\"mizan-user-data/1\""))
             assertTrue(json.contains("policy-1"))
             history.forEach { assertTrue(json.contains(it.itemId), "export lists ${it.itemId}") }
         }
