@@ -117,8 +117,8 @@ fn ffi_errors_are_typed_and_carry_no_personal_data() {
         trusted_pack_keys: vec![trusted_key()],
         max_clock_skew_ms: 60_000,
         group_commit_ms: None,
-        retention_days: None,
-        max_log_bytes: None,
+        retention_days: 0,
+        max_log_bytes: 0,
         timestamp_granularity_ms: None,
     };
     let engine = Engine::open(config.clone(), Arc::new(Key(1))).unwrap();

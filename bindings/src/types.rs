@@ -18,12 +18,12 @@ pub struct EngineConfig {
     /// (`flush()` syncs at once).
     #[uniffi(default = None)]
     pub group_commit_ms: Option<u64>,
-    /// Events older than this many days are deleted (null: no age limit).
+    /// Events older than this many days are deleted (0: no age limit).
     #[uniffi(default = 365)]
-    pub retention_days: Option<u32>,
-    /// Past this log size the oldest events are deleted (null: no size limit).
+    pub retention_days: u32,
+    /// Past this log size the oldest events are deleted (0: no size limit).
     #[uniffi(default = 67108864)]
-    pub max_log_bytes: Option<u64>,
+    pub max_log_bytes: u64,
     /// Stored timestamps are rounded down to a multiple of this many ms.
     #[uniffi(default = None)]
     pub timestamp_granularity_ms: Option<i64>,
@@ -43,7 +43,10 @@ impl From<EngineConfig> for mizan::EngineConfig {
             trusted_pack_keys: c.trusted_pack_keys,
             max_clock_skew_ms: c.max_clock_skew_ms,
             sync,
-            retention: mizan::Retention { max_age_days: c.retention_days, max_log_bytes: c.max_log_bytes },
+            retention: mizan::Retention {
+                max_age_days: (c.retention_days > 0).then_some(c.retention_days),
+                max_log_bytes: (c.max_log_bytes > 0).then_some(c.max_log_bytes),
+            },
             timestamp_granularity_ms: c.timestamp_granularity_ms,
         }
     }

@@ -128,7 +128,13 @@ impl Demo {
             "  on disk              {} segment(s), {} bytes in all, encrypted (format v{}, generation {})",
             report.store.segments, report.store.bytes_on_disk, report.store.format_version, report.store.generation
         );
-        println!("  retention            {:?} days, {:?} bytes; sync {}", report.policy.retention.max_age_days, report.policy.retention.max_log_bytes, report.policy.sync);
+        let retention = &report.policy.retention;
+        println!(
+            "  retention            {} days, {} MiB of log; sync {}",
+            retention.max_age_days.map_or("no limit".to_string(), |d| d.to_string()),
+            retention.max_log_bytes.map_or("no limit".to_string(), |b| (b >> 20).to_string()),
+            report.policy.sync
+        );
         println!("  events by kind       {:?}", report.events_by_kind);
         println!("  personalised         {}", report.personalised);
         let pack = report.catalog.as_ref().ok_or("no pack")?;

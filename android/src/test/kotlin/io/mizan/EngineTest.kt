@@ -200,4 +200,44 @@ class EngineTest {
         }
         open().use { engine -> assertEquals(0UL, engine.inspect().events) }
     }
+
+    @Test
+    fun forgetRemovesMatchingEventsDurably() {
+        open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            assertEquals(2UL, engine.forget(ForgetRequest(itemIds = listOf("sku-03-05"))))
+            assertEquals(2UL, engine.forget(ForgetRequest(kinds = listOf(EventKind.VIEW), fromMs = now - 35 * 60_000)))
+            assertFailsWith<MizanException.InvalidInput> { engine.forget(ForgetRequest()) }
+            engine.shutdown()
+        }
+        open().use { engine ->
+            assertEquals(1UL, engine.inspect().events)
+            assertFalse(engine.exportUserData().contains("sku-03-05"))
+        }
+    }
+
+    @Test
+    fun keyRotationFromKotlinKeepsEverything() {
+        open(key(1)).use { engine ->
+            consented(engine)
+            engine.record(history)
+            engine.rotateKey(key(9))
+        }
+        assertFailsWith<MizanException.WrongKey> { open(key(1)) }
+        open(key(9)).use { engine -> assertEquals(history.size.toULong(), engine.inspect().events) }
+    }
+
+    @Test
+    fun groupCommitAcknowledgesAndFlushes() {
+        val config = EngineConfig(dataDir = File(dir, "gc").path, trustedPackKeys = listOf(trustedKey), groupCommitMs = 60_000UL)
+        Engine.open(config, key()).use { engine ->
+            consented(engine)
+            val outcome = engine.record(history)
+            assertEquals(history.size.toUInt(), outcome.stored)
+            assertFalse(outcome.durable, "a small batch waits for its group")
+            engine.flush()
+            assertTrue(engine.inspect().detailsJson.contains("group_commit"))
+        }
+    }
 }
