@@ -1,6 +1,7 @@
 //! `mizan`: the developer CLI for the Mizan engine.
 
 mod demo;
+mod eval;
 mod pack;
 mod shop;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Walk through consent, recording, recommendations, inspect, export and erasure on the embedded shop.
     Demo,
+    /// Measure recommendation quality on a dataset (see examples/movielens/).
+    Eval(eval::EvalArgs),
     /// Catalogue pack tools.
     #[command(subcommand)]
     Pack(PackCommand),
@@ -61,6 +64,7 @@ enum PackCommand {
 fn main() -> ExitCode {
     let result: Result<(), Box<dyn std::error::Error>> = match Cli::parse().command {
         Command::Demo => demo::run(),
+        Command::Eval(args) => eval::run(&args),
         Command::Pack(PackCommand::Build(args)) => pack::build(&args),
         Command::Pack(PackCommand::Keygen { out, public_key_out }) => pack::keygen(&out, &public_key_out),
         Command::Pack(PackCommand::Demo { out, public_key_out }) => {

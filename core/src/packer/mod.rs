@@ -140,6 +140,14 @@ pub fn build_pack(
     })
 }
 
+/// The full (unpruned) EASE weight matrix for `histories` (item indices per
+/// user), row-major `n × n`: entry `i * n + j` is how much having `i` supports `j`.
+/// For evaluation baselines; packs carry the pruned form.
+pub fn ease_weights(histories: &[Vec<u32>], n: usize, lambda: f64) -> Result<Vec<f32>, PackerError> {
+    let b = ease::weights(histories, n, lambda)?;
+    Ok((0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| b[(i, j)] as f32).collect())
+}
+
 /// Each user's `(timestamp, item index)` in chronological order (ties broken by
 /// item index), users in ascending key order; out-of-range items are dropped.
 fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<(i64, u32)>> {

@@ -1,0 +1,93 @@
+//! Baselines scored in the same harness, on the same split: popularity,
+//! item-kNN (cosine), EASE, and EASE over a recency-weighted history.
+
+use std::collections::HashSet;
+
+use mizan::packer::ease_weights;
+
+use super::data::{Case, Step};
+use super::metrics::Ranked;
+
+/// Fitted baselines for one split.
+pub struct Baselines {
+    n: usize,
+    popularity: Vec<f32>,
+    cosine: Vec<f32>,
+    ease: Vec<f32>,
+}
+
+impl Baselines {
+    /// Fits every baseline on the pack histories.
+    pub fn fit(pack_histories: &[Vec<Step>], n: usize, lambda: f64) -> Result<Self, mizan::packer::PackerError> {
+        let item_sets: Vec<Vec<u32>> = pack_histories
+            .iter()
+            .map(|h| {
+                let mut items: Vec<u32> = h.iter().map(|s| s.1).collect();
+                items.sort_unstable();
+                items.dedup();
+                items
+            })
+            .collect();
+        let mut gram = vec![0f32; n * n];
+        for items in &item_sets {
+            for &i in items {
+                for &j in items {
+                    gram[i as usize * n + j as usize] += 1.0;
+                }
+            }
+        }
+        let popularity: Vec<f32> = (0..n).map(|i| gram[i * n + i]).collect();
+        let cosine = (0..n * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                let d = (popularity[i] * popularity[j]).sqrt();
+                if i == j || d == 0.0 {
+                    0.0
+                } else {
+                    gram[k] / d
+                }
+            })
+            .collect();
+        Ok(Baselines { n, popularity, cosine, ease: ease_weights(&item_sets, n, lambda)? })
+    }
+
+    /// Most popular unseen items.
+    pub fn popularity(&self, case: &Case, k: usize) -> Ranked {
+        top_unseen(&self.popularity, case, k)
+    }
+
+    /// Sum of cosine similarities to the history.
+    pub fn item_knn(&self, case: &Case, k: usize) -> Ranked {
+        top_unseen(&self.row_sum(&self.cosine, case, |_| 1.0), case, k)
+    }
+
+    /// EASE scores of the history.
+    pub fn ease(&self, case: &Case, k: usize) -> Ranked {
+        top_unseen(&self.row_sum(&self.ease, case, |_| 1.0), case, k)
+    }
+
+    /// EASE with each history item weighted 0.5^(steps back / half_life).
+    pub fn ease_recency(&self, case: &Case, k: usize, half_life_steps: f32) -> Ranked {
+        let last = case.input.len() - 1;
+        top_unseen(&self.row_sum(&self.ease, case, |pos| 0.5f32.powf((last - pos) as f32 / half_life_steps)), case, k)
+    }
+
+    fn row_sum(&self, matrix: &[f32], case: &Case, weight: impl Fn(usize) -> f32) -> Vec<f32> {
+        let mut scores = vec![0f32; self.n];
+        for (pos, &(_, item)) in case.input.iter().enumerate() {
+            let w = weight(pos);
+            let row = &matrix[item as usize * self.n..(item as usize + 1) * self.n];
+            scores.iter_mut().zip(row).for_each(|(s, &b)| *s += w * b);
+        }
+        scores
+    }
+}
+
+/// The `k` best-scoring items not in the history (ties by index).
+fn top_unseen(scores: &[f32], case: &Case, k: usize) -> Ranked {
+    let seen: HashSet<u32> = case.input.iter().map(|s| s.1).collect();
+    let mut order: Vec<u32> = (0..scores.len() as u32).filter(|i| !seen.contains(i)).collect();
+    order.sort_unstable_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]).then(a.cmp(&b)));
+    order.truncate(k);
+    order
+}

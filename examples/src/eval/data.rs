@@ -1,0 +1,131 @@
+//! Loading a converted dataset and building the evaluation splits.
+
+use std::fs::File;
+use std::path::Path;
+
+use mizan::catalog::{Category, Item};
+use mizan::packer::{read_catalog_csv, read_interactions_csv};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// One interaction: (timestamp ms, item index).
+pub type Step = (i64, u32);
+
+/// A dataset: catalogue and every user's chronological history.
+pub struct Dataset {
+    /// Catalogue categories.
+    pub categories: Vec<Category>,
+    /// Catalogue items.
+    pub items: Vec<Item>,
+    /// Per user, interactions sorted by time, ties broken by item index.
+    pub histories: Vec<Vec<Step>>,
+}
+
+/// Loads `catalog.csv` and `interactions.csv` from `dir` (as `fetch.py` writes them).
+/// Timestamps are shifted so that the newest is one day before `now_ms`: MovieLens
+/// predates the engine's plausibility bound, and only order and gaps matter here.
+pub fn load(dir: &Path, now_ms: i64) -> Result<Dataset, Box<dyn std::error::Error>> {
+    let catalog = read_catalog_csv(File::open(dir.join("catalog.csv"))?)?;
+    let log = read_interactions_csv(File::open(dir.join("interactions.csv"))?, &catalog)?;
+    let users = log.interactions.iter().map(|i| i.user as usize + 1).max().unwrap_or(0);
+    let newest = log.interactions.iter().map(|i| i.timestamp_ms).max().unwrap_or(0);
+    let shift = now_ms - 86_400_000 - newest;
+    let mut histories: Vec<Vec<Step>> = vec![Vec::new(); users];
+    for i in &log.interactions {
+        histories[i.user as usize].push((i.timestamp_ms + shift, i.item));
+    }
+    histories.iter_mut().for_each(|h| h.sort_unstable());
+    Ok(Dataset { categories: catalog.categories, items: catalog.items, histories })
+}
+
+/// One evaluated user: what is replayed, and what should come next.
+#[derive(Clone)]
+pub struct Case {
+    /// The history replayed before recommending.
+    pub input: Vec<Step>,
+    /// The held-out item.
+    pub target: u32,
+    /// When the held-out interaction happened (the moment of recommendation).
+    pub target_ms: i64,
+    /// Time since the previous interaction.
+    pub gap_ms: i64,
+}
+
+/// Which held-out item a leave-last-out split evaluates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Holdout {
+    /// The second-to-last item (for tuning).
+    Validation,
+    /// The last item (for the report).
+    Test,
+}
+
+/// A split: what the pack may learn from, and the cases to evaluate.
+pub struct Split {
+    /// Short name used in the report.
+    pub name: String,
+    /// Histories the pack is built from.
+    pub pack_histories: Vec<Vec<Step>>,
+    /// Evaluated users.
+    pub cases: Vec<Case>,
+}
+
+fn case(h: &[Step], holdout: Holdout) -> Case {
+    let cut = h.len() - if holdout == Holdout::Test { 1 } else { 2 };
+    let (target_ms, target) = h[cut];
+    Case { input: h[..cut].to_vec(), target, target_ms, gap_ms: target_ms - h[cut - 1].0 }
+}
+
+/// Users with at least three interactions, shuffled with `seed`, split into
+/// (pack users, evaluated users) with `eval_fraction` evaluated.
+fn user_split(data: &Dataset, seed: u64, eval_fraction: f64) -> (Vec<usize>, Vec<usize>) {
+    let mut users: Vec<usize> = (0..data.histories.len()).filter(|&u| data.histories[u].len() >= 3).collect();
+    users.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let n_eval = (users.len() as f64 * eval_fraction).round() as usize;
+    let eval = users.split_off(users.len() - n_eval);
+    (users, eval)
+}
+
+/// Strong generalisation: the pack never sees evaluated users.
+pub fn strong(data: &Dataset, seed: u64, holdout: Holdout) -> Split {
+    let (train, eval) = user_split(data, seed, 0.2);
+    let name = if holdout == Holdout::Test { "strong (test)" } else { "strong (validation)" };
+    Split {
+        name: name.into(),
+        pack_histories: train.iter().map(|&u| data.histories[u].clone()).collect(),
+        cases: eval.iter().map(|&u| case(&data.histories[u], holdout)).collect(),
+    }
+}
+
+/// Weak generalisation: the pack also saw every evaluated user's training prefix.
+pub fn weak(data: &Dataset, seed: u64) -> Split {
+    let (train, eval) = user_split(data, seed, 0.2);
+    let mut pack_histories: Vec<Vec<Step>> = train.iter().map(|&u| data.histories[u].clone()).collect();
+    pack_histories.extend(eval.iter().map(|&u| {
+        let h = &data.histories[u];
+        h[..h.len() - 2].to_vec()
+    }));
+    Split { name: "weak (test)".into(), pack_histories, cases: eval.iter().map(|&u| case(&data.histories[u], Holdout::Test)).collect() }
+}
+
+/// Global temporal split: the pack learns from everything before the time by which
+/// 90% of interactions happened; each user active on both sides is evaluated on
+/// their first interaction after it.
+pub fn temporal(data: &Dataset) -> Split {
+    let mut times: Vec<i64> = data.histories.iter().flatten().map(|s| s.0).collect();
+    times.sort_unstable();
+    let cutoff = times[(times.len() as f64 * 0.9) as usize];
+    let mut pack_histories = Vec::new();
+    let mut cases = Vec::new();
+    for h in &data.histories {
+        let before: Vec<Step> = h.iter().copied().filter(|s| s.0 < cutoff).collect();
+        if let (false, Some(&(target_ms, target))) = (before.is_empty(), h.iter().find(|s| s.0 >= cutoff)) {
+            cases.push(Case { gap_ms: target_ms - before[before.len() - 1].0, input: before.clone(), target, target_ms });
+        }
+        if !before.is_empty() {
+            pack_histories.push(before);
+        }
+    }
+    Split { name: "temporal (90% cut-off)".into(), pack_histories, cases }
+}
