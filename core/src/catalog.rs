@@ -146,11 +146,15 @@ pub struct RankerWeights {
     /// Extra weight of very recent events (the short-term interest, which halves
     /// every 6 hours): what someone did in the last hours predicts what they want next.
     pub session_boost: f32,
+    /// Extra weight of the items engaged with most recently by position in the
+    /// history (halving every 8 steps back), whatever the clock says: rating or
+    /// browsing bursts happen within minutes.
+    pub sequence_boost: f32,
 }
 
 impl Default for RankerWeights {
     fn default() -> Self {
-        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, session_boost: 3.0 }
+        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, session_boost: 3.0, sequence_boost: 2.0 }
     }
 }
 
@@ -244,8 +248,8 @@ impl CatalogPack {
             }
         }
         let w = &self.default_weights;
-        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost];
-        if !all.iter().all(|x| x.is_finite()) || w.session_boost < 0.0 {
+        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost];
+        if !all.iter().all(|x| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
             return Err(PackError::Malformed("default weights"));
         }
         Ok(())

@@ -16,6 +16,8 @@ pub const LONG_HALF_LIFE_MS: f64 = 21.0 * 86_400_000.0;
 pub const SHORT_HALF_LIFE_MS: f64 = 6.0 * 3_600_000.0;
 /// Weight of a query token, before decay.
 const SEARCH_TERM_WEIGHT: f64 = 2.0;
+/// The sequence term of an item halves every this many positions back.
+pub const SEQUENCE_HALF_LIFE_STEPS: f64 = 8.0;
 /// How many recent items feed "what comes next".
 pub const RECENT_ITEMS: usize = 5;
 
@@ -164,6 +166,8 @@ impl UserProfile {
     pub fn build(model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) -> Self {
         let mut profile = UserProfile::default();
         let boost = f64::from(weights.session_boost);
+        let sequence_boost = f64::from(weights.sequence_boost);
+        let newest_seq = model.max_seq.unwrap_or(0);
         let mut recent: Vec<((i64, u64), u32)> = Vec::new();
         for (id, state) in &model.items {
             let Some(index) = catalog.index_of(id) else {
@@ -174,7 +178,10 @@ impl UserProfile {
                 profile.sensitive_items_ignored += 1;
                 continue;
             }
-            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS);
+            let steps_back = state.last_positive.map(|(_, seq)| newest_seq.saturating_sub(seq) as f64);
+            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS)
+                + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS)
+                + steps_back.map_or(0.0, |s| sequence_boost * 0.5f64.powf(s / SEQUENCE_HALF_LIFE_STEPS));
             let cats = &catalog.item(index).categories;
             for &c in cats {
                 *profile.categories.entry(c).or_default() += score / cats.len() as f64;

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
-    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, PackerConfig, TransitionConfig,
+    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, PackerConfig, SequentialConfig, TransitionConfig,
 };
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
@@ -30,6 +30,8 @@ pub enum ModelKind {
     Ease,
     /// Distance-discounted co-occurrence.
     Cooccurrence,
+    /// Ridge regression from the decayed recent history to the next item.
+    Sequential,
 }
 
 /// Options of `mizan pack build`.
@@ -47,7 +49,7 @@ pub struct BuildArgs {
     /// Neighbours kept per item.
     #[arg(long, default_value_t = 40)]
     top_k: usize,
-    /// EASE regularisation.
+    /// Regularisation (EASE or sequential).
     #[arg(long, default_value_t = 250.0)]
     lambda: f64,
     /// Successors kept per item for "what comes next".
@@ -90,6 +92,7 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     let model = match args.model {
         ModelKind::Ease => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
         ModelKind::Cooccurrence => ItemModel::Cooccurrence(CooccurrenceConfig { top_k: args.top_k, ..Default::default() }),
+        ModelKind::Sequential => ItemModel::Sequential(SequentialConfig { lambda: args.lambda, top_k: args.top_k, ..Default::default() }),
     };
     let embeddings = match (&args.factors, args.als_factors) {
         (Some(path), _) => {

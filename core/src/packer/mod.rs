@@ -8,6 +8,7 @@ mod als;
 mod cooccurrence;
 mod ease;
 mod input;
+mod sequential;
 mod transitions;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ pub use als::AlsConfig;
 pub use cooccurrence::CooccurrenceConfig;
 pub use ease::EaseConfig;
 pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
+pub use sequential::SequentialConfig;
 pub use transitions::TransitionConfig;
 
 use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights};
@@ -38,6 +40,8 @@ pub enum ItemModel {
     Cooccurrence(CooccurrenceConfig),
     /// EASE (closed-form ridge regression item-to-item), pruned to the top K.
     Ease(EaseConfig),
+    /// Ridge regression from the decayed recent history to the next item, pruned to the top K.
+    Sequential(SequentialConfig),
 }
 
 /// Where item embeddings come from, if the pack carries any.
@@ -110,6 +114,7 @@ pub fn build_pack(
     let neighbours = match &config.model {
         ItemModel::Cooccurrence(c) => cooccurrence::learn(&timed, n, c),
         ItemModel::Ease(c) => ease::learn(&histories, n, c)?,
+        ItemModel::Sequential(c) => sequential::learn(&histories, n, c)?,
     };
     let transitions = transitions::learn(&histories, n, &config.transitions);
     let embeddings = match &config.embeddings {
@@ -201,7 +206,12 @@ pub(crate) mod tests {
     #[test]
     fn same_inputs_give_byte_identical_signed_packs() {
         let items: Vec<Item> = (0..6).map(|i| item(&format!("i{i}"))).collect();
-        for model in [ItemModel::Cooccurrence(CooccurrenceConfig::default()), ItemModel::Ease(EaseConfig::default())] {
+        let models = [
+            ItemModel::Cooccurrence(CooccurrenceConfig::default()),
+            ItemModel::Ease(EaseConfig::default()),
+            ItemModel::Sequential(SequentialConfig::default()),
+        ];
+        for model in models {
             let config = PackerConfig { model, embeddings: EmbeddingSource::Als(AlsConfig { factors: 3, ..Default::default() }), ..Default::default() };
             let a = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
             let b = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mizan::catalog::{public_key, PackMeta};
-use mizan::packer::{build_pack, EaseConfig, Interaction, ItemModel, PackerConfig, TransitionConfig};
+use mizan::packer::{build_pack, EaseConfig, Interaction, ItemModel, PackerConfig, SequentialConfig, TransitionConfig};
 use ring::signature::Ed25519KeyPair;
 use serde::Serialize;
 
@@ -43,18 +43,27 @@ pub struct EvalArgs {
     /// EASE regularisation (pack and baseline).
     #[arg(long, default_value_t = 250.0)]
     lambda: f64,
+    /// Regularisation of the sequential model.
+    #[arg(long, default_value_t = 100.0)]
+    seq_lambda: f64,
     /// Neighbours per item in the pack.
     #[arg(long, default_value_t = 40)]
     top_k: usize,
     /// Successors per item in the pack.
     #[arg(long, default_value_t = 20)]
     transitions_top_k: usize,
+    /// The pack's item model: `ease` or `sequential`.
+    #[arg(long, default_value = "sequential")]
+    model: String,
     /// Half-life, in steps back, of the recency-weighted EASE baseline.
     #[arg(long, default_value_t = 8.0)]
     recency_half_life: f32,
     /// Diversity knob of the engine's requests (0 = pure relevance).
     #[arg(long, default_value_t = 0.0)]
     diversity: f32,
+    /// Ranker weights put in the pack: neighbour,transition,category,popularity,session,sequence.
+    #[arg(long, value_delimiter = ',')]
+    weights: Option<Vec<f32>>,
     /// Only the strong-generalisation test and validation splits (faster).
     #[arg(long)]
     strong_only: bool,
@@ -126,7 +135,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
     let engine_run = runner::EngineRun { pack: &pack, trusted_key: &public_key(&signer), ids: &ids, diversity: args.diversity, scratch: &scratch };
     let (ranked, per_user) = runner::run(&engine_run, &split.cases, 20, 2)?;
     let _ = std::fs::remove_dir_all(&scratch);
-    let mut mizan = row(&format!("Mizan on-device (EASE top-{} + transitions)", args.top_k), score(&ranked));
+    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions)", args.model, args.top_k), score(&ranked));
     mizan.pack_bytes = Some(pack.len());
     mizan.ms_per_user = Some(per_user.as_secs_f64() * 1e3);
     rows.push(mizan);
@@ -143,13 +152,31 @@ fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<u8>
         .enumerate()
         .flat_map(|(u, h)| h.iter().map(move |&(t, item)| Interaction { user: u as u32, item, timestamp_ms: t }))
         .collect();
+    let model = match args.model.as_str() {
+        "ease" => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
+        "sequential" => ItemModel::Sequential(SequentialConfig { lambda: args.seq_lambda, top_k: args.top_k, ..Default::default() }),
+        _ => return Err("--model is ease or sequential".into()),
+    };
     let config = PackerConfig {
-        model: ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
+        model,
         transitions: TransitionConfig { top_k: args.transitions_top_k, ..Default::default() },
         ..Default::default()
     };
     let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name) };
-    let pack = build_pack(meta, data.categories.clone(), data.items.clone(), &interactions, &config)?;
+    let mut pack = build_pack(meta, data.categories.clone(), data.items.clone(), &interactions, &config)?;
+    if let Some(w) = &args.weights {
+        if w.len() != 6 {
+            return Err("--weights takes six comma-separated numbers".into());
+        }
+        pack.default_weights = mizan::catalog::RankerWeights {
+            neighbour: w[0],
+            transition: w[1],
+            category: w[2],
+            popularity: w[3],
+            session_boost: w[4],
+            sequence_boost: w[5],
+        };
+    }
     Ok(pack.sign(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed")))
 }
 
