@@ -14,7 +14,7 @@ fn history_drives_the_list_and_every_item_has_reasons() {
     let engine = ready(dir.path());
     let history: Vec<Event> = (0..4).map(|k| view(&item_id(1, k * 2), 60 - k as i64)).collect();
     assert_eq!(engine.record(&history).unwrap().stored, 4);
-    let recs = engine.recommend(&RecommendRequest { diversity: 0.0, ..request() }).unwrap();
+    let recs = engine.recommend(&RecommendRequest { diversity: 0.0, exploration: 0.0, ..request() }).unwrap();
     assert!(recs.personalised);
     assert_eq!(recs.items.len(), 10);
     let books = recs.items.iter().take(5).filter(|r| r.item_id.starts_with("books-")).count();
@@ -31,7 +31,7 @@ fn diversity_spreads_the_list_across_categories() {
     let engine = ready(dir.path());
     engine.record(&(0..4).map(|k| view(&item_id(0, k), 10)).collect::<Vec<_>>()).unwrap();
     let categories = |diversity| {
-        let recs = engine.recommend(&RecommendRequest { k: 6, diversity, ..request() }).unwrap();
+        let recs = engine.recommend(&RecommendRequest { k: 6, diversity, exploration: 0.0, ..request() }).unwrap();
         let mut cats: Vec<String> = recs.items.iter().map(|r| r.item_id.split('-').next().unwrap().to_string()).collect();
         cats.sort();
         cats.dedup();
@@ -66,6 +66,7 @@ fn feedback_counts_impressions_and_clicks_and_honours_not_interested() {
             clicks: vec![shown[1].clone()],
             not_interested: vec![shown[0].clone()],
             timestamp_ms: Some(NOW),
+            ..Feedback::default()
         })
         .unwrap();
     let report = engine.inspect().unwrap();
@@ -120,7 +121,7 @@ fn after_a_hot_swap_vanished_items_go_and_new_items_come_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let engine = ready(dir.path());
     engine.record(&(0..3).map(|k| view(&item_id(1, k), 10)).collect::<Vec<_>>()).unwrap();
-    let all = RecommendRequest { k: 40, diversity: 0.0, ..request() };
+    let all = RecommendRequest { k: 40, diversity: 0.0, exploration: 0.0, ..request() };
     let before = engine.recommend(&all).unwrap();
     let favourite = before.items[0].item_id.clone();
     assert!(favourite.starts_with("books-"));

@@ -90,6 +90,11 @@ impl Engine {
         Ok(self.core.rotate_key(&HostKey(new_key_provider))?)
     }
 
+    /// When the person is most likely to respond, with a confidence.
+    pub fn best_time(&self, request: BestTimeRequest) -> Res<BestTime> {
+        Ok(self.core.best_time(&request.into())?.into())
+    }
+
     /// Ranks items, each with its reasons.
     pub fn recommend(&self, request: RecommendRequest) -> Res<Recommendations> {
         Ok(self.core.recommend(&request.into())?.into())

@@ -67,6 +67,10 @@ pub enum EventKind {
     Search,
     /// Said "not interested".
     Dismiss,
+    /// Opened a notification (item optional).
+    NotificationOpen,
+    /// Started a session (no item).
+    SessionStart,
 }
 
 impl From<EventKind> for mizan::EventKind {
@@ -78,6 +82,8 @@ impl From<EventKind> for mizan::EventKind {
             EventKind::Rating => mizan::EventKind::Rating,
             EventKind::Search => mizan::EventKind::Search,
             EventKind::Dismiss => mizan::EventKind::Dismiss,
+            EventKind::NotificationOpen => mizan::EventKind::NotificationOpen,
+            EventKind::SessionStart => mizan::EventKind::SessionStart,
         }
     }
 }
@@ -201,11 +207,37 @@ pub struct RecommendRequest {
     /// Moment to rank for; device clock if null.
     #[uniffi(default = None)]
     pub now_ms: Option<i64>,
+    /// Share of the list (0–0.5) given to exploring categories new to the person.
+    #[uniffi(default = 0.1)]
+    pub exploration: f32,
+    /// Weight of a boost for items few others had.
+    #[uniffi(default = 0.0)]
+    pub novelty: f32,
+    /// Seed of the exploration's draws (null: derived from the hour).
+    #[uniffi(default = None)]
+    pub seed: Option<u64>,
+    /// Hide items shown this many times today.
+    #[uniffi(default = None)]
+    pub max_impressions_per_item_per_day: Option<u32>,
+    /// Hide a category's items once shown this many times today.
+    #[uniffi(default = None)]
+    pub max_impressions_per_category_per_day: Option<u32>,
 }
 
 impl From<RecommendRequest> for mizan::RecommendRequest {
     fn from(r: RecommendRequest) -> Self {
-        mizan::RecommendRequest { k: r.k, candidates: r.candidates, include_seen: r.include_seen, diversity: r.diversity, now_ms: r.now_ms }
+        mizan::RecommendRequest {
+            k: r.k,
+            candidates: r.candidates,
+            include_seen: r.include_seen,
+            diversity: r.diversity,
+            now_ms: r.now_ms,
+            exploration: r.exploration,
+            novelty: r.novelty,
+            seed: r.seed,
+            max_impressions_per_item_per_day: r.max_impressions_per_item_per_day,
+            max_impressions_per_category_per_day: r.max_impressions_per_category_per_day,
+        }
     }
 }
 
@@ -220,8 +252,10 @@ pub enum ReasonKind {
     CategoryInterest,
     /// Popular overall or in its category.
     Popular,
-    /// Something new.
+    /// Rarely seen by others (novelty boost).
     New,
+    /// Exploring a category new to the person.
+    Exploration,
 }
 
 /// One contributing signal, worded as association.
@@ -247,6 +281,7 @@ impl From<mizan::Reason> for Reason {
             mizan::ReasonKind::CategoryInterest => ReasonKind::CategoryInterest,
             mizan::ReasonKind::Popular => ReasonKind::Popular,
             mizan::ReasonKind::New => ReasonKind::New,
+            mizan::ReasonKind::Exploration => ReasonKind::Exploration,
         };
         Reason { kind, text: r.text, source_item_id: r.source_item_id, category: r.category, contribution: r.contribution }
     }
@@ -301,17 +336,57 @@ pub struct Feedback {
     /// Items opened.
     #[uniffi(default = [])]
     pub clicks: Vec<String>,
-    /// Items marked "not interested".
+    /// Items marked "not interested" (hidden 30 days, then fading).
     #[uniffi(default = [])]
     pub not_interested: Vec<String>,
+    /// Categories marked "not interested".
+    #[uniffi(default = [])]
+    pub not_interested_categories: Vec<String>,
+    /// Why, if the person said.
+    #[uniffi(default = None)]
+    pub reason: Option<NotInterestedReason>,
     /// When; device clock if null.
     #[uniffi(default = None)]
     pub timestamp_ms: Option<i64>,
 }
 
+/// Why the person is not interested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum NotInterestedReason {
+    /// Not relevant to me.
+    NotRelevant,
+    /// I already have it.
+    AlreadyHave,
+    /// Offensive or inappropriate.
+    Offensive,
+    /// Shown too often.
+    TooOften,
+    /// Something else.
+    Other,
+}
+
+impl From<NotInterestedReason> for mizan::NotInterestedReason {
+    fn from(r: NotInterestedReason) -> Self {
+        match r {
+            NotInterestedReason::NotRelevant => mizan::NotInterestedReason::NotRelevant,
+            NotInterestedReason::AlreadyHave => mizan::NotInterestedReason::AlreadyHave,
+            NotInterestedReason::Offensive => mizan::NotInterestedReason::Offensive,
+            NotInterestedReason::TooOften => mizan::NotInterestedReason::TooOften,
+            NotInterestedReason::Other => mizan::NotInterestedReason::Other,
+        }
+    }
+}
+
 impl From<Feedback> for mizan::Feedback {
     fn from(f: Feedback) -> Self {
-        mizan::Feedback { impressions: f.impressions, clicks: f.clicks, not_interested: f.not_interested, timestamp_ms: f.timestamp_ms }
+        mizan::Feedback {
+            impressions: f.impressions,
+            clicks: f.clicks,
+            not_interested: f.not_interested,
+            not_interested_categories: f.not_interested_categories,
+            reason: f.reason.map(Into::into),
+            timestamp_ms: f.timestamp_ms,
+        }
     }
 }
 
@@ -389,6 +464,64 @@ impl From<mizan::InspectReport> for InspectReport {
             top_categories: r.top_categories.into_iter().map(Into::into).collect(),
             top_items: r.top_items.into_iter().map(Into::into).collect(),
             details_json,
+        }
+    }
+}
+
+/// A best-time question.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct BestTimeRequest {
+    /// Answer from this moment; device clock if null.
+    #[uniffi(default = None)]
+    pub now_ms: Option<i64>,
+    /// The person's offset from UTC in minutes.
+    #[uniffi(default = 0)]
+    pub utc_offset_minutes: i32,
+    /// First quiet local hour (0–23); quiet until `quiet_end_hour`. Equal values: no quiet hours.
+    #[uniffi(default = 22)]
+    pub quiet_start_hour: u8,
+    /// First local hour after the quiet period.
+    #[uniffi(default = 8)]
+    pub quiet_end_hour: u8,
+    /// How far ahead to look, in hours (1–336).
+    #[uniffi(default = 168)]
+    pub horizon_hours: u32,
+}
+
+impl From<BestTimeRequest> for mizan::BestTimeRequest {
+    fn from(r: BestTimeRequest) -> Self {
+        let quiet = (r.quiet_start_hour != r.quiet_end_hour)
+            .then_some(mizan::QuietHours { start_hour: r.quiet_start_hour, end_hour: r.quiet_end_hour });
+        mizan::BestTimeRequest { now_ms: r.now_ms, utc_offset_minutes: r.utc_offset_minutes, quiet_hours: quiet, horizon_hours: r.horizon_hours }
+    }
+}
+
+/// When the person is most likely to respond.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct BestTime {
+    /// Start of the suggested hour, ms since the Unix epoch.
+    pub at_ms: i64,
+    /// Its local hour.
+    pub local_hour: u8,
+    /// Its local weekday, Monday = 0.
+    pub weekday: u8,
+    /// 0–1 confidence; 0 for a fallback.
+    pub confidence: f32,
+    /// True when a default was used (too little data or no consent).
+    pub fallback: bool,
+    /// Engagement events the answer rests on.
+    pub based_on_events: u64,
+}
+
+impl From<mizan::BestTime> for BestTime {
+    fn from(t: mizan::BestTime) -> Self {
+        BestTime {
+            at_ms: t.at_ms,
+            local_hour: t.local_hour,
+            weekday: t.weekday,
+            confidence: t.confidence,
+            fallback: t.fallback,
+            based_on_events: t.based_on_events,
         }
     }
 }

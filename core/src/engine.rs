@@ -19,15 +19,17 @@ use crate::events::{validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
 use crate::export::{write_export, ExportHeader};
 use crate::inspect::{InspectInputs, InspectReport};
 use crate::model::{ModelState, UserProfile};
-use crate::rank::{RankOptions, Ranker, Recommendation};
+use crate::feedback::{FeedbackState, NotInterestedReason, Suppression};
+use crate::rank::{Filters, RankOptions, Ranker, Recommendation};
 use crate::store::{LogPosition, Snapshot, Store};
+use crate::timing::{best_time, BestTime, BestTimeRequest};
 
 /// Most items one recommend call may return.
 pub const MAX_K: u32 = 1_000;
 /// A model snapshot is saved after this many new events (and on close).
 const SNAPSHOT_EVERY: u64 = 50_000;
 /// Version of the snapshot payload; a different one is rebuilt from the log.
-const MODEL_FORMAT: u16 = 1;
+const MODEL_FORMAT: u16 = 2;
 const DAY_MS: i64 = 86_400_000;
 
 /// What happened to a recorded batch.
@@ -54,11 +56,32 @@ pub struct RecommendRequest {
     pub diversity: f32,
     /// The moment to rank for; the device clock if `None`.
     pub now_ms: Option<i64>,
+    /// Share of the list (0–0.5) given to exploring categories new to the person.
+    pub exploration: f32,
+    /// Weight of a boost for items few others had (0 = none).
+    pub novelty: f32,
+    /// Seed of the exploration's draws; derived from the hour of `now` if `None`.
+    pub seed: Option<u64>,
+    /// Hide items already shown this many times today (UTC day).
+    pub max_impressions_per_item_per_day: Option<u32>,
+    /// Hide a category's items once it was shown this many times today.
+    pub max_impressions_per_category_per_day: Option<u32>,
 }
 
 impl Default for RecommendRequest {
     fn default() -> Self {
-        RecommendRequest { k: 10, candidates: None, include_seen: false, diversity: 0.2, now_ms: None }
+        RecommendRequest {
+            k: 10,
+            candidates: None,
+            include_seen: false,
+            diversity: 0.2,
+            now_ms: None,
+            exploration: 0.1,
+            novelty: 0.0,
+            seed: None,
+            max_impressions_per_item_per_day: None,
+            max_impressions_per_category_per_day: None,
+        }
     }
 }
 
@@ -80,8 +103,12 @@ pub struct Feedback {
     pub impressions: Vec<String>,
     /// Items that were opened.
     pub clicks: Vec<String>,
-    /// Items marked "not interested": never recommended again.
+    /// Items marked "not interested": hidden for 30 days, then less and less penalised.
     pub not_interested: Vec<String>,
+    /// Categories marked "not interested", likewise.
+    pub not_interested_categories: Vec<String>,
+    /// Why, if the person said.
+    pub reason: Option<NotInterestedReason>,
     /// When it happened; the device clock if `None`.
     pub timestamp_ms: Option<i64>,
 }
@@ -102,14 +129,45 @@ pub struct ForgetRequest {
     pub until_ms: Option<i64>,
 }
 
-/// State kept beside the event log, encrypted. Its layout is shared with the
-/// version-1 store format, which is migrated as is.
+/// State kept beside the event log, encrypted.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct EngineState {
     consent: ConsentLedger,
     next_seq: u64,
+    feedback: FeedbackState,
+}
+
+/// The state layout of the first release (no prefix), still read when migrating.
+#[derive(Deserialize)]
+struct EngineStateV1 {
+    consent: ConsentLedger,
+    next_seq: u64,
     impressions: BTreeMap<String, u32>,
     not_interested: BTreeMap<String, i64>,
+}
+
+/// Marks the current state layout.
+const STATE_MAGIC: &[u8; 4] = b"ES02";
+
+impl EngineState {
+    fn encode(&self) -> Result<Vec<u8>> {
+        let mut bytes = STATE_MAGIC.to_vec();
+        bytes.extend(bincode::serde::encode_to_vec(self, bincode::config::standard()).map_err(|_| Error::Corrupt("engine state does not encode"))?);
+        Ok(bytes)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self> {
+        let config = bincode::config::standard();
+        let malformed = |_| Error::Corrupt("engine state does not decode");
+        if let Some(body) = bytes.strip_prefix(STATE_MAGIC) {
+            return Ok(bincode::serde::decode_from_slice(body, config).map_err(malformed)?.0);
+        }
+        let (old, _): (EngineStateV1, usize) = bincode::serde::decode_from_slice(bytes, config).map_err(malformed)?;
+        let mut feedback = FeedbackState { impressions: old.impressions, ..Default::default() };
+        feedback.not_interested =
+            old.not_interested.into_iter().map(|(id, at_ms)| (id, Suppression { at_ms, reason: None })).collect();
+        Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback })
+    }
 }
 
 struct Inner {
@@ -143,10 +201,8 @@ impl Engine {
             return Err(Error::InvalidRequest(InvalidReason::OutOfRange("timestamp_granularity_ms")));
         }
         let opened = Store::open(&config.data_dir, key_provider.as_ref(), config.store_options())?;
-        let mut state: EngineState = match opened.state {
-            Some(bytes) => bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
-                .map_err(|_| Error::Corrupt("engine state does not decode"))?
-                .0,
+        let mut state = match opened.state {
+            Some(bytes) => EngineState::decode(&bytes)?,
             None => EngineState::default(),
         };
         // A saved pack signed by a key that is no longer trusted is simply not used.
@@ -186,7 +242,7 @@ impl Engine {
             };
             inner.state.consent.record(record)?;
             if !granted && purpose == PERSONALISATION && erase_on_withdraw {
-                inner.state.impressions.clear();
+                inner.state.feedback = FeedbackState::default();
                 inner.compact(|_| false)?;
             }
             inner.save_state()
@@ -230,8 +286,10 @@ impl Engine {
         if request.k == 0 || request.k > MAX_K {
             return Err(Error::InvalidRequest(InvalidReason::OutOfRange("k")));
         }
-        if !request.diversity.is_finite() || !(0.0..=1.0).contains(&request.diversity) {
-            return Err(Error::InvalidRequest(InvalidReason::OutOfRange("diversity")));
+        for (value, field, max) in [(request.diversity, "diversity", 1.0), (request.exploration, "exploration", 0.5), (request.novelty, "novelty", 10.0)] {
+            if !value.is_finite() || !(0.0..=max).contains(&value) {
+                return Err(Error::InvalidRequest(InvalidReason::OutOfRange(field)));
+            }
         }
         self.with(|inner| {
             let catalog = inner.catalog.as_ref().ok_or(Error::NoCatalog)?;
@@ -246,7 +304,7 @@ impl Engine {
                 None => (None, 0),
             };
             let profile = inner.profile(now);
-            let suppressed = inner.suppressed();
+            let filters = inner.filters(catalog, now, request);
             let options = RankOptions {
                 k: request.k as usize,
                 candidates,
@@ -254,8 +312,11 @@ impl Engine {
                 diversity: request.diversity,
                 personalised,
                 now_ms: now,
+                exploration: request.exploration,
+                novelty: request.novelty,
+                seed: request.seed.unwrap_or(now.div_euclid(3_600_000) as u64),
             };
-            let items = Ranker::new(catalog, &profile, &catalog.pack().default_weights, &suppressed).rank(&options);
+            let items = Ranker::new(catalog, &profile, &catalog.pack().default_weights, &filters).rank(&options);
             Ok(Recommendations { items, personalised, unknown_candidates: unknown })
         })
     }
@@ -265,10 +326,22 @@ impl Engine {
         self.with(|inner| {
             let catalog = inner.catalog.as_ref().ok_or(Error::NoCatalog)?;
             let index = catalog.index_of(item_id).ok_or(Error::UnknownItem)?;
-            let profile = inner.profile(now.unwrap_or_else(now_ms));
-            let suppressed = inner.suppressed();
-            let ranker = Ranker::new(catalog, &profile, &catalog.pack().default_weights, &suppressed);
+            let now = now.unwrap_or_else(now_ms);
+            let profile = inner.profile(now);
+            let filters = inner.filters(catalog, now, &RecommendRequest::default());
+            let ranker = Ranker::new(catalog, &profile, &catalog.pack().default_weights, &filters);
             Ok(ranker.explain(index, inner.personalised()))
+        })
+    }
+
+    /// When this person is most likely to respond (e.g. to a notification), from
+    /// their notification opens and session starts; a default while there is too
+    /// little data or no personalisation consent.
+    pub fn best_time(&self, request: &BestTimeRequest) -> Result<BestTime> {
+        self.with(|inner| {
+            let now = request.now_ms.unwrap_or_else(now_ms);
+            let engagement = inner.model.engagement_by_hour_of_week(now);
+            best_time(&engagement, inner.model.engagement_events, inner.personalised(), request, now)
         })
     }
 
@@ -276,7 +349,10 @@ impl Engine {
     /// views and impressions counted only with consent; "not interested" is
     /// always honoured.
     pub fn feedback(&self, feedback: &Feedback) -> Result<()> {
-        let total = feedback.impressions.len() + feedback.clicks.len() + feedback.not_interested.len();
+        let total = feedback.impressions.len()
+            + feedback.clicks.len()
+            + feedback.not_interested.len()
+            + feedback.not_interested_categories.len();
         if total > MAX_BATCH {
             return Err(Error::InvalidRequest(InvalidReason::TooMany("feedback entries")));
         }
@@ -289,13 +365,16 @@ impl Engine {
                 .chain(feedback.not_interested.iter().map(|id| Event::new(EventKind::Dismiss, id.clone(), at)))
                 .collect();
             validate_batch(&events, now_ms(), inner.config.max_clock_skew_ms)?;
+            let suppression = Suppression { at_ms: at, reason: feedback.reason };
             for id in &feedback.not_interested {
-                inner.state.not_interested.insert(id.clone(), at);
+                inner.state.feedback.not_interested.insert(id.clone(), suppression);
+            }
+            for name in &feedback.not_interested_categories {
+                inner.state.feedback.not_interested_categories.insert(name.clone(), suppression);
             }
             if inner.personalised() {
-                for id in &feedback.impressions {
-                    *inner.state.impressions.entry(id.clone()).or_default() += 1;
-                }
+                feedback.impressions.iter().for_each(|id| inner.state.feedback.impression(id, at));
+                feedback.clicks.iter().for_each(|id| inner.state.feedback.click(id));
             }
             inner.store_events(&events)?;
             inner.save_state()
@@ -330,8 +409,7 @@ impl Engine {
             if request.kinds.is_empty() && request.from_ms.is_none() && request.until_ms.is_none() {
                 // Forgetting items entirely also forgets the feedback kept about them.
                 for id in items.iter().flatten().chain(in_categories.iter().flatten()) {
-                    inner.state.impressions.remove(id);
-                    inner.state.not_interested.remove(id);
+                    inner.state.feedback.forget_item(id);
                 }
             }
             let removed = inner.compact(|e| !matches(e))?;
@@ -365,8 +443,8 @@ impl Engine {
                 personalised: inner.personalised(),
                 catalog: inner.catalog.as_ref(),
                 profile: &profile,
-                impressions: inner.state.impressions.values().map(|&v| u64::from(v)).sum(),
-                suppressed_items: inner.state.not_interested.len() as u64,
+                impressions: inner.state.feedback.impressions.values().map(|&v| u64::from(v)).sum(),
+                suppressed_items: inner.state.feedback.not_interested.len() as u64,
                 events_since_snapshot: inner.events_since_snapshot,
                 now_ms: now_ms(),
             }))
@@ -385,8 +463,7 @@ impl Engine {
                 profile: &profile,
                 model: &inner.model,
                 active_hours: inner.model.active_hours(now),
-                impressions: &inner.state.impressions,
-                not_interested: &inner.state.not_interested,
+                feedback: &inner.state.feedback,
             };
             write_export(out, &header, |emit| inner.store.read_from(None, emit))
         })
@@ -503,7 +580,7 @@ impl Inner {
     }
 
     fn state_bytes(&self) -> Result<Vec<u8>> {
-        bincode::serde::encode_to_vec(&self.state, bincode::config::standard()).map_err(|_| Error::Corrupt("engine state does not encode"))
+        self.state.encode()
     }
 
     fn save_state(&self) -> Result<()> {
@@ -527,9 +604,55 @@ impl Inner {
         }
     }
 
-    fn suppressed(&self) -> BTreeSet<u32> {
-        let Some(catalog) = &self.catalog else { return BTreeSet::new() };
-        self.state.not_interested.keys().filter_map(|id| catalog.index_of(id)).collect()
+    /// Exclusions and penalties from "not interested" and frequency caps, and the
+    /// per-category click statistics that exploration draws on.
+    fn filters(&self, catalog: &Catalog, now: i64, request: &RecommendRequest) -> Filters {
+        let feedback = &self.state.feedback;
+        let mut filters = Filters::default();
+        let mut apply = |index: u32, s: &Suppression| match s.penalty(now) {
+            None => {
+                filters.excluded.insert(index);
+            }
+            Some(p) => *filters.penalties.entry(index).or_default() += p,
+        };
+        for (id, s) in &feedback.not_interested {
+            if let Some(i) = catalog.index_of(id) {
+                apply(i, s);
+            }
+        }
+        for (name, s) in &feedback.not_interested_categories {
+            for i in items_in_categories(catalog, std::slice::from_ref(name)) {
+                apply(catalog.index_of(&i).expect("catalogue item"), s);
+            }
+        }
+        let mut category_today: BTreeMap<u32, u32> = BTreeMap::new();
+        for (id, _) in feedback.today.iter() {
+            let Some(i) = catalog.index_of(id) else { continue };
+            let today = feedback.impressions_today(id, now);
+            if request.max_impressions_per_item_per_day.is_some_and(|cap| today >= cap) {
+                filters.excluded.insert(i);
+            }
+            for &c in &catalog.item(i).categories {
+                *category_today.entry(c).or_default() += today;
+            }
+        }
+        if let Some(cap) = request.max_impressions_per_category_per_day {
+            for i in 0..catalog.len() as u32 {
+                if catalog.item(i).categories.iter().any(|c| category_today.get(c).is_some_and(|&n| n >= cap)) {
+                    filters.excluded.insert(i);
+                }
+            }
+        }
+        for (id, &shown) in &feedback.impressions {
+            let Some(i) = catalog.index_of(id) else { continue };
+            let clicks = feedback.clicks.get(id).copied().unwrap_or(0);
+            for &c in &catalog.item(i).categories {
+                let entry = filters.category_feedback.entry(c).or_default();
+                entry.0 += f64::from(clicks.min(shown));
+                entry.1 += f64::from(shown);
+            }
+        }
+        filters
     }
 }
 

@@ -34,17 +34,23 @@ pub enum EventKind {
     Search,
     /// Said "not interested" in the item.
     Dismiss,
+    /// Opened a notification (optionally about `item_id`).
+    NotificationOpen,
+    /// Started a session in the app (no item).
+    SessionStart,
 }
 
 impl EventKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::View,
         EventKind::AddToCart,
         EventKind::Purchase,
         EventKind::Rating,
         EventKind::Search,
         EventKind::Dismiss,
+        EventKind::NotificationOpen,
+        EventKind::SessionStart,
     ];
 
     /// The stable wire name of the kind.
@@ -56,6 +62,8 @@ impl EventKind {
             EventKind::Rating => "rating",
             EventKind::Search => "search",
             EventKind::Dismiss => "dismiss",
+            EventKind::NotificationOpen => "notification_open",
+            EventKind::SessionStart => "session_start",
         }
     }
 
@@ -68,6 +76,8 @@ impl EventKind {
             EventKind::Rating => "rated",
             EventKind::Search => "searched for",
             EventKind::Dismiss => "dismissed",
+            EventKind::NotificationOpen => "opened a notification about",
+            EventKind::SessionStart => "visited",
         }
     }
 }
@@ -111,11 +121,13 @@ impl Event {
 
     /// Checks the event against the rules; `now_ms` bounds the timestamp.
     pub fn validate(&self, now_ms: i64, max_skew_ms: i64) -> std::result::Result<(), InvalidReason> {
-        let id_required = self.kind != EventKind::Search;
+        let id_required = !matches!(self.kind, EventKind::Search | EventKind::NotificationOpen | EventKind::SessionStart);
         if self.item_id.is_empty() {
             if id_required {
                 return Err(InvalidReason::EmptyItemId);
             }
+        } else if self.kind == EventKind::SessionStart {
+            return Err(InvalidReason::Unexpected("item_id"));
         } else if self.item_id.len() > MAX_ID_LEN || self.item_id.chars().any(char::is_control) {
             return Err(InvalidReason::MalformedItemId);
         }
@@ -215,6 +227,8 @@ impl StoredEvent {
             EventKind::Purchase => 6.0,
             EventKind::Rating => (f64::from(self.rating.unwrap_or(2.5)) - 2.5) * 2.0,
             EventKind::Dismiss => -6.0,
+            EventKind::NotificationOpen => 1.0,
+            EventKind::SessionStart => 0.0,
         }
     }
 }

@@ -2,7 +2,6 @@
 //! stored and everything inferred, as machine-readable JSON, streamed so that a
 //! large log never has to sit in memory at once.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde::Serialize;
@@ -11,6 +10,7 @@ use crate::catalog::Catalog;
 use crate::consent::ConsentRecord;
 use crate::error::{Error, Result};
 use crate::events::StoredEvent;
+use crate::feedback::FeedbackState;
 use crate::inspect::Weighted;
 use crate::model::{ModelState, UserProfile};
 
@@ -31,10 +31,8 @@ pub struct ExportHeader<'a> {
     pub model: &'a ModelState,
     /// Activity per UTC hour of day.
     pub active_hours: Vec<f64>,
-    /// Impressions per item id.
-    pub impressions: &'a BTreeMap<String, u32>,
-    /// Items marked "not interested", with the time.
-    pub not_interested: &'a BTreeMap<String, i64>,
+    /// Impressions, clicks and "not interested".
+    pub feedback: &'a FeedbackState,
 }
 
 #[derive(Serialize)]
@@ -43,7 +41,7 @@ struct Head<'a> {
     exported_at_ms: i64,
     consent_history: &'a [ConsentRecord],
     inferred: Inferred<'a>,
-    feedback: FeedbackData<'a>,
+    feedback: &'a FeedbackState,
 }
 
 #[derive(Serialize)]
@@ -54,11 +52,6 @@ struct Inferred<'a> {
     model: &'a ModelState,
 }
 
-#[derive(Serialize)]
-struct FeedbackData<'a> {
-    impressions: &'a BTreeMap<String, u32>,
-    not_interested: &'a BTreeMap<String, i64>,
-}
 
 /// Writes the export: the header fields, then `"events": [...]` filled by
 /// `stream`, which calls its argument once per stored event, oldest first.
@@ -80,7 +73,7 @@ pub fn write_export(
         exported_at_ms: header.exported_at_ms,
         consent_history: header.consent_history,
         inferred: Inferred { categories, items, active_hours: &header.active_hours, model: header.model },
-        feedback: FeedbackData { impressions: header.impressions, not_interested: header.not_interested },
+        feedback: header.feedback,
     };
     let io = Error::io("writing the export");
     let mut head_json = serde_json::to_vec(&head).expect("export header serialises");

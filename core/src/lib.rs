@@ -29,12 +29,14 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod feedback;
 pub mod inspect;
 pub mod model;
 #[cfg(feature = "packer")]
 pub mod packer;
 pub mod rank;
 pub mod store;
+pub mod timing;
 
 pub use catalog::{Catalog, CatalogPack, Category, Item, PackMeta, SensitiveCategory};
 pub use consent::{ConsentRecord, PERSONALISATION};
@@ -42,7 +44,9 @@ pub use crypto::{KeyProvider, StaticKey};
 pub use config::{EngineConfig, Retention};
 pub use engine::{Engine, Feedback, ForgetRequest, RecommendRequest, Recommendations, RecordOutcome};
 pub use store::SyncPolicy;
+pub use timing::{BestTime, BestTimeRequest, QuietHours};
 pub use error::{Error, InvalidReason, PackError, Result};
 pub use events::{Event, EventKind};
+pub use feedback::NotInterestedReason;
 pub use inspect::InspectReport;
 pub use rank::{Reason, ReasonKind, Recommendation};

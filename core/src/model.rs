@@ -68,6 +68,10 @@ pub struct ModelState {
     items: BTreeMap<String, ItemState>,
     query_terms: BTreeMap<String, Decayed>,
     hours: [Decayed; 24],
+    /// Notification opens and session starts per UTC hour of the week (Monday 00:00 first).
+    engagement: Vec<Decayed>,
+    /// How many notification opens and session starts were applied.
+    pub engagement_events: u64,
     /// Events applied.
     pub events: u64,
     /// Events applied per kind.
@@ -91,6 +95,13 @@ impl ModelState {
         self.max_seq = Some(self.max_seq.map_or(event.seq, |m| m.max(event.seq)));
         let hour = (t.rem_euclid(86_400_000) / 3_600_000) as usize;
         self.hours[hour].add(1.0, t, LONG_HALF_LIFE_MS);
+        if matches!(event.kind, EventKind::NotificationOpen | EventKind::SessionStart) {
+            if self.engagement.len() != HOURS_PER_WEEK {
+                self.engagement = vec![Decayed::default(); HOURS_PER_WEEK];
+            }
+            self.engagement[hour_of_week(t)].add(1.0, t, LONG_HALF_LIFE_MS);
+            self.engagement_events += 1;
+        }
         for token in &event.query_tokens {
             self.query_terms.entry(token.clone()).or_default().add(SEARCH_TERM_WEIGHT, t, LONG_HALF_LIFE_MS);
         }
@@ -126,6 +137,25 @@ impl ModelState {
     pub fn active_hours(&self, now_ms: i64) -> Vec<f64> {
         self.hours.iter().map(|h| h.at(now_ms, LONG_HALF_LIFE_MS)).collect()
     }
+
+    /// Decayed notification opens and session starts per UTC hour of the week
+    /// (Monday 00:00 first); all zero without any.
+    pub fn engagement_by_hour_of_week(&self, now_ms: i64) -> Vec<f64> {
+        let mut out = vec![0.0; HOURS_PER_WEEK];
+        for (o, e) in out.iter_mut().zip(&self.engagement) {
+            *o = e.at(now_ms, LONG_HALF_LIFE_MS);
+        }
+        out
+    }
+}
+
+/// Hours in a week.
+pub const HOURS_PER_WEEK: usize = 168;
+
+/// The UTC hour of the week of `t_ms`, Monday 00:00 = 0 (1970-01-01 was a Thursday).
+pub fn hour_of_week(t_ms: i64) -> usize {
+    let hours = t_ms.div_euclid(3_600_000);
+    ((hours + 3 * 24).rem_euclid(HOURS_PER_WEEK as i64)) as usize
 }
 
 /// What the profile holds about one catalogue item.
@@ -167,21 +197,31 @@ impl UserProfile {
         let mut profile = UserProfile::default();
         let boost = f64::from(weights.session_boost);
         let sequence_boost = f64::from(weights.sequence_boost);
-        let newest_seq = model.max_seq.unwrap_or(0);
+        let included: Vec<(&String, &ItemState, u32)> = model
+            .items
+            .iter()
+            .filter_map(|(id, state)| match catalog.index_of(id) {
+                None => {
+                    profile.unknown_items += 1;
+                    None
+                }
+                Some(index) if catalog.is_sensitive(index) => {
+                    profile.sensitive_items_ignored += 1;
+                    None
+                }
+                Some(index) => Some((id, state, index)),
+            })
+            .collect();
+        // Steps back are counted among the items the profile may use, so that
+        // sensitive or unknown items cannot shift anyone else's recency.
+        let mut order: Vec<((i64, u64), u32)> =
+            included.iter().filter_map(|(_, s, i)| s.last_positive.map(|p| (p, *i))).collect();
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        let steps_back: BTreeMap<u32, usize> = order.iter().enumerate().map(|(rank, &(_, i))| (i, rank)).collect();
         let mut recent: Vec<((i64, u64), u32)> = Vec::new();
-        for (id, state) in &model.items {
-            let Some(index) = catalog.index_of(id) else {
-                profile.unknown_items += 1;
-                continue;
-            };
-            if catalog.is_sensitive(index) {
-                profile.sensitive_items_ignored += 1;
-                continue;
-            }
-            let steps_back = state.last_positive.map(|(_, seq)| newest_seq.saturating_sub(seq) as f64);
-            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS)
-                + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS)
-                + steps_back.map_or(0.0, |s| sequence_boost * 0.5f64.powf(s / SEQUENCE_HALF_LIFE_STEPS));
+        for (_, state, index) in included {
+            let sequence = steps_back.get(&index).map_or(0.0, |&s| sequence_boost * 0.5f64.powf(s as f64 / SEQUENCE_HALF_LIFE_STEPS));
+            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
             let cats = &catalog.item(index).categories;
             for &c in cats {
                 *profile.categories.entry(c).or_default() += score / cats.len() as f64;

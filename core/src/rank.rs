@@ -4,6 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Beta, Distribution};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
@@ -21,8 +24,10 @@ pub enum ReasonKind {
     CategoryInterest,
     /// Popular among everyone (or within one of its categories).
     Popular,
-    /// Nothing in the history points at it; offered as something new.
+    /// Rarely seen by others: a novelty boost.
     New,
+    /// Chosen to explore a category the person has not shown interest in yet.
+    Exploration,
 }
 
 /// One signal that contributed to an item's score, worded as association.
@@ -68,6 +73,27 @@ pub struct RankOptions {
     pub personalised: bool,
     /// The moment the ranking is for.
     pub now_ms: i64,
+    /// Share of the list (0–0.5) given to exploration by Thompson sampling over categories.
+    pub exploration: f32,
+    /// Weight of a boost for items few others had (0 = none).
+    pub novelty: f32,
+    /// Seed of the exploration's random draws.
+    pub seed: u64,
+}
+
+/// Tag of items a person may buy again and again (groceries, consumables):
+/// having bought one does not hide it.
+pub const REPEATABLE_TAG: &str = "repeatable";
+
+/// What feedback imposes on a ranking.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// Never returned (active "not interested", frequency caps).
+    pub excluded: BTreeSet<u32>,
+    /// Score penalties of fading "not interested".
+    pub penalties: BTreeMap<u32, f64>,
+    /// Per category: (clicks, impressions), for exploration.
+    pub category_feedback: BTreeMap<u32, (f64, f64)>,
 }
 
 /// History evidence for one candidate: a summed score and its strongest source.
@@ -96,6 +122,8 @@ struct ScoreParts {
     sequence: Evidence,
     category: f64,
     popularity: f64,
+    novelty: f64,
+    penalty: f64,
 }
 
 impl ScoreParts {
@@ -104,6 +132,8 @@ impl ScoreParts {
             + f64::from(w.transition) * self.sequence.sum
             + f64::from(w.category) * self.category
             + f64::from(w.popularity) * self.popularity
+            + self.novelty
+            - self.penalty
     }
 }
 
@@ -112,13 +142,13 @@ pub struct Ranker<'a> {
     catalog: &'a Catalog,
     profile: &'a UserProfile,
     weights: &'a RankerWeights,
-    suppressed: &'a BTreeSet<u32>,
+    filters: &'a Filters,
 }
 
 impl<'a> Ranker<'a> {
-    /// A ranker over `catalog` for `profile`; `suppressed` items are never returned.
-    pub fn new(catalog: &'a Catalog, profile: &'a UserProfile, weights: &'a RankerWeights, suppressed: &'a BTreeSet<u32>) -> Self {
-        Ranker { catalog, profile, weights, suppressed }
+    /// A ranker over `catalog` for `profile` under `filters`.
+    pub fn new(catalog: &'a Catalog, profile: &'a UserProfile, weights: &'a RankerWeights, filters: &'a Filters) -> Self {
+        Ranker { catalog, profile, weights, filters }
     }
 
     /// The top `k` items with reasons.
@@ -134,14 +164,66 @@ impl<'a> Ranker<'a> {
             .into_iter()
             .filter(|&i| self.is_eligible(i, options))
             .map(|i| {
-                let parts = self.parts(i, &evidence, options.personalised);
+                let mut parts = self.parts(i, &evidence, options.personalised);
+                parts.novelty = f64::from(options.novelty) * (1.0 - parts.popularity);
                 let total = parts.total(self.weights);
                 (i, parts, total)
             })
             .collect();
         scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-        let picked = mmr(self.catalog, &scored, options.k, options.diversity);
-        picked.into_iter().map(|n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)).collect()
+        let slots = explore_slots(options);
+        let picked = mmr(self.catalog, &scored, options.k - slots, options.diversity);
+        let mut list: Vec<Recommendation> =
+            picked.iter().map(|&n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)).collect();
+        let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].0).collect();
+        list.extend(self.explore(&scored, &taken, slots, options.seed));
+        list
+    }
+
+    /// Thompson sampling over categories: each category's click-through is drawn
+    /// from Beta(1 + clicks, 1 + unclicked impressions); the best draws among
+    /// categories not yet in the list each contribute their most popular item.
+    fn explore(&self, scored: &[(u32, ScoreParts, f64)], taken: &BTreeSet<u32>, slots: usize, seed: u64) -> Vec<Recommendation> {
+        if slots == 0 {
+            return Vec::new();
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item(i).categories.clone()).collect();
+        let mut draws: Vec<(f64, u32)> = (0..self.catalog.pack().categories.len() as u32)
+            .filter(|c| !in_list.contains(c) && self.catalog.category(*c).sensitive.is_none())
+            .map(|c| {
+                let (clicks, shown) = self.filters.category_feedback.get(&c).copied().unwrap_or_default();
+                let beta = Beta::new(1.0 + clicks, 1.0 + (shown - clicks).max(0.0)).expect("positive parameters");
+                (beta.sample(&mut rng), c)
+            })
+            .collect();
+        draws.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut out = Vec::new();
+        for (_, category) in draws {
+            if out.len() == slots {
+                break;
+            }
+            let best = scored
+                .iter()
+                .filter(|(i, _, _)| !taken.contains(i) && self.catalog.item(*i).categories.contains(&category) && !self.catalog.is_sensitive(*i))
+                .max_by(|a, b| a.1.popularity.total_cmp(&b.1.popularity).then(b.0.cmp(&a.0)));
+            if let Some((i, parts, total)) = best {
+                let name = &self.catalog.category(category).name;
+                let mut rec = self.recommendation(*i, parts, *total);
+                rec.reasons.insert(
+                    0,
+                    Reason {
+                        kind: ReasonKind::Exploration,
+                        text: format!("Something different to explore: popular in {name}"),
+                        source_item_id: None,
+                        category: Some(name.clone()),
+                        contribution: 0.0,
+                    },
+                );
+                out.push(rec);
+            }
+        }
+        out
     }
 
     /// The score breakdown for any one item, eligible or not.
@@ -153,7 +235,7 @@ impl<'a> Ranker<'a> {
     }
 
     fn is_eligible(&self, i: u32, options: &RankOptions) -> bool {
-        if (i as usize) >= self.catalog.len() || !self.catalog.is_available(i, options.now_ms) || self.suppressed.contains(&i) {
+        if (i as usize) >= self.catalog.len() || !self.catalog.is_available(i, options.now_ms) || self.filters.excluded.contains(&i) {
             return false;
         }
         if !options.personalised {
@@ -162,7 +244,8 @@ impl<'a> Ranker<'a> {
         if self.profile.dismissed.contains(&i) {
             return false;
         }
-        options.include_seen || !self.profile.items.contains_key(&i)
+        let repeatable = self.catalog.item(i).tags.iter().any(|t| t == REPEATABLE_TAG);
+        options.include_seen || repeatable || !self.profile.items.contains_key(&i)
     }
 
     /// Sums, for every catalogue item, interest × similarity over the history,
@@ -191,6 +274,8 @@ impl<'a> Ranker<'a> {
             sequence,
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
+            novelty: 0.0,
+            penalty: self.filters.penalties.get(&i).copied().unwrap_or(0.0),
         }
     }
 
@@ -203,7 +288,7 @@ impl<'a> Ranker<'a> {
             (ReasonKind::FollowsRecent, parts.sequence.top_source, w.transition, "often chosen next"),
         ];
         for (kind, top_source, weight, association) in history {
-            if let Some((source, contribution)) = top_source {
+            if let Some((source, contribution)) = top_source.filter(|(s, _)| !self.catalog.is_sensitive(*s)) {
                 let src = self.catalog.item(source);
                 let verb = self.profile.items.get(&source).map_or("viewed", |s| s.strongest_kind.verb());
                 reasons.push(Reason {
@@ -240,16 +325,16 @@ impl<'a> Ranker<'a> {
                 contribution: (f64::from(w.popularity) * parts.popularity) as f32,
             });
         }
-        reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
-        if reasons.is_empty() {
+        if parts.novelty > 0.0 || reasons.is_empty() {
             reasons.push(Reason {
                 kind: ReasonKind::New,
                 text: "Something new for you".to_string(),
                 source_item_id: None,
                 category: None,
-                contribution: 0.0,
+                contribution: parts.novelty as f32,
             });
         }
+        reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
         Recommendation { item_id: item.id.clone(), title: item.title.clone(), score: total as f32, reasons }
     }
 
@@ -263,6 +348,12 @@ impl<'a> Ranker<'a> {
             .find(|c| c.sensitive.is_none())
             .map(|c| c.name.clone())
     }
+}
+
+/// How many of the `k` places go to exploration.
+fn explore_slots(options: &RankOptions) -> usize {
+    let share = f64::from(options.exploration.clamp(0.0, 0.5));
+    ((options.k as f64 * share).round() as usize).min(options.k)
 }
 
 /// Maximal marginal relevance: picks `k` positions of `scored` (sorted best
@@ -316,7 +407,7 @@ mod tests {
     const NOW: i64 = 1_780_000_000_000;
 
     fn options(personalised: bool) -> RankOptions {
-        RankOptions { k: 10, candidates: None, include_seen: false, diversity: 0.0, personalised, now_ms: NOW }
+        RankOptions { k: 10, candidates: None, include_seen: false, diversity: 0.0, personalised, now_ms: NOW, exploration: 0.0, novelty: 0.0, seed: 1 }
     }
 
     fn view(item: &str) -> StoredEvent {
@@ -328,7 +419,7 @@ mod tests {
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &RankerWeights::default(), NOW);
         let weights = RankerWeights::default();
-        let none = BTreeSet::new();
+        let none = Filters::default();
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
         assert_eq!(recs[0].item_id, "a");
         assert_eq!(recs[0].reasons[0].kind, ReasonKind::RelatedToHistory);
@@ -343,7 +434,7 @@ mod tests {
         pack.neighbours = vec![Default::default(); 3];
         let catalog = Catalog::new(pack).unwrap();
         let weights = RankerWeights::default();
-        let none = BTreeSet::new();
+        let none = Filters::default();
         let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &weights, NOW);
         let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true);
         assert_eq!(a.reasons[0].kind, ReasonKind::FollowsRecent);
@@ -355,7 +446,7 @@ mod tests {
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let profile = UserProfile::default();
         let weights = RankerWeights::default();
-        let none = BTreeSet::new();
+        let none = Filters::default();
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false));
         let ids: Vec<_> = recs.iter().map(|r| r.item_id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
@@ -368,8 +459,8 @@ mod tests {
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let profile = UserProfile::default();
         let weights = RankerWeights::default();
-        let suppressed: BTreeSet<u32> = [0].into();
-        let recs = Ranker::new(&catalog, &profile, &weights, &suppressed).rank(&options(false));
+        let filters = Filters { excluded: [0].into(), ..Default::default() };
+        let recs = Ranker::new(&catalog, &profile, &weights, &filters).rank(&options(false));
         assert!(recs.iter().all(|r| r.item_id != "a"));
     }
 }

@@ -112,6 +112,7 @@ impl Demo {
             clicks: vec![],
             not_interested: vec![top.item_id.clone()],
             timestamp_ms: Some(DEMO_NOW_MS),
+            ..Feedback::default()
         })?;
         let dismissed = engines[0].recommend(&request)?;
         let gone = dismissed.items.iter().all(|r| r.item_id != top.item_id);

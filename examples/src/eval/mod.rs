@@ -61,6 +61,9 @@ pub struct EvalArgs {
     /// Diversity knob of the engine's requests (0 = pure relevance).
     #[arg(long, default_value_t = 0.0)]
     diversity: f32,
+    /// Exploration share of the engine's requests (0 = none).
+    #[arg(long, default_value_t = 0.0)]
+    exploration: f32,
     /// Ranker weights put in the pack: neighbour,transition,category,popularity,session,sequence.
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
@@ -132,7 +135,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
     let signer = Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed");
     let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
     let scratch = tempfile_dir(&args.out)?;
-    let engine_run = runner::EngineRun { pack: &pack, trusted_key: &public_key(&signer), ids: &ids, diversity: args.diversity, scratch: &scratch };
+    let engine_run = runner::EngineRun { pack: &pack, trusted_key: &public_key(&signer), ids: &ids, diversity: args.diversity, exploration: args.exploration, scratch: &scratch };
     let (ranked, per_user) = runner::run(&engine_run, &split.cases, 20, 2)?;
     let _ = std::fs::remove_dir_all(&scratch);
     let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions)", args.model, args.top_k), score(&ranked));
@@ -214,10 +217,12 @@ fn protocol(args: &EvalArgs) -> String {
          the pack also saw every evaluated user's training prefix. Gap ≥ 1 h: the strong test users whose \
          target follows their previous interaction by at least an hour. Temporal: pack from everything before \
          the 90th-percentile timestamp; users evaluated on their first interaction after it. Novelty = mean \
-         −log2 of the share of pack users who had the item. Engine requests use diversity {}.\n",
+         −log2 of the share of pack users who had the item. Engine requests use diversity {} and \
+         exploration {}.\n",
         args.data.display(),
         args.seed,
-        args.diversity
+        args.diversity,
+        args.exploration
     )
 }
 

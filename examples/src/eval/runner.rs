@@ -21,6 +21,8 @@ pub struct EngineRun<'a> {
     pub ids: &'a [String],
     /// Diversity knob of the request.
     pub diversity: f32,
+    /// Exploration share of the request.
+    pub exploration: f32,
     /// Where per-user stores are created (and erased).
     pub scratch: &'a Path,
 }
@@ -64,7 +66,14 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
     for batch in events.chunks(mizan::events::MAX_BATCH) {
         engine.record(batch)?;
     }
-    let request = RecommendRequest { k, candidates: None, include_seen: false, diversity: run.diversity, now_ms: Some(case.target_ms) };
+    let request = RecommendRequest {
+        k,
+        diversity: run.diversity,
+        exploration: run.exploration,
+        now_ms: Some(case.target_ms),
+        seed: Some(n as u64),
+        ..RecommendRequest::default()
+    };
     let recs = engine.recommend(&request)?;
     let elapsed = started.elapsed();
     engine.erase_all()?;
