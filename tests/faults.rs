@@ -120,6 +120,7 @@ fn ffi_errors_are_typed_and_carry_no_personal_data() {
         retention_days: 0,
         max_log_bytes: 0,
         timestamp_granularity_ms: None,
+        declared_purposes: vec![],
     };
     let engine = Engine::open(config.clone(), Arc::new(Key(1))).unwrap();
     let secret_id = "user-secret-item-id";

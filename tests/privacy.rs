@@ -69,7 +69,8 @@ fn export_lists_every_event_and_consent_decision() {
     let engine = ready(dir.path());
     let events: Vec<Event> = (0..25).map(|k| view(&item_id(k % 4, k as u32 % PER_CATEGORY), 100 - k as i64)).collect();
     engine.record(&events).unwrap();
-    engine.set_consent("marketing", false, "v2", false).unwrap();
+    engine.set_consent(mizan::SEARCH_TERMS, false, "v2", false).unwrap();
+    assert!(engine.set_consent("marketing", true, "v2", false).is_err(), "undeclared purposes are refused");
     let json: serde_json::Value = serde_json::from_str(&engine.export_user_data().unwrap()).unwrap();
     let exported = json["events"].as_array().unwrap();
     assert_eq!(exported.len(), events.len());

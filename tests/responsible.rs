@@ -40,3 +40,133 @@ fn session_starts_carry_no_item_and_notification_opens_may() {
     let ok = [Event::new(EventKind::NotificationOpen, item_id(0, 1), NOW), Event::new(EventKind::NotificationOpen, "", NOW)];
     assert_eq!(engine.record(&ok).unwrap().stored, 2);
 }
+
+fn request() -> mizan::RecommendRequest {
+    mizan::RecommendRequest { k: 10, now_ms: Some(NOW), diversity: 0.0, exploration: 0.0, ..Default::default() }
+}
+
+fn ids(recs: &mizan::Recommendations) -> Vec<String> {
+    recs.items.iter().map(|r| r.item_id.clone()).collect()
+}
+
+#[test]
+fn exploration_adds_labelled_items_from_new_categories_reproducibly() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&(0..5).map(|k| view(&item_id(1, k), 20)).collect::<Vec<_>>()).unwrap();
+    let explore = mizan::RecommendRequest { exploration: 0.2, seed: Some(3), ..request() };
+    let recs = engine.recommend(&explore).unwrap();
+    let explored: Vec<_> = recs.items.iter().filter(|r| r.reasons[0].kind == mizan::ReasonKind::Exploration).collect();
+    assert_eq!(explored.len(), 2);
+    for r in &explored {
+        assert!(!r.item_id.starts_with("books-") && !r.item_id.starts_with("pharmacy-"), "{}", r.item_id);
+        assert!(r.reasons[0].text.starts_with("Something different to explore"));
+    }
+    assert_eq!(ids(&engine.recommend(&explore).unwrap()), ids(&recs), "same seed, same list");
+    let plain = engine.recommend(&request()).unwrap();
+    assert!(plain.items.iter().all(|r| r.reasons[0].kind != mizan::ReasonKind::Exploration));
+}
+
+#[test]
+fn frequency_caps_hide_items_and_categories_shown_enough_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let now = mizan::engine::now_ms();
+    let req = mizan::RecommendRequest { now_ms: Some(now), ..request() };
+    let first = engine.recommend(&req).unwrap();
+    let shown = first.items[0].item_id.clone();
+    let feedback = mizan::Feedback { impressions: vec![shown.clone(); 3], timestamp_ms: Some(now), ..Default::default() };
+    engine.feedback(&feedback).unwrap();
+    let capped = mizan::RecommendRequest { max_impressions_per_item_per_day: Some(3), ..req.clone() };
+    assert!(ids(&engine.recommend(&capped).unwrap()).iter().all(|id| *id != shown));
+    assert!(ids(&engine.recommend(&mizan::RecommendRequest { max_impressions_per_item_per_day: Some(4), ..req.clone() }).unwrap()).contains(&shown));
+    let category = shown.split('-').next().unwrap().to_string();
+    let per_category = mizan::RecommendRequest { k: 40, max_impressions_per_category_per_day: Some(3), ..req.clone() };
+    assert!(ids(&engine.recommend(&per_category).unwrap()).iter().all(|id| !id.starts_with(&category)));
+    let tomorrow = mizan::RecommendRequest { now_ms: Some(now + 24 * HOUR), ..capped };
+    assert!(ids(&engine.recommend(&tomorrow).unwrap()).contains(&shown), "caps are per day");
+}
+
+#[test]
+fn not_interested_hides_then_fades_and_keeps_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let now = mizan::engine::now_ms();
+    let all = |at: i64| ids(&engine.recommend(&mizan::RecommendRequest { k: 40, include_seen: true, now_ms: Some(at), ..request() }).unwrap());
+    let target = all(now)[0].clone();
+    let feedback = mizan::Feedback {
+        not_interested: vec![target.clone()],
+        not_interested_categories: vec!["garden".into()],
+        reason: Some(mizan::NotInterestedReason::TooOften),
+        timestamp_ms: Some(now),
+        ..Default::default()
+    };
+    engine.feedback(&feedback).unwrap();
+    let hidden = all(now + HOUR);
+    assert!(!hidden.contains(&target));
+    assert!(hidden.iter().all(|id| !id.starts_with("garden-")), "the category is hidden too");
+    let later = all(now + 200 * 24 * HOUR);
+    assert!(later.contains(&target), "after the fading period the item can come back");
+    assert!(engine.export_user_data().unwrap().contains("too_often"));
+}
+
+#[test]
+fn repeatable_items_stay_recommendable_after_purchase() {
+    use mizan::catalog::{CatalogPack, Category, Item, NeighbourList, PackMeta, RankerWeights};
+    let item = |id: &str, tags: Vec<String>| Item {
+        id: id.into(),
+        title: id.into(),
+        categories: vec![0],
+        tags,
+        sensitive: None,
+        available_from_ms: None,
+        available_until_ms: None,
+    };
+    let pack = CatalogPack {
+        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "t".into() },
+        categories: vec![Category { name: "groceries".into(), sensitive: None }],
+        items: vec![item("milk", vec!["repeatable".into()]), item("kettle", vec![])],
+        neighbours: vec![NeighbourList::default(); 2],
+        transitions: vec![NeighbourList::default(); 2],
+        popularity: vec![100, 100],
+        embeddings: None,
+        default_weights: RankerWeights::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    engine.load_catalog(&pack.sign(&signer())).unwrap();
+    engine.record(&[Event::new(EventKind::Purchase, "milk", NOW - HOUR), Event::new(EventKind::Purchase, "kettle", NOW - HOUR)]).unwrap();
+    assert_eq!(ids(&engine.recommend(&request()).unwrap()), vec!["milk"]);
+}
+
+#[test]
+fn search_words_are_hashed_unless_a_purpose_allows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let search = |q: &str| Event { query: Some(q.into()), ..Event::new(EventKind::Search, "", mizan::engine::now_ms() - 1000) };
+    engine.record(&[search("books about gardens")]).unwrap();
+    let export = engine.export_user_data().unwrap();
+    assert!(!export.contains("gardens") && !export.contains("about"), "plain words stored without the purpose: {export}");
+    let report = engine.inspect().unwrap();
+    assert_eq!(report.top_categories[0].name, "books", "hashed words still match category names");
+    engine.set_consent(mizan::SEARCH_TERMS, true, "v1", false).unwrap();
+    engine.record(&[search("tulips")]).unwrap();
+    assert!(engine.export_user_data().unwrap().contains("tulips"));
+}
+
+#[test]
+fn sensitive_categories_shape_the_profile_only_with_their_purpose_and_are_never_cited() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&(0..6).map(|k| view(&item_id(3, k), 30)).collect::<Vec<_>>()).unwrap();
+    let report = engine.inspect().unwrap();
+    assert!(report.top_categories.iter().all(|c| c.name != "pharmacy"));
+    engine.set_consent(mizan::SENSITIVE_PROFILING, true, "v1", false).unwrap();
+    let report = engine.inspect().unwrap();
+    assert!(report.top_items.iter().any(|w| w.name.starts_with("pharmacy-")), "the purpose lets them in");
+    let recs = engine.recommend(&mizan::RecommendRequest { k: 40, ..request() }).unwrap();
+    for reason in recs.items.iter().flat_map(|r| &r.reasons) {
+        assert!(!reason.text.contains("pharmacy") && reason.source_item_id.as_deref().is_none_or(|s| !s.starts_with("pharmacy")), "{}", reason.text);
+    }
+}

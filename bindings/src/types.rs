@@ -27,6 +27,10 @@ pub struct EngineConfig {
     /// Stored timestamps are rounded down to a multiple of this many ms.
     #[uniffi(default = None)]
     pub timestamp_granularity_ms: Option<i64>,
+    /// Consent purposes the app uses besides the built-in ones
+    /// (`personalisation`, `search_terms`, `sensitive_profiling`).
+    #[uniffi(default = [])]
+    pub declared_purposes: Vec<String>,
 }
 
 /// Bytes pending that trigger a group commit.
@@ -48,6 +52,7 @@ impl From<EngineConfig> for mizan::EngineConfig {
                 max_log_bytes: (c.max_log_bytes > 0).then_some(c.max_log_bytes),
             },
             timestamp_granularity_ms: c.timestamp_granularity_ms,
+            declared_purposes: c.declared_purposes,
         }
     }
 }

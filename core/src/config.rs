@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub retention: Retention,
     /// Stored timestamps are rounded down to a multiple of this (e.g. 3,600,000 for the hour).
     pub timestamp_granularity_ms: Option<i64>,
+    /// Consent purposes the app uses besides the built-in ones.
+    pub declared_purposes: Vec<String>,
 }
 
 impl EngineConfig {
@@ -51,6 +53,7 @@ impl EngineConfig {
             sync: SyncPolicy::EveryBatch,
             retention: Retention::default(),
             timestamp_granularity_ms: None,
+            declared_purposes: Vec::new(),
         }
     }
 

@@ -7,6 +7,13 @@ use crate::error::{Error, InvalidReason, Result};
 
 /// The purpose that gates recording events and personalised ranking.
 pub const PERSONALISATION: &str = "personalisation";
+/// Keep search queries as readable words (otherwise only keyed hashes of them).
+pub const SEARCH_TERMS: &str = "search_terms";
+/// Let sensitive categories (health, religion, …) shape the profile. They are
+/// never cited in explanations either way.
+pub const SENSITIVE_PROFILING: &str = "sensitive_profiling";
+/// The purposes every engine knows; apps declare any others in `EngineConfig`.
+pub const BUILT_IN_PURPOSES: [&str; 3] = [PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING];
 /// Longest purpose name or policy version accepted.
 const MAX_LABEL_LEN: usize = 64;
 

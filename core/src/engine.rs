@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, PackMeta};
 use crate::config::EngineConfig;
-use crate::consent::{ConsentLedger, ConsentRecord, PERSONALISATION};
+use crate::consent::{ConsentLedger, ConsentRecord, BUILT_IN_PURPOSES, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 use crate::crypto::KeyProvider;
 use crate::error::{Error, InvalidReason, Result};
-use crate::events::{validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
+use crate::events::{hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
 use crate::export::{write_export, ExportHeader};
 use crate::inspect::{InspectInputs, InspectReport};
 use crate::model::{ModelState, UserProfile};
@@ -29,7 +29,7 @@ pub const MAX_K: u32 = 1_000;
 /// A model snapshot is saved after this many new events (and on close).
 const SNAPSHOT_EVERY: u64 = 50_000;
 /// Version of the snapshot payload; a different one is rebuilt from the log.
-const MODEL_FORMAT: u16 = 2;
+const MODEL_FORMAT: u16 = 3;
 const DAY_MS: i64 = 86_400_000;
 
 /// What happened to a recorded batch.
@@ -234,6 +234,9 @@ impl Engine {
     /// deletes every stored event.
     pub fn set_consent(&self, purpose: &str, granted: bool, policy_version: &str, erase_on_withdraw: bool) -> Result<()> {
         self.with(|inner| {
+            if !BUILT_IN_PURPOSES.contains(&purpose) && !inner.config.declared_purposes.iter().any(|p| p == purpose) {
+                return Err(Error::InvalidRequest(InvalidReason::UnknownPurpose));
+            }
             let record = ConsentRecord {
                 purpose: purpose.to_string(),
                 granted,
@@ -518,6 +521,7 @@ impl Inner {
         }
         let first = self.state.next_seq;
         let granularity = self.config.timestamp_granularity_ms;
+        let keep_words = self.state.consent.is_granted(SEARCH_TERMS);
         let stored: Vec<StoredEvent> = events
             .iter()
             .enumerate()
@@ -525,6 +529,9 @@ impl Inner {
                 let mut s = StoredEvent::minimise(e, first + i as u64);
                 if let Some(g) = granularity {
                     s.timestamp_ms -= s.timestamp_ms.rem_euclid(g);
+                }
+                if !keep_words {
+                    s.query_tokens.iter_mut().for_each(|t| *t = hash_token(t));
                 }
                 s
             })
@@ -599,7 +606,10 @@ impl Inner {
 
     fn profile(&self, now: i64) -> UserProfile {
         match (&self.catalog, self.personalised()) {
-            (Some(catalog), true) => UserProfile::build(&self.model, catalog, &catalog.pack().default_weights, now),
+            (Some(catalog), true) => {
+                let sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
+                UserProfile::build(&self.model, catalog, &catalog.pack().default_weights, now, sensitive)
+            }
             _ => UserProfile::default(),
         }
     }

@@ -89,6 +89,8 @@ pub enum InvalidReason {
     TooLong(&'static str),
     /// A batch or list is larger than allowed.
     TooMany(&'static str),
+    /// A consent purpose that is neither built in nor declared by the app.
+    UnknownPurpose,
 }
 
 impl fmt::Display for InvalidReason {
@@ -106,6 +108,7 @@ impl fmt::Display for InvalidReason {
             Self::AncientTimestamp => write!(f, "timestamp is before the year 2000"),
             Self::TooLong(field) => write!(f, "{field} is too long"),
             Self::TooMany(field) => write!(f, "too many {field}"),
+            Self::UnknownPurpose => write!(f, "the purpose is neither built in nor declared in the engine config"),
         }
     }
 }

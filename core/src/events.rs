@@ -233,6 +233,14 @@ impl StoredEvent {
     }
 }
 
+/// The stored stand-in for a query word when search terms may not be kept:
+/// `#` and 16 hex digits of its SHA-256.
+pub fn hash_token(token: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    let hex: String = digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("#{hex}")
+}
+
 /// Lower-cases and splits a query into alphanumeric tokens.
 pub fn tokenize(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())

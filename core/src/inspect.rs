@@ -55,6 +55,8 @@ pub struct PolicySummary {
     pub timestamp_granularity_ms: Option<i64>,
     /// What each stored event keeps (everything else the host sends is dropped).
     pub stored_fields: &'static str,
+    /// Consent purposes the app declared besides the built-in ones.
+    pub declared_purposes: Vec<String>,
 }
 
 /// The loaded catalogue pack.
@@ -174,7 +176,9 @@ impl InspectReport {
                 sync,
                 retention: inputs.config.retention,
                 timestamp_granularity_ms: inputs.config.timestamp_granularity_ms,
-                stored_fields: "seq, kind, item_id, timestamp_ms, dwell_secs (views), rating (ratings), query tokens (searches)",
+                stored_fields: "seq, kind, item_id, timestamp_ms, dwell_secs (views), rating (ratings), \
+                                query words (searches; hashed unless 'search_terms' is granted)",
+                declared_purposes: inputs.config.declared_purposes.clone(),
             },
             consents: inputs.consents,
             personalised: inputs.personalised,

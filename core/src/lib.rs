@@ -39,7 +39,7 @@ pub mod store;
 pub mod timing;
 
 pub use catalog::{Catalog, CatalogPack, Category, Item, PackMeta, SensitiveCategory};
-pub use consent::{ConsentRecord, PERSONALISATION};
+pub use consent::{ConsentRecord, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 pub use crypto::{KeyProvider, StaticKey};
 pub use config::{EngineConfig, Retention};
 pub use engine::{Engine, Feedback, ForgetRequest, RecommendRequest, Recommendations, RecordOutcome};

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, RankerWeights};
-use crate::events::{EventKind, StoredEvent};
+use crate::events::{hash_token, EventKind, StoredEvent};
+use crate::feedback::SUPPRESSION_FULL_DAYS;
 
 /// Long-term interest halves every 21 days.
 pub const LONG_HALF_LIFE_MS: f64 = 21.0 * 86_400_000.0;
@@ -59,7 +60,7 @@ pub struct ItemState {
     last_ms: i64,
     last_positive: Option<(i64, u64)>,
     purchased: bool,
-    dismissed: bool,
+    last_dismissed_ms: Option<i64>,
 }
 
 /// Everything learned from the event log, updated one event at a time.
@@ -117,7 +118,7 @@ impl ModelState {
             last_ms: t,
             last_positive: None,
             purchased: false,
-            dismissed: false,
+            last_dismissed_ms: None,
         });
         item.long.add(weight, t, LONG_HALF_LIFE_MS);
         item.short.add(weight, t, SHORT_HALF_LIFE_MS);
@@ -130,7 +131,9 @@ impl ModelState {
             item.last_positive = Some((t, event.seq));
         }
         item.purchased |= event.kind == EventKind::Purchase;
-        item.dismissed |= event.kind == EventKind::Dismiss;
+        if event.kind == EventKind::Dismiss {
+            item.last_dismissed_ms = Some(item.last_dismissed_ms.map_or(t, |d| d.max(t)));
+        }
     }
 
     /// Decayed activity per UTC hour of day.
@@ -178,7 +181,7 @@ pub struct UserProfile {
     pub categories: BTreeMap<u32, f64>,
     /// Items bought.
     pub purchased: BTreeSet<u32>,
-    /// Items dismissed as "not interested".
+    /// Items dismissed as "not interested" within the last 30 days.
     pub dismissed: BTreeSet<u32>,
     /// Items in the history that the catalogue does not know.
     pub unknown_items: usize,
@@ -193,7 +196,8 @@ pub struct UserProfile {
 impl UserProfile {
     /// The profile of `model` through `catalog` as of `now_ms`; very recent
     /// interest counts `session_boost` times extra.
-    pub fn build(model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) -> Self {
+    /// With `allow_sensitive` (an explicit consent purpose) sensitive items count too.
+    pub fn build(model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64, allow_sensitive: bool) -> Self {
         let mut profile = UserProfile::default();
         let boost = f64::from(weights.session_boost);
         let sequence_boost = f64::from(weights.sequence_boost);
@@ -205,7 +209,7 @@ impl UserProfile {
                     profile.unknown_items += 1;
                     None
                 }
-                Some(index) if catalog.is_sensitive(index) => {
+                Some(index) if catalog.is_sensitive(index) && !allow_sensitive => {
                     profile.sensitive_items_ignored += 1;
                     None
                 }
@@ -230,7 +234,7 @@ impl UserProfile {
             if state.purchased {
                 profile.purchased.insert(index);
             }
-            if state.dismissed {
+            if state.last_dismissed_ms.is_some_and(|d| now_ms - d < SUPPRESSION_FULL_DAYS * 86_400_000) {
                 profile.dismissed.insert(index);
             }
             if let Some(at) = state.last_positive {
@@ -242,8 +246,11 @@ impl UserProfile {
             .categories
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.sensitive.is_none())
-            .map(|(i, c)| (c.name.to_lowercase(), i as u32))
+            .filter(|(_, c)| allow_sensitive || c.sensitive.is_none())
+            .flat_map(|(i, c)| {
+                let name = c.name.to_lowercase();
+                [(hash_token(&name), i as u32), (name, i as u32)]
+            })
             .collect();
         for (term, weight) in &model.query_terms {
             if let Some(&c) = category_by_name.get(term) {
@@ -299,7 +306,7 @@ mod tests {
     }
 
     fn profile(events: &[StoredEvent]) -> UserProfile {
-        UserProfile::build(&model_of(events), &Catalog::new(tiny_pack()).unwrap(), &RankerWeights::default(), NOW)
+        UserProfile::build(&model_of(events), &Catalog::new(tiny_pack()).unwrap(), &RankerWeights::default(), NOW, false)
     }
 
     #[test]

@@ -181,31 +181,34 @@ impl<'a> Ranker<'a> {
     }
 
     /// Thompson sampling over categories: each category's click-through is drawn
-    /// from Beta(1 + clicks, 1 + unclicked impressions); the best draws among
-    /// categories not yet in the list each contribute their most popular item.
+    /// from Beta(1 + clicks, 1 + unclicked impressions); categories not yet in the
+    /// list come first, best draw first, and each contributes its most popular item.
     fn explore(&self, scored: &[(u32, ScoreParts, f64)], taken: &BTreeSet<u32>, slots: usize, seed: u64) -> Vec<Recommendation> {
         if slots == 0 {
             return Vec::new();
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item(i).categories.clone()).collect();
-        let mut draws: Vec<(f64, u32)> = (0..self.catalog.pack().categories.len() as u32)
-            .filter(|c| !in_list.contains(c) && self.catalog.category(*c).sensitive.is_none())
+        let mut draws: Vec<(bool, f64, u32)> = (0..self.catalog.pack().categories.len() as u32)
+            .filter(|c| self.catalog.category(*c).sensitive.is_none())
             .map(|c| {
                 let (clicks, shown) = self.filters.category_feedback.get(&c).copied().unwrap_or_default();
                 let beta = Beta::new(1.0 + clicks, 1.0 + (shown - clicks).max(0.0)).expect("positive parameters");
-                (beta.sample(&mut rng), c)
+                (in_list.contains(&c), beta.sample(&mut rng), c)
             })
             .collect();
-        draws.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut out = Vec::new();
-        for (_, category) in draws {
+        draws.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let mut out: Vec<Recommendation> = Vec::new();
+        for (_, _, category) in draws {
             if out.len() == slots {
                 break;
             }
+            let chosen = |i: &u32| out.iter().any(|r| self.catalog.index_of(&r.item_id) == Some(*i));
             let best = scored
                 .iter()
-                .filter(|(i, _, _)| !taken.contains(i) && self.catalog.item(*i).categories.contains(&category) && !self.catalog.is_sensitive(*i))
+                .filter(|(i, _, _)| {
+                    !taken.contains(i) && !chosen(i) && self.catalog.item(*i).categories.contains(&category) && !self.catalog.is_sensitive(*i)
+                })
                 .max_by(|a, b| a.1.popularity.total_cmp(&b.1.popularity).then(b.0.cmp(&a.0)));
             if let Some((i, parts, total)) = best {
                 let name = &self.catalog.category(category).name;
@@ -417,7 +420,7 @@ mod tests {
     #[test]
     fn history_neighbour_leads_with_a_reason_naming_the_source() {
         let catalog = Catalog::new(tiny_pack()).unwrap();
-        let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &RankerWeights::default(), NOW);
+        let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &RankerWeights::default(), NOW, false);
         let weights = RankerWeights::default();
         let none = Filters::default();
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
@@ -435,7 +438,7 @@ mod tests {
         let catalog = Catalog::new(pack).unwrap();
         let weights = RankerWeights::default();
         let none = Filters::default();
-        let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &weights, NOW);
+        let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &weights, NOW, false);
         let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true);
         assert_eq!(a.reasons[0].kind, ReasonKind::FollowsRecent);
         assert!(a.reasons[0].text.contains("often chosen next"), "{}", a.reasons[0].text);
@@ -452,6 +455,17 @@ mod tests {
         assert_eq!(ids, ["a", "b", "c"]);
         assert!(recs.iter().all(|r| !r.reasons.is_empty()));
         assert!(recs.iter().flat_map(|r| &r.reasons).all(|r| !r.text.contains("pharmacy")));
+    }
+
+    #[test]
+    fn novelty_lifts_rarely_seen_items_with_a_reason() {
+        let catalog = Catalog::new(tiny_pack()).unwrap();
+        let (profile, weights, none) = (UserProfile::default(), RankerWeights::default(), Filters::default());
+        let ranker = Ranker::new(&catalog, &profile, &weights, &none);
+        assert_eq!(ranker.rank(&options(false))[0].item_id, "a");
+        let novel = ranker.rank(&RankOptions { novelty: 2.0, ..options(false) });
+        assert_eq!(novel[0].item_id, "c", "the least popular item leads");
+        assert_eq!(novel[0].reasons[0].kind, ReasonKind::New);
     }
 
     #[test]
