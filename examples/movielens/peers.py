@@ -105,6 +105,17 @@ def main():
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "chart.svg")
+    curve = [r for r in rows if r["split"].startswith("trade-off")]
+    if curve:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        ax.plot([r["ild10"] for r in curve], [r["hr10"] for r in curve], "o")
+        for r in curve:
+            ax.annotate(r["method"].replace("Mizan, ", ""), (r["ild10"], r["hr10"]), fontsize=7)
+        ax.set_xlabel("intra-list diversity @10")
+        ax.set_ylabel("HR@10")
+        ax.set_title(f"{dataset}: accuracy / diversity trade-off (strong test)")
+        fig.tight_layout()
+        fig.savefig(out / "tradeoff.svg")
     print((out / "report.md").read_text())
 
 

@@ -67,6 +67,9 @@ pub struct EvalArgs {
     /// Ranker weights put in the pack: neighbour,transition,category,popularity,session,sequence.
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
+    /// Also sweep diversity and exploration on the strong test split (accuracy/diversity trade-off).
+    #[arg(long)]
+    tradeoff: bool,
     /// Only the strong-generalisation test and validation splits (faster).
     #[arg(long)]
     strong_only: bool,
@@ -98,6 +101,9 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("== {}: {} pack users, {} evaluated users", split.name, split.pack_histories.len(), split.cases.len());
         rows.extend(evaluate(args, &data, split)?);
     }
+    if args.tradeoff {
+        rows.extend(tradeoff(args, &data, &splits[1])?);
+    }
     std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&rows)?)?;
     let table = markdown(&rows);
     std::fs::write(args.out.join("results.md"), format!("{}\n{table}", protocol(args)))?;
@@ -108,14 +114,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
 fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let n = data.items.len();
     let categories: Vec<Vec<u32>> = data.items.iter().map(|i| i.categories.clone()).collect();
-    let mut users_with = vec![0f64; n];
-    for h in &split.pack_histories {
-        let mut items: Vec<u32> = h.iter().map(|s| s.1).collect();
-        items.sort_unstable();
-        items.dedup();
-        items.iter().for_each(|&i| users_with[i as usize] += 1.0);
-    }
-    let popularity: Vec<f64> = users_with.iter().map(|c| (c + 1.0) / (split.pack_histories.len() as f64 + 1.0)).collect();
+    let popularity = pack_popularity(split, n);
     let score = |ranked: &[Ranked]| compute(&split.cases, ranked, &categories, &popularity);
     let row = |method: &str, metrics: Metrics| Row { split: split.name.clone(), method: method.into(), metrics, pack_bytes: None, ms_per_user: None };
 
@@ -135,7 +134,9 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
     let signer = Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed");
     let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
     let scratch = tempfile_dir(&args.out)?;
-    let engine_run = runner::EngineRun { pack: &pack, trusted_key: &public_key(&signer), ids: &ids, diversity: args.diversity, exploration: args.exploration, scratch: &scratch };
+    let key = public_key(&signer);
+    let engine_run =
+        runner::EngineRun { pack: &pack, trusted_key: &key, ids: &ids, diversity: args.diversity, exploration: args.exploration, scratch: &scratch };
     let (ranked, per_user) = runner::run(&engine_run, &split.cases, 20, 2)?;
     let _ = std::fs::remove_dir_all(&scratch);
     let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions)", args.model, args.top_k), score(&ranked));
@@ -146,6 +147,44 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
         eprintln!("   {:<48} HR@10 {:.4}  NDCG@10 {:.4}  HR@20 {:.4}", r.method, r.metrics.hr10, r.metrics.ndcg10, r.metrics.hr20);
     }
     Ok(rows)
+}
+
+/// The engine on one split at several diversity and exploration settings.
+fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let categories: Vec<Vec<u32>> = data.items.iter().map(|i| i.categories.clone()).collect();
+    let popularity = pack_popularity(split, data.items.len());
+    let pack = signed_pack(args, data, split)?;
+    let key = public_key(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed"));
+    let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
+    let scratch = tempfile_dir(&args.out)?;
+    let mut rows = Vec::new();
+    for (diversity, exploration) in [(0.0, 0.0), (0.2, 0.0), (0.4, 0.0), (0.6, 0.0), (0.0, 0.1), (0.0, 0.2), (0.3, 0.1)] {
+        let run = runner::EngineRun { pack: &pack, trusted_key: &key, ids: &ids, diversity, exploration, scratch: &scratch };
+        let (ranked, _) = runner::run(&run, &split.cases, 20, 2)?;
+        let metrics = compute(&split.cases, &ranked, &categories, &popularity);
+        eprintln!("   trade-off diversity {diversity} exploration {exploration}: HR@10 {:.4} ILD@10 {:.3}", metrics.hr10, metrics.ild10);
+        rows.push(Row {
+            split: "trade-off (strong test)".into(),
+            method: format!("Mizan, diversity {diversity}, exploration {exploration}"),
+            metrics,
+            pack_bytes: None,
+            ms_per_user: None,
+        });
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(rows)
+}
+
+/// Share of pack users who had each item (smoothed), for novelty.
+fn pack_popularity(split: &Split, n: usize) -> Vec<f64> {
+    let mut users_with = vec![0f64; n];
+    for h in &split.pack_histories {
+        let mut items: Vec<u32> = h.iter().map(|s| s.1).collect();
+        items.sort_unstable();
+        items.dedup();
+        items.iter().for_each(|&i| users_with[i as usize] += 1.0);
+    }
+    users_with.iter().map(|c| (c + 1.0) / (split.pack_histories.len() as f64 + 1.0)).collect()
 }
 
 fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<u8>, Box<dyn std::error::Error>> {

@@ -240,4 +240,31 @@ class EngineTest {
             assertTrue(engine.inspect().detailsJson.contains("group_commit"))
         }
     }
+
+    @Test
+    fun bestTimeAndCategoryNotInterestedFromKotlin() {
+        open().use { engine ->
+            consented(engine)
+            val opens = (1..10).map { d -> Event(itemId = "", kind = EventKind.NOTIFICATION_OPEN, timestampMs = now - d * 86_400_000L) }
+            engine.record(opens)
+            val anyHour = BestTimeRequest(nowMs = now, quietStartHour = 0.toUByte(), quietEndHour = 0.toUByte())
+            val t = engine.bestTime(anyHour)
+            assertFalse(t.fallback)
+            assertTrue(t.confidence > 0f && t.atMs > now)
+            engine.feedback(Feedback(notInterestedCategories = listOf("Books"), reason = NotInterestedReason.NOT_RELEVANT, timestampMs = now))
+            val recs = engine.recommend(RecommendRequest(k = 50U, nowMs = now, exploration = 0f))
+            assertTrue(recs.items.none { it.itemId.startsWith("sku-05-") }, "the Books category is hidden")
+            assertTrue(engine.exportUserData().contains("not_relevant"))
+        }
+    }
+
+    @Test
+    fun undeclaredPurposesAreRefusedAndDeclaredOnesAccepted() {
+        val config = EngineConfig(dataDir = File(dir, "p").path, trustedPackKeys = listOf(trustedKey), declaredPurposes = listOf("newsletter"))
+        Engine.open(config, key()).use { engine ->
+            engine.setConsent("newsletter", true, "policy-1", false)
+            assertFailsWith<MizanException.InvalidInput> { engine.setConsent("tracking", true, "policy-1", false) }
+            assertEquals(listOf("newsletter"), engine.consents().map { it.purpose })
+        }
+    }
 }
