@@ -2,7 +2,7 @@
 # Runs the Kotlin binding tests on the desktop JVM against the host (debug) build of mizan-ffi.
 #
 #   1. installs kotlinc / JNA / JUnit 5 when missing (install-jvm-tools.sh)
-#   2. cargo build -p mizan-ffi                       -> target/debug/libmizan_ffi.so
+#   2. cargo build --workspace                       -> target/debug/libmizan_ffi.so, mizan, uniffi-bindgen
 #   3. uniffi-bindgen generate --language kotlin      -> android/build/generated/kotlin
 #   4. kotlinc: generated Kotlin + android/src/main/kotlin -> android/build/jvm/mizan-main.jar
 #               $MIZAN_KOTLIN_TEST_DIR (default android/src/test/kotlin) -> android/build/jvm/mizan-tests.jar
@@ -42,8 +42,8 @@ done_step
 
 # ---- 2. the host cdylib (same features as `cargo build --workspace`) ----
 if [[ "${MIZAN_SKIP_CARGO_BUILD:-0}" != 1 ]]; then
-  step "cargo build -p mizan-ffi"
-  cargo build -p mizan-ffi || fail "cargo build -p mizan-ffi failed"
+  step "cargo build --workspace"
+  cargo build --workspace || fail "cargo build --workspace failed"
   done_step
 fi
 [[ -f "$LIB" ]] || fail "$LIB not found"
@@ -51,14 +51,14 @@ fi
 # The tests load the embedded demo shop's signed pack, written by the CLI.
 FIXTURES="$ROOT/android/build/fixtures"
 mkdir -p "$FIXTURES"
-cargo run -q -p mizan-cli -- pack demo --out "$FIXTURES/demo.pack" --public-key-out "$FIXTURES/demo.pub" >&2 \
+"$ROOT/target/debug/mizan" pack demo --out "$FIXTURES/demo.pack" --public-key-out "$FIXTURES/demo.pub" >&2 \
   || fail "writing the demo pack failed"
 
 # ---- 3. Kotlin bindings (from the unstripped debug library) ----
 step "uniffi-bindgen generate --language kotlin"
 rm -rf "$GEN_DIR"
 mkdir -p "$GEN_DIR"
-cargo run -q -p mizan-ffi --bin uniffi-bindgen -- generate --no-format \
+"$ROOT/target/debug/uniffi-bindgen" generate --no-format \
   --library "$LIB" --language kotlin --out-dir "$GEN_DIR" \
   || fail "uniffi-bindgen (kotlin) failed"
 done_step

@@ -287,7 +287,8 @@ impl UserProfile {
 }
 
 /// Folds events into a fresh model.
-pub fn model_of<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> ModelState {
+#[cfg(test)]
+pub(crate) fn model_of<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> ModelState {
     let mut model = ModelState::default();
     events.into_iter().for_each(|e| model.apply(e));
     model

@@ -469,6 +469,17 @@ mod tests {
     }
 
     #[test]
+    fn items_outside_their_availability_window_are_not_recommended() {
+        let mut pack = tiny_pack();
+        pack.items[0].available_until_ms = Some(NOW - 1);
+        pack.items[1].available_from_ms = Some(NOW + 1);
+        let catalog = Catalog::new(pack).unwrap();
+        let (profile, weights, none) = (UserProfile::default(), RankerWeights::default(), Filters::default());
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false));
+        assert_eq!(recs.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["c"]);
+    }
+
+    #[test]
     fn suppressed_items_never_appear() {
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let profile = UserProfile::default();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks of the generated Swift bindings (no Swift compiler exists on Linux CI):
-#   1. cargo build -p mizan-ffi                  -> target/debug/libmizan_ffi.so (unstripped)
+#   1. cargo build --workspace                   -> target/debug/libmizan_ffi.so (unstripped)
 #   2. uniffi-bindgen generate --language swift  -> ios/build/generated/swift
 #   3. check_swift.py: tree-sitter-swift parse, gcc header compile, nm symbol coverage,
 #      contract version + API checksums through ctypes.
@@ -41,15 +41,15 @@ fi
 
 # ---- host library + Swift bindings ----
 if [[ "${MIZAN_SKIP_CARGO_BUILD:-0}" != 1 ]]; then
-  echo "== cargo build -p mizan-ffi" >&2
-  cargo build -p mizan-ffi || fail "cargo build -p mizan-ffi failed"
+  echo "== cargo build --workspace" >&2
+  cargo build --workspace || fail "cargo build --workspace failed"
 fi
 [[ -f "$LIB" ]] || fail "$LIB not found"
 
 echo "== uniffi-bindgen generate --language swift" >&2
 rm -rf "$GEN_DIR"
 mkdir -p "$GEN_DIR"
-cargo run -q -p mizan-ffi --bin uniffi-bindgen -- generate --no-format \
+"$ROOT/target/debug/uniffi-bindgen" generate --no-format \
   --library "$LIB" --language swift --out-dir "$GEN_DIR" || fail "uniffi-bindgen (swift) failed"
 
 echo "== static checks" >&2

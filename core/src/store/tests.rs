@@ -84,15 +84,21 @@ fn segments_roll_over_and_read_back_in_order() {
     assert_eq!(all(&mut store), (0..20).map(ev).collect::<Vec<_>>());
 }
 
-#[test]
-fn a_torn_tail_is_cut_and_a_corrupt_record_skipped_and_counted() {
+/// A closed store with two one-event records; returns it, its segment and the segment's bytes.
+fn two_records() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(dir.path(), 3).unwrap().store;
     store.append(&[ev(1)]).unwrap();
     store.append(&[ev(2)]).unwrap();
     drop(store);
     let seg = segment::path(dir.path(), 1, 1);
-    let mut bytes = fs::read(&seg).unwrap();
+    let bytes = fs::read(&seg).unwrap();
+    (dir, seg, bytes)
+}
+
+#[test]
+fn a_torn_tail_is_cut_and_a_corrupt_record_skipped_and_counted() {
+    let (dir, seg, mut bytes) = two_records();
     bytes[segment::HEADER_LEN as usize + 20] ^= 0x40; // inside the first record's ciphertext
     bytes.extend_from_slice(&[9, 0, 0]); // a torn tail
     fs::write(&seg, &bytes).unwrap();
@@ -105,13 +111,7 @@ fn a_torn_tail_is_cut_and_a_corrupt_record_skipped_and_counted() {
 
 #[test]
 fn damage_in_the_last_segment_starts_a_new_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path(), 3).unwrap().store;
-    store.append(&[ev(1)]).unwrap();
-    store.append(&[ev(2)]).unwrap();
-    drop(store);
-    let seg = segment::path(dir.path(), 1, 1);
-    let mut bytes = fs::read(&seg).unwrap();
+    let (dir, seg, mut bytes) = two_records();
     bytes[segment::HEADER_LEN as usize] ^= 0x01; // the first record's length
     fs::write(&seg, &bytes).unwrap();
     let mut opened = open(dir.path(), 3).unwrap();
