@@ -159,7 +159,7 @@ impl Demo {
 
         section(8, "Erasure");
         reopened.erase_all()?;
-        println!("  erase_all(): key ring shredded, files deleted. Store directory exists: {}", self.store_dir("Amal").exists());
+        println!("  erase_all(): manifest (salt of the data key) shredded, every file deleted. Store directory exists: {}", self.store_dir("Amal").exists());
         let fresh = self.open("Amal")?;
         let report = fresh.inspect()?;
         let list = fresh.recommend(&request)?;
