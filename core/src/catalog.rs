@@ -86,12 +86,19 @@ pub struct NeighbourList {
     pub weights: Vec<i8>,
 }
 
+/// Quantises `values` to int8 against their largest magnitude: returns (scale, q)
+/// with value ≈ q × scale / 127.
+fn quantise_int8(values: impl Iterator<Item = f32> + Clone) -> (f32, Vec<i8>) {
+    let scale = values.clone().map(f32::abs).fold(0.0f32, f32::max);
+    let q = |w: f32| if scale > 0.0 { (w / scale * 127.0).round().clamp(-127.0, 127.0) as i8 } else { 0 };
+    (scale, values.map(q).collect())
+}
+
 impl NeighbourList {
     /// Quantises `(item, weight)` pairs (already ordered) into a list.
     pub fn quantise(pairs: &[(u32, f32)]) -> Self {
-        let scale = pairs.iter().map(|(_, w)| w.abs()).fold(0.0f32, f32::max);
-        let q = |w: f32| if scale > 0.0 { (w / scale * 127.0).round().clamp(-127.0, 127.0) as i8 } else { 0 };
-        NeighbourList { scale, items: pairs.iter().map(|p| p.0).collect(), weights: pairs.iter().map(|p| q(p.1)).collect() }
+        let (scale, weights) = quantise_int8(pairs.iter().map(|p| p.1));
+        NeighbourList { scale, items: pairs.iter().map(|p| p.0).collect(), weights }
     }
 
     /// Iterates `(neighbour index, weight)`.
@@ -117,9 +124,9 @@ impl Embeddings {
         let mut scales = Vec::with_capacity(rows.len() / dim.max(1));
         let mut values = Vec::with_capacity(rows.len());
         for row in rows.chunks(dim.max(1)) {
-            let list = NeighbourList::quantise(&row.iter().map(|&v| (0, v)).collect::<Vec<_>>());
-            scales.push(list.scale);
-            values.extend(list.weights);
+            let (scale, q) = quantise_int8(row.iter().copied());
+            scales.push(scale);
+            values.extend(q);
         }
         Embeddings { dim: dim as u16, scales, values }
     }

@@ -39,9 +39,7 @@ pub struct DataKey {
 impl DataKey {
     /// Derives the data key from host key material and the store's salt.
     pub fn derive(material: &[u8], salt: &[u8; SALT_LEN]) -> Result<Self> {
-        if material.len() < MIN_KEY_MATERIAL {
-            return Err(Error::KeyProvider(format!("key material must be at least {MIN_KEY_MATERIAL} bytes")));
-        }
+        check_material(material)?;
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(material);
         let okm = prk
             .expand(&[KEY_INFO], &CHACHA20_POLY1305)
@@ -77,6 +75,14 @@ impl DataKey {
         buf.truncate(plain_len);
         Some(buf)
     }
+}
+
+/// Refuses key material too short to derive a data key from.
+pub fn check_material(material: &[u8]) -> Result<()> {
+    if material.len() < MIN_KEY_MATERIAL {
+        return Err(Error::KeyProvider(format!("key material must be at least {MIN_KEY_MATERIAL} bytes")));
+    }
+    Ok(())
 }
 
 /// Fills a fresh random salt.

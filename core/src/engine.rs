@@ -246,9 +246,10 @@ impl Engine {
             inner.state.consent.record(record)?;
             if !granted && purpose == PERSONALISATION && erase_on_withdraw {
                 inner.state.feedback = FeedbackState::default();
-                inner.compact(|_| false)?;
+                inner.compact(|_| false).map(drop)
+            } else {
+                inner.save_state()
             }
-            inner.save_state()
         })
     }
 
@@ -415,9 +416,8 @@ impl Engine {
                     inner.state.feedback.forget_item(id);
                 }
             }
-            let removed = inner.compact(|e| !matches(e))?;
-            inner.save_state()?;
-            Ok(removed)
+            // Compaction writes the state (with the feedback forgotten above) too.
+            inner.compact(|e| !matches(e))
         })
     }
 
@@ -426,9 +426,9 @@ impl Engine {
     /// key opens the store.
     pub fn rotate_key(&self, new_provider: &dyn KeyProvider) -> Result<()> {
         let material = new_provider.key_material().map_err(|_| Error::KeyProvider("the key provider returned an error".into()))?;
-        crate::crypto::DataKey::derive(&material, &[0; crate::crypto::SALT_LEN])?;
+        crate::crypto::check_material(&material)?;
         self.with(|inner| {
-            let state = inner.state_bytes()?;
+            let state = inner.state.encode()?;
             inner.store.rewrite(Some(material), &state, |_| true)?;
             inner.save_snapshot()
         })
@@ -575,23 +575,25 @@ impl Inner {
         Ok(())
     }
 
-    /// Rewrites the log keeping what `keep` accepts, rebuilds the model, snapshots it.
-    fn compact(&mut self, keep: impl FnMut(&StoredEvent) -> bool) -> Result<u64> {
-        let state = self.state_bytes()?;
-        let dropped = self.store.rewrite(None, &state, keep)?;
+    /// Rewrites the log (and the state) keeping what `keep` accepts, rebuilds the
+    /// model from the kept events in the same pass, and snapshots it.
+    fn compact(&mut self, mut keep: impl FnMut(&StoredEvent) -> bool) -> Result<u64> {
+        let state = self.state.encode()?;
         let mut model = ModelState::default();
-        self.store.read_from(None, |e| model.apply(&e))?;
+        let dropped = self.store.rewrite(None, &state, |e| {
+            let kept = keep(e);
+            if kept {
+                model.apply(e);
+            }
+            kept
+        })?;
         self.model = model;
         self.save_snapshot()?;
         Ok(dropped)
     }
 
-    fn state_bytes(&self) -> Result<Vec<u8>> {
-        self.state.encode()
-    }
-
     fn save_state(&self) -> Result<()> {
-        self.store.save_state(&self.state_bytes()?)
+        self.store.save_state(&self.state.encode()?)
     }
 
     fn save_snapshot(&mut self) -> Result<()> {

@@ -199,18 +199,19 @@ impl<'a> Ranker<'a> {
             .collect();
         draws.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
         let mut out: Vec<Recommendation> = Vec::new();
+        let mut chosen: BTreeSet<u32> = BTreeSet::new();
         for (_, _, category) in draws {
             if out.len() == slots {
                 break;
             }
-            let chosen = |i: &u32| out.iter().any(|r| self.catalog.index_of(&r.item_id) == Some(*i));
             let best = scored
                 .iter()
                 .filter(|(i, _, _)| {
-                    !taken.contains(i) && !chosen(i) && self.catalog.item(*i).categories.contains(&category) && !self.catalog.is_sensitive(*i)
+                    !taken.contains(i) && !chosen.contains(i) && self.catalog.item(*i).categories.contains(&category) && !self.catalog.is_sensitive(*i)
                 })
                 .max_by(|a, b| a.1.popularity.total_cmp(&b.1.popularity).then(b.0.cmp(&a.0)));
             if let Some((i, parts, total)) = best {
+                chosen.insert(*i);
                 let name = &self.catalog.category(category).name;
                 let mut rec = self.recommendation(*i, parts, *total);
                 rec.reasons.insert(

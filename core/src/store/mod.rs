@@ -120,6 +120,8 @@ pub struct Store {
     segments: Vec<u64>,
     active: File,
     active_len: u64,
+    /// Bytes of every segment but the active one (kept here, so appends need no `stat`).
+    closed_bytes: u64,
     unsynced_bytes: u64,
     oldest_unsynced: Option<Instant>,
     options: StoreOptions,
@@ -193,6 +195,7 @@ impl Store {
             segment::open_for_append(dir, generation, last, end.good_end)?
         };
         let active_len = if end.damaged { segment::HEADER_LEN } else { end.good_end };
+        let closed_bytes = segment_bytes(dir, generation, &segments[..segments.len() - 1])?;
         let validated = (last, (!end.damaged).then_some(end.good_end));
 
         let state = read_sealed(&state_path(dir, generation), STATE_MAGIC, &manifest, b"mizan/state")?
@@ -214,6 +217,7 @@ impl Store {
             segments,
             active,
             active_len,
+            closed_bytes,
             unsynced_bytes: 0,
             oldest_unsynced: None,
             options,
@@ -328,6 +332,7 @@ impl Store {
         let len = fs::metadata(segment::path(&self.dir, generation, last)).map_err(Error::io("reading segment size"))?.len();
         self.active = segment::open_for_append(&self.dir, generation, last, len)?;
         self.active_len = len;
+        self.closed_bytes = segment_bytes(&self.dir, generation, &segments[..segments.len() - 1])?;
         self.segments = segments;
         self.manifest = manifest;
         self.material = material;
@@ -379,11 +384,7 @@ impl Store {
 
     /// Bytes of the log segments.
     pub fn log_bytes(&self) -> u64 {
-        self.segments
-            .iter()
-            .filter_map(|&s| fs::metadata(segment::path(&self.dir, self.manifest.generation, s)).ok())
-            .map(|m| m.len())
-            .sum()
+        self.closed_bytes + self.active_len
     }
 
     /// Total bytes of all files in the store directory.
@@ -421,6 +422,7 @@ impl Store {
         let next = self.active_seq() + 1;
         self.active = segment::create(&self.dir, self.manifest.generation, next)?;
         self.segments.push(next);
+        self.closed_bytes += self.active_len;
         self.active_len = segment::HEADER_LEN;
         Ok(())
     }
@@ -503,6 +505,13 @@ impl<'a> GenerationWriter<'a> {
         sync_dir(self.dir);
         Ok(self.segments)
     }
+}
+
+/// Total size of the given segments of `generation`.
+fn segment_bytes(dir: &Path, generation: u64, seqs: &[u64]) -> Result<u64> {
+    seqs.iter()
+        .map(|&s| fs::metadata(segment::path(dir, generation, s)).map(|m| m.len()).map_err(Error::io("reading segment size")))
+        .sum()
 }
 
 fn state_path(dir: &Path, generation: u64) -> PathBuf {
