@@ -19,8 +19,13 @@ pub const SHORT_HALF_LIFE_MS: f64 = 6.0 * 3_600_000.0;
 const SEARCH_TERM_WEIGHT: f64 = 2.0;
 /// The sequence term of an item halves every this many positions back.
 pub const SEQUENCE_HALF_LIFE_STEPS: f64 = 8.0;
+/// Only this many positions back carry a sequence term (the packer's sequential
+/// model is learned on exactly this window).
+pub const SEQUENCE_WINDOW: usize = 30;
 /// How many recent items feed "what comes next".
 pub const RECENT_ITEMS: usize = 5;
+/// Each step back weighs this much of the step after it in "what comes next".
+pub const RECENT_DECAY: f64 = 0.5;
 
 /// A sum of exponentially decaying contributions, kept at a reference time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -224,7 +229,10 @@ impl UserProfile {
         let steps_back: BTreeMap<u32, usize> = order.iter().enumerate().map(|(rank, &(_, i))| (i, rank)).collect();
         let mut recent: Vec<((i64, u64), u32)> = Vec::new();
         for (_, state, index) in included {
-            let sequence = steps_back.get(&index).map_or(0.0, |&s| sequence_boost * 0.5f64.powf(s as f64 / SEQUENCE_HALF_LIFE_STEPS));
+            let sequence = steps_back
+                .get(&index)
+                .filter(|&&s| s < SEQUENCE_WINDOW)
+                .map_or(0.0, |&s| sequence_boost * 0.5f64.powf(s as f64 / SEQUENCE_HALF_LIFE_STEPS));
             let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
             let cats = &catalog.item(index).categories;
             for &c in cats {
@@ -336,6 +344,24 @@ mod tests {
         assert_eq!((p.sensitive_items_ignored, p.unknown_items), (1, 1));
         assert_eq!(p.purchased.len(), 2);
         assert_eq!(p.recent, vec![1, 0], "most recent first, sensitive and unknown items left out");
+    }
+
+    /// The packer learns its history block on exactly the last `SEQUENCE_WINDOW`
+    /// items, so nothing older may carry a sequence term on the device.
+    #[test]
+    fn only_the_sequence_window_carries_a_sequence_term() {
+        let mut pack = tiny_pack();
+        let first = pack.items[0].clone();
+        pack.items = (0..SEQUENCE_WINDOW + 5).map(|i| crate::catalog::Item { id: format!("i{i}"), ..first.clone() }).collect();
+        let n = pack.items.len();
+        (pack.neighbours, pack.transitions, pack.popularity) = (vec![Default::default(); n], vec![Default::default(); n], vec![0; n]);
+        let events: Vec<StoredEvent> = (0..n)
+            .map(|i| StoredEvent { seq: i as u64, ..ev(EventKind::View, &format!("i{i}"), NOW) })
+            .collect();
+        let p = UserProfile::build(&model_of(&events), &Catalog::new(pack).unwrap(), &RankerWeights::default(), NOW, false);
+        let score = |back: usize| p.items[&((n - 1 - back) as u32)].score;
+        assert!(score(SEQUENCE_WINDOW - 1) > score(SEQUENCE_WINDOW));
+        assert_eq!(score(SEQUENCE_WINDOW), score(SEQUENCE_WINDOW + 4), "beyond the window only long-term interest is left");
     }
 
     #[test]

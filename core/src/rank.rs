@@ -10,7 +10,7 @@ use rand_distr::{Beta, Distribution};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
-use crate::model::UserProfile;
+use crate::model::{UserProfile, RECENT_DECAY};
 
 /// The kind of signal behind a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -263,7 +263,7 @@ impl<'a> Ranker<'a> {
             }
         }
         for (age, &source) in self.profile.recent.iter().enumerate() {
-            let recency = 0.5f64.powi(age as i32);
+            let recency = RECENT_DECAY.powi(age as i32);
             for (target, weight) in self.catalog.transitions(source).iter() {
                 evidence.entry(target).or_default().1.add(source, recency * f64::from(weight));
             }

@@ -17,6 +17,6 @@ cargo build --release -q -p mizan-cli
 for dataset in ml-100k ml-1m; do
   python3 examples/movielens/fetch.py "$dataset" --out results/data
   out="results/eval/$dataset"
-  target/release/mizan eval --data "results/data/$dataset" --out "$out" --tradeoff "${HEADLINE[@]}" "$@" > /dev/null
+  target/release/mizan eval --data "results/data/$dataset" --out "$out" --tradeoff --size-curve "${HEADLINE[@]}" "$@" > /dev/null
   "$VENV/bin/python" examples/movielens/peers.py "$out" "$dataset"
 done

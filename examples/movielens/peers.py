@@ -116,6 +116,17 @@ def main():
         ax.set_title(f"{dataset}: accuracy / diversity trade-off (strong test)")
         fig.tight_layout()
         fig.savefig(out / "tradeoff.svg")
+    sizes = [r for r in rows if r["split"].startswith("pack size")]
+    if sizes:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        ax.plot([r["pack_bytes"] / 1e6 for r in sizes], [r["hr10"] for r in sizes], "o-")
+        ax.axvline(2.0, color="grey", linestyle=":", label="2 MB budget")
+        ax.set_xlabel("signed pack size (MB, int8 weights)")
+        ax.set_ylabel("HR@10")
+        ax.set_title(f"{dataset}: pack size against HR@10 (strong test)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "pack-size.svg")
     print((out / "report.md").read_text())
 
 

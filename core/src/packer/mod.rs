@@ -40,7 +40,8 @@ pub enum ItemModel {
     Cooccurrence(CooccurrenceConfig),
     /// EASE (closed-form ridge regression item-to-item), pruned to the top K.
     Ease(EaseConfig),
-    /// Ridge regression from the decayed recent history to the next item, pruned to the top K.
+    /// Ridge regression from the recent items and the decayed history to the next
+    /// few items, pruned to the top K; its recent block replaces the counted transitions.
     Sequential(SequentialConfig),
 }
 
@@ -65,7 +66,8 @@ pub enum EmbeddingSource {
 pub struct PackerConfig {
     /// The item-to-item model.
     pub model: ItemModel,
-    /// The directional transitions.
+    /// The directional transitions (counted; under the sequential model only
+    /// `top_k` applies, to its learned recent block).
     pub transitions: TransitionConfig,
     /// Item embeddings.
     pub embeddings: EmbeddingSource,
@@ -111,12 +113,14 @@ pub fn build_pack(
     let n = items.len();
     let timed = user_histories(interactions, n);
     let histories: Vec<Vec<u32>> = timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect();
-    let neighbours = match &config.model {
-        ItemModel::Cooccurrence(c) => cooccurrence::learn(&timed, n, c),
-        ItemModel::Ease(c) => ease::learn(&histories, n, c)?,
-        ItemModel::Sequential(c) => sequential::learn(&histories, n, c)?,
+    let (neighbours, transitions) = match &config.model {
+        ItemModel::Cooccurrence(c) => (cooccurrence::learn(&timed, n, c), transitions::learn(&histories, n, &config.transitions)),
+        ItemModel::Ease(c) => (ease::learn(&histories, n, c)?, transitions::learn(&histories, n, &config.transitions)),
+        ItemModel::Sequential(c) => {
+            let lists = sequential::learn(&histories, n, c, config.transitions.top_k)?;
+            (lists.neighbours, lists.transitions)
+        }
     };
-    let transitions = transitions::learn(&histories, n, &config.transitions);
     let embeddings = match &config.embeddings {
         EmbeddingSource::None => None,
         EmbeddingSource::Als(c) => Some(Embeddings::quantise(c.factors, &als::learn(&histories, n, c)?)),

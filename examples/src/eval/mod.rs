@@ -46,6 +46,9 @@ pub struct EvalArgs {
     /// Regularisation of the sequential model.
     #[arg(long, default_value_t = 100.0)]
     seq_lambda: f64,
+    /// Upcoming items the sequential model learns to predict.
+    #[arg(long, default_value_t = 3)]
+    steps_ahead: usize,
     /// Neighbours per item in the pack.
     #[arg(long, default_value_t = 40)]
     top_k: usize,
@@ -70,6 +73,10 @@ pub struct EvalArgs {
     /// Also sweep diversity and exploration on the strong test split (accuracy/diversity trade-off).
     #[arg(long)]
     tradeoff: bool,
+    /// Also rebuild the pack at several sizes (neighbours and successors kept per
+    /// item) and measure each on the strong test split (pack size / HR@10 curve).
+    #[arg(long)]
+    size_curve: bool,
     /// Only the strong-generalisation test and validation splits (faster).
     #[arg(long)]
     strong_only: bool,
@@ -104,6 +111,9 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     if args.tradeoff {
         rows.extend(tradeoff(args, &data, &splits[1])?);
     }
+    if args.size_curve {
+        rows.extend(size_curve(args, &data, &splits[1])?);
+    }
     std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&rows)?)?;
     let table = markdown(&rows);
     std::fs::write(args.out.join("results.md"), format!("{}\n{table}", protocol(args)))?;
@@ -130,7 +140,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
         ),
     ];
 
-    let pack = signed_pack(args, data, split)?;
+    let pack = signed_pack(args, data, split, PackSize::of(args))?;
     let signer = Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed");
     let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
     let scratch = tempfile_dir(&args.out)?;
@@ -153,7 +163,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
 fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let categories: Vec<Vec<u32>> = data.items.iter().map(|i| i.categories.clone()).collect();
     let popularity = pack_popularity(split, data.items.len());
-    let pack = signed_pack(args, data, split)?;
+    let pack = signed_pack(args, data, split, PackSize::of(args))?;
     let key = public_key(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed"));
     let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
     let scratch = tempfile_dir(&args.out)?;
@@ -187,7 +197,46 @@ fn pack_popularity(split: &Split, n: usize) -> Vec<f64> {
     users_with.iter().map(|c| (c + 1.0) / (split.pack_histories.len() as f64 + 1.0)).collect()
 }
 
-fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+/// The engine on one split with packs of several sizes.
+fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let categories: Vec<Vec<u32>> = data.items.iter().map(|i| i.categories.clone()).collect();
+    let popularity = pack_popularity(split, data.items.len());
+    let key = public_key(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed"));
+    let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
+    let scratch = tempfile_dir(&args.out)?;
+    let mut rows = Vec::new();
+    for (neighbours, transitions) in [(5, 3), (10, 5), (20, 10), (40, 20), (60, 40), (100, 60)] {
+        let pack = signed_pack(args, data, split, PackSize { neighbours, transitions })?;
+        let run = runner::EngineRun { pack: &pack, trusted_key: &key, ids: &ids, diversity: args.diversity, exploration: args.exploration, scratch: &scratch };
+        let (ranked, _) = runner::run(&run, &split.cases, 20, 2)?;
+        let metrics = compute(&split.cases, &ranked, &categories, &popularity);
+        eprintln!("   pack size {neighbours}+{transitions}: {} bytes, HR@10 {:.4}", pack.len(), metrics.hr10);
+        rows.push(Row {
+            split: "pack size (strong test)".into(),
+            method: format!("Mizan, {neighbours} neighbours + {transitions} successors per item, int8"),
+            metrics,
+            pack_bytes: Some(pack.len()),
+            ms_per_user: None,
+        });
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(rows)
+}
+
+/// How much of each item's model a pack keeps.
+#[derive(Clone, Copy)]
+struct PackSize {
+    neighbours: usize,
+    transitions: usize,
+}
+
+impl PackSize {
+    fn of(args: &EvalArgs) -> Self {
+        PackSize { neighbours: args.top_k, transitions: args.transitions_top_k }
+    }
+}
+
+fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let interactions: Vec<Interaction> = split
         .pack_histories
         .iter()
@@ -195,13 +244,18 @@ fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<u8>
         .flat_map(|(u, h)| h.iter().map(move |&(t, item)| Interaction { user: u as u32, item, timestamp_ms: t }))
         .collect();
     let model = match args.model.as_str() {
-        "ease" => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
-        "sequential" => ItemModel::Sequential(SequentialConfig { lambda: args.seq_lambda, top_k: args.top_k, ..Default::default() }),
+        "ease" => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: size.neighbours }),
+        "sequential" => ItemModel::Sequential(SequentialConfig {
+            lambda: args.seq_lambda,
+            top_k: size.neighbours,
+            steps_ahead: args.steps_ahead,
+            ..Default::default()
+        }),
         _ => return Err("--model is ease or sequential".into()),
     };
     let config = PackerConfig {
         model,
-        transitions: TransitionConfig { top_k: args.transitions_top_k, ..Default::default() },
+        transitions: TransitionConfig { top_k: size.transitions, ..Default::default() },
         ..Default::default()
     };
     let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name) };
