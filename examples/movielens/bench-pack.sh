@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packer benchmark on MovieLens-1M: EASE + pruning build time, pack size, and
+# Packer benchmark on MovieLens-1M: EASE and sequential build time, pack size, and
 # pack verify+load time (criterion). Fetches the data (never committed).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -19,6 +19,8 @@ build() { # build NAME EXTRA-ARGS...
 }
 echo "== EASE (lambda 250) + top-40 pruning + transitions, 3 runs"
 for _ in 1 2 3; do build ease --model ease; done
+echo "== sequential (lambda 200, next 3 items) + top-40 + 20 successors, pruned and refitted"
+build sequential --model sequential --lambda 200
 echo "== co-occurrence (time-decayed) + transitions"
 build cooccurrence --model cooccurrence
 echo "== EASE + implicit ALS embeddings (32 factors, 8 iterations)"

@@ -30,7 +30,7 @@ pub enum ModelKind {
     Ease,
     /// Distance-discounted co-occurrence.
     Cooccurrence,
-    /// Ridge regression from the decayed recent history to the next item.
+    /// Ridge regression from the recent items and decayed history to the next few items.
     Sequential,
 }
 

@@ -36,7 +36,7 @@ pub struct SequentialConfig {
 
 impl Default for SequentialConfig {
     fn default() -> Self {
-        SequentialConfig { lambda: 100.0, top_k: 40, steps_ahead: 3, ahead_decay: 0.5 }
+        SequentialConfig { lambda: 200.0, top_k: 40, steps_ahead: 3, ahead_decay: 0.5 }
     }
 }
 

@@ -44,7 +44,7 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 250.0)]
     lambda: f64,
     /// Regularisation of the sequential model.
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = 200.0)]
     seq_lambda: f64,
     /// Upcoming items the sequential model learns to predict.
     #[arg(long, default_value_t = 3)]
