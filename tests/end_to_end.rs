@@ -25,6 +25,24 @@ fn history_drives_the_list_and_every_item_has_reasons() {
     assert!(top.text.starts_with("Because you viewed books item"), "{}", top.text);
 }
 
+/// A sequential pack makes the list follow the walk, in its direction, and the
+/// lead item says it usually comes next.
+#[test]
+fn a_sequential_pack_recommends_what_comes_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    engine.load_catalog(&signed_sequential_pack()).unwrap();
+    let walked: Vec<Event> = (4..7).map(|k| view(&item_id(1, k), 60 - k as i64)).collect();
+    engine.record(&walked).unwrap();
+    let recs = engine.recommend(&RecommendRequest { diversity: 0.0, exploration: 0.0, ..request() }).unwrap();
+    assert_eq!(recs.items[0].item_id, item_id(1, 7), "{:?}", recs.items);
+    let position = |k: u32| recs.items.iter().position(|r| r.item_id == item_id(1, k)).unwrap_or(usize::MAX);
+    assert!(position(8) < position(3), "forwards before backwards: {:?}", recs.items);
+    let follows_the_last = |r: &mizan::Reason| r.kind == ReasonKind::FollowsRecent && r.source_item_id == Some(item_id(1, 6));
+    assert!(recs.items[0].reasons.iter().any(follows_the_last), "{:?}", recs.items[0].reasons);
+}
+
 #[test]
 fn diversity_spreads_the_list_across_categories() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizan::catalog::{public_key, Category, Item, PackMeta, SensitiveCategory};
-use mizan::packer::{build_pack, Interaction, PackerConfig};
+use mizan::packer::{build_pack, Interaction, ItemModel, PackerConfig, SequentialConfig};
 use mizan::{Engine, EngineConfig, Event, EventKind, StaticKey};
 use ring::signature::Ed25519KeyPair;
 
@@ -40,6 +40,42 @@ pub fn signed_pack(version: u64) -> Vec<u8> {
 /// The test pack without the items in `removed` and with `added` items
 /// `(id, category)` that nobody has interacted with yet.
 pub fn signed_pack_changed(version: u64, removed: &[&str], added: &[(&str, u32)]) -> Vec<u8> {
+    let (categories, items) = catalogue(removed, added);
+    let index = |id: &str| items.iter().position(|i| i.id == id).map(|i| i as u32);
+    let mut log = Vec::new();
+    for user in 0..40u32 {
+        let c = user % CATEGORIES.len() as u32;
+        for step in 0..6u32 {
+            let k = (user / 4 + step * 3) % PER_CATEGORY;
+            if let Some(item) = index(&item_id(c as usize, k)) {
+                log.push(Interaction { user, item, timestamp_ms: NOW - 1_000_000 + i64::from(step) });
+            }
+        }
+    }
+    let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into() };
+    build_pack(meta, categories, items, &log, &PackerConfig::default()).expect("packs").sign(&signer())
+}
+
+/// A signed pack of the same catalogue under the sequential model, learned from
+/// a log where everyone walks one category in order (item k, then k + 1, …)
+/// from a starting point that varies by user.
+pub fn signed_sequential_pack() -> Vec<u8> {
+    let (categories, items) = catalogue(&[], &[]);
+    let mut log = Vec::new();
+    for user in 0..60u32 {
+        let c = user % 3;
+        for (step, k) in (user / 3 % 5..PER_CATEGORY).enumerate() {
+            log.push(Interaction { user, item: c * PER_CATEGORY + k, timestamp_ms: NOW - 1_000_000 + step as i64 });
+        }
+    }
+    let sequential = SequentialConfig { lambda: 1.0, ..Default::default() }; // a tiny log needs little shrinkage
+    let config = PackerConfig { model: ItemModel::Sequential(sequential), ..Default::default() };
+    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (sequential)".into() };
+    build_pack(meta, categories, items, &log, &config).expect("packs").sign(&signer())
+}
+
+/// The test categories and items, without `removed`, with `added` appended.
+fn catalogue(removed: &[&str], added: &[(&str, u32)]) -> (Vec<Category>, Vec<Item>) {
     let categories = CATEGORIES
         .iter()
         .map(|n| Category { name: n.to_string(), sensitive: (*n == "pharmacy").then_some(SensitiveCategory::Health) })
@@ -67,19 +103,7 @@ pub fn signed_pack_changed(version: u64, removed: &[&str], added: &[(&str, u32)]
             available_until_ms: None,
         }))
         .collect();
-    let index = |id: &str| items.iter().position(|i| i.id == id).map(|i| i as u32);
-    let mut log = Vec::new();
-    for user in 0..40u32 {
-        let c = user % CATEGORIES.len() as u32;
-        for step in 0..6u32 {
-            let k = (user / 4 + step * 3) % PER_CATEGORY;
-            if let Some(item) = index(&item_id(c as usize, k)) {
-                log.push(Interaction { user, item, timestamp_ms: NOW - 1_000_000 + i64::from(step) });
-            }
-        }
-    }
-    let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into() };
-    build_pack(meta, categories, items, &log, &PackerConfig::default()).expect("packs").sign(&signer())
+    (categories, items)
 }
 
 /// Opens an engine in `dir` with key bytes `key`.
