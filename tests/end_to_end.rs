@@ -41,6 +41,16 @@ fn a_sequential_pack_recommends_what_comes_next() {
     assert!(position(8) < position(3), "forwards before backwards: {:?}", recs.items);
     let follows_the_last = |r: &mizan::Reason| r.kind == ReasonKind::FollowsRecent && r.source_item_id == Some(item_id(1, 6));
     assert!(recs.items[0].reasons.iter().any(follows_the_last), "{:?}", recs.items[0].reasons);
+
+    // Before consent, the same pack's default weights still order by popularity:
+    // every walk passes items 4 to 9, only some walks the items before.
+    let other = tempfile::tempdir().unwrap();
+    let anonymous = open(other.path(), 1).unwrap();
+    anonymous.load_catalog(&signed_sequential_pack()).unwrap();
+    let recs = anonymous.recommend(&request()).unwrap();
+    assert!(!recs.personalised);
+    let walked_by_everyone = |id: &str| id.rsplit('-').next().and_then(|k| k.parse::<u32>().ok()).is_some_and(|k| k >= 4);
+    assert!(recs.items[..3].iter().all(|r| walked_by_everyone(&r.item_id)), "{:?}", recs.items);
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use mizan::catalog::{public_key, CatalogPack, PackMeta};
+use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, PackerConfig, SequentialConfig, TransitionConfig,
@@ -61,6 +61,10 @@ pub struct BuildArgs {
     /// Item factors trained elsewhere (e.g. Spark MLlib ALS), CSV `item,f1,…` or `item,"[f1, …]"`.
     #[arg(long, conflicts_with = "als_factors")]
     factors: Option<PathBuf>,
+    /// Ranker weights shipped in the pack, overriding the model's defaults:
+    /// neighbour,transition,category,popularity,session,sequence.
+    #[arg(long, value_delimiter = ',')]
+    weights: Option<Vec<f32>>,
     /// PKCS#8 Ed25519 signing key (from `mizan pack keygen`).
     #[arg(long)]
     key: PathBuf,
@@ -107,7 +111,10 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
     let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
     let n_items = catalog.items.len();
-    let pack = build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?;
+    let mut pack = build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?;
+    if let Some(values) = &args.weights {
+        pack.default_weights = ranker_weights(values)?;
+    }
     let bytes = pack.sign(&signer);
     std::fs::write(&args.out, &bytes)?;
     println!(
@@ -118,6 +125,17 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Ranker weights from six numbers: neighbour, transition, category, popularity,
+/// session boost, sequence boost.
+pub fn ranker_weights(values: &[f32]) -> CliResult<RankerWeights> {
+    match *values {
+        [neighbour, transition, category, popularity, session_boost, sequence_boost] => {
+            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost })
+        }
+        _ => Err("weights take six comma-separated numbers: neighbour,transition,category,popularity,session,sequence".into()),
+    }
 }
 
 fn read_catalog(path: &Path) -> CliResult<CatalogInput> {

@@ -145,8 +145,26 @@ pub fn build_pack(
         transitions,
         popularity: popularity(&counts),
         embeddings,
-        default_weights: RankerWeights::default(),
+        default_weights: default_weights(&config.model),
     })
+}
+
+/// The ranker weights a pack ships with for its item model. Sequential packs are
+/// scored almost entirely by the learned blocks, at the weights chosen on
+/// ML-1M validation (`examples/movielens/eval.sh`); popularity only breaks ties
+/// and orders the list before consent.
+fn default_weights(model: &ItemModel) -> RankerWeights {
+    match model {
+        ItemModel::Sequential(_) => RankerWeights {
+            neighbour: 1.0,
+            transition: 1.0,
+            category: 0.0,
+            popularity: 0.001,
+            session_boost: 0.0,
+            sequence_boost: 40.0,
+        },
+        ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => RankerWeights::default(),
+    }
 }
 
 /// The full (unpruned) EASE weight matrix for `histories` (item indices per

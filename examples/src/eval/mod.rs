@@ -67,7 +67,8 @@ pub struct EvalArgs {
     /// Exploration share of the engine's requests (0 = none).
     #[arg(long, default_value_t = 0.0)]
     exploration: f32,
-    /// Ranker weights put in the pack: neighbour,transition,category,popularity,session,sequence.
+    /// Ranker weights put in the pack, overriding the model's defaults:
+    /// neighbour,transition,category,popularity,session,sequence.
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
     /// Also sweep diversity and exploration on the strong test split (accuracy/diversity trade-off).
@@ -260,18 +261,8 @@ fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize) -
     };
     let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name) };
     let mut pack = build_pack(meta, data.categories.clone(), data.items.clone(), &interactions, &config)?;
-    if let Some(w) = &args.weights {
-        if w.len() != 6 {
-            return Err("--weights takes six comma-separated numbers".into());
-        }
-        pack.default_weights = mizan::catalog::RankerWeights {
-            neighbour: w[0],
-            transition: w[1],
-            category: w[2],
-            popularity: w[3],
-            session_boost: w[4],
-            sequence_boost: w[5],
-        };
+    if let Some(values) = &args.weights {
+        pack.default_weights = crate::pack::ranker_weights(values)?;
     }
     Ok(pack.sign(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed")))
 }
