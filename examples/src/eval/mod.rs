@@ -9,7 +9,9 @@
 //!   through the public API and `recommend` is asked at the target's time;
 //! - also: weak generalisation (the pack saw everyone's training prefix), targets
 //!   after a gap of at least one hour, and a global temporal split;
-//! - baselines (popularity, item-kNN, EASE, EASE + recency) run on the same splits.
+//! - baselines (popularity, item-kNN, EASE, EASE + recency) run on the same splits;
+//! - optionally, on the strong test split: the accuracy/diversity trade-off
+//!   (`--tradeoff`) and pack size against HR@10 (`--size-curve`).
 
 mod baselines;
 mod data;
