@@ -111,9 +111,10 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
     let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
     let n_items = catalog.items.len();
+    let weights = args.weights.as_deref().map(ranker_weights).transpose()?;
     let mut pack = build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?;
-    if let Some(values) = &args.weights {
-        pack.default_weights = ranker_weights(values)?;
+    if let Some(weights) = weights {
+        pack.default_weights = weights;
     }
     let bytes = pack.sign(&signer);
     std::fs::write(&args.out, &bytes)?;
