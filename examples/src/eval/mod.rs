@@ -126,33 +126,24 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
 
 fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let n = data.items.len();
-    let categories: Vec<Vec<u32>> = data.items.iter().map(|i| i.categories.clone()).collect();
-    let popularity = pack_popularity(split, n);
-    let score = |ranked: &[Ranked]| compute(&split.cases, ranked, &categories, &popularity);
+    let replay = Replay::new(args, data, split)?;
     let row = |method: &str, metrics: Metrics| Row { split: split.name.clone(), method: method.into(), metrics, pack_bytes: None, ms_per_user: None };
 
     let baselines = Baselines::fit(&split.pack_histories, n, args.lambda)?;
-    let by = |f: &dyn Fn(&data::Case) -> Ranked| split.cases.iter().map(f).collect::<Vec<_>>();
+    let by = |f: &dyn Fn(&data::Case) -> Ranked| replay.score(&split.cases.iter().map(f).collect::<Vec<_>>());
     let mut rows = vec![
-        row("Popularity", score(&by(&|c| baselines.popularity(c, 20)))),
-        row("Item-kNN (cosine)", score(&by(&|c| baselines.item_knn(c, 20)))),
-        row(&format!("EASE (λ={})", args.lambda), score(&by(&|c| baselines.ease(c, 20)))),
+        row("Popularity", by(&|c| baselines.popularity(c, 20))),
+        row("Item-kNN (cosine)", by(&|c| baselines.item_knn(c, 20))),
+        row(&format!("EASE (λ={})", args.lambda), by(&|c| baselines.ease(c, 20))),
         row(
             &format!("EASE + recency (half-life {} steps)", args.recency_half_life),
-            score(&by(&|c| baselines.ease_recency(c, 20, args.recency_half_life))),
+            by(&|c| baselines.ease_recency(c, 20, args.recency_half_life)),
         ),
     ];
 
     let pack = signed_pack(args, data, split, PackSize::of(args))?;
-    let signer = Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed");
-    let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
-    let scratch = tempfile_dir(&args.out)?;
-    let key = public_key(&signer);
-    let engine_run =
-        runner::EngineRun { pack: &pack, trusted_key: &key, ids: &ids, diversity: args.diversity, exploration: args.exploration, scratch: &scratch };
-    let (ranked, per_user) = runner::run(&engine_run, &split.cases, 20, 2)?;
-    let _ = std::fs::remove_dir_all(&scratch);
-    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions)", args.model, args.top_k), score(&ranked));
+    let (metrics, per_user) = replay.engine(&pack, args.diversity, args.exploration)?;
+    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions)", args.model, args.top_k), metrics);
     mizan.pack_bytes = Some(pack.len());
     mizan.ms_per_user = Some(per_user.as_secs_f64() * 1e3);
     rows.push(mizan);
@@ -164,17 +155,11 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
 
 /// The engine on one split at several diversity and exploration settings.
 fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
-    let categories: Vec<Vec<u32>> = data.items.iter().map(|i| i.categories.clone()).collect();
-    let popularity = pack_popularity(split, data.items.len());
+    let replay = Replay::new(args, data, split)?;
     let pack = signed_pack(args, data, split, PackSize::of(args))?;
-    let key = public_key(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed"));
-    let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
-    let scratch = tempfile_dir(&args.out)?;
     let mut rows = Vec::new();
     for (diversity, exploration) in [(0.0, 0.0), (0.2, 0.0), (0.4, 0.0), (0.6, 0.0), (0.0, 0.1), (0.0, 0.2), (0.3, 0.1)] {
-        let run = runner::EngineRun { pack: &pack, trusted_key: &key, ids: &ids, diversity, exploration, scratch: &scratch };
-        let (ranked, _) = runner::run(&run, &split.cases, 20, 2)?;
-        let metrics = compute(&split.cases, &ranked, &categories, &popularity);
+        let (metrics, _) = replay.engine(&pack, diversity, exploration)?;
         eprintln!("   trade-off diversity {diversity} exploration {exploration}: HR@10 {:.4} ILD@10 {:.3}", metrics.hr10, metrics.ild10);
         rows.push(Row {
             split: "trade-off (strong test)".into(),
@@ -184,8 +169,76 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
             ms_per_user: None,
         });
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     Ok(rows)
+}
+
+/// The engine on one split with packs of several sizes.
+fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let replay = Replay::new(args, data, split)?;
+    let mut rows = Vec::new();
+    for (neighbours, transitions) in [(5, 3), (10, 5), (20, 10), (40, 20), (60, 40), (100, 60)] {
+        let pack = signed_pack(args, data, split, PackSize { neighbours, transitions })?;
+        let (metrics, _) = replay.engine(&pack, args.diversity, args.exploration)?;
+        eprintln!("   pack size {neighbours}+{transitions}: {} bytes, HR@10 {:.4}", pack.len(), metrics.hr10);
+        rows.push(Row {
+            split: "pack size (strong test)".into(),
+            method: format!("Mizan, {neighbours} neighbours + {transitions} successors per item, int8"),
+            metrics,
+            pack_bytes: Some(pack.len()),
+            ms_per_user: None,
+        });
+    }
+    Ok(rows)
+}
+
+/// Scores ranked lists for one split, and replays its cases through engines
+/// in a scratch directory (removed when dropped).
+struct Replay<'a> {
+    split: &'a Split,
+    categories: Vec<Vec<u32>>,
+    popularity: Vec<f64>,
+    ids: Vec<String>,
+    trusted_key: Vec<u8>,
+    scratch: PathBuf,
+}
+
+impl<'a> Replay<'a> {
+    fn new(args: &EvalArgs, data: &Dataset, split: &'a Split) -> std::io::Result<Self> {
+        let scratch = args.out.join(format!("scratch-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch)?;
+        Ok(Replay {
+            split,
+            categories: data.items.iter().map(|i| i.categories.clone()).collect(),
+            popularity: pack_popularity(split, data.items.len()),
+            ids: data.items.iter().map(|i| i.id.clone()).collect(),
+            trusted_key: public_key(&eval_signer()),
+            scratch,
+        })
+    }
+
+    /// The metrics of one ranked list per case.
+    fn score(&self, ranked: &[Ranked]) -> Metrics {
+        compute(&self.split.cases, ranked, &self.categories, &self.popularity)
+    }
+
+    /// The engine's metrics with `pack` at the given request knobs, and the mean
+    /// time per user of `record` + `recommend`.
+    fn engine(&self, pack: &[u8], diversity: f32, exploration: f32) -> Result<(Metrics, std::time::Duration), mizan::Error> {
+        let run = runner::EngineRun { pack, trusted_key: &self.trusted_key, ids: &self.ids, diversity, exploration, scratch: &self.scratch };
+        let (ranked, per_user) = runner::run(&run, &self.split.cases, 20, 2)?;
+        Ok((self.score(&ranked), per_user))
+    }
+}
+
+impl Drop for Replay<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// The fixed key evaluation packs are signed with.
+fn eval_signer() -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed")
 }
 
 /// Share of pack users who had each item (smoothed), for novelty.
@@ -198,32 +251,6 @@ fn pack_popularity(split: &Split, n: usize) -> Vec<f64> {
         items.iter().for_each(|&i| users_with[i as usize] += 1.0);
     }
     users_with.iter().map(|c| (c + 1.0) / (split.pack_histories.len() as f64 + 1.0)).collect()
-}
-
-/// The engine on one split with packs of several sizes.
-fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
-    let categories: Vec<Vec<u32>> = data.items.iter().map(|i| i.categories.clone()).collect();
-    let popularity = pack_popularity(split, data.items.len());
-    let key = public_key(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed"));
-    let ids: Vec<String> = data.items.iter().map(|i| i.id.clone()).collect();
-    let scratch = tempfile_dir(&args.out)?;
-    let mut rows = Vec::new();
-    for (neighbours, transitions) in [(5, 3), (10, 5), (20, 10), (40, 20), (60, 40), (100, 60)] {
-        let pack = signed_pack(args, data, split, PackSize { neighbours, transitions })?;
-        let run = runner::EngineRun { pack: &pack, trusted_key: &key, ids: &ids, diversity: args.diversity, exploration: args.exploration, scratch: &scratch };
-        let (ranked, _) = runner::run(&run, &split.cases, 20, 2)?;
-        let metrics = compute(&split.cases, &ranked, &categories, &popularity);
-        eprintln!("   pack size {neighbours}+{transitions}: {} bytes, HR@10 {:.4}", pack.len(), metrics.hr10);
-        rows.push(Row {
-            split: "pack size (strong test)".into(),
-            method: format!("Mizan, {neighbours} neighbours + {transitions} successors per item, int8"),
-            metrics,
-            pack_bytes: Some(pack.len()),
-            ms_per_user: None,
-        });
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
-    Ok(rows)
 }
 
 /// How much of each item's model a pack keeps.
@@ -266,13 +293,7 @@ fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize) -
     if let Some(values) = &args.weights {
         pack.default_weights = crate::pack::ranker_weights(values)?;
     }
-    Ok(pack.sign(&Ed25519KeyPair::from_seed_unchecked(&[11; 32]).expect("seed")))
-}
-
-fn tempfile_dir(out: &std::path::Path) -> std::io::Result<PathBuf> {
-    let dir = out.join(format!("scratch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    Ok(pack.sign(&eval_signer()))
 }
 
 /// Writes the strong-generalisation test split for the Python peers:
