@@ -193,10 +193,20 @@ fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<(i64, u32)>
 
 /// Keeps the `k` largest weights of a row (ties by index) and quantises them.
 fn top_k(row: impl Iterator<Item = (u32, f32)>, k: usize) -> NeighbourList {
+    NeighbourList::quantise(&strongest(row, k))
+}
+
+/// The `k` largest positive weights of a row, strongest first (ties by index).
+fn strongest(row: impl Iterator<Item = (u32, f32)>, k: usize) -> Vec<(u32, f32)> {
     let mut pairs: Vec<(u32, f32)> = row.filter(|(_, w)| *w > 0.0 && w.is_finite()).collect();
-    pairs.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    strongest_first(&mut pairs);
     pairs.truncate(k);
-    NeighbourList::quantise(&pairs)
+    pairs
+}
+
+/// Orders weights strongest first, ties by index.
+fn strongest_first(pairs: &mut [(u32, f32)]) {
+    pairs.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
 }
 
 /// Log-scaled popularity in 0..=65535, relative to the most popular item.

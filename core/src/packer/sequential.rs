@@ -19,7 +19,7 @@
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
 
-use super::{top_k, PackerError};
+use super::{strongest, strongest_first, PackerError};
 use crate::catalog::NeighbourList;
 use crate::model::{RECENT_DECAY, RECENT_ITEMS, SEQUENCE_HALF_LIFE_STEPS, SEQUENCE_WINDOW};
 
@@ -113,15 +113,15 @@ fn weights(histories: &[Vec<u32>], n: usize, config: &SequentialConfig) -> Resul
 pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &SequentialConfig, transitions_top_k: usize) -> Result<SequentialLists, PackerError> {
     let (gram, cross) = normal_equations(histories, n, config)?;
     let dense = solve(&gram, &cross)?;
-    let kept: Vec<Vec<u32>> = (0..2 * n)
+    let kept: Vec<Vec<(u32, f32)>> = (0..2 * n)
         .map(|r| {
             let k = if r < n { transitions_top_k } else { config.top_k };
-            top_k((0..n).map(|j| (j as u32, dense[(r, j)] as f32)), k).items
+            strongest((0..n).map(|j| (j as u32, dense[(r, j)] as f32)), k)
         })
         .collect();
     let mut rows_keeping: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (r, targets) in kept.iter().enumerate() {
-        targets.iter().for_each(|&j| rows_keeping[j as usize].push(r));
+        targets.iter().for_each(|&(j, _)| rows_keeping[j as usize].push(r));
     }
     let mut refitted: Vec<Vec<(u32, f32)>> = vec![Vec::new(); 2 * n];
     for (j, rows) in rows_keeping.iter().enumerate().filter(|(_, rows)| !rows.is_empty()) {
@@ -133,7 +133,7 @@ pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &SequentialConfig,
         }
     }
     let list = |mut pairs: Vec<(u32, f32)>| {
-        pairs.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        strongest_first(&mut pairs);
         NeighbourList::quantise(&pairs)
     };
     let mut lists = refitted.into_iter().map(list);
