@@ -117,6 +117,8 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         pack.default_weights = weights;
     }
     let bytes = pack.sign(&signer);
+    // The engine's own checks, so that a pack it would refuse (e.g. NaN weights) is never written.
+    CatalogPack::verify(&bytes, &[public_key(&signer)]).map_err(|e| format!("the built pack would be refused: {e}"))?;
     std::fs::write(&args.out, &bytes)?;
     println!(
         "wrote {} ({} bytes): {n_items} items, {} interactions ({unknown} on unknown items skipped), in {:.2} s",
@@ -191,4 +193,45 @@ pub fn describe(pack_bytes: &[u8], public_key: &[u8]) -> Result<String, mizan::P
         links(&pack.transitions),
         pack.meta.source
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(dir: &Path, weights: Option<Vec<f32>>) -> BuildArgs {
+        std::fs::write(dir.join("catalog.csv"), "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,x,,,,\nb,B,x,,,,\n").unwrap();
+        keygen(&dir.join("key.pk8"), &dir.join("key.pub")).unwrap();
+        BuildArgs {
+            catalog: dir.join("catalog.csv"),
+            interactions: None,
+            model: ModelKind::Ease,
+            top_k: 40,
+            lambda: 250.0,
+            transitions_top_k: 20,
+            als_factors: 0,
+            factors: None,
+            weights,
+            key: dir.join("key.pk8"),
+            version: 1,
+            built_at_ms: 0,
+            source: String::new(),
+            out: dir.join("out.pack"),
+        }
+    }
+
+    #[test]
+    fn weights_override_the_defaults_and_bad_ones_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        build(&args(dir.path(), Some(vec![1.0, 2.0, 0.0, 0.5, 0.0, 9.0]))).unwrap();
+        let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
+        let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
+        assert_eq!(pack.default_weights, ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0]).unwrap());
+
+        for bad in [vec![1.0, 2.0], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0]] {
+            let fresh = tempfile::tempdir().unwrap();
+            assert!(build(&args(fresh.path(), Some(bad.clone()))).is_err(), "{bad:?}");
+            assert!(!fresh.path().join("out.pack").exists(), "{bad:?}");
+        }
+    }
 }
