@@ -29,13 +29,7 @@ fn history_drives_the_list_and_every_item_has_reasons() {
 /// lead item says it usually comes next.
 #[test]
 fn a_sequential_pack_recommends_what_comes_next() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open(dir.path(), 1).unwrap();
-    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
-    engine.load_catalog(&signed_sequential_pack()).unwrap();
-    let walked: Vec<Event> = (4..7).map(|k| view(&item_id(1, k), 60 - k as i64)).collect();
-    engine.record(&walked).unwrap();
-    let recs = engine.recommend(&RecommendRequest { diversity: 0.0, exploration: 0.0, ..request() }).unwrap();
+    let recs = after_a_walk(&signed_sequential_pack(), 1);
     assert_eq!(recs.items[0].item_id, item_id(1, 7), "{:?}", recs.items);
     let position = |k: u32| recs.items.iter().position(|r| r.item_id == item_id(1, k)).unwrap_or(usize::MAX);
     assert!(position(8) < position(3), "forwards before backwards: {:?}", recs.items);
@@ -51,6 +45,26 @@ fn a_sequential_pack_recommends_what_comes_next() {
     assert!(!recs.personalised);
     let walked_by_everyone = |id: &str| id.rsplit('-').next().and_then(|k| k.parse::<u32>().ok()).is_some_and(|k| k >= 4);
     assert!(recs.items[..3].iter().all(|r| walked_by_everyone(&r.item_id)), "{:?}", recs.items);
+}
+
+#[test]
+fn a_sequence_network_alone_recommends_what_comes_next_and_says_after_what() {
+    let recs = after_a_walk(&signed_network_pack(), 2);
+    assert_eq!(recs.items[0].item_id, item_id(2, 7), "{:?}", recs.items);
+    let reason = &recs.items[0].reasons[0];
+    assert_eq!(reason.kind, ReasonKind::FollowsRecent, "{:?}", recs.items[0].reasons);
+    assert!(reason.source_item_id.as_deref().is_some_and(|s| s.starts_with("garden-")), "{reason:?}");
+}
+
+/// The list, with consent and `pack`, after viewing items 4, 5 and 6 of `category` in order.
+fn after_a_walk(pack: &[u8], category: usize) -> mizan::Recommendations {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    engine.load_catalog(pack).unwrap();
+    let walked: Vec<Event> = (4..7).map(|k| view(&item_id(category, k), 60 - k as i64)).collect();
+    engine.record(&walked).unwrap();
+    engine.recommend(&RecommendRequest { diversity: 0.0, exploration: 0.0, ..request() }).unwrap()
 }
 
 #[test]

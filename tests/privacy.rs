@@ -85,8 +85,21 @@ fn export_lists_every_event_and_consent_decision() {
 
 #[test]
 fn sensitive_events_change_no_score_and_never_appear_in_reasons() {
+    sensitive_events_change_nothing_under(&signed_pack(1));
+}
+
+/// The sequence network reads the recent items in order: sensitive ones must not
+/// enter it, nor shift the positions of the others.
+#[test]
+fn sensitive_events_change_no_score_of_a_sequence_network() {
+    sensitive_events_change_nothing_under(&signed_network_pack());
+}
+
+fn sensitive_events_change_nothing_under(pack: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = ready(dir.path());
+    let engine = open(dir.path(), 1).unwrap();
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    engine.load_catalog(pack).unwrap();
     engine.record(&[view(&item_id(0, 1), 30), view(&item_id(1, 2), 20)]).unwrap();
     let scores = |engine: &mizan::Engine| -> Vec<(String, f32)> {
         (0..3)

@@ -130,6 +130,7 @@ fn repeatable_items_stay_recommendable_after_purchase() {
         transitions: vec![NeighbourList::default(); 2],
         popularity: vec![100, 100],
         embeddings: None,
+        network: None,
         default_weights: RankerWeights::default(),
     };
     let dir = tempfile::tempdir().unwrap();

@@ -11,10 +11,12 @@ use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use serde::{Deserialize, Serialize};
 
 use crate::error::PackError;
+use crate::network::SequenceNetwork;
 
 const PACK_MAGIC: &[u8; 4] = b"MZPK";
-/// The pack format version this engine reads and writes.
-pub const PACK_FORMAT_VERSION: u16 = 1;
+/// The pack format version this engine writes. It also reads version 1 (packs
+/// without a sequence network), so a stored pack survives an SDK update.
+pub const PACK_FORMAT_VERSION: u16 = 2;
 const PACK_HEADER_LEN: usize = 10;
 const SIGNATURE_LEN: usize = 64;
 
@@ -157,11 +159,13 @@ pub struct RankerWeights {
     /// history (halving every 8 steps back), whatever the clock says: rating or
     /// browsing bursts happen within minutes.
     pub sequence_boost: f32,
+    /// Weight of the sequence network's "what comes next" log-odds, when the pack has one.
+    pub network: f32,
 }
 
 impl Default for RankerWeights {
     fn default() -> Self {
-        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, session_boost: 3.0, sequence_boost: 2.0 }
+        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, session_boost: 3.0, sequence_boost: 2.0, network: 0.05 }
     }
 }
 
@@ -182,6 +186,8 @@ pub struct CatalogPack {
     pub popularity: Vec<u16>,
     /// Optional item embeddings (implicit ALS, or factors trained elsewhere).
     pub embeddings: Option<Embeddings>,
+    /// Optional sequence network scoring what comes next.
+    pub network: Option<SequenceNetwork>,
     /// Cold-start ranker weights.
     pub default_weights: RankerWeights,
 }
@@ -189,15 +195,7 @@ pub struct CatalogPack {
 impl CatalogPack {
     /// Serialises and signs the pack with `signer`.
     pub fn sign(&self, signer: &Ed25519KeyPair) -> Vec<u8> {
-        let payload = bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("pack encodes");
-        let mut bytes = Vec::with_capacity(PACK_HEADER_LEN + payload.len() + SIGNATURE_LEN);
-        bytes.extend_from_slice(PACK_MAGIC);
-        bytes.extend_from_slice(&PACK_FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        bytes.extend(payload);
-        let signature = signer.sign(&bytes);
-        bytes.extend_from_slice(signature.as_ref());
-        bytes
+        sign_payload(PACK_FORMAT_VERSION, &bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("pack encodes"), signer)
     }
 
     /// Checks the signature against `trusted_keys` (raw 32-byte Ed25519 public
@@ -211,7 +209,7 @@ impl CatalogPack {
         }
         let header = bytes.get(..PACK_HEADER_LEN).ok_or(PackError::Truncated)?;
         let version = u16::from_le_bytes([header[4], header[5]]);
-        if version != PACK_FORMAT_VERSION {
+        if version != PACK_FORMAT_VERSION && version != 1 {
             return Err(PackError::UnsupportedVersion(version));
         }
         let payload_len = u32::from_le_bytes(header[6..10].try_into().expect("4 bytes")) as usize;
@@ -223,9 +221,12 @@ impl CatalogPack {
         if !trusted {
             return Err(PackError::BadSignature);
         }
-        let (pack, used): (CatalogPack, usize) =
-            bincode::serde::decode_from_slice(&signed[PACK_HEADER_LEN..], bincode::config::standard())
-                .map_err(|_| PackError::Malformed("payload does not decode"))?;
+        let payload = &signed[PACK_HEADER_LEN..];
+        let (pack, used) = if version == 1 {
+            decode::<PackV1>(payload).map(|(v1, used)| (v1.into(), used))?
+        } else {
+            decode::<CatalogPack>(payload)?
+        };
         if used != payload_len {
             return Err(PackError::Malformed("trailing bytes in payload"));
         }
@@ -254,12 +255,74 @@ impl CatalogPack {
                 return Err(PackError::Malformed("embeddings"));
             }
         }
+        if self.network.as_ref().is_some_and(|net| !net.is_consistent(n)) {
+            return Err(PackError::Malformed("sequence network"));
+        }
         let w = &self.default_weights;
-        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost];
+        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network];
         if !all.iter().all(|x| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
             return Err(PackError::Malformed("default weights"));
         }
         Ok(())
+    }
+}
+
+/// `MZPK` ‖ version ‖ payload length ‖ payload ‖ Ed25519 signature over all before it.
+fn sign_payload(version: u16, payload: &[u8], signer: &Ed25519KeyPair) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(PACK_HEADER_LEN + payload.len() + SIGNATURE_LEN);
+    bytes.extend_from_slice(PACK_MAGIC);
+    bytes.extend_from_slice(&version.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    let signature = signer.sign(&bytes);
+    bytes.extend_from_slice(signature.as_ref());
+    bytes
+}
+
+fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<(T, usize), PackError> {
+    bincode::serde::decode_from_slice(payload, bincode::config::standard()).map_err(|_| PackError::Malformed("payload does not decode"))
+}
+
+/// Format 1: a pack before sequence networks (read only).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct PackV1 {
+    meta: PackMeta,
+    categories: Vec<Category>,
+    items: Vec<Item>,
+    neighbours: Vec<NeighbourList>,
+    transitions: Vec<NeighbourList>,
+    popularity: Vec<u16>,
+    embeddings: Option<Embeddings>,
+    default_weights: WeightsV1,
+}
+
+/// Format 1's ranker weights: no network weight.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct WeightsV1 {
+    neighbour: f32,
+    transition: f32,
+    category: f32,
+    popularity: f32,
+    session_boost: f32,
+    sequence_boost: f32,
+}
+
+impl From<PackV1> for CatalogPack {
+    fn from(v1: PackV1) -> Self {
+        let WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost } = v1.default_weights;
+        CatalogPack {
+            meta: v1.meta,
+            categories: v1.categories,
+            items: v1.items,
+            neighbours: v1.neighbours,
+            transitions: v1.transitions,
+            popularity: v1.popularity,
+            embeddings: v1.embeddings,
+            network: None,
+            default_weights: RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network: 0.0 },
+        }
     }
 }
 
@@ -388,6 +451,7 @@ pub(crate) mod tests {
             transitions: vec![NeighbourList::default(), NeighbourList::default(), NeighbourList::quantise(&[(0, 0.5)])],
             popularity: vec![65535, 30000, 100],
             embeddings: Some(Embeddings::quantise(2, &[1.0, 0.0, 0.9, 0.1, -0.5, 0.5])),
+            network: None,
             default_weights: RankerWeights::default(),
         }
     }
@@ -401,7 +465,9 @@ pub(crate) mod tests {
 
     #[test]
     fn refuses_tampered_truncated_and_foreign_packs() {
-        let bytes = tiny_pack().sign(&signer(1));
+        let pack = CatalogPack { network: Some(crate::network::tests::successor_network(3)), ..tiny_pack() };
+        let bytes = pack.sign(&signer(1));
+        assert_eq!(CatalogPack::verify(&bytes, &[public_key(&signer(1))]).unwrap(), pack);
         let trusted = [public_key(&signer(1))];
         for i in 0..bytes.len() {
             let mut t = bytes.clone();
@@ -414,6 +480,43 @@ pub(crate) mod tests {
         assert_eq!(CatalogPack::verify(&bytes, &[public_key(&signer(2))]), Err(PackError::BadSignature));
         assert_eq!(CatalogPack::verify(&bytes, &[]), Err(PackError::NoTrustedKey));
         assert_eq!(CatalogPack::verify(b"hello world", &trusted), Err(PackError::NotAPack));
+    }
+
+    /// A format-1 pack (as an earlier SDK stored it) still verifies and loads.
+    #[test]
+    fn reads_format_1_packs() {
+        let p = tiny_pack();
+        let w = &p.default_weights;
+        let v1 = PackV1 {
+            meta: p.meta.clone(),
+            categories: p.categories.clone(),
+            items: p.items.clone(),
+            neighbours: p.neighbours.clone(),
+            transitions: p.transitions.clone(),
+            popularity: p.popularity.clone(),
+            embeddings: p.embeddings.clone(),
+            default_weights: WeightsV1 {
+                neighbour: w.neighbour,
+                transition: w.transition,
+                category: w.category,
+                popularity: w.popularity,
+                session_boost: w.session_boost,
+                sequence_boost: w.sequence_boost,
+            },
+        };
+        let payload = bincode::serde::encode_to_vec(&v1, bincode::config::standard()).unwrap();
+        let read = CatalogPack::verify(&sign_payload(1, &payload, &signer(1)), &[public_key(&signer(1))]).unwrap();
+        let expected = CatalogPack { default_weights: RankerWeights { network: 0.0, ..p.default_weights.clone() }, ..p };
+        assert_eq!(read, expected);
+        let future = sign_payload(3, &payload, &signer(1));
+        assert_eq!(CatalogPack::verify(&future, &[public_key(&signer(1))]), Err(PackError::UnsupportedVersion(3)));
+    }
+
+    #[test]
+    fn refuses_a_sequence_network_of_the_wrong_shape() {
+        let pack = CatalogPack { network: Some(crate::network::tests::successor_network(4)), ..tiny_pack() };
+        let bytes = pack.sign(&signer(1));
+        assert_eq!(CatalogPack::verify(&bytes, &[public_key(&signer(1))]), Err(PackError::Malformed("sequence network")));
     }
 
     #[test]

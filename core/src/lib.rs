@@ -32,6 +32,7 @@ pub mod export;
 pub mod feedback;
 pub mod inspect;
 pub mod model;
+pub mod network;
 #[cfg(feature = "packer")]
 pub mod packer;
 pub mod rank;

@@ -194,7 +194,8 @@ pub struct UserProfile {
     pub sensitive_items_ignored: usize,
     /// The largest absolute item interest, for scaling.
     pub max_item_interest: f64,
-    /// The latest items engaged with positively, most recent first.
+    /// The latest items engaged with positively, most recent first (at most
+    /// [`SEQUENCE_WINDOW`]; transitions read the first [`RECENT_ITEMS`]).
     pub recent: Vec<u32>,
 }
 
@@ -227,7 +228,7 @@ impl UserProfile {
             included.iter().filter_map(|(_, s, i)| s.last_positive.map(|p| (p, *i))).collect();
         order.sort_unstable_by(|a, b| b.cmp(a));
         let steps_back: BTreeMap<u32, usize> = order.iter().enumerate().map(|(rank, &(_, i))| (i, rank)).collect();
-        let mut recent: Vec<((i64, u64), u32)> = Vec::new();
+        profile.recent = order.iter().take(SEQUENCE_WINDOW).map(|&(_, i)| i).collect();
         for (_, state, index) in included {
             let sequence = steps_back
                 .get(&index)
@@ -244,9 +245,6 @@ impl UserProfile {
             }
             if state.last_dismissed_ms.is_some_and(|d| now_ms - d < SUPPRESSION_FULL_DAYS * 86_400_000) {
                 profile.dismissed.insert(index);
-            }
-            if let Some(at) = state.last_positive {
-                recent.push((at, index));
             }
         }
         let category_by_name: BTreeMap<String, u32> = catalog
@@ -270,8 +268,6 @@ impl UserProfile {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
         profile.max_item_interest = profile.items.values().map(|i| i.score.abs()).fold(0.0, f64::max);
-        recent.sort_unstable_by(|a, b| b.cmp(a));
-        profile.recent = recent.into_iter().take(RECENT_ITEMS).map(|(_, i)| i).collect();
         profile
     }
 

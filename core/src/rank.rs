@@ -10,7 +10,7 @@ use rand_distr::{Beta, Distribution};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
-use crate::model::{UserProfile, RECENT_DECAY};
+use crate::model::{UserProfile, RECENT_DECAY, RECENT_ITEMS};
 
 /// The kind of signal behind a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -115,11 +115,21 @@ impl Evidence {
 /// Neighbour and transition evidence per candidate.
 type EvidenceMap = BTreeMap<u32, (Evidence, Evidence)>;
 
+/// Everything personal that scoring reads, computed once per ranking.
+#[derive(Default)]
+struct Signals {
+    evidence: EvidenceMap,
+    /// Per catalogue item, the sequence network's score (empty without one).
+    network: Vec<f64>,
+}
+
 /// Per-candidate score parts before re-ranking.
 #[derive(Debug, Clone, Default)]
 struct ScoreParts {
     neighbour: Evidence,
     sequence: Evidence,
+    /// The sequence network's log-odds of coming next (0 without a network).
+    network: f64,
     category: f64,
     popularity: f64,
     novelty: f64,
@@ -130,6 +140,7 @@ impl ScoreParts {
     fn total(&self, w: &RankerWeights) -> f64 {
         f64::from(w.neighbour) * self.neighbour.sum
             + f64::from(w.transition) * self.sequence.sum
+            + f64::from(w.network) * self.network
             + f64::from(w.category) * self.category
             + f64::from(w.popularity) * self.popularity
             + self.novelty
@@ -153,7 +164,7 @@ impl<'a> Ranker<'a> {
 
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions) -> Vec<Recommendation> {
-        let evidence = if options.personalised { self.neighbour_evidence() } else { EvidenceMap::new() };
+        let signals = self.signals(options.personalised);
         let pool: Vec<u32> = match &options.candidates {
             Some(c) => c.clone(),
             None => (0..self.catalog.len() as u32).collect(),
@@ -164,7 +175,7 @@ impl<'a> Ranker<'a> {
             .into_iter()
             .filter(|&i| self.is_eligible(i, options))
             .map(|i| {
-                let mut parts = self.parts(i, &evidence, options.personalised);
+                let mut parts = self.parts(i, &signals, options.personalised);
                 parts.novelty = f64::from(options.novelty) * (1.0 - parts.popularity);
                 let total = parts.total(self.weights);
                 (i, parts, total)
@@ -232,8 +243,8 @@ impl<'a> Ranker<'a> {
 
     /// The score breakdown for any one item, eligible or not.
     pub fn explain(&self, index: u32, personalised: bool) -> Recommendation {
-        let evidence = if personalised { self.neighbour_evidence() } else { EvidenceMap::new() };
-        let parts = self.parts(index, &evidence, personalised);
+        let signals = self.signals(personalised);
+        let parts = self.parts(index, &signals, personalised);
         let total = parts.total(self.weights);
         self.recommendation(index, &parts, total)
     }
@@ -252,6 +263,17 @@ impl<'a> Ranker<'a> {
         options.include_seen || repeatable || !self.profile.items.contains_key(&i)
     }
 
+    fn signals(&self, personalised: bool) -> Signals {
+        if !personalised {
+            return Signals::default();
+        }
+        let network = match &self.catalog.pack().network {
+            Some(net) if !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
+            _ => Vec::new(),
+        };
+        Signals { evidence: self.neighbour_evidence(), network }
+    }
+
     /// Sums, for every catalogue item, interest × similarity over the history,
     /// and transition weight from the most recent items (halving per step back).
     fn neighbour_evidence(&self) -> EvidenceMap {
@@ -262,7 +284,7 @@ impl<'a> Ranker<'a> {
                 evidence.entry(target).or_default().0.add(source, scaled * f64::from(sim));
             }
         }
-        for (age, &source) in self.profile.recent.iter().enumerate() {
+        for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
             let recency = RECENT_DECAY.powi(age as i32);
             for (target, weight) in self.catalog.transitions(source).iter() {
                 evidence.entry(target).or_default().1.add(source, recency * f64::from(weight));
@@ -271,11 +293,12 @@ impl<'a> Ranker<'a> {
         evidence
     }
 
-    fn parts(&self, i: u32, evidence: &EvidenceMap, personalised: bool) -> ScoreParts {
-        let (neighbour, sequence) = evidence.get(&i).copied().unwrap_or_default();
+    fn parts(&self, i: u32, signals: &Signals, personalised: bool) -> ScoreParts {
+        let (neighbour, sequence) = signals.evidence.get(&i).copied().unwrap_or_default();
         ScoreParts {
             neighbour,
             sequence,
+            network: signals.network.get(i as usize).copied().unwrap_or(0.0),
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
             novelty: 0.0,
@@ -287,11 +310,17 @@ impl<'a> Ranker<'a> {
         let item = self.catalog.item(i);
         let w = self.weights;
         let mut reasons = Vec::new();
+        let network_part = f64::from(w.network) * parts.network.max(0.0);
+        let next = match parts.sequence.top_source {
+            Some((source, contribution)) => Some((source, f64::from(w.transition) * contribution + network_part)),
+            None if network_part > 0.0 => self.network_source(i).map(|source| (source, network_part)),
+            None => None,
+        };
         let history = [
-            (ReasonKind::RelatedToHistory, parts.neighbour.top_source, w.neighbour, "often chosen together"),
-            (ReasonKind::FollowsRecent, parts.sequence.top_source, w.transition, "often chosen next"),
+            (ReasonKind::RelatedToHistory, parts.neighbour.top_source.map(|(s, c)| (s, f64::from(w.neighbour) * c)), "often chosen together"),
+            (ReasonKind::FollowsRecent, next, "often chosen next"),
         ];
-        for (kind, top_source, weight, association) in history {
+        for (kind, top_source, association) in history {
             if let Some((source, contribution)) = top_source.filter(|(s, _)| !self.catalog.is_sensitive(*s)) {
                 let src = self.catalog.item(source);
                 let verb = self.profile.items.get(&source).map_or("viewed", |s| s.strongest_kind.verb());
@@ -300,7 +329,7 @@ impl<'a> Ranker<'a> {
                     text: format!("Because you {verb} {} ({association})", src.title),
                     source_item_id: Some(src.id.clone()),
                     category: None,
-                    contribution: (f64::from(weight) * contribution) as f32,
+                    contribution: contribution as f32,
                 });
             }
         }
@@ -340,6 +369,11 @@ impl<'a> Ranker<'a> {
         }
         reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
         Recommendation { item_id: item.id.clone(), title: item.title.clone(), score: total as f32, reasons }
+    }
+
+    /// The recent item that most supports `i` in the sequence network.
+    fn network_source(&self, i: u32) -> Option<u32> {
+        self.catalog.pack().network.as_ref()?.strongest_source(&self.profile.recent, i)
     }
 
     /// The first non-sensitive category of an item; sensitive names never appear in reasons.
@@ -406,6 +440,7 @@ fn category_overlap(catalog: &Catalog, a: u32, b: u32) -> f64 {
 mod tests {
     use super::*;
     use crate::catalog::tests::tiny_pack;
+    use crate::catalog::CatalogPack;
     use crate::events::{EventKind, StoredEvent};
 
     const NOW: i64 = 1_780_000_000_000;
@@ -443,6 +478,21 @@ mod tests {
         let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true);
         assert_eq!(a.reasons[0].kind, ReasonKind::FollowsRecent);
         assert!(a.reasons[0].text.contains("often chosen next"), "{}", a.reasons[0].text);
+    }
+
+    #[test]
+    fn the_sequence_network_ranks_and_explains_what_comes_next() {
+        let pack = CatalogPack { network: Some(crate::network::tests::successor_network(3)), ..tiny_pack() };
+        let catalog = Catalog::new(pack).unwrap();
+        let weights = RankerWeights { neighbour: 0.0, transition: 0.0, category: 0.0, popularity: 0.0, network: 1.0, ..Default::default() };
+        let none = Filters::default();
+        let profile = UserProfile::build(&crate::model::model_of(&[view("a")]), &catalog, &weights, NOW, false);
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
+        assert_eq!(recs[0].item_id, "b", "a is followed by b");
+        assert_eq!(recs[0].reasons[0].kind, ReasonKind::FollowsRecent);
+        assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("a"));
+        let cold = Ranker::new(&catalog, &UserProfile::default(), &weights, &none).rank(&options(false));
+        assert!(cold.iter().all(|r| r.reasons.iter().all(|r| r.kind != ReasonKind::FollowsRecent)), "no network without consent");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use mizan::catalog::{public_key, Category, Item, PackMeta, SensitiveCategory};
-use mizan::packer::{build_pack, Interaction, ItemModel, PackerConfig, SequentialConfig};
+use mizan::catalog::{public_key, Category, Item, PackMeta, RankerWeights, SensitiveCategory};
+use mizan::packer::{build_pack, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig};
 use mizan::{Engine, EngineConfig, Event, EventKind, StaticKey};
 use ring::signature::Ed25519KeyPair;
 
@@ -60,7 +60,27 @@ pub fn signed_pack_changed(version: u64, removed: &[&str], added: &[(&str, u32)]
 /// a log where everyone walks one category in order (item k, then k + 1, …)
 /// from a starting point that varies by user.
 pub fn signed_sequential_pack() -> Vec<u8> {
+    let sequential = SequentialConfig { lambda: 1.0, ..Default::default() }; // a tiny log needs little shrinkage
+    let config = PackerConfig { model: ItemModel::Sequential(sequential), ..Default::default() };
+    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (sequential)".into() };
     let (categories, items) = catalogue(&[], &[]);
+    build_pack(meta, categories, items, &walks(), &config).expect("packs").sign(&signer())
+}
+
+/// A signed pack learned from the same walks whose ranking rests on its sequence
+/// network alone (item-to-item weights switched off; popularity only breaks ties).
+pub fn signed_network_pack() -> Vec<u8> {
+    let network = NetworkConfig { dim: 16, epochs: 30, batch: 32, dropout: 0.0, learning_rate: 0.02, ..Default::default() };
+    let config = PackerConfig { network: Some(network), ..Default::default() };
+    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (network)".into() };
+    let (categories, items) = catalogue(&[], &[]);
+    let mut pack = build_pack(meta, categories, items, &walks(), &config).expect("packs");
+    pack.default_weights = RankerWeights { neighbour: 0.0, transition: 0.0, category: 0.0, popularity: 0.001, network: 1.0, ..pack.default_weights };
+    pack.sign(&signer())
+}
+
+/// Everyone walks one category in order from a starting point that varies by user.
+fn walks() -> Vec<Interaction> {
     let mut log = Vec::new();
     for user in 0..60u32 {
         let c = user % 3;
@@ -68,10 +88,7 @@ pub fn signed_sequential_pack() -> Vec<u8> {
             log.push(Interaction { user, item: c * PER_CATEGORY + k, timestamp_ms: NOW - 1_000_000 + step as i64 });
         }
     }
-    let sequential = SequentialConfig { lambda: 1.0, ..Default::default() }; // a tiny log needs little shrinkage
-    let config = PackerConfig { model: ItemModel::Sequential(sequential), ..Default::default() };
-    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (sequential)".into() };
-    build_pack(meta, categories, items, &log, &config).expect("packs").sign(&signer())
+    log
 }
 
 /// The test categories and items, without `removed`, with `added` appended.

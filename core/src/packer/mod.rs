@@ -8,6 +8,7 @@ mod als;
 mod cooccurrence;
 mod ease;
 mod input;
+mod network;
 mod sequential;
 mod transitions;
 
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 pub use als::AlsConfig;
 pub use cooccurrence::CooccurrenceConfig;
 pub use ease::EaseConfig;
+pub use network::NetworkConfig;
 pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
 pub use sequential::SequentialConfig;
 pub use transitions::TransitionConfig;
@@ -71,6 +73,8 @@ pub struct PackerConfig {
     pub transitions: TransitionConfig,
     /// Item embeddings.
     pub embeddings: EmbeddingSource,
+    /// The sequence network, if the pack carries one.
+    pub network: Option<NetworkConfig>,
 }
 
 impl Default for PackerConfig {
@@ -79,6 +83,7 @@ impl Default for PackerConfig {
             model: ItemModel::Cooccurrence(CooccurrenceConfig::default()),
             transitions: TransitionConfig::default(),
             embeddings: EmbeddingSource::None,
+            network: None,
         }
     }
 }
@@ -131,6 +136,7 @@ pub fn build_pack(
             Some(Embeddings::quantise(*dim, rows))
         }
     };
+    let network = config.network.as_ref().map(|c| network::learn(&histories, n, c)).transpose()?;
     let mut counts = vec![0u64; n];
     for h in &histories {
         for &i in h {
@@ -145,15 +151,21 @@ pub fn build_pack(
         transitions,
         popularity: popularity(&counts),
         embeddings,
-        default_weights: default_weights(&config.model),
+        default_weights: default_weights(&config.model, network.is_some()),
+        network,
     })
 }
 
+/// How much the sequence network's log-odds count beside the item-to-item
+/// evidence, chosen on ML-1M validation (`examples/movielens/eval.sh`).
+pub const NETWORK_WEIGHT: f32 = 0.01;
+
 /// The ranker weights a pack ships with for its item model. Sequential packs are
-/// scored almost entirely by the learned blocks, at the weights chosen on
-/// ML-1M validation (`examples/movielens/eval.sh`); popularity only breaks ties
-/// and orders the list before consent.
-fn default_weights(model: &ItemModel) -> RankerWeights {
+/// scored almost entirely by the learned blocks (and the network, if any), at the
+/// weights chosen on ML-1M validation; popularity only breaks ties and orders the
+/// list before consent.
+fn default_weights(model: &ItemModel, with_network: bool) -> RankerWeights {
+    let network = if with_network { NETWORK_WEIGHT } else { 0.0 };
     match model {
         ItemModel::Sequential(_) => RankerWeights {
             neighbour: 1.0,
@@ -162,8 +174,9 @@ fn default_weights(model: &ItemModel) -> RankerWeights {
             popularity: 0.001,
             session_boost: 0.0,
             sequence_boost: 40.0,
+            network,
         },
-        ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => RankerWeights::default(),
+        ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => RankerWeights { network, ..RankerWeights::default() },
     }
 }
 

@@ -1,11 +1,11 @@
 //! Sequence-aware item-to-item weights: one closed-form ridge regression from
-//! two views of the history to what comes next, learned jointly:
+//! two views of the history to what comes next, learned jointly
+//! ([`sequence_inputs`]):
 //!
-//! - the *recent* block: the last [`RECENT_ITEMS`] items, weighted
-//!   [`RECENT_DECAY`]^(steps back) — exactly how the engine applies transitions;
-//! - the *history* block: the last [`SEQUENCE_WINDOW`] items, weighted
-//!   0.5^(steps back / [`SEQUENCE_HALF_LIFE_STEPS`]) — how the engine weighs the
-//!   history it feeds through neighbours.
+//! - the *recent* block: the last few items, decaying fast — exactly how the
+//!   engine applies transitions;
+//! - the *history* block: the last thirty items, decaying slowly — how the
+//!   engine weighs the history it feeds through neighbours.
 //!
 //! The target is the next `steps_ahead` items, the k-th one weighted
 //! `ahead_decay`^k: rating bursts make the exact next item partly arbitrary, and
@@ -21,7 +21,7 @@ use faer::{Mat, Side};
 
 use super::{strongest, strongest_first, PackerError};
 use crate::catalog::NeighbourList;
-use crate::model::{RECENT_DECAY, RECENT_ITEMS, SEQUENCE_HALF_LIFE_STEPS, SEQUENCE_WINDOW};
+use crate::network::sequence_inputs;
 
 /// How sequential weights are learned.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,18 +60,12 @@ fn normal_equations(histories: &[Vec<u32>], n: usize, config: &SequentialConfig)
     {
         return Err(PackerError::Solver("lambda and the ahead decay must be positive, steps ahead at least one".into()));
     }
-    let recent: Vec<f64> = (0..RECENT_ITEMS).map(|back| RECENT_DECAY.powi(back as i32)).collect();
-    let history: Vec<f64> = (0..SEQUENCE_WINDOW).map(|back| 0.5f64.powf(back as f64 / SEQUENCE_HALF_LIFE_STEPS)).collect();
     let ahead: Vec<f64> = (0..config.steps_ahead).map(|k| config.ahead_decay.powi(k as i32)).collect();
     let mut gram = Mat::<f64>::zeros(2 * n, 2 * n);
     let mut cross = Mat::<f64>::zeros(2 * n, n);
-    let mut state: Vec<(usize, f64)> = Vec::with_capacity(RECENT_ITEMS + SEQUENCE_WINDOW);
     for items in histories {
         for t in 1..items.len() {
-            state.clear();
-            let back = |tau: usize| t - 1 - tau;
-            state.extend((t.saturating_sub(RECENT_ITEMS)..t).map(|tau| (items[tau] as usize, recent[back(tau)])));
-            state.extend((t.saturating_sub(SEQUENCE_WINDOW)..t).map(|tau| (n + items[tau] as usize, history[back(tau)])));
+            let state = sequence_inputs(items[..t].iter().rev().copied(), n);
             for (&next, &weight) in items[t..].iter().zip(&ahead) {
                 for &(i, wi) in &state {
                     cross[(i, next as usize)] += wi * weight;
@@ -143,6 +137,7 @@ pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &SequentialConfig,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{RECENT_DECAY, RECENT_ITEMS, SEQUENCE_HALF_LIFE_STEPS, SEQUENCE_WINDOW};
 
     #[test]
     fn learns_what_follows_what() {

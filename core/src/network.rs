@@ -1,0 +1,163 @@
+//! The pack's optional sequence network: a small feed-forward network that reads
+//! the same two views of the history as the sequential item-to-item model (the
+//! last few items and the decayed recent history) and scores every catalogue
+//! item as what comes next. It is trained off-device (`packer`) and evaluated
+//! here, on the device, in a few hundred thousand multiply-adds.
+//!
+//! `h0 = Σ weight × input[row]`, `h = h0 + relu(h0·hidden + hidden_bias)`,
+//! `logit[j] = h · input[n + j] + output_bias[j]`: an item's history embedding
+//! is also its output embedding (tied, as in SASRec), which halves the size.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Embeddings;
+use crate::model::{RECENT_DECAY, RECENT_ITEMS, SEQUENCE_HALF_LIFE_STEPS, SEQUENCE_WINDOW};
+
+/// A trained sequence network, as shipped in a pack (embeddings int8-quantised).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequenceNetwork {
+    /// Item embeddings: row `i` is item `i` among the recent items, row `n + i`
+    /// the same item in the decayed history and as an output.
+    pub input: Embeddings,
+    /// Hidden layer, row-major `dim × dim`.
+    pub hidden: Vec<f32>,
+    /// Hidden layer bias, `dim`.
+    pub hidden_bias: Vec<f32>,
+    /// Output bias of each item.
+    pub output_bias: Vec<f32>,
+}
+
+/// The network's inputs for a history given most recent first: each item's row in
+/// the recent block (first [`RECENT_ITEMS`] only, weighted [`RECENT_DECAY`]^back)
+/// and in the history block (first [`SEQUENCE_WINDOW`], weighted
+/// 0.5^(back / [`SEQUENCE_HALF_LIFE_STEPS`])). The sequential item-to-item
+/// model is learned on exactly these rows.
+pub fn sequence_inputs(most_recent_first: impl IntoIterator<Item = u32>, n: usize) -> Vec<(usize, f64)> {
+    let mut inputs = Vec::with_capacity(RECENT_ITEMS + SEQUENCE_WINDOW);
+    for (back, item) in most_recent_first.into_iter().take(SEQUENCE_WINDOW).enumerate() {
+        if back < RECENT_ITEMS {
+            inputs.push((item as usize, RECENT_DECAY.powi(back as i32)));
+        }
+        inputs.push((n + item as usize, 0.5f64.powf(back as f64 / SEQUENCE_HALF_LIFE_STEPS)));
+    }
+    inputs
+}
+
+impl SequenceNetwork {
+    /// Dimensions of the hidden state.
+    pub fn dim(&self) -> usize {
+        usize::from(self.input.dim)
+    }
+
+    /// Whether the shapes fit a catalogue of `n` items and every value is finite.
+    pub fn is_consistent(&self, n: usize) -> bool {
+        let d = self.dim();
+        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+        d > 0
+            && self.input.scales.len() == 2 * n
+            && self.input.values.len() == 2 * n * d
+            && self.hidden.len() == d * d
+            && self.hidden_bias.len() == d
+            && self.output_bias.len() == n
+            && [&self.input.scales, &self.hidden, &self.hidden_bias, &self.output_bias].iter().all(|v| finite(v))
+    }
+
+    /// Item `j`'s output embedding (its history row).
+    fn output(&self, j: usize) -> impl Iterator<Item = f32> + '_ {
+        self.input.vector((self.output_bias.len() + j) as u32)
+    }
+
+    /// The hidden state for a history given most recent first.
+    fn state(&self, most_recent_first: &[u32]) -> Vec<f32> {
+        let d = self.dim();
+        let mut h0 = vec![0f32; d];
+        for (row, weight) in sequence_inputs(most_recent_first.iter().copied(), self.output_bias.len()) {
+            h0.iter_mut().zip(self.input.vector(row as u32)).for_each(|(h, e)| *h += weight as f32 * e);
+        }
+        let mut h = h0.clone();
+        for (k, out) in h.iter_mut().enumerate() {
+            let z = self.hidden_bias[k] + h0.iter().enumerate().map(|(i, x)| x * self.hidden[i * d + k]).sum::<f32>();
+            *out += z.max(0.0);
+        }
+        h
+    }
+
+    /// For every item, how much more likely than a uniform pick the network
+    /// finds it to come next: `ln(n × p)`, positive when above chance.
+    pub fn scores(&self, most_recent_first: &[u32]) -> Vec<f64> {
+        let h = self.state(most_recent_first);
+        let n = self.output_bias.len();
+        let logits: Vec<f64> = (0..n)
+            .map(|j| f64::from(self.output_bias[j] + self.output(j).zip(&h).map(|(o, x)| o * x).sum::<f32>()))
+            .collect();
+        let max = logits.iter().copied().fold(f64::MIN, f64::max);
+        let log_sum = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+        logits.iter().map(|l| l - log_sum + (n as f64).ln()).collect()
+    }
+
+    /// The history item that supports `target` most through the network's skip
+    /// path (`weight × input[row] · output[target]`), for explanations.
+    pub fn strongest_source(&self, most_recent_first: &[u32], target: u32) -> Option<u32> {
+        let n = self.output_bias.len();
+        let output: Vec<f32> = self.output(target as usize).collect();
+        sequence_inputs(most_recent_first.iter().copied(), n)
+            .into_iter()
+            .map(|(row, weight)| {
+                let support = weight as f32 * self.input.vector(row as u32).zip(&output).map(|(e, o)| e * o).sum::<f32>();
+                ((row % n) as u32, support)
+            })
+            .filter(|&(_, support)| support > 0.0)
+            .fold(None, |best: Option<(u32, f32)>, cur| if best.is_none_or(|b| cur.1 > b.1) { Some(cur) } else { best })
+            .map(|(item, _)| item)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A hand-built network over `n` items whose recent block maps item `i` to
+    /// item `i + 1` (and the hidden layer is off), so what comes next is known.
+    pub(crate) fn successor_network(n: usize) -> SequenceNetwork {
+        let d = n;
+        let mut input = vec![0f32; 2 * n * d];
+        for i in 0..n {
+            input[i * d + (i + 1) % n] = 4.0;
+            input[(n + i) * d + i] = 1.0;
+        }
+        SequenceNetwork { input: Embeddings::quantise(d, &input), hidden: vec![0.0; d * d], hidden_bias: vec![-1.0; d], output_bias: vec![0.0; n] }
+    }
+
+    #[test]
+    fn inputs_follow_the_sequential_windows() {
+        let inputs = sequence_inputs(0..40, 100);
+        assert_eq!(inputs.len(), RECENT_ITEMS + SEQUENCE_WINDOW);
+        assert_eq!(inputs[0], (0, 1.0));
+        assert_eq!(inputs[1], (100, 1.0));
+        assert!(inputs.iter().all(|&(row, _)| row < 100 + SEQUENCE_WINDOW));
+        let last = inputs.last().unwrap();
+        assert_eq!(last.0, 100 + SEQUENCE_WINDOW - 1);
+        assert!((last.1 - 0.5f64.powf((SEQUENCE_WINDOW - 1) as f64 / SEQUENCE_HALF_LIFE_STEPS)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn scores_rank_the_successor_first_and_are_log_odds_against_chance() {
+        let net = successor_network(6);
+        assert!(net.is_consistent(6));
+        let scores = net.scores(&[2, 1]);
+        let best = (0..6).max_by(|&a, &b| scores[a].total_cmp(&scores[b])).unwrap();
+        assert_eq!(best, 3, "{scores:?}");
+        let total: f64 = scores.iter().map(|s| s.exp() / 6.0).sum();
+        assert!((total - 1.0).abs() < 1e-9, "probabilities sum to one");
+        assert_eq!(net.strongest_source(&[2, 1], 3), Some(2));
+        assert_eq!(net.strongest_source(&[2, 1], 5), None, "nothing supports an unrelated item");
+    }
+
+    #[test]
+    fn inconsistent_shapes_and_values_are_detected() {
+        let mut net = successor_network(4);
+        assert!(!net.is_consistent(5));
+        net.hidden_bias[0] = f32::NAN;
+        assert!(!net.is_consistent(4));
+    }
+}
