@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
-    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, PackerConfig, SequentialConfig, TransitionConfig,
+    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
 };
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
@@ -61,8 +61,11 @@ pub struct BuildArgs {
     /// Item factors trained elsewhere (e.g. Spark MLlib ALS), CSV `item,f1,…` or `item,"[f1, …]"`.
     #[arg(long, conflicts_with = "als_factors")]
     factors: Option<PathBuf>,
+    /// Also train a sequence network with this many hidden dimensions (0 = none).
+    #[arg(long, default_value_t = 0)]
+    network_dim: usize,
     /// Ranker weights shipped in the pack, overriding the model's defaults:
-    /// neighbour,transition,category,popularity,session,sequence.
+    /// neighbour,transition,category,popularity,session,sequence,network.
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
     /// PKCS#8 Ed25519 signing key (from `mizan pack keygen`).
@@ -107,7 +110,8 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         (None, factors) => EmbeddingSource::Als(AlsConfig { factors, ..Default::default() }),
     };
     let transitions = TransitionConfig { top_k: args.transitions_top_k, ..Default::default() };
-    let config = PackerConfig { model, transitions, embeddings };
+    let network = (args.network_dim > 0).then(|| NetworkConfig { dim: args.network_dim, ..Default::default() });
+    let config = PackerConfig { model, transitions, embeddings, network };
     let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
     let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
     let n_items = catalog.items.len();
@@ -130,14 +134,14 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// Ranker weights from six numbers: neighbour, transition, category, popularity,
-/// session boost, sequence boost.
+/// Ranker weights from seven numbers: neighbour, transition, category, popularity,
+/// session boost, sequence boost, network.
 pub fn ranker_weights(values: &[f32]) -> CliResult<RankerWeights> {
     match *values {
-        [neighbour, transition, category, popularity, session_boost, sequence_boost] => {
-            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost })
+        [neighbour, transition, category, popularity, session_boost, sequence_boost, network] => {
+            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network })
         }
-        _ => Err("weights take six comma-separated numbers: neighbour,transition,category,popularity,session,sequence".into()),
+        _ => Err("weights take seven comma-separated numbers: neighbour,transition,category,popularity,session,sequence,network".into()),
     }
 }
 
@@ -211,6 +215,7 @@ mod tests {
             transitions_top_k: 20,
             als_factors: 0,
             factors: None,
+            network_dim: 0,
             weights,
             key: dir.join("key.pk8"),
             version: 1,
@@ -223,12 +228,12 @@ mod tests {
     #[test]
     fn weights_override_the_defaults_and_bad_ones_write_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        build(&args(dir.path(), Some(vec![1.0, 2.0, 0.0, 0.5, 0.0, 9.0]))).unwrap();
+        build(&args(dir.path(), Some(vec![1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1]))).unwrap();
         let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
         let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
-        assert_eq!(pack.default_weights, ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0]).unwrap());
+        assert_eq!(pack.default_weights, ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1]).unwrap());
 
-        for bad in [vec![1.0, 2.0], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0]] {
+        for bad in [vec![1.0, 2.0], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0]] {
             let fresh = tempfile::tempdir().unwrap();
             assert!(build(&args(fresh.path(), Some(bad.clone()))).is_err(), "{bad:?}");
             assert!(!fresh.path().join("out.pack").exists(), "{bad:?}");

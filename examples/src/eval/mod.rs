@@ -22,7 +22,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mizan::catalog::{public_key, PackMeta};
-use mizan::packer::{build_pack, EaseConfig, Interaction, ItemModel, PackerConfig, SequentialConfig, TransitionConfig};
+use mizan::catalog::CatalogPack;
+use mizan::packer::{build_pack, EaseConfig, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig};
 use ring::signature::Ed25519KeyPair;
 use serde::Serialize;
 
@@ -57,6 +58,12 @@ pub struct EvalArgs {
     /// Successors per item in the pack.
     #[arg(long, default_value_t = 20)]
     transitions_top_k: usize,
+    /// Hidden dimensions of the pack's sequence network (0 = no network).
+    #[arg(long, default_value_t = 0)]
+    network_dim: usize,
+    /// Training passes of the sequence network.
+    #[arg(long, default_value_t = 3)]
+    network_epochs: usize,
     /// The pack's item model: `ease` or `sequential`.
     #[arg(long, default_value = "sequential")]
     model: String,
@@ -70,7 +77,7 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 0.0)]
     exploration: f32,
     /// Ranker weights put in the pack, overriding the model's defaults:
-    /// neighbour,transition,category,popularity,session,sequence.
+    /// neighbour,transition,category,popularity,session,sequence,network.
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
     /// Also sweep diversity and exploration on the strong test split (accuracy/diversity trade-off).
@@ -107,15 +114,18 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     write_split_files(&args.out, &splits[1])?;
     let mut rows = Vec::new();
+    let mut packs = Vec::new();
     for split in &splits {
         eprintln!("== {}: {} pack users, {} evaluated users", split.name, split.pack_histories.len(), split.cases.len());
-        rows.extend(evaluate(args, &data, split)?);
+        let (split_rows, pack) = evaluate(args, &data, split)?;
+        rows.extend(split_rows);
+        packs.push(pack);
     }
     if args.tradeoff {
-        rows.extend(tradeoff(args, &data, &splits[1])?);
+        rows.extend(tradeoff(args, &data, &splits[1], &packs[1])?);
     }
     if args.size_curve {
-        rows.extend(size_curve(args, &data, &splits[1])?);
+        rows.extend(size_curve(args, &data, &splits[1], &packs[1])?);
     }
     std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&rows)?)?;
     let table = markdown(&rows);
@@ -124,7 +134,8 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+/// The baselines and the engine on one split; also returns the split's pack.
+fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<(Vec<Row>, CatalogPack), Box<dyn std::error::Error>> {
     let n = data.items.len();
     let replay = Replay::new(args, data, split)?;
     let row = |method: &str, metrics: Metrics| Row { split: split.name.clone(), method: method.into(), metrics, pack_bytes: None, ms_per_user: None };
@@ -141,22 +152,24 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
         ),
     ];
 
-    let pack = signed_pack(args, data, split, PackSize::of(args))?;
+    let unsigned = build(args, data, split, PackSize::of(args), args.network_dim > 0)?;
+    let pack = unsigned.sign(&eval_signer());
     let (metrics, per_user) = replay.engine(&pack, args.diversity, args.exploration)?;
-    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions)", args.model, args.top_k), metrics);
+    let network = if args.network_dim > 0 { format!(" + network d{}", args.network_dim) } else { String::new() };
+    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions{network})", args.model, args.top_k), metrics);
     mizan.pack_bytes = Some(pack.len());
     mizan.ms_per_user = Some(per_user.as_secs_f64() * 1e3);
     rows.push(mizan);
     for r in &rows {
         eprintln!("   {:<48} HR@10 {:.4}  NDCG@10 {:.4}  HR@20 {:.4}", r.method, r.metrics.hr10, r.metrics.ndcg10, r.metrics.hr20);
     }
-    Ok(rows)
+    Ok((rows, unsigned))
 }
 
 /// The engine on one split at several diversity and exploration settings.
-fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let replay = Replay::new(args, data, split)?;
-    let pack = signed_pack(args, data, split, PackSize::of(args))?;
+    let pack = pack.sign(&eval_signer());
     let mut rows = Vec::new();
     for (diversity, exploration) in [(0.0, 0.0), (0.2, 0.0), (0.4, 0.0), (0.6, 0.0), (0.0, 0.1), (0.0, 0.2), (0.3, 0.1)] {
         let (metrics, _) = replay.engine(&pack, diversity, exploration)?;
@@ -172,17 +185,19 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, 
     Ok(rows)
 }
 
-/// The engine on one split with packs of several sizes.
-fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+/// The engine on one split with packs of several sizes, all carrying the
+/// network (if any) of `full`, the split's headline pack.
+fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split, full: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let replay = Replay::new(args, data, split)?;
     let mut rows = Vec::new();
     for (neighbours, transitions) in [(5, 3), (10, 5), (20, 10), (40, 20), (60, 40), (100, 60)] {
-        let pack = signed_pack(args, data, split, PackSize { neighbours, transitions })?;
+        let pruned = build(args, data, split, PackSize { neighbours, transitions }, false)?;
+        let pack = CatalogPack { network: full.network.clone(), default_weights: full.default_weights.clone(), ..pruned }.sign(&eval_signer());
         let (metrics, _) = replay.engine(&pack, args.diversity, args.exploration)?;
         eprintln!("   pack size {neighbours}+{transitions}: {} bytes, HR@10 {:.4}", pack.len(), metrics.hr10);
         rows.push(Row {
             split: "pack size (strong test)".into(),
-            method: format!("Mizan, {neighbours} neighbours + {transitions} successors per item, int8"),
+            method: format!("Mizan, {neighbours} neighbours + {transitions} successors per item, int8{}", if full.network.is_some() { ", same network" } else { "" }),
             metrics,
             pack_bytes: Some(pack.len()),
             ms_per_user: None,
@@ -266,7 +281,8 @@ impl PackSize {
     }
 }
 
-fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+/// The evaluation pack of one split, unsigned.
+fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network: bool) -> Result<CatalogPack, Box<dyn std::error::Error>> {
     let interactions: Vec<Interaction> = split
         .pack_histories
         .iter()
@@ -286,6 +302,7 @@ fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize) -
     let config = PackerConfig {
         model,
         transitions: TransitionConfig { top_k: size.transitions, ..Default::default() },
+        network: network.then(|| NetworkConfig { dim: args.network_dim, epochs: args.network_epochs, ..Default::default() }),
         ..Default::default()
     };
     let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name) };
@@ -293,7 +310,7 @@ fn signed_pack(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize) -
     if let Some(values) = &args.weights {
         pack.default_weights = crate::pack::ranker_weights(values)?;
     }
-    Ok(pack.sign(&eval_signer()))
+    Ok(pack)
 }
 
 /// Writes the strong-generalisation test split for the Python peers:
