@@ -29,7 +29,8 @@ fn history_drives_the_list_and_every_item_has_reasons() {
 /// lead item says it usually comes next.
 #[test]
 fn a_sequential_pack_recommends_what_comes_next() {
-    let recs = after_a_walk(&signed_sequential_pack(), 1);
+    let (recs, report) = after_a_walk(&signed_sequential_pack(), 1);
+    assert_eq!(report.catalog.as_ref().map(|c| c.sequence_network_dim), Some(0));
     assert_eq!(recs.items[0].item_id, item_id(1, 7), "{:?}", recs.items);
     let position = |k: u32| recs.items.iter().position(|r| r.item_id == item_id(1, k)).unwrap_or(usize::MAX);
     assert!(position(8) < position(3), "forwards before backwards: {:?}", recs.items);
@@ -49,22 +50,26 @@ fn a_sequential_pack_recommends_what_comes_next() {
 
 #[test]
 fn a_sequence_network_alone_recommends_what_comes_next_and_says_after_what() {
-    let recs = after_a_walk(&signed_network_pack(), 2);
+    let (recs, report) = after_a_walk(&signed_network_pack(), 2);
+    let catalog = report.catalog.expect("a pack is loaded");
+    assert_eq!((catalog.sequence_network_dim, catalog.weights.network), (16, 1.0), "the debug report shows the network");
     assert_eq!(recs.items[0].item_id, item_id(2, 7), "{:?}", recs.items);
     let reason = &recs.items[0].reasons[0];
     assert_eq!(reason.kind, ReasonKind::FollowsRecent, "{:?}", recs.items[0].reasons);
     assert!(reason.source_item_id.as_deref().is_some_and(|s| s.starts_with("garden-")), "{reason:?}");
 }
 
-/// The list, with consent and `pack`, after viewing items 4, 5 and 6 of `category` in order.
-fn after_a_walk(pack: &[u8], category: usize) -> mizan::Recommendations {
+/// The list, with consent and `pack`, after viewing items 4, 5 and 6 of
+/// `category` in order, and the debug report.
+fn after_a_walk(pack: &[u8], category: usize) -> (mizan::Recommendations, mizan::InspectReport) {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path(), 1).unwrap();
     engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
     engine.load_catalog(pack).unwrap();
     let walked: Vec<Event> = (4..7).map(|k| view(&item_id(category, k), 60 - k as i64)).collect();
     engine.record(&walked).unwrap();
-    engine.recommend(&RecommendRequest { diversity: 0.0, exploration: 0.0, ..request() }).unwrap()
+    let recs = engine.recommend(&RecommendRequest { diversity: 0.0, exploration: 0.0, ..request() }).unwrap();
+    (recs, engine.inspect().unwrap())
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, PackMeta};
+use crate::catalog::{Catalog, PackMeta, RankerWeights};
 use crate::config::{EngineConfig, Retention};
 use crate::consent::ConsentRecord;
 use crate::model::{ModelState, UserProfile};
@@ -68,6 +68,10 @@ pub struct CatalogSummary {
     pub items: u64,
     /// Number of categories.
     pub categories: u64,
+    /// The ranker weights the pack ships and the engine uses.
+    pub weights: RankerWeights,
+    /// Hidden dimensions of the pack's sequence network (0 without one).
+    pub sequence_network_dim: u64,
 }
 
 /// A named weight in the model.
@@ -186,6 +190,8 @@ impl InspectReport {
                 meta: c.pack().meta.clone(),
                 items: c.len() as u64,
                 categories: c.pack().categories.len() as u64,
+                weights: c.pack().default_weights.clone(),
+                sequence_network_dim: c.pack().network.as_ref().map_or(0, |n| n.dim() as u64),
             }),
             events_by_kind: inputs.model.by_kind.iter().map(|(k, &n)| (k.as_str().to_string(), n)).collect(),
             first_event_ms: inputs.model.first_ms,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Packer benchmark on MovieLens-1M: EASE and sequential build time, pack size, and
-# pack verify+load time (criterion). Fetches the data (never committed).
+# Packer benchmark on MovieLens-1M: EASE, sequential and sequence-network build
+# time, pack size, pack verify+load time and on-device recommend time with and
+# without a network (criterion). Fetches the data (never committed).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -21,6 +22,8 @@ echo "== EASE (lambda 250) + top-40 pruning + transitions, 3 runs"
 for _ in 1 2 3; do build ease --model ease; done
 echo "== sequential (lambda 200, next 3 items) + top-40 + 20 successors, pruned and refitted"
 build sequential --model sequential --lambda 200
+echo "== headline: sequential top-30 + 15 successors + sequence network (128-d, 3 epochs)"
+build sequential-network --model sequential --lambda 200 --top-k 30 --transitions-top-k 15 --network-dim 128
 echo "== co-occurrence (time-decayed) + transitions"
 build cooccurrence --model cooccurrence
 echo "== EASE + implicit ALS embeddings (32 factors, 8 iterations)"
@@ -30,3 +33,7 @@ build ease-als --model ease --als-factors 32
 echo "== pack verify + load (criterion)"
 MIZAN_BENCH_PACK="$ROOT/$OUT/ease.pack" MIZAN_BENCH_PUBKEY="$ROOT/$OUT/signing.pub" \
   cargo bench -q -p mizan --features packer --bench pack 2>&1 | grep -E "pack size|time:"
+MIZAN_BENCH_PACK="$ROOT/$OUT/sequential-network.pack" MIZAN_BENCH_PUBKEY="$ROOT/$OUT/signing.pub" \
+  cargo bench -q -p mizan --features packer --bench pack 2>&1 | grep -E "pack size|time:"
+echo "== record + recommend, top 10 of 3,883 items (criterion, synthetic pack)"
+cargo bench -q -p mizan --features packer --bench recommend 2>&1 | grep -E "^recommend|time:"
