@@ -268,7 +268,7 @@ impl<'a> Ranker<'a> {
             return Signals::default();
         }
         let network = match &self.catalog.pack().network {
-            Some(net) if !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
+            Some(net) if self.weights.network != 0.0 && !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
             _ => Vec::new(),
         };
         Signals { evidence: self.neighbour_evidence(), network }

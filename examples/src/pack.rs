@@ -188,13 +188,14 @@ pub fn describe(pack_bytes: &[u8], public_key: &[u8]) -> Result<String, mizan::P
     let pack = CatalogPack::verify(pack_bytes, &[public_key.to_vec()])?;
     let links = |lists: &[mizan::catalog::NeighbourList]| lists.iter().map(|n| n.items.len()).sum::<usize>();
     Ok(format!(
-        "pack v{} ({} bytes): {} items, {} categories, {} neighbour links, {} transitions; source: {}",
+        "pack v{} ({} bytes): {} items, {} categories, {} neighbour links, {} transitions, {}; source: {}",
         pack.meta.pack_version,
         pack_bytes.len(),
         pack.items.len(),
         pack.categories.len(),
         links(&pack.neighbours),
         links(&pack.transitions),
+        pack.network.as_ref().map_or("no sequence network".to_string(), |n| format!("a {}-d sequence network", n.dim())),
         pack.meta.source
     ))
 }
