@@ -102,8 +102,10 @@ pub enum PackerError {
     /// An input file could not be read.
     #[error("cannot read input: {0}")]
     Io(#[from] std::io::Error),
-    /// The dense solve failed (the regularised Gram matrix was not positive definite).
-    #[error("EASE solve failed: {0}")]
+    /// A model could not be fitted: a dense solve failed (the regularised Gram
+    /// matrix was not positive definite), a setting is out of range, or there is
+    /// nothing to learn from.
+    #[error("model fitting failed: {0}")]
     Solver(String),
 }
 

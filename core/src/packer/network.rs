@@ -114,6 +114,10 @@ pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &NetworkConfig) ->
     let mut adam = AdamW::new(config, n);
     let mut positions: Vec<(usize, usize)> =
         histories.iter().enumerate().flat_map(|(u, h)| (1..h.len()).map(move |t| (u, t))).collect();
+    if positions.is_empty() {
+        // An untrained network would rank at random: refuse rather than ship one.
+        return Err(PackerError::Solver("the sequence network needs at least one history of two or more items".into()));
+    }
     for _ in 0..config.epochs {
         positions.shuffle(&mut rng);
         for chunk in positions.chunks(config.batch) {
@@ -317,9 +321,10 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_senseless_configuration() {
+    fn refuses_a_senseless_configuration_or_no_data() {
         for config in [NetworkConfig { dim: 0, ..tiny() }, NetworkConfig { dropout: 1.0, ..tiny() }, NetworkConfig { learning_rate: f32::NAN, ..tiny() }] {
             assert!(learn(&[vec![0, 1]], 2, &config).is_err());
         }
+        assert!(learn(&[vec![0], vec![1]], 2, &tiny()).is_err(), "nothing to learn from");
     }
 }
