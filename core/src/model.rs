@@ -27,6 +27,18 @@ pub const RECENT_ITEMS: usize = 5;
 /// Each step back weighs this much of the step after it in "what comes next".
 pub const RECENT_DECAY: f64 = 0.5;
 
+/// Weight of the item `back` positions before the latest among the recent items
+/// that feed "what comes next": [`RECENT_DECAY`]^back.
+pub fn recent_weight(back: usize) -> f64 {
+    RECENT_DECAY.powi(back as i32)
+}
+
+/// Sequence weight of the item `back` positions before the latest: halves every
+/// [`SEQUENCE_HALF_LIFE_STEPS`].
+pub fn history_weight(back: usize) -> f64 {
+    0.5f64.powf(back as f64 / SEQUENCE_HALF_LIFE_STEPS)
+}
+
 /// A sum of exponentially decaying contributions, kept at a reference time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Decayed {
@@ -233,7 +245,7 @@ impl UserProfile {
             let sequence = steps_back
                 .get(&index)
                 .filter(|&&s| s < SEQUENCE_WINDOW)
-                .map_or(0.0, |&s| sequence_boost * 0.5f64.powf(s as f64 / SEQUENCE_HALF_LIFE_STEPS));
+                .map_or(0.0, |&s| sequence_boost * history_weight(s));
             let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
             let cats = &catalog.item(index).categories;
             for &c in cats {

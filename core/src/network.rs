@@ -8,10 +8,16 @@
 //! `logit[j] = h · input[n + j] + output_bias[j]`: an item's history embedding
 //! is also its output embedding (tied, as in SASRec), which halves the size.
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Embeddings;
-use crate::model::{RECENT_DECAY, RECENT_ITEMS, SEQUENCE_HALF_LIFE_STEPS, SEQUENCE_WINDOW};
+use crate::model::{history_weight, recent_weight, RECENT_ITEMS, SEQUENCE_WINDOW};
+
+/// Per step back, the recent and history weights, computed once: the packer
+/// reads them for every position of every training history.
+static STEP_WEIGHTS: LazyLock<[(f64, f64); SEQUENCE_WINDOW]> = LazyLock::new(|| std::array::from_fn(|back| (recent_weight(back), history_weight(back))));
 
 /// A trained sequence network, as shipped in a pack (embeddings int8-quantised).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,17 +34,16 @@ pub struct SequenceNetwork {
 }
 
 /// The network's inputs for a history given most recent first: each item's row in
-/// the recent block (first [`RECENT_ITEMS`] only, weighted [`RECENT_DECAY`]^back)
-/// and in the history block (first [`SEQUENCE_WINDOW`], weighted
-/// 0.5^(back / [`SEQUENCE_HALF_LIFE_STEPS`])). The sequential item-to-item
-/// model is learned on exactly these rows.
+/// the recent block (first [`RECENT_ITEMS`] only, weighted [`recent_weight`]) and
+/// in the history block (first [`SEQUENCE_WINDOW`], weighted [`history_weight`]).
+/// The sequential item-to-item model is learned on exactly these rows.
 pub fn sequence_inputs(most_recent_first: impl IntoIterator<Item = u32>, n: usize) -> Vec<(usize, f64)> {
     let mut inputs = Vec::with_capacity(RECENT_ITEMS + SEQUENCE_WINDOW);
-    for (back, item) in most_recent_first.into_iter().take(SEQUENCE_WINDOW).enumerate() {
+    for ((back, item), &(recent, history)) in most_recent_first.into_iter().enumerate().zip(STEP_WEIGHTS.iter()) {
         if back < RECENT_ITEMS {
-            inputs.push((item as usize, RECENT_DECAY.powi(back as i32)));
+            inputs.push((item as usize, recent));
         }
-        inputs.push((n + item as usize, 0.5f64.powf(back as f64 / SEQUENCE_HALF_LIFE_STEPS)));
+        inputs.push((n + item as usize, history));
     }
     inputs
 }
@@ -115,6 +120,7 @@ impl SequenceNetwork {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::SEQUENCE_HALF_LIFE_STEPS;
 
     /// A hand-built network over `n` items whose recent block maps item `i` to
     /// item `i + 1` (and the hidden layer is off), so what comes next is known.

@@ -10,7 +10,7 @@ use rand_distr::{Beta, Distribution};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
-use crate::model::{UserProfile, RECENT_DECAY, RECENT_ITEMS};
+use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
 
 /// The kind of signal behind a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -285,7 +285,7 @@ impl<'a> Ranker<'a> {
             }
         }
         for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
-            let recency = RECENT_DECAY.powi(age as i32);
+            let recency = recent_weight(age);
             for (target, weight) in self.catalog.transitions(source).iter() {
                 evidence.entry(target).or_default().1.add(source, recency * f64::from(weight));
             }
