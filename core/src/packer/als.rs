@@ -28,7 +28,9 @@ impl Default for AlsConfig {
 /// Learns item factors (row-major, `factors` per item) from user histories.
 pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &AlsConfig) -> Result<Vec<f32>, PackerError> {
     let k = config.factors;
-    if k == 0 || config.iterations == 0 || !(config.regularization > 0.0) || !(config.alpha >= 0.0) {
+    let reg_ok = config.regularization.is_finite() && config.regularization > 0.0;
+    let alpha_ok = config.alpha.is_finite() && config.alpha >= 0.0;
+    if k == 0 || config.iterations == 0 || !reg_ok || !alpha_ok {
         return Err(PackerError::Solver("ALS needs factors, iterations, regularization > 0 and alpha >= 0".into()));
     }
     let user_items: Vec<Vec<u32>> = histories
