@@ -88,8 +88,10 @@ def main():
         lines.append(f'| {r["split"]} | {r["method"]} | {r["hr10"]:.4f} | {r["ndcg10"]:.4f} | {r["hr20"]:.4f} | '
                      f'{extra("coverage10", "{:.3f}")} | {extra("ild10", "{:.3f}")} | {extra("novelty10", "{:.2f}")} | {gap} | '
                      f'{extra("pack_bytes", "{:,} B")} | {extra("ms_per_user", "{:.2f}")} |')
-    protocol = (out / "results.md").read_text().split("\n|")[0]
-    (out / "report.md").write_text(f"{protocol}\n{head}" + "\n".join(lines) + "\n")
+    text = (out / "results.md").read_text()
+    protocol = text.split("\n|")[0]
+    sections = text[text.index("\n## "):] if "\n## " in text else ""
+    (out / "report.md").write_text(f"{protocol}\n{head}" + "\n".join(lines) + "\n" + sections)
 
     import matplotlib
     matplotlib.use("Agg")

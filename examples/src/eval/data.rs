@@ -77,22 +77,31 @@ fn case(h: &[Step], holdout: Holdout) -> Case {
     Case { input: h[..cut].to_vec(), target, target_ms, gap_ms: target_ms - h[cut - 1].0 }
 }
 
+/// How the users are divided for strong generalisation: shuffled with the seed
+/// and cut into `FOLDS` equal parts; one part is evaluated, the others build the pack.
+pub const FOLDS: usize = 5;
+
+/// The part evaluated by the main 80/20 split (the other parts serve cross-validation).
+pub const MAIN_FOLD: usize = FOLDS - 1;
+
 /// Users with at least three interactions, shuffled with `seed`, split into
-/// (pack users, evaluated users) with `eval_fraction` evaluated.
-fn user_split(data: &Dataset, seed: u64, eval_fraction: f64) -> (Vec<usize>, Vec<usize>) {
+/// (pack users, evaluated users): the evaluated ones are part `fold` of `FOLDS`.
+fn user_split(data: &Dataset, seed: u64, fold: usize) -> (Vec<usize>, Vec<usize>) {
     let mut users: Vec<usize> = (0..data.histories.len()).filter(|&u| data.histories[u].len() >= 3).collect();
     users.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    let n_eval = (users.len() as f64 * eval_fraction).round() as usize;
-    let eval = users.split_off(users.len() - n_eval);
+    let bound = |f: usize| (users.len() as f64 * f as f64 / FOLDS as f64).round() as usize;
+    let eval: Vec<usize> = users.drain(bound(fold)..bound(fold + 1)).collect();
     (users, eval)
 }
 
-/// Strong generalisation: the pack never sees evaluated users.
-pub fn strong(data: &Dataset, seed: u64, holdout: Holdout) -> Split {
-    let (train, eval) = user_split(data, seed, 0.2);
-    let name = if holdout == Holdout::Test { "strong (test)" } else { "strong (validation)" };
+/// Strong generalisation: the pack never sees evaluated users, who are part
+/// `fold` of the shuffled users.
+pub fn strong(data: &Dataset, seed: u64, holdout: Holdout, fold: usize) -> Split {
+    let (train, eval) = user_split(data, seed, fold);
+    let kind = if holdout == Holdout::Test { "test" } else { "validation" };
+    let name = if fold == MAIN_FOLD { format!("strong ({kind})") } else { format!("strong ({kind}, fold {}/{FOLDS})", fold + 1) };
     Split {
-        name: name.into(),
+        name,
         pack_histories: train.iter().map(|&u| data.histories[u].clone()).collect(),
         cases: eval.iter().map(|&u| case(&data.histories[u], holdout)).collect(),
     }
@@ -100,7 +109,7 @@ pub fn strong(data: &Dataset, seed: u64, holdout: Holdout) -> Split {
 
 /// Weak generalisation: the pack also saw every evaluated user's training prefix.
 pub fn weak(data: &Dataset, seed: u64) -> Split {
-    let (train, eval) = user_split(data, seed, 0.2);
+    let (train, eval) = user_split(data, seed, MAIN_FOLD);
     let mut pack_histories: Vec<Vec<Step>> = train.iter().map(|&u| data.histories[u].clone()).collect();
     pack_histories.extend(eval.iter().map(|&u| {
         let h = &data.histories[u];

@@ -71,6 +71,57 @@ pub fn compute(cases: &[Case], ranked: &[Ranked], categories: &[Vec<u32>], popul
     }
 }
 
+/// Pools the metrics of disjoint groups of users (cross-validation folds) as if
+/// they had been computed together: means weighted by users, the gap metrics by
+/// the gap users. Coverage, which does not add up across groups, becomes the
+/// user-weighted mean of each group's coverage.
+pub fn pool(parts: &[&Metrics]) -> Metrics {
+    let users: usize = parts.iter().map(|m| m.users).sum();
+    let users_gap1h: usize = parts.iter().map(|m| m.users_gap1h).sum();
+    let mean = |f: fn(&Metrics) -> f64| parts.iter().map(|m| f(m) * m.users as f64).sum::<f64>() / users.max(1) as f64;
+    let gap_mean = |f: fn(&Metrics) -> f64| parts.iter().map(|m| f(m) * m.users_gap1h as f64).sum::<f64>() / users_gap1h.max(1) as f64;
+    Metrics {
+        users,
+        hr10: mean(|m| m.hr10),
+        ndcg10: mean(|m| m.ndcg10),
+        hr20: mean(|m| m.hr20),
+        coverage10: mean(|m| m.coverage10),
+        ild10: mean(|m| m.ild10),
+        novelty10: mean(|m| m.novelty10),
+        hr10_gap1h: gap_mean(|m| m.hr10_gap1h),
+        ndcg10_gap1h: gap_mean(|m| m.ndcg10_gap1h),
+        users_gap1h,
+    }
+}
+
+/// How hard a split's targets are, whatever the method: how many share their
+/// timestamp with the interaction before them (so their place in the order came
+/// from the tie-break), and how popular they are among the pack's users.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetProfile {
+    /// Evaluated users.
+    pub users: usize,
+    /// Share of targets with the same timestamp as the interaction before them.
+    pub tied_share: f64,
+    /// Median rank of the targets by `popularity` (0 = most popular item).
+    pub median_popularity_rank: usize,
+}
+
+/// The [`TargetProfile`] of `cases`; `popularity[i]` is the share of pack users who had item i.
+pub fn target_profile(cases: &[Case], popularity: &[f64]) -> TargetProfile {
+    let mut by_popularity: Vec<usize> = (0..popularity.len()).collect();
+    by_popularity.sort_by(|&a, &b| popularity[b].total_cmp(&popularity[a]).then(a.cmp(&b)));
+    let mut rank = vec![0; popularity.len()];
+    by_popularity.iter().enumerate().for_each(|(r, &i)| rank[i] = r);
+    let mut ranks: Vec<usize> = cases.iter().map(|c| rank[c.target as usize]).collect();
+    ranks.sort_unstable();
+    TargetProfile {
+        users: cases.len(),
+        tied_share: cases.iter().filter(|c| c.gap_ms == 0).count() as f64 / cases.len().max(1) as f64,
+        median_popularity_rank: ranks.get(ranks.len() / 2).copied().unwrap_or(0),
+    }
+}
+
 fn intra_list_distance(list: &[u32], categories: &[Vec<u32>]) -> f64 {
     let mut sum = 0.0;
     let mut pairs = 0;
@@ -108,5 +159,31 @@ mod tests {
         assert!((m.ndcg10 - (1.0 + 1.0 / 3f64.log2()) / 3.0).abs() < 1e-12);
         assert_eq!(m.ild10, 0.0, "one category everywhere");
         assert!((m.novelty10 - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pooled_folds_equal_one_computation_over_all_users() {
+        let cases: Vec<Case> = [5, 7, 9, 11, 13].map(case).to_vec();
+        let ranked: Vec<Ranked> = vec![vec![5, 1], vec![1, 2], vec![3, 9], vec![11], (0..30).filter(|&i| i != 13).collect()];
+        let cats = vec![vec![0]; 30];
+        let all = compute(&cases, &ranked, &cats, &[0.5; 30]);
+        let first = compute(&cases[..2], &ranked[..2], &cats, &[0.5; 30]);
+        let rest = compute(&cases[2..], &ranked[2..], &cats, &[0.5; 30]);
+        let pooled = pool(&[&first, &rest]);
+        assert_eq!(pooled.users, 5);
+        for (a, b) in [(pooled.hr10, all.hr10), (pooled.ndcg10, all.ndcg10), (pooled.hr20, all.hr20), (pooled.hr10_gap1h, all.hr10_gap1h)] {
+            assert!((a - b).abs() < 1e-12, "{a} != {b}");
+        }
+        assert!((pooled.hr10 - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn target_profile_counts_ties_and_ranks_by_popularity() {
+        let mut cases: Vec<Case> = [2, 0, 1].map(case).to_vec();
+        cases[0].gap_ms = 5;
+        let profile = target_profile(&cases, &[0.2, 0.9, 0.5]);
+        assert_eq!(profile.users, 3);
+        assert!((profile.tied_share - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(profile.median_popularity_rank, 1, "ranks 2, 0 and 1: item 1 is the most popular");
     }
 }

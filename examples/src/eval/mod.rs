@@ -11,7 +11,10 @@
 //!   after a gap of at least one hour, and a global temporal split;
 //! - baselines (popularity, item-kNN, EASE, EASE + recency) run on the same splits;
 //! - optionally, on the strong test split: the accuracy/diversity trade-off
-//!   (`--tradeoff`) and pack size against HR@10 (`--size-curve`).
+//!   (`--tradeoff`) and pack size against HR@10 (`--size-curve`);
+//! - optionally, every user evaluated (`--cross-validate`): the 80/20 split is one
+//!   of five folds; the other four are evaluated the same way, each with a pack
+//!   built from the rest, and the five are pooled.
 
 mod baselines;
 mod data;
@@ -28,8 +31,8 @@ use ring::signature::Ed25519KeyPair;
 use serde::Serialize;
 
 use baselines::Baselines;
-use data::{Dataset, Holdout, Split};
-use metrics::{compute, Metrics, Ranked};
+use data::{Dataset, Holdout, Split, FOLDS, MAIN_FOLD};
+use metrics::{compute, pool, target_profile, Metrics, Ranked};
 
 /// Options of `mizan eval`.
 #[derive(Args, Debug)]
@@ -90,6 +93,11 @@ pub struct EvalArgs {
     /// Only the strong-generalisation test and validation splits (faster).
     #[arg(long)]
     strong_only: bool,
+    /// Also evaluate every user in strong generalisation: four more folds of 20%,
+    /// each with a pack built from the other users, pooled with the main split
+    /// (five times the evaluated users, for small datasets such as ML-100K).
+    #[arg(long)]
+    cross_validate: bool,
 }
 
 /// One row of the results.
@@ -107,19 +115,15 @@ struct Row {
 pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.out)?;
     let data = data::load(&args.data, mizan::engine::now_ms())?;
-    let mut splits = vec![data::strong(&data, args.seed, Holdout::Validation), data::strong(&data, args.seed, Holdout::Test)];
+    let mut splits = strong_splits(&data, args.seed, MAIN_FOLD);
     if !args.strong_only {
         splits.push(data::weak(&data, args.seed));
         splits.push(data::temporal(&data));
     }
     write_split_files(&args.out, &splits[1])?;
-    let mut rows = Vec::new();
-    let mut packs = Vec::new();
-    for split in &splits {
-        eprintln!("== {}: {} pack users, {} evaluated users", split.name, split.pack_histories.len(), split.cases.len());
-        let (split_rows, pack) = evaluate(args, &data, split)?;
-        rows.extend(split_rows);
-        packs.push(pack);
+    let (mut rows, packs) = evaluate_all(args, &data, &splits)?;
+    if args.cross_validate {
+        rows.extend(cross_validate(args, &data, &rows)?);
     }
     if args.tradeoff {
         rows.extend(tradeoff(args, &data, &splits[1], &packs[1])?);
@@ -129,13 +133,57 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&rows)?)?;
     let table = markdown(&rows);
-    std::fs::write(args.out.join("results.md"), format!("{}\n{table}", protocol(args)))?;
+    let targets = targets_markdown(&data, &splits);
+    std::fs::write(args.out.join("results.md"), format!("{}\n{table}\n{targets}", protocol(args)))?;
     println!("{table}");
     Ok(())
 }
 
-/// The baselines and the engine on one split; also returns the split's pack.
-fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<(Vec<Row>, CatalogPack), Box<dyn std::error::Error>> {
+/// The strong-generalisation validation and test splits whose evaluated users are part `fold`.
+fn strong_splits(data: &Dataset, seed: u64, fold: usize) -> Vec<Split> {
+    vec![data::strong(data, seed, Holdout::Validation, fold), data::strong(data, seed, Holdout::Test, fold)]
+}
+
+/// Every split's rows, and the pack each was evaluated with. Consecutive splits
+/// with the same pack users (validation and test) share one pack.
+fn evaluate_all(args: &EvalArgs, data: &Dataset, splits: &[Split]) -> Result<(Vec<Row>, Vec<CatalogPack>), Box<dyn std::error::Error>> {
+    let mut rows = Vec::new();
+    let mut packs: Vec<CatalogPack> = Vec::new();
+    for (s, split) in splits.iter().enumerate() {
+        eprintln!("== {}: {} pack users, {} evaluated users", split.name, split.pack_histories.len(), split.cases.len());
+        let pack = match packs.last() {
+            Some(previous) if splits[s - 1].pack_histories == split.pack_histories => previous.clone(),
+            _ => build(args, data, split, PackSize::of(args), args.network_dim > 0)?,
+        };
+        rows.extend(evaluate(args, data, split, &pack)?);
+        packs.push(pack);
+    }
+    Ok((rows, packs))
+}
+
+/// The strong-generalisation rows of all five folds pooled: the main split's
+/// rows (already in `main_rows`) with those of the other four folds.
+fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let mut fold_rows: Vec<Row> = Vec::new();
+    for fold in (0..FOLDS).filter(|&f| f != MAIN_FOLD) {
+        fold_rows.extend(evaluate_all(args, data, &strong_splits(data, args.seed, fold))?.0);
+    }
+    let mut pooled = Vec::new();
+    for kind in ["validation", "test"] {
+        let main_split = format!("strong ({kind})");
+        for main in main_rows.iter().filter(|r| r.split == main_split) {
+            let folds: Vec<&Row> = fold_rows.iter().filter(|r| r.method == main.method && r.split.starts_with(&format!("strong ({kind},"))).collect();
+            let parts: Vec<&Metrics> = std::iter::once(&main.metrics).chain(folds.iter().map(|r| &r.metrics)).collect();
+            let metrics = pool(&parts);
+            eprintln!("   {FOLDS} folds ({kind}) {:<40} HR@10 {:.4}  NDCG@10 {:.4}  ({} users)", main.method, metrics.hr10, metrics.ndcg10, metrics.users);
+            pooled.push(Row { split: format!("strong, all users in {FOLDS} folds ({kind})"), method: main.method.clone(), metrics, pack_bytes: None, ms_per_user: None });
+        }
+    }
+    Ok(pooled)
+}
+
+/// The baselines and the engine (with `pack`, unsigned) on one split.
+fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let n = data.items.len();
     let replay = Replay::new(args, data, split)?;
     let row = |method: &str, metrics: Metrics| Row { split: split.name.clone(), method: method.into(), metrics, pack_bytes: None, ms_per_user: None };
@@ -152,8 +200,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<(Vec<Row>,
         ),
     ];
 
-    let unsigned = build(args, data, split, PackSize::of(args), args.network_dim > 0)?;
-    let pack = unsigned.sign(&eval_signer());
+    let pack = pack.sign(&eval_signer());
     let (metrics, per_user) = replay.engine(&pack, args.diversity, args.exploration)?;
     let network = if args.network_dim > 0 { format!(" + network d{}", args.network_dim) } else { String::new() };
     let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions{network})", args.model, args.top_k), metrics);
@@ -163,7 +210,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split) -> Result<(Vec<Row>,
     for r in &rows {
         eprintln!("   {:<48} HR@10 {:.4}  NDCG@10 {:.4}  HR@20 {:.4}", r.method, r.metrics.hr10, r.metrics.ndcg10, r.metrics.hr20);
     }
-    Ok((rows, unsigned))
+    Ok(rows)
 }
 
 /// The engine on one split at several diversity and exploration settings.
@@ -342,12 +389,33 @@ fn protocol(args: &EvalArgs) -> String {
          target follows their previous interaction by at least an hour. Temporal: pack from everything before \
          the 90th-percentile timestamp; users evaluated on their first interaction after it. Novelty = mean \
          −log2 of the share of pack users who had the item. Engine requests use diversity {} and \
-         exploration {}.\n",
+         exploration {}.{}\n",
         args.data.display(),
         args.seed,
         args.diversity,
-        args.exploration
+        args.exploration,
+        if args.cross_validate {
+            " All users in 5 folds: the 80/20 split is one fold of five (each 20% of the shuffled users); \
+             each other fold is evaluated the same way with a pack built from the remaining 80%, and the five \
+             are pooled (means weighted by users; coverage is the mean of the folds' coverage)."
+        } else {
+            ""
+        }
     )
+}
+
+/// A table of how hard each split's targets are (see [`metrics::TargetProfile`]).
+fn targets_markdown(data: &Dataset, splits: &[Split]) -> String {
+    let mut s = String::from(
+        "## Targets\n\nPer split: how many targets share their timestamp with the interaction before them (their place \
+         came from the tie-break by item index), and the median popularity rank of the targets among the pack's items \
+         (0 = most popular).\n\n| Split | Users | Tied with the previous | Median popularity rank |\n|---|---|---|---|\n",
+    );
+    for split in splits {
+        let t = target_profile(&split.cases, &pack_popularity(split, data.items.len()));
+        s.push_str(&format!("| {} | {} | {:.1}% | {} |\n", split.name, t.users, 100.0 * t.tied_share, t.median_popularity_rank));
+    }
+    s
 }
 
 fn markdown(rows: &[Row]) -> String {
