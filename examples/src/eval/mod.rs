@@ -24,8 +24,7 @@ mod runner;
 use std::path::PathBuf;
 
 use clap::Args;
-use mizan::catalog::{public_key, PackMeta};
-use mizan::catalog::CatalogPack;
+use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
 use mizan::packer::{build_pack, EaseConfig, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig};
 use ring::signature::Ed25519KeyPair;
 use serde::Serialize;
@@ -86,6 +85,10 @@ pub struct EvalArgs {
     /// Also sweep diversity and exploration on the strong test split (accuracy/diversity trade-off).
     #[arg(long)]
     tradeoff: bool,
+    /// Also replay the strong validation split with the headline pack at each of
+    /// these network weights (tuning the mix without rebuilding the pack).
+    #[arg(long, value_delimiter = ',')]
+    network_weight_sweep: Vec<f32>,
     /// Also rebuild the pack at several sizes (neighbours and successors kept per
     /// item) and measure each on the strong test split (pack size / HR@10 curve).
     #[arg(long)]
@@ -124,6 +127,9 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     let (mut rows, packs) = evaluate_all(args, &data, &splits)?;
     if args.cross_validate {
         rows.extend(cross_validate(args, &data, &rows)?);
+    }
+    if !args.network_weight_sweep.is_empty() {
+        rows.extend(network_weight_sweep(args, &data, &splits[0], &packs[0])?);
     }
     if args.tradeoff {
         rows.extend(tradeoff(args, &data, &splits[1], &packs[1])?);
@@ -232,12 +238,25 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     Ok(rows)
 }
 
+/// The engine on the validation split with `pack` at each weight of `--network-weight-sweep`.
+fn network_weight_sweep(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let replay = Replay::new(args, data, split)?;
+    let mut rows = Vec::new();
+    for &network in &args.network_weight_sweep {
+        let weighted = CatalogPack { default_weights: RankerWeights { network, ..pack.default_weights.clone() }, ..pack.clone() };
+        let (metrics, _) = replay.engine(&weighted.sign(&eval_signer()), args.diversity, args.exploration)?;
+        eprintln!("   network weight {network}: HR@10 {:.4} NDCG@10 {:.4}", metrics.hr10, metrics.ndcg10);
+        rows.push(Row { split: "network weight (strong validation)".into(), method: format!("Mizan, network weight {network}"), metrics, pack_bytes: None, ms_per_user: None });
+    }
+    Ok(rows)
+}
+
 /// The engine on one split with packs of several sizes, all carrying the
 /// network (if any) of `full`, the split's headline pack.
 fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split, full: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let replay = Replay::new(args, data, split)?;
     let mut rows = Vec::new();
-    for (neighbours, transitions) in [(5, 3), (10, 5), (20, 10), (40, 20), (60, 40), (100, 60)] {
+    for (neighbours, transitions) in [(5, 3), (10, 5), (20, 10), (30, 15), (40, 20), (60, 30), (100, 60)] {
         let pruned = build(args, data, split, PackSize { neighbours, transitions }, false)?;
         let pack = CatalogPack { network: full.network.clone(), default_weights: full.default_weights.clone(), ..pruned }.sign(&eval_signer());
         let (metrics, _) = replay.engine(&pack, args.diversity, args.exploration)?;
