@@ -22,8 +22,8 @@ echo "== EASE (lambda 250) + top-40 pruning + transitions, 3 runs"
 for _ in 1 2 3; do build ease --model ease; done
 echo "== sequential (lambda 200, next 3 items) + top-40 + 20 successors, pruned and refitted"
 build sequential --model sequential --lambda 200
-echo "== headline: sequential top-30 + 15 successors + sequence network (128-d, 3 epochs)"
-build sequential-network --model sequential --lambda 200 --top-k 30 --transitions-top-k 15 --network-dim 128
+echo "== headline: sequential top-50 + 25 successors + sequence network (128-d, 3 epochs)"
+build sequential-network --model sequential --lambda 200 --top-k 50 --transitions-top-k 25 --network-dim 128
 echo "== co-occurrence (time-decayed) + transitions"
 build cooccurrence --model cooccurrence
 echo "== EASE + implicit ALS embeddings (32 factors, 8 iterations)"

@@ -5,7 +5,7 @@
 # Usage: examples/movielens/eval.sh [extra `mizan eval` flags]
 # The headline configuration (tuned on the validation split of ML-1M; ranker
 # weights are the sequential pack's defaults):
-HEADLINE=(--model sequential --seq-lambda 200 --top-k 30 --transitions-top-k 15 --steps-ahead 3 --network-dim 128)
+HEADLINE=(--model sequential --seq-lambda 200 --top-k 50 --transitions-top-k 25 --steps-ahead 3 --network-dim 128)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
