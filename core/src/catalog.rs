@@ -199,9 +199,22 @@ pub struct RankerWeights {
     pub network: f32,
 }
 
+/// How much a sequence network's log-odds count beside the item-to-item
+/// evidence, chosen on ML-1M validation (`examples/movielens/eval.sh`): the
+/// default, and what packs with a network ship.
+pub const NETWORK_WEIGHT: f32 = 0.01;
+
 impl Default for RankerWeights {
     fn default() -> Self {
-        RankerWeights { neighbour: 1.0, transition: 0.6, category: 0.35, popularity: 0.15, session_boost: 3.0, sequence_boost: 2.0, network: 0.05 }
+        RankerWeights {
+            neighbour: 1.0,
+            transition: 0.6,
+            category: 0.35,
+            popularity: 0.15,
+            session_boost: 3.0,
+            sequence_boost: 2.0,
+            network: NETWORK_WEIGHT,
+        }
     }
 }
 

@@ -22,7 +22,7 @@ pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_inte
 pub use sequential::SequentialConfig;
 pub use transitions::TransitionConfig;
 
-use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights};
+use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, NETWORK_WEIGHT};
 
 /// One interaction from the backend's log (item given by its index).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -157,10 +157,6 @@ pub fn build_pack(
         network,
     })
 }
-
-/// How much the sequence network's log-odds count beside the item-to-item
-/// evidence, chosen on ML-1M validation (`examples/movielens/eval.sh`).
-pub const NETWORK_WEIGHT: f32 = 0.01;
 
 /// The ranker weights a pack ships with for its item model. Sequential packs are
 /// scored almost entirely by the learned blocks (and the network, if any), at the
