@@ -243,7 +243,7 @@ pub(crate) mod tests {
     }
 
     fn log() -> Vec<Interaction> {
-        (0..60).map(|k| Interaction { user: k % 7, item: (k * 5 % 6) as u32, timestamp_ms: (k / 3) as i64 }).collect()
+        (0..60).map(|k| Interaction { user: k % 7, item: k * 5 % 6, timestamp_ms: (k / 3) as i64 }).collect()
     }
 
     #[test]
