@@ -17,6 +17,7 @@ fn nothing_is_stored_before_consent_or_after_withdrawal() {
     engine.feedback(&Feedback { impressions: vec![item_id(0, 2)], clicks: vec![item_id(0, 2)], ..Feedback::default() }).unwrap();
     let report = engine.inspect().unwrap();
     assert_eq!((report.store.events, report.store.log_bytes, report.impressions), (0, empty_log_bytes, 0));
+    assert_eq!(report.online_ranker.impressions, 0, "the ranker learns nothing before consent");
 
     engine.set_consent(PERSONALISATION, true, "v1", false).unwrap();
     assert_eq!(engine.record(&[view(&item_id(0, 1), 5)]).unwrap().stored, 1);
@@ -27,8 +28,15 @@ fn nothing_is_stored_before_consent_or_after_withdrawal() {
     assert!(!recs.personalised, "withdrawal stops personalised ranking at once");
     assert!(recs.items.iter().flat_map(|r| &r.reasons).all(|r| r.source_item_id.is_none()));
 
+    engine.set_consent(PERSONALISATION, true, "v1", false).unwrap();
+    let shown = vec![item_id(0, 2), item_id(1, 2)];
+    engine.feedback(&Feedback { impressions: shown, clicks: vec![item_id(0, 2)], timestamp_ms: Some(NOW), ..Feedback::default() }).unwrap();
+    assert_eq!(engine.inspect().unwrap().online_ranker.impressions, 2);
     engine.set_consent(PERSONALISATION, false, "v1", true).unwrap();
-    assert_eq!(engine.inspect().unwrap().store.events, 0, "withdrawal with erasure deletes events");
+    let report = engine.inspect().unwrap();
+    assert_eq!(report.store.events, 0, "withdrawal with erasure deletes events");
+    assert_eq!(report.online_ranker.impressions, 0, "and what the ranker learned from clicks");
+    assert!(report.online_ranker.adjustments.values().all(|&a| a == 0.0));
     assert_eq!(engine.consents().unwrap().len(), 1);
 }
 
@@ -81,6 +89,9 @@ fn export_lists_every_event_and_consent_decision() {
     }
     assert_eq!(json["consent_history"].as_array().unwrap().len(), 2);
     assert!(json["inferred"]["categories"].as_array().is_some_and(|c| !c.is_empty()));
+    let online = &json["inferred"]["online_ranker"];
+    assert_eq!(online["impressions"], 0);
+    assert_eq!(online["adjustments"].as_object().map(|a| a.len()), Some(mizan::online::FEATURES), "every learned weight is listed");
 }
 
 #[test]
@@ -116,7 +127,11 @@ fn sensitive_events_change_nothing_under(pack: &[u8]) {
         .chain([Event { query: Some("pharmacy".into()), ..Event::new(EventKind::Search, "", NOW - 1000) }])
         .collect();
     engine.record(&pharmacy).unwrap();
+    let pharmacy_ids: Vec<String> = (0..PER_CATEGORY).map(|k| item_id(3, k)).collect();
+    let clicks = pharmacy_ids[..3].to_vec();
+    engine.feedback(&Feedback { impressions: pharmacy_ids, clicks, timestamp_ms: Some(NOW - 500), ..Feedback::default() }).unwrap();
     assert_eq!(scores(&engine), before, "sensitive events moved a non-sensitive score");
+    assert_eq!(engine.inspect().unwrap().online_ranker.impressions, 0, "sensitive items teach the ranker nothing");
 
     let recs = engine.recommend(&RecommendRequest { k: 40, include_seen: true, now_ms: Some(NOW), ..Default::default() }).unwrap();
     for reason in recs.items.iter().flat_map(|r| &r.reasons) {

@@ -171,3 +171,78 @@ fn sensitive_categories_shape_the_profile_only_with_their_purpose_and_are_never_
         assert!(!reason.text.contains("pharmacy") && reason.source_item_id.as_deref().is_none_or(|s| !s.starts_with("pharmacy")), "{}", reason.text);
     }
 }
+
+/// A pack of one film the person watched ("seed"), ten obscure films similar to
+/// it ("near-*") and ten popular films unrelated to anything ("hit-*").
+fn seed_near_hit_pack() -> Vec<u8> {
+    use mizan::catalog::{CatalogPack, Category, Item, NeighbourList, PackMeta, RankerWeights};
+    let ids: Vec<String> = std::iter::once("seed".to_string())
+        .chain((0..10).map(|k| format!("near-{k}")))
+        .chain((0..10).map(|k| format!("hit-{k}")))
+        .collect();
+    let item = |id: &String| Item {
+        id: id.clone(),
+        title: id.clone(),
+        categories: vec![0],
+        tags: vec![],
+        sensitive: None,
+        available_from_ms: None,
+        available_until_ms: None,
+    };
+    let mut neighbours = vec![NeighbourList::default(); ids.len()];
+    neighbours[0] = NeighbourList::quantise(&(1..=10).map(|i| (i as u32, 1.0 - i as f32 / 20.0)).collect::<Vec<_>>());
+    let popularity = ids.iter().map(|id| if id.starts_with("hit-") { 20_000 } else { 500 }).collect();
+    CatalogPack {
+        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "t".into() },
+        categories: vec![Category { name: "films".into(), sensitive: None }],
+        items: ids.iter().map(item).collect(),
+        neighbours,
+        transitions: vec![NeighbourList::default(); ids.len()],
+        popularity,
+        embeddings: None,
+        network: None,
+        default_weights: RankerWeights::default(),
+    }
+    .sign(&signer())
+}
+
+/// A person shown films similar to what they watched beside popular ones, who
+/// always opens a popular one: the online ranker learns to weigh popularity up
+/// and similarity down, so popular films climb. A twin engine that records the
+/// same openings as plain views keeps the pack's order, and what was learned
+/// survives a restart.
+#[test]
+fn clicks_teach_the_ranker_which_signals_this_person_follows() {
+    let (dir, twin_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let engines = [open(dir.path(), 1).unwrap(), open(twin_dir.path(), 1).unwrap()];
+    for engine in &engines {
+        engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+        engine.load_catalog(&seed_near_hit_pack()).unwrap();
+        engine.record(&[Event::new(EventKind::View, "seed", NOW - HOUR)]).unwrap();
+    }
+    let [engine, twin] = engines;
+    let fresh = engine.inspect().unwrap();
+    assert_eq!(fresh.online_ranker.impressions, 0);
+    assert!(fresh.online_ranker.adjustments.values().all(|&a| a == 0.0), "a fresh ranker keeps the pack's weights");
+    assert_eq!(fresh.ranker_weights.as_ref(), Some(&fresh.catalog.as_ref().unwrap().weights));
+    for round in 0..40u32 {
+        let at = NOW - HOUR + 1000 + i64::from(round);
+        let clicked = format!("hit-{}", round % 5);
+        let shown = vec![format!("near-{}", round % 10), format!("near-{}", (round + 3) % 10), clicked.clone()];
+        engine.feedback(&mizan::Feedback { impressions: shown, clicks: vec![clicked.clone()], timestamp_ms: Some(at), ..Default::default() }).unwrap();
+        twin.record(&[Event::new(EventKind::View, clicked, at)]).unwrap();
+    }
+    let hits = |recs: &mizan::Recommendations| ids(recs).iter().filter(|id| id.starts_with("hit-")).count();
+    let (learned_recs, twin_recs) = (engine.recommend(&request()).unwrap(), twin.recommend(&request()).unwrap());
+    assert_eq!(hits(&twin_recs), 0, "the same views alone keep similar films first: {:?}", ids(&twin_recs));
+    assert_eq!(hits(&learned_recs), 5, "the five popular films not yet seen climb: {:?}", ids(&learned_recs));
+    let learned = engine.inspect().unwrap();
+    assert_eq!(learned.online_ranker.impressions, 120);
+    let a = &learned.online_ranker.adjustments;
+    assert!(a["popularity"] > 0.0 && a["neighbour"] < 0.0, "{a:?}");
+    assert_eq!(twin.inspect().unwrap().online_ranker.impressions, 0, "views alone teach the ranker nothing");
+    engine.close().unwrap();
+    let reopened = open(dir.path(), 1).unwrap();
+    assert_eq!(reopened.inspect().unwrap().online_ranker, learned.online_ranker);
+    assert_eq!(ids(&reopened.recommend(&request()).unwrap()), ids(&learned_recs));
+}

@@ -30,16 +30,23 @@ fn forget_by_item_removes_its_events_and_feedback_and_keeps_the_rest() {
     let engine = ready(dir.path());
     engine.record(&history()).unwrap();
     engine
-        .feedback(&mizan::Feedback { impressions: vec![item_id(0, 1)], not_interested: vec![item_id(0, 1)], ..Default::default() })
+        .feedback(&mizan::Feedback {
+            impressions: vec![item_id(0, 1), item_id(0, 2)],
+            clicks: vec![item_id(0, 2)],
+            not_interested: vec![item_id(0, 1)],
+            ..Default::default()
+        })
         .unwrap();
+    assert_eq!(engine.inspect().unwrap().online_ranker.impressions, 2);
     let removed = engine.forget(&ForgetRequest { item_ids: vec![item_id(0, 1)], ..Default::default() }).unwrap();
     assert_eq!(removed, 3, "view, purchase and the dismissal");
-    assert_eq!(ids(&engine), vec![item_id(1, 2), item_id(2, 3), item_id(2, 4)]);
+    assert_eq!(ids(&engine), vec![item_id(1, 2), item_id(2, 3), item_id(2, 4), item_id(0, 2)], "the click is kept as a view");
     let report = engine.inspect().unwrap();
-    assert_eq!((report.impressions, report.suppressed_items, report.store.events), (0, 0, 3));
+    assert_eq!((report.impressions, report.suppressed_items, report.store.events), (1, 0, 4));
+    assert_eq!(report.online_ranker.impressions, 0, "what the ranker learned from the forgotten item is dropped");
     assert!(report.top_items.iter().all(|w| w.name != item_id(0, 1)), "the model forgot it too");
     drop(engine);
-    assert_eq!(ids(&open(dir.path(), 1).unwrap()).len(), 3, "forgetting is durable");
+    assert_eq!(ids(&open(dir.path(), 1).unwrap()).len(), 4, "forgetting is durable");
 }
 
 #[test]

@@ -450,6 +450,11 @@ pub struct InspectReport {
     pub top_categories: Vec<NamedWeight>,
     /// Strongest item interests.
     pub top_items: Vec<NamedWeight>,
+    /// Impressions the on-device ranker has learned from.
+    pub online_impressions: u64,
+    /// How much the on-device ranker has moved each score part's weight away
+    /// from the pack's default (0 until clicks say otherwise).
+    pub ranker_adjustments: Vec<NamedWeight>,
     /// The full report as JSON (every field of the core report).
     pub details_json: String,
 }
@@ -468,6 +473,8 @@ impl From<mizan::InspectReport> for InspectReport {
             pack: r.catalog.map(|c| c.meta.into()),
             top_categories: r.top_categories.into_iter().map(Into::into).collect(),
             top_items: r.top_items.into_iter().map(Into::into).collect(),
+            online_impressions: r.online_ranker.impressions,
+            ranker_adjustments: r.online_ranker.adjustments.into_iter().map(|(name, weight)| NamedWeight { name, weight }).collect(),
             details_json,
         }
     }

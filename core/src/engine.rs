@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, PackMeta};
+use crate::catalog::{Catalog, PackMeta, RankerWeights};
 use crate::config::EngineConfig;
 use crate::consent::{ConsentLedger, ConsentRecord, BUILT_IN_PURPOSES, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 use crate::crypto::KeyProvider;
@@ -20,6 +20,7 @@ use crate::export::{write_export, ExportHeader};
 use crate::inspect::{InspectInputs, InspectReport};
 use crate::model::{ModelState, UserProfile};
 use crate::feedback::{FeedbackState, NotInterestedReason, Suppression};
+use crate::online::{Impression, OnlineRanker};
 use crate::rank::{Filters, RankOptions, Ranker, Recommendation};
 use crate::store::{LogPosition, Snapshot, Store};
 use crate::timing::{best_time, BestTime, BestTimeRequest};
@@ -135,6 +136,15 @@ struct EngineState {
     consent: ConsentLedger,
     next_seq: u64,
     feedback: FeedbackState,
+    online: OnlineRanker,
+}
+
+/// The state layout before the online ranker, still read when migrating.
+#[derive(Deserialize)]
+struct EngineStateV2 {
+    consent: ConsentLedger,
+    next_seq: u64,
+    feedback: FeedbackState,
 }
 
 /// The state layout of the first release (no prefix), still read when migrating.
@@ -147,7 +157,9 @@ struct EngineStateV1 {
 }
 
 /// Marks the current state layout.
-const STATE_MAGIC: &[u8; 4] = b"ES02";
+const STATE_MAGIC: &[u8; 4] = b"ES03";
+/// Marks the layout of [`EngineStateV2`].
+const STATE_MAGIC_V2: &[u8; 4] = b"ES02";
 
 impl EngineState {
     fn encode(&self) -> Result<Vec<u8>> {
@@ -162,11 +174,15 @@ impl EngineState {
         if let Some(body) = bytes.strip_prefix(STATE_MAGIC) {
             return Ok(bincode::serde::decode_from_slice(body, config).map_err(malformed)?.0);
         }
+        if let Some(body) = bytes.strip_prefix(STATE_MAGIC_V2) {
+            let (old, _): (EngineStateV2, usize) = bincode::serde::decode_from_slice(body, config).map_err(malformed)?;
+            return Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback: old.feedback, online: OnlineRanker::default() });
+        }
         let (old, _): (EngineStateV1, usize) = bincode::serde::decode_from_slice(bytes, config).map_err(malformed)?;
         let mut feedback = FeedbackState { impressions: old.impressions, ..Default::default() };
         feedback.not_interested =
             old.not_interested.into_iter().map(|(id, at_ms)| (id, Suppression { at_ms, reason: None })).collect();
-        Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback })
+        Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback, online: OnlineRanker::default() })
     }
 }
 
@@ -246,6 +262,7 @@ impl Engine {
             inner.state.consent.record(record)?;
             if !granted && purpose == PERSONALISATION && erase_on_withdraw {
                 inner.state.feedback = FeedbackState::default();
+                inner.state.online = OnlineRanker::default();
                 inner.compact(|_| false).map(drop)
             } else {
                 inner.save_state()
@@ -320,7 +337,8 @@ impl Engine {
                 novelty: request.novelty,
                 seed: request.seed.unwrap_or(now.div_euclid(3_600_000) as u64),
             };
-            let items = Ranker::new(catalog, &profile, &catalog.pack().default_weights, &filters).rank(&options);
+            let weights = inner.weights(catalog);
+            let items = Ranker::new(catalog, &profile, &weights, &filters).rank(&options);
             Ok(Recommendations { items, personalised, unknown_candidates: unknown })
         })
     }
@@ -333,7 +351,8 @@ impl Engine {
             let now = now.unwrap_or_else(now_ms);
             let profile = inner.profile(now);
             let filters = inner.filters(catalog, now, &RecommendRequest::default());
-            let ranker = Ranker::new(catalog, &profile, &catalog.pack().default_weights, &filters);
+            let weights = inner.weights(catalog);
+            let ranker = Ranker::new(catalog, &profile, &weights, &filters);
             Ok(ranker.explain(index, inner.personalised()))
         })
     }
@@ -377,6 +396,7 @@ impl Engine {
                 inner.state.feedback.not_interested_categories.insert(name.clone(), suppression);
             }
             if inner.personalised() {
+                inner.learn_from_impressions(feedback, at);
                 feedback.impressions.iter().for_each(|id| inner.state.feedback.impression(id, at));
                 feedback.clicks.iter().for_each(|id| inner.state.feedback.click(id));
             }
@@ -416,6 +436,8 @@ impl Engine {
                     inner.state.feedback.forget_item(id);
                 }
             }
+            // What the online ranker learned cannot be unpicked event by event.
+            inner.state.online = OnlineRanker::default();
             // Compaction writes the state (with the feedback forgotten above) too.
             inner.compact(|e| !matches(e))
         })
@@ -449,6 +471,8 @@ impl Engine {
                 impressions: inner.state.feedback.impressions.values().map(|&v| u64::from(v)).sum(),
                 suppressed_items: inner.state.feedback.not_interested.len() as u64,
                 events_since_snapshot: inner.events_since_snapshot,
+                online: &inner.state.online,
+                ranker_weights: inner.catalog.as_ref().map(|c| inner.weights(c)),
                 now_ms: now_ms(),
             }))
         })
@@ -467,6 +491,7 @@ impl Engine {
                 model: &inner.model,
                 active_hours: inner.model.active_hours(now),
                 feedback: &inner.state.feedback,
+                online_ranker: inner.state.online.summary(),
             };
             write_export(out, &header, |emit| inner.store.read_from(None, emit))
         })
@@ -606,6 +631,36 @@ impl Inner {
         Ok(())
     }
 
+    /// The ranker weights in force: the pack's, adjusted by what the online
+    /// ranker learned from this person's clicks (only while personalised).
+    fn weights(&self, catalog: &Catalog) -> RankerWeights {
+        let defaults = &catalog.pack().default_weights;
+        if self.personalised() { self.state.online.apply(defaults) } else { defaults.clone() }
+    }
+
+    /// Teaches the online ranker which of the shown (or clicked) items were
+    /// clicked, from their score parts as the person's profile stands now.
+    /// Sensitive items teach it nothing unless sensitive profiling is allowed.
+    fn learn_from_impressions(&mut self, feedback: &Feedback, at: i64) {
+        let Some(catalog) = &self.catalog else { return };
+        let allow_sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
+        let shown: BTreeSet<u32> = feedback
+            .impressions
+            .iter()
+            .chain(&feedback.clicks)
+            .filter_map(|id| catalog.index_of(id))
+            .filter(|&i| allow_sensitive || !catalog.is_sensitive(i))
+            .collect();
+        let clicked: BTreeSet<u32> = feedback.clicks.iter().filter_map(|id| catalog.index_of(id)).collect();
+        let items: Vec<u32> = shown.into_iter().collect();
+        let profile = self.profile(at);
+        let weights = self.weights(catalog);
+        let features = Ranker::new(catalog, &profile, &weights, &Filters::default()).features(&items);
+        let impressions: Vec<Impression> =
+            items.iter().zip(features).map(|(i, features)| Impression { features, clicked: clicked.contains(i) }).collect();
+        self.state.online.learn(&impressions);
+    }
+
     fn profile(&self, now: i64) -> UserProfile {
         match (&self.catalog, self.personalised()) {
             (Some(catalog), true) => {
@@ -688,4 +743,24 @@ fn decode_model(snapshot: Snapshot) -> Option<(ModelState, LogPosition)> {
     }
     let (model, _) = bincode::serde::decode_from_slice(&snapshot.payload[2..], bincode::config::standard()).ok()?;
     Some((model, snapshot.position))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state saved before the online ranker (layout ES02) still opens, with a fresh ranker.
+    #[test]
+    fn a_state_saved_before_the_online_ranker_is_read() {
+        let mut feedback = FeedbackState::default();
+        feedback.impression("a", 5);
+        let mut bytes = STATE_MAGIC_V2.to_vec();
+        // bincode writes a struct as its fields in order: the tuple has EngineStateV2's layout.
+        let old = (ConsentLedger::default(), 7u64, &feedback);
+        bytes.extend(bincode::serde::encode_to_vec(old, bincode::config::standard()).unwrap());
+        let state = EngineState::decode(&bytes).unwrap();
+        assert_eq!((state.next_seq, &state.feedback, &state.online), (7, &feedback, &OnlineRanker::default()));
+        let again = EngineState::decode(&state.encode().unwrap()).unwrap();
+        assert_eq!(again.feedback, feedback);
+    }
 }

@@ -13,6 +13,7 @@ use crate::events::StoredEvent;
 use crate::feedback::FeedbackState;
 use crate::inspect::Weighted;
 use crate::model::{ModelState, UserProfile};
+use crate::online::OnlineSummary;
 
 /// Identifies the export format so consumers can parse it safely.
 pub const EXPORT_FORMAT: &str = "mizan-user-data/1";
@@ -33,6 +34,8 @@ pub struct ExportHeader<'a> {
     pub active_hours: Vec<f64>,
     /// Impressions, clicks and "not interested".
     pub feedback: &'a FeedbackState,
+    /// What the ranker learned from them.
+    pub online_ranker: OnlineSummary,
 }
 
 #[derive(Serialize)]
@@ -50,6 +53,7 @@ struct Inferred<'a> {
     items: Vec<Weighted>,
     active_hours: &'a [f64],
     model: &'a ModelState,
+    online_ranker: &'a OnlineSummary,
 }
 
 
@@ -72,7 +76,13 @@ pub fn write_export(
         format: EXPORT_FORMAT,
         exported_at_ms: header.exported_at_ms,
         consent_history: header.consent_history,
-        inferred: Inferred { categories, items, active_hours: &header.active_hours, model: header.model },
+        inferred: Inferred {
+            categories,
+            items,
+            active_hours: &header.active_hours,
+            model: header.model,
+            online_ranker: &header.online_ranker,
+        },
         feedback: header.feedback,
     };
     let io = Error::io("writing the export");

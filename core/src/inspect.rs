@@ -8,6 +8,7 @@ use crate::catalog::{Catalog, PackMeta, RankerWeights};
 use crate::config::{EngineConfig, Retention};
 use crate::consent::ConsentRecord;
 use crate::model::{ModelState, UserProfile};
+use crate::online::{OnlineRanker, OnlineSummary};
 use crate::store::{Store, SyncPolicy, STORE_FORMAT_VERSION};
 
 /// How many top items and categories the report lists.
@@ -116,6 +117,10 @@ pub struct InspectReport {
     pub impressions: u64,
     /// Items the person marked "not interested".
     pub suppressed_items: u64,
+    /// What the ranker learned on the device from impressions and clicks.
+    pub online_ranker: OnlineSummary,
+    /// The ranker weights in force: the pack's, adjusted by the online ranker.
+    pub ranker_weights: Option<RankerWeights>,
 }
 
 /// Inputs to [`InspectReport::build`], borrowed from the engine.
@@ -140,6 +145,10 @@ pub struct InspectInputs<'a> {
     pub suppressed_items: u64,
     /// Events since the last snapshot.
     pub events_since_snapshot: u64,
+    /// The online ranker's state.
+    pub online: &'a OnlineRanker,
+    /// The ranker weights in force (with a catalogue).
+    pub ranker_weights: Option<RankerWeights>,
     /// The moment of the report.
     pub now_ms: i64,
 }
@@ -203,6 +212,8 @@ impl InspectReport {
             sensitive_items_ignored: inputs.profile.sensitive_items_ignored as u64,
             impressions: inputs.impressions,
             suppressed_items: inputs.suppressed_items,
+            online_ranker: inputs.online.summary(),
+            ranker_weights: inputs.ranker_weights,
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod feedback;
 pub mod inspect;
 pub mod model;
 pub mod network;
+pub mod online;
 #[cfg(feature = "packer")]
 pub mod packer;
 pub mod rank;

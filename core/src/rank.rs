@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
 use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
+use crate::online::ScoreFeatures;
 
 /// The kind of signal behind a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,6 +138,11 @@ struct ScoreParts {
 }
 
 impl ScoreParts {
+    /// The parts the online ranker weighs, in [`crate::online::FEATURE_NAMES`] order.
+    fn features(&self) -> ScoreFeatures {
+        [self.neighbour.sum, self.sequence.sum, self.network, self.category, self.popularity]
+    }
+
     fn total(&self, w: &RankerWeights) -> f64 {
         f64::from(w.neighbour) * self.neighbour.sum
             + f64::from(w.transition) * self.sequence.sum
@@ -164,7 +170,7 @@ impl<'a> Ranker<'a> {
 
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions) -> Vec<Recommendation> {
-        let signals = self.signals(options.personalised);
+        let signals = self.signals(options.personalised, self.weights.network != 0.0);
         let pool: Vec<u32> = match &options.candidates {
             Some(c) => c.clone(),
             None => (0..self.catalog.len() as u32).collect(),
@@ -243,7 +249,7 @@ impl<'a> Ranker<'a> {
 
     /// The score breakdown for any one item, eligible or not.
     pub fn explain(&self, index: u32, personalised: bool) -> Recommendation {
-        let signals = self.signals(personalised);
+        let signals = self.signals(personalised, self.weights.network != 0.0);
         let parts = self.parts(index, &signals, personalised);
         let total = parts.total(self.weights);
         self.recommendation(index, &parts, total)
@@ -263,12 +269,19 @@ impl<'a> Ranker<'a> {
         options.include_seen || repeatable || !self.profile.items.contains_key(&i)
     }
 
-    fn signals(&self, personalised: bool) -> Signals {
+    /// Each of `items`' personalised score parts, as the online ranker learns
+    /// from them (the network's part even while its weight is zero).
+    pub fn features(&self, items: &[u32]) -> Vec<ScoreFeatures> {
+        let signals = self.signals(true, true);
+        items.iter().map(|&i| self.parts(i, &signals, true).features()).collect()
+    }
+
+    fn signals(&self, personalised: bool, with_network: bool) -> Signals {
         if !personalised {
             return Signals::default();
         }
         let network = match &self.catalog.pack().network {
-            Some(net) if self.weights.network != 0.0 && !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
+            Some(net) if with_network && !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
             _ => Vec::new(),
         };
         Signals { evidence: self.neighbour_evidence(), network }
