@@ -164,6 +164,21 @@ class EngineTest {
     }
 
     @Test
+    fun clicksTeachTheOnDeviceRanker() {
+        open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            assertEquals(0UL, engine.inspect().onlineImpressions)
+            assertTrue(engine.inspect().rankerAdjustments.all { it.weight == 0.0 }, "a fresh ranker keeps the pack's weights")
+            val shown = engine.recommend(RecommendRequest(k = 10U, nowMs = now)).items.map { it.itemId }
+            engine.feedback(Feedback(impressions = shown, clicks = listOf(shown.last()), timestampMs = now))
+            val report = engine.inspect()
+            assertEquals(shown.size.toULong(), report.onlineImpressions)
+            assertEquals(setOf("neighbour", "transition", "network", "category", "popularity"), report.rankerAdjustments.map { it.name }.toSet())
+        }
+    }
+
+    @Test
     fun exportHoldsConsentsAndEveryEvent() {
         open().use { engine ->
             consented(engine)
