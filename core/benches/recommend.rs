@@ -1,13 +1,14 @@
 //! `record` + `recommend` on the device: one person with a 30-item history,
 //! top 10 over a MovieLens-1M-sized catalogue, with and without a sequence
-//! network in the pack (what the network costs per request).
+//! network in the pack (what the network costs per request), and `feedback` of
+//! one screen of impressions (the online ranker learns, the state is saved).
 
 mod common;
 
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mizan::{Engine, EngineConfig, Event, EventKind, RecommendRequest, StaticKey, PERSONALISATION};
+use mizan::{Engine, EngineConfig, Event, EventKind, Feedback, RecommendRequest, StaticKey, PERSONALISATION};
 
 const NOW: i64 = 1_780_000_000_000;
 
@@ -27,6 +28,11 @@ fn bench(c: &mut Criterion) {
         let (pack, key) = common::synthetic_pack(dim);
         let engine = engine_with(&pack, key, dir.path());
         c.bench_function(name, |b| b.iter(|| engine.recommend(std::hint::black_box(&request)).expect("ranks")));
+        if dim > 0 {
+            let shown = engine.recommend(&request).expect("ranks").items.into_iter().map(|r| r.item_id).collect();
+            let feedback = Feedback { impressions: shown, timestamp_ms: Some(NOW), ..Default::default() };
+            c.bench_function("feedback_10_impressions_with_network_d128", |b| b.iter(|| engine.feedback(std::hint::black_box(&feedback)).expect("learns")));
+        }
     }
 }
 
