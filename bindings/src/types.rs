@@ -452,8 +452,8 @@ pub struct InspectReport {
     pub top_items: Vec<NamedWeight>,
     /// Impressions the on-device ranker has learned from.
     pub online_impressions: u64,
-    /// How much the on-device ranker has moved each score part's weight away
-    /// from the pack's default (0 until clicks say otherwise).
+    /// Per score part, how much the on-device ranker has changed its weight, as
+    /// a share of the pack's (0 until clicks say otherwise, −1 = switched off).
     pub ranker_adjustments: Vec<NamedWeight>,
     /// The full report as JSON (every field of the core report).
     pub details_json: String,

@@ -658,7 +658,7 @@ impl Inner {
         let features = Ranker::new(catalog, &profile, &weights, &Filters::default()).features(&items);
         let impressions: Vec<Impression> =
             items.iter().zip(features).map(|(i, features)| Impression { features, clicked: clicked.contains(i) }).collect();
-        self.state.online.learn(&impressions);
+        self.state.online.learn(&impressions, &weights);
     }
 
     fn profile(&self, now: i64) -> UserProfile {

@@ -1,9 +1,9 @@
 //! The ranker that keeps learning on the device: a per-person FTRL-proximal
-//! logistic regression (linfa-ftrl) from the score parts of the items the
-//! person was shown to whether they clicked. Its weights are added to the
-//! pack's default ranker weights, so a fresh model ranks exactly as the pack
-//! says and every impression moves the mix toward the signals that predict
-//! this person's clicks.
+//! logistic regression (linfa-ftrl) from what each shown item's score was made
+//! of to whether the person clicked it. What it learns rescales the pack's
+//! default ranker weights, so a fresh model ranks exactly as the pack says and
+//! every screen of impressions moves the mix toward the signals that set this
+//! person's clicks apart.
 
 use std::collections::BTreeMap;
 
@@ -22,15 +22,15 @@ pub const FEATURES: usize = 5;
 /// One item's score parts, in [`FEATURE_NAMES`] order.
 pub type ScoreFeatures = [f64; FEATURES];
 
-/// FTRL step size: large enough that a few dozen impressions move the mix.
+/// FTRL step size: large enough that a few dozen screens move the mix.
 const ALPHA: f64 = 0.2;
 /// FTRL's β: damps the first steps of each weight.
 const BETA: f64 = 1.0;
-/// L1 strength: weights without consistent evidence stay exactly zero.
+/// L1 strength: parts without consistent evidence keep the pack's weight exactly.
 const L1: f64 = 0.5;
-/// L2 strength: keeps learned weights small.
+/// L2 strength: keeps adjustments small.
 const L2: f64 = 1.0;
-/// No learned adjustment goes beyond this, whatever the clicks say.
+/// No part's weight grows beyond (1 + this) times the pack's, whatever the clicks say.
 const MAX_ADJUSTMENT: f64 = 2.0;
 
 /// One impression: the item's score parts when shown, and whether it was clicked.
@@ -47,7 +47,7 @@ pub struct Impression {
 pub struct OnlineSummary {
     /// Impressions learned from.
     pub impressions: u64,
-    /// The learned adjustment of each score part's weight, by part name.
+    /// Per part name, the change of its weight as a share of the pack's.
     pub adjustments: BTreeMap<String, f64>,
 }
 
@@ -72,11 +72,24 @@ impl PartialEq for OnlineRanker {
 }
 
 impl OnlineRanker {
-    /// Learns from impressions, one at a time in the order given. Impressions
-    /// with a non-finite part are skipped, so bad numbers never reach the model.
-    pub fn learn(&mut self, impressions: &[Impression]) {
-        for impression in impressions.iter().filter(|i| i.features.iter().all(|x| x.is_finite())) {
-            let row: Vec<f64> = std::iter::once(1.0).chain(impression.features.iter().copied()).collect();
+    /// Learns from one screen of impressions ranked under `weights`. Each part
+    /// enters as its contribution to the score (weight × part), relative to its
+    /// mean over the screen and divided by the spread of the screen's scores:
+    /// the model learns which contributions set the clicked items apart from the
+    /// others shown, on one scale for every part, and not how often anything is
+    /// clicked. A screen whose items all score the same, or with a non-finite
+    /// part, teaches nothing.
+    pub fn learn(&mut self, screen: &[Impression], weights: &RankerWeights) {
+        let w = part_weights(weights);
+        let contributions: Vec<ScoreFeatures> = screen.iter().map(|i| std::array::from_fn(|k| w[k] * i.features[k])).collect();
+        let totals: Vec<f64> = contributions.iter().map(|c| c.iter().sum()).collect();
+        let spread = std_dev(&totals);
+        if !(spread.is_finite() && spread > 0.0) {
+            return;
+        }
+        let mean: ScoreFeatures = std::array::from_fn(|k| contributions.iter().map(|c| c[k]).sum::<f64>() / screen.len() as f64);
+        for (impression, c) in screen.iter().zip(&contributions) {
+            let row: Vec<f64> = std::iter::once(1.0).chain((0..FEATURES).map(|k| (c[k] - mean[k]) / spread)).collect();
             let records = Array2::from_shape_vec((1, FEATURES + 1), row).expect("one row of FEATURES + 1");
             let dataset = Dataset::new(records, Array1::from_elem(1, impression.clicked));
             let model = std::mem::replace(&mut self.model, OnlineRanker::default().model);
@@ -96,20 +109,23 @@ impl OnlineRanker {
         OnlineSummary { impressions: self.impressions, adjustments }
     }
 
-    /// The learned adjustment of each score part's weight, in [`FEATURE_NAMES`] order.
+    /// The learned change of each part's weight as a share of the pack's
+    /// (−1 switches the part off), in [`FEATURE_NAMES`] order.
     pub fn adjustments(&self) -> ScoreFeatures {
         let weights = self.model.get_weights();
         std::array::from_fn(|k| {
             let w = weights[k + 1];
-            if w.is_finite() { w.clamp(-MAX_ADJUSTMENT, MAX_ADJUSTMENT) } else { 0.0 }
+            if w.is_finite() { w.clamp(-1.0, MAX_ADJUSTMENT) } else { 0.0 }
         })
     }
 
-    /// The pack's weights with this person's adjustments added; a signal can be
-    /// switched off by the clicks but never turned against the person.
+    /// The pack's weights, each scaled by this person's adjustment: a part can
+    /// weigh up to (1 + [`MAX_ADJUSTMENT`]) times the pack's weight or be switched
+    /// off, but is never turned against the person nor added where the pack
+    /// gives it no weight.
     pub fn apply(&self, defaults: &RankerWeights) -> RankerWeights {
         let a = self.adjustments();
-        let adjust = |w: f32, k: usize| (f64::from(w) + a[k]).max(0.0) as f32;
+        let adjust = |w: f32, k: usize| (f64::from(w) * (1.0 + a[k])) as f32;
         RankerWeights {
             neighbour: adjust(defaults.neighbour, 0),
             transition: adjust(defaults.transition, 1),
@@ -119,6 +135,17 @@ impl OnlineRanker {
             ..defaults.clone()
         }
     }
+}
+
+/// The weights of the learned parts, in [`FEATURE_NAMES`] order.
+fn part_weights(w: &RankerWeights) -> ScoreFeatures {
+    [w.neighbour, w.transition, w.network, w.category, w.popularity].map(f64::from)
+}
+
+fn std_dev(xs: &[f64]) -> f64 {
+    let n = xs.len().max(1) as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt()
 }
 
 /// The hyperparameters. linfa-ftrl draws its initial state from the generator;
@@ -131,8 +158,16 @@ fn params() -> FtrlParams<f64, StepRng> {
 mod tests {
     use super::*;
 
-    fn impression(popularity: f64, neighbour: f64, clicked: bool) -> Impression {
+    fn impression(neighbour: f64, popularity: f64, clicked: bool) -> Impression {
         Impression { features: [neighbour, 0.0, 0.0, 0.0, popularity], clicked }
+    }
+
+    /// Screens of a similar-but-obscure item beside a popular unrelated one,
+    /// where the person opens the one chosen by `click_popular`.
+    fn screens(ranker: &mut OnlineRanker, count: usize, click_popular: bool) {
+        for _ in 0..count {
+            ranker.learn(&[impression(0.8, 0.1, !click_popular), impression(0.0, 0.9, click_popular)], &RankerWeights::default());
+        }
     }
 
     #[test]
@@ -143,36 +178,42 @@ mod tests {
     }
 
     #[test]
-    fn clicks_on_popular_items_raise_the_popularity_weight_only() {
+    fn the_mix_moves_toward_what_sets_the_clicked_items_apart() {
         let mut ranker = OnlineRanker::default();
-        let shown: Vec<Impression> = (0..200).flat_map(|_| [impression(0.9, 0.5, true), impression(0.05, 0.5, false)]).collect();
-        ranker.learn(&shown);
+        screens(&mut ranker, 100, true);
         let a = ranker.adjustments();
-        assert!(a[4] > 0.1, "{a:?}");
-        assert_eq!(a[1..4], [0.0; 3], "parts that never varied stay at the pack's weight");
-        assert_eq!(ranker.impressions(), 400);
-        let defaults = RankerWeights::default();
-        assert!(ranker.apply(&defaults).popularity > defaults.popularity);
+        assert!(a[4] > 0.1 && a[0] < -0.1, "{a:?}");
+        assert_eq!(a[1..4], [0.0; 3], "parts that never varied keep the pack's weight");
+        assert_eq!(ranker.impressions(), 200);
+        let (defaults, adjusted) = (RankerWeights::default(), ranker.apply(&RankerWeights::default()));
+        assert!(adjusted.popularity > defaults.popularity && adjusted.neighbour < defaults.neighbour);
+        let mut follower = OnlineRanker::default();
+        screens(&mut follower, 100, false);
+        let a = follower.adjustments();
+        assert!(a[0] > 0.1 && a[4] < -0.1, "{a:?}");
     }
 
     #[test]
-    fn weights_are_never_turned_negative_and_bad_numbers_are_skipped() {
+    fn weights_stay_within_bounds_and_bad_screens_teach_nothing() {
         let mut ranker = OnlineRanker::default();
-        let shown: Vec<Impression> = (0..500).flat_map(|_| [impression(0.0, 5.0, false), impression(0.0, 0.0, true)]).collect();
-        ranker.learn(&shown);
-        assert!(ranker.adjustments()[0] < 0.0);
-        assert_eq!(ranker.apply(&RankerWeights::default()).neighbour, 0.0);
+        screens(&mut ranker, 2_000, true);
+        let adjusted = ranker.apply(&RankerWeights::default());
+        assert!(adjusted.neighbour >= 0.0, "never turned against the person");
+        assert!(f64::from(adjusted.popularity) <= f64::from(RankerWeights::default().popularity) * (1.0 + MAX_ADJUSTMENT) + 1e-6);
+        let none = RankerWeights { popularity: 0.0, ..RankerWeights::default() };
+        assert_eq!(ranker.apply(&none).popularity, 0.0, "no weight where the pack gives none");
         let before = ranker.clone();
-        ranker.learn(&[Impression { features: [f64::NAN, 0.0, 0.0, 0.0, f64::INFINITY], clicked: true }]);
+        ranker.learn(&[impression(f64::NAN, 0.0, true), impression(0.0, 1.0, false)], &RankerWeights::default());
+        ranker.learn(&[impression(0.5, 0.5, true), impression(0.5, 0.5, false)], &RankerWeights::default());
+        ranker.learn(&[], &RankerWeights::default());
         assert_eq!(ranker, before);
     }
 
     #[test]
     fn learning_is_deterministic_and_survives_serialisation() {
-        let shown: Vec<Impression> = (0..50).map(|i| impression(f64::from(i) / 50.0, 1.0, i % 3 == 0)).collect();
         let (mut a, mut b) = (OnlineRanker::default(), OnlineRanker::default());
-        a.learn(&shown);
-        b.learn(&shown);
+        screens(&mut a, 30, true);
+        screens(&mut b, 30, true);
         assert_eq!(a, b);
         let bytes = bincode::serde::encode_to_vec(&a, bincode::config::standard()).unwrap();
         let (back, _): (OnlineRanker, usize) = bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
