@@ -101,6 +101,11 @@ pub struct EvalArgs {
     /// (five times the evaluated users, for small datasets such as ML-100K).
     #[arg(long)]
     cross_validate: bool,
+    /// Also replay the strong validation and test splits with the last this many
+    /// history steps as a feedback loop (a top 10 shown before each, clicked when
+    /// it holds the next item), so the online ranker learns before the final list.
+    #[arg(long, default_value_t = 0)]
+    online_feedback: usize,
 }
 
 /// One row of the results.
@@ -130,6 +135,11 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     if !args.network_weight_sweep.is_empty() {
         rows.extend(network_weight_sweep(args, &data, &splits[0], &packs[0])?);
+    }
+    if args.online_feedback > 0 {
+        for (split, pack) in splits.iter().zip(&packs).take(2) {
+            rows.push(online_feedback(args, &data, split, pack)?);
+        }
     }
     if args.tradeoff {
         rows.extend(tradeoff(args, &data, &splits[1], &packs[1])?);
@@ -238,6 +248,21 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     Ok(rows)
 }
 
+/// The engine on one split after the last `--online-feedback` steps of each
+/// history were replayed as shown lists and clicks.
+fn online_feedback(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Row, Box<dyn std::error::Error>> {
+    let replay = Replay::new(args, data, split)?;
+    let (metrics, per_user) = replay.engine_with_feedback(&pack.sign(&eval_signer()), args.diversity, args.exploration, args.online_feedback)?;
+    eprintln!("   online ranker after {} steps of feedback: HR@10 {:.4} NDCG@10 {:.4}", args.online_feedback, metrics.hr10, metrics.ndcg10);
+    Ok(Row {
+        split: split.name.clone(),
+        method: format!("Mizan + online ranker (clicks on the last {} top-10 lists)", args.online_feedback),
+        metrics,
+        pack_bytes: None,
+        ms_per_user: Some(per_user.as_secs_f64() * 1e3),
+    })
+}
+
 /// The engine on the validation split with `pack` at each weight of `--network-weight-sweep`.
 fn network_weight_sweep(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let replay = Replay::new(args, data, split)?;
@@ -305,7 +330,13 @@ impl<'a> Replay<'a> {
     /// The engine's metrics with `pack` at the given request knobs, and the mean
     /// time per user of `record` + `recommend`.
     fn engine(&self, pack: &[u8], diversity: f32, exploration: f32) -> Result<(Metrics, std::time::Duration), mizan::Error> {
-        let run = runner::EngineRun { pack, trusted_key: &self.trusted_key, ids: &self.ids, diversity, exploration, scratch: &self.scratch };
+        self.engine_with_feedback(pack, diversity, exploration, 0)
+    }
+
+    /// The same with the last `feedback_steps` of each history replayed as a
+    /// feedback loop (the time per user then includes those steps).
+    fn engine_with_feedback(&self, pack: &[u8], diversity: f32, exploration: f32, feedback_steps: usize) -> Result<(Metrics, std::time::Duration), mizan::Error> {
+        let run = runner::EngineRun { pack, trusted_key: &self.trusted_key, ids: &self.ids, diversity, exploration, scratch: &self.scratch, feedback_steps };
         let (ranked, per_user) = runner::run(&run, &self.split.cases, 20, 2)?;
         Ok((self.score(&ranked), per_user))
     }
@@ -509,5 +540,24 @@ mod tests {
         assert!(find("strong, all users in 5 folds (test)", "Popularity")["hr10"].as_f64().unwrap() < 0.5);
         let report = std::fs::read_to_string(out.join("results.md")).unwrap();
         assert!(report.contains("## Targets") && report.contains("All users in 5 folds"), "{report}");
+    }
+
+    /// The feedback loop replays the last steps as shown lists and clicks: the
+    /// history the engine ends with is the same (it still finds the ring's next
+    /// item), and the rows say so for both strong splits.
+    #[test]
+    fn the_online_feedback_replay_keeps_the_history_and_reports_both_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        ring_dataset(dir.path());
+        let out = dir.path().join("out");
+        let cli = Cli::parse_from(["eval", "--data", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--strong-only", "--online-feedback", "5"]);
+        run(&cli.eval).unwrap();
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        let online: Vec<&serde_json::Value> = rows.iter().filter(|r| r["method"].as_str().unwrap().starts_with("Mizan + online ranker")).collect();
+        assert_eq!(online.iter().map(|r| r["split"].as_str().unwrap()).collect::<Vec<_>>(), ["strong (validation)", "strong (test)"]);
+        for row in online {
+            assert_eq!(row["users"], 12);
+            assert!(row["hr10"].as_f64().unwrap() > 0.9, "{row}");
+        }
     }
 }

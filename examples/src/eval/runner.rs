@@ -1,12 +1,15 @@
 //! Replays each evaluated user's history into a fresh engine through the public
-//! API (`record`, then `recommend`), exactly as on that user's phone.
+//! API (`record`, then `recommend`), exactly as on that user's phone; optionally
+//! the last steps of the history as a feedback loop (shown a top 10 before each
+//! step, clicking it when the item that came next is in it) so that the online
+//! ranker learns from them.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mizan::{Engine, EngineConfig, Event, EventKind, RecommendRequest, Retention, StaticKey, SyncPolicy, PERSONALISATION};
+use mizan::{Engine, EngineConfig, Event, EventKind, Feedback, RecommendRequest, Retention, StaticKey, SyncPolicy, PERSONALISATION};
 
 use super::data::Case;
 use super::metrics::Ranked;
@@ -25,7 +28,13 @@ pub struct EngineRun<'a> {
     pub exploration: f32,
     /// Where per-user stores are created (and erased).
     pub scratch: &'a Path,
+    /// How many of the last history steps are replayed as shown lists and clicks
+    /// (0: the history is only recorded).
+    pub feedback_steps: usize,
 }
+
+/// Items shown per simulated screen.
+const SHOWN: u32 = 10;
 
 /// Ranks every case with the engine on `threads` threads; returns the lists and
 /// the mean wall time of `record` + `recommend` per user.
@@ -62,19 +71,29 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
     engine.set_consent(PERSONALISATION, true, "evaluation", false)?;
     engine.load_catalog(run.pack)?;
     let events: Vec<Event> = case.input.iter().map(|&(t, i)| Event::new(EventKind::View, run.ids[i as usize].clone(), t)).collect();
-    let started = Instant::now();
-    for batch in events.chunks(mizan::events::MAX_BATCH) {
-        engine.record(batch)?;
-    }
-    let request = RecommendRequest {
+    let request = |k: u32, now: i64| RecommendRequest {
         k,
         diversity: run.diversity,
         exploration: run.exploration,
-        now_ms: Some(case.target_ms),
+        now_ms: Some(now),
         seed: Some(n as u64),
         ..RecommendRequest::default()
     };
-    let recs = engine.recommend(&request)?;
+    let started = Instant::now();
+    let (recorded, fed_back) = events.split_at(events.len().saturating_sub(run.feedback_steps).max(1).min(events.len()));
+    for batch in recorded.chunks(mizan::events::MAX_BATCH) {
+        engine.record(batch)?;
+    }
+    for next in fed_back {
+        let shown: Vec<String> = engine.recommend(&request(SHOWN, next.timestamp_ms))?.items.into_iter().map(|r| r.item_id).collect();
+        let clicked = shown.contains(&next.item_id);
+        let clicks = if clicked { vec![next.item_id.clone()] } else { vec![] };
+        engine.feedback(&Feedback { impressions: shown, clicks, timestamp_ms: Some(next.timestamp_ms), ..Feedback::default() })?;
+        if !clicked {
+            engine.record(std::slice::from_ref(next))?;
+        }
+    }
+    let recs = engine.recommend(&request(k, case.target_ms))?;
     let elapsed = started.elapsed();
     engine.erase_all()?;
     Ok((recs.items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect(), elapsed))
