@@ -144,6 +144,13 @@ impl Demo {
         println!("  top categories       {}", cats.join(", "));
         let peak = report.active_hours.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(h, _)| h);
         println!("  most active hour     {peak:02}:00 UTC");
+        let online = &report.online_ranker;
+        let moved: Vec<String> = online.adjustments.iter().filter(|(_, a)| **a != 0.0).map(|(n, a)| format!("{n} {a:+.2}")).collect();
+        println!(
+            "  online ranker        {} impressions learned from; weights moved: {}",
+            online.impressions,
+            if moved.is_empty() { "none yet (no clicks)".to_string() } else { moved.join(", ") }
+        );
         let before_close = engines[0].recommend(&request)?;
         engines[0].close()?;
         let reopened = self.open("Amal")?;
