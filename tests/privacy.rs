@@ -89,9 +89,20 @@ fn export_lists_every_event_and_consent_decision() {
     }
     assert_eq!(json["consent_history"].as_array().unwrap().len(), 2);
     assert!(json["inferred"]["categories"].as_array().is_some_and(|c| !c.is_empty()));
+    for round in 0..20 {
+        let shown: Vec<String> = engine.recommend(&RecommendRequest { k: 5, now_ms: Some(NOW), ..Default::default() }).unwrap().items.into_iter().map(|r| r.item_id).collect();
+        let clicks = vec![shown[shown.len() - 1].clone()];
+        engine.feedback(&Feedback { impressions: shown, clicks, timestamp_ms: Some(NOW - 50 + round), ..Feedback::default() }).unwrap();
+    }
+    let json: serde_json::Value = serde_json::from_str(&engine.export_user_data().unwrap()).unwrap();
+    let learned = engine.inspect().unwrap().online_ranker;
+    assert!(learned.adjustments.values().any(|&a| a != 0.0), "{learned:?}");
     let online = &json["inferred"]["online_ranker"];
-    assert_eq!(online["impressions"], 0);
-    assert_eq!(online["adjustments"].as_object().map(|a| a.len()), Some(mizan::online::FEATURES), "every learned weight is listed");
+    assert_eq!(online["impressions"], learned.impressions);
+    for (name, value) in learned.adjustments.iter().map(|a| ("adjustments", a)).chain(learned.coefficients.iter().map(|c| ("coefficients", c))) {
+        assert_eq!(online[name][value.0].as_f64(), Some(*value.1), "{name} {}", value.0);
+    }
+    assert_eq!(online["coefficients"].as_object().map(|c| c.len()), Some(mizan::online::FEATURES + 1), "every coefficient is exported");
 }
 
 #[test]
@@ -127,11 +138,22 @@ fn sensitive_events_change_nothing_under(pack: &[u8]) {
         .chain([Event { query: Some("pharmacy".into()), ..Event::new(EventKind::Search, "", NOW - 1000) }])
         .collect();
     engine.record(&pharmacy).unwrap();
-    let pharmacy_ids: Vec<String> = (0..PER_CATEGORY).map(|k| item_id(3, k)).collect();
-    let clicks = pharmacy_ids[..3].to_vec();
-    engine.feedback(&Feedback { impressions: pharmacy_ids, clicks, timestamp_ms: Some(NOW - 500), ..Feedback::default() }).unwrap();
+    // Screens mixing ordinary and sensitive items where only the sensitive one is
+    // opened, before and after the person allows sensitive profiling: nothing is
+    // learned about which signals to follow.
+    for k in 0..PER_CATEGORY {
+        if k == PER_CATEGORY / 2 {
+            engine.set_consent(mizan::SENSITIVE_PROFILING, true, "v1", false).unwrap();
+        }
+        let shown = vec![item_id(0, k), item_id(1, k), item_id(3, k)];
+        let feedback = Feedback { impressions: shown, clicks: vec![item_id(3, k)], timestamp_ms: Some(NOW - 500), ..Feedback::default() };
+        engine.feedback(&feedback).unwrap();
+    }
+    engine.set_consent(mizan::SENSITIVE_PROFILING, false, "v1", false).unwrap();
     assert_eq!(scores(&engine), before, "sensitive events moved a non-sensitive score");
-    assert_eq!(engine.inspect().unwrap().online_ranker.impressions, 0, "sensitive items teach the ranker nothing");
+    let online = engine.inspect().unwrap().online_ranker;
+    assert_eq!(online.impressions, 2 * u64::from(PER_CATEGORY), "only the ordinary items were learned from");
+    assert!(online.adjustments.values().all(|&a| a == 0.0), "sensitive clicks taught the ranker: {online:?}");
 
     let recs = engine.recommend(&RecommendRequest { k: 40, include_seen: true, now_ms: Some(NOW), ..Default::default() }).unwrap();
     for reason in recs.items.iter().flat_map(|r| &r.reasons) {

@@ -246,3 +246,24 @@ fn clicks_teach_the_ranker_which_signals_this_person_follows() {
     assert_eq!(reopened.inspect().unwrap().online_ranker, learned.online_ranker);
     assert_eq!(ids(&reopened.recommend(&request()).unwrap()), ids(&learned_recs));
 }
+
+/// Clicks can switch a signal off and later earn it its weight back.
+#[test]
+fn a_signal_the_clicks_switched_off_can_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    engine.load_catalog(&seed_near_hit_pack()).unwrap();
+    engine.record(&[Event::new(EventKind::View, "seed", NOW - HOUR)]).unwrap();
+    let screen = |round: u32, click_near: bool| {
+        let (near, hit) = (format!("near-{}", round % 10), format!("hit-{}", round % 10));
+        let clicked = if click_near { near.clone() } else { hit.clone() };
+        let feedback = mizan::Feedback { impressions: vec![near, hit], clicks: vec![clicked], timestamp_ms: Some(NOW - HOUR + 1000 + i64::from(round)), ..Default::default() };
+        engine.feedback(&feedback).unwrap();
+    };
+    let neighbour_weight = || engine.inspect().unwrap().ranker_weights.unwrap().neighbour;
+    (0..200).for_each(|round| screen(round, false));
+    assert_eq!(neighbour_weight(), 0.0, "{:?}", engine.inspect().unwrap().online_ranker);
+    (200..600).for_each(|round| screen(round, true));
+    assert!(neighbour_weight() > 0.0, "{:?}", engine.inspect().unwrap().online_ranker);
+}

@@ -415,7 +415,7 @@ impl From<mizan::PackMeta> for PackInfo {
 /// A named model weight.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct NamedWeight {
-    /// Item id or category name.
+    /// Item id, category name, or score part name.
     pub name: String,
     /// Weight.
     pub weight: f64,

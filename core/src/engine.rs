@@ -172,7 +172,8 @@ impl EngineState {
         let config = bincode::config::standard();
         let malformed = |_| Error::Corrupt("engine state does not decode");
         if let Some(body) = bytes.strip_prefix(STATE_MAGIC) {
-            return Ok(bincode::serde::decode_from_slice(body, config).map_err(malformed)?.0);
+            let state: EngineState = bincode::serde::decode_from_slice(body, config).map_err(malformed)?.0;
+            return if state.online.is_consistent() { Ok(state) } else { Err(Error::Corrupt("engine state does not decode")) };
         }
         if let Some(body) = bytes.strip_prefix(STATE_MAGIC_V2) {
             let (old, _): (EngineStateV2, usize) = bincode::serde::decode_from_slice(body, config).map_err(malformed)?;
@@ -639,26 +640,26 @@ impl Inner {
     }
 
     /// Teaches the online ranker which of the shown (or clicked) items were
-    /// clicked, from their score parts as the person's profile stands now.
-    /// Sensitive items teach it nothing unless sensitive profiling is allowed.
+    /// clicked, from their score parts as the person's profile stands now,
+    /// weighed by the pack's weights (so a part the ranker switched off can
+    /// still earn its weight back). Sensitive items never teach it anything.
     fn learn_from_impressions(&mut self, feedback: &Feedback, at: i64) {
         let Some(catalog) = &self.catalog else { return };
-        let allow_sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
         let shown: BTreeSet<u32> = feedback
             .impressions
             .iter()
             .chain(&feedback.clicks)
             .filter_map(|id| catalog.index_of(id))
-            .filter(|&i| allow_sensitive || !catalog.is_sensitive(i))
+            .filter(|&i| !catalog.is_sensitive(i))
             .collect();
         let clicked: BTreeSet<u32> = feedback.clicks.iter().filter_map(|id| catalog.index_of(id)).collect();
         let items: Vec<u32> = shown.into_iter().collect();
         let profile = self.profile(at);
-        let weights = self.weights(catalog);
-        let features = Ranker::new(catalog, &profile, &weights, &Filters::default()).features(&items);
+        let defaults = &catalog.pack().default_weights;
+        let features = Ranker::new(catalog, &profile, defaults, &Filters::default()).features(&items);
         let impressions: Vec<Impression> =
             items.iter().zip(features).map(|(i, features)| Impression { features, clicked: clicked.contains(i) }).collect();
-        self.state.online.learn(&impressions, &weights);
+        self.state.online.learn(&impressions, defaults);
     }
 
     fn profile(&self, now: i64) -> UserProfile {

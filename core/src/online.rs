@@ -47,8 +47,11 @@ pub struct Impression {
 pub struct OnlineSummary {
     /// Impressions learned from.
     pub impressions: u64,
-    /// Per part name, the change of its weight as a share of the pack's.
+    /// Per part name, the change of its weight as a share of the pack's, as applied.
     pub adjustments: BTreeMap<String, f64>,
+    /// The click model's coefficients as learned, before bounds: one per part
+    /// name, and `click_rate` for its intercept (the person's base click log-odds).
+    pub coefficients: BTreeMap<String, f64>,
 }
 
 /// The per-person click model, kept in the encrypted engine state.
@@ -92,21 +95,27 @@ impl OnlineRanker {
             let row: Vec<f64> = std::iter::once(1.0).chain((0..FEATURES).map(|k| (c[k] - mean[k]) / spread)).collect();
             let records = Array2::from_shape_vec((1, FEATURES + 1), row).expect("one row of FEATURES + 1");
             let dataset = Dataset::new(records, Array1::from_elem(1, impression.clicked));
-            let model = std::mem::replace(&mut self.model, OnlineRanker::default().model);
-            self.model = params().fit_with(Some(model), &dataset).expect("constant hyperparameters are valid");
+            self.model = params().fit_with(Some(self.model.clone()), &dataset).expect("constant hyperparameters are valid");
             self.impressions += 1;
         }
     }
 
-    /// Impressions learned from so far.
-    pub fn impressions(&self) -> u64 {
-        self.impressions
+    /// Whether the state has one coefficient per part plus the intercept, all
+    /// finite (a stored state that does not is refused as corrupt).
+    pub fn is_consistent(&self) -> bool {
+        let fits = |a: &Array1<f64>| a.len() == FEATURES + 1 && a.iter().all(|x| x.is_finite());
+        fits(self.model.z()) && fits(self.model.n())
     }
 
-    /// The learned adjustments by part name, with the impressions behind them.
+    /// Everything learned, with the impressions behind it.
     pub fn summary(&self) -> OnlineSummary {
-        let adjustments = FEATURE_NAMES.iter().map(|n| n.to_string()).zip(self.adjustments()).collect();
-        OnlineSummary { impressions: self.impressions, adjustments }
+        let names = || FEATURE_NAMES.iter().map(|n| n.to_string());
+        let raw = self.model.get_weights();
+        OnlineSummary {
+            impressions: self.impressions,
+            adjustments: names().zip(self.adjustments()).collect(),
+            coefficients: std::iter::once("click_rate".to_string()).chain(names()).zip(raw.iter().copied()).collect(),
+        }
     }
 
     /// The learned change of each part's weight as a share of the pack's
@@ -184,7 +193,8 @@ mod tests {
         let a = ranker.adjustments();
         assert!(a[4] > 0.1 && a[0] < -0.1, "{a:?}");
         assert_eq!(a[1..4], [0.0; 3], "parts that never varied keep the pack's weight");
-        assert_eq!(ranker.impressions(), 200);
+        assert_eq!(ranker.summary().impressions, 200);
+        assert_eq!(ranker.summary().coefficients["popularity"], ranker.adjustments()[4], "within bounds, applied as learned");
         let (defaults, adjusted) = (RankerWeights::default(), ranker.apply(&RankerWeights::default()));
         assert!(adjusted.popularity > defaults.popularity && adjusted.neighbour < defaults.neighbour);
         let mut follower = OnlineRanker::default();
@@ -210,6 +220,16 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_state_of_the_wrong_shape_is_detected() {
+        let mut json = serde_json::to_value(OnlineRanker::default()).unwrap();
+        json["model"]["z"]["dim"] = serde_json::json!([3]);
+        json["model"]["z"]["data"] = serde_json::json!([0.0, 0.0, 0.0]);
+        let short: OnlineRanker = serde_json::from_value(json).unwrap();
+        assert!(!short.is_consistent());
+        assert!(OnlineRanker::default().is_consistent());
+    }
+
+    #[test]
     fn learning_is_deterministic_and_survives_serialisation() {
         let (mut a, mut b) = (OnlineRanker::default(), OnlineRanker::default());
         screens(&mut a, 30, true);
@@ -218,5 +238,6 @@ mod tests {
         let bytes = bincode::serde::encode_to_vec(&a, bincode::config::standard()).unwrap();
         let (back, _): (OnlineRanker, usize) = bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
         assert_eq!(back, a);
+        assert!(back.is_consistent());
     }
 }

@@ -170,7 +170,7 @@ impl<'a> Ranker<'a> {
 
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions) -> Vec<Recommendation> {
-        let signals = self.signals(options.personalised, self.weights.network != 0.0);
+        let signals = self.signals(options.personalised);
         let pool: Vec<u32> = match &options.candidates {
             Some(c) => c.clone(),
             None => (0..self.catalog.len() as u32).collect(),
@@ -249,7 +249,7 @@ impl<'a> Ranker<'a> {
 
     /// The score breakdown for any one item, eligible or not.
     pub fn explain(&self, index: u32, personalised: bool) -> Recommendation {
-        let signals = self.signals(personalised, self.weights.network != 0.0);
+        let signals = self.signals(personalised);
         let parts = self.parts(index, &signals, personalised);
         let total = parts.total(self.weights);
         self.recommendation(index, &parts, total)
@@ -269,19 +269,18 @@ impl<'a> Ranker<'a> {
         options.include_seen || repeatable || !self.profile.items.contains_key(&i)
     }
 
-    /// Each of `items`' personalised score parts, as the online ranker learns
-    /// from them (the network's part even while its weight is zero).
+    /// Each of `items`' personalised score parts, as the online ranker learns from them.
     pub fn features(&self, items: &[u32]) -> Vec<ScoreFeatures> {
-        let signals = self.signals(true, true);
+        let signals = self.signals(true);
         items.iter().map(|&i| self.parts(i, &signals, true).features()).collect()
     }
 
-    fn signals(&self, personalised: bool, with_network: bool) -> Signals {
+    fn signals(&self, personalised: bool) -> Signals {
         if !personalised {
             return Signals::default();
         }
         let network = match &self.catalog.pack().network {
-            Some(net) if with_network && !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
+            Some(net) if self.weights.network != 0.0 && !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
             _ => Vec::new(),
         };
         Signals { evidence: self.neighbour_evidence(), network }

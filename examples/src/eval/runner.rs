@@ -80,7 +80,9 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
         ..RecommendRequest::default()
     };
     let started = Instant::now();
-    let (recorded, fed_back) = events.split_at(events.len().saturating_sub(run.feedback_steps).max(1).min(events.len()));
+    // At least the first event is recorded plainly, so there is something to rank from.
+    let recorded_len = events.len().saturating_sub(run.feedback_steps).max(1).min(events.len());
+    let (recorded, fed_back) = events.split_at(recorded_len);
     for batch in recorded.chunks(mizan::events::MAX_BATCH) {
         engine.record(batch)?;
     }

@@ -170,11 +170,15 @@ class EngineTest {
             engine.record(history)
             assertEquals(0UL, engine.inspect().onlineImpressions)
             assertTrue(engine.inspect().rankerAdjustments.all { it.weight == 0.0 }, "a fresh ranker keeps the pack's weights")
-            val shown = engine.recommend(RecommendRequest(k = 10U, nowMs = now)).items.map { it.itemId }
-            engine.feedback(Feedback(impressions = shown, clicks = listOf(shown.last()), timestampMs = now))
+            // Always opening the last of five shown items teaches it to weigh the mix differently.
+            repeat(20) { round ->
+                val shown = engine.recommend(RecommendRequest(k = 5U, nowMs = now)).items.map { it.itemId }
+                engine.feedback(Feedback(impressions = shown, clicks = listOf(shown.last()), timestampMs = now - 1_000L + round))
+            }
             val report = engine.inspect()
-            assertEquals(shown.size.toULong(), report.onlineImpressions)
+            assertEquals(100UL, report.onlineImpressions)
             assertEquals(setOf("neighbour", "transition", "network", "category", "popularity"), report.rankerAdjustments.map { it.name }.toSet())
+            assertTrue(report.rankerAdjustments.any { it.weight != 0.0 }, "clicks reached the ranker: ${report.rankerAdjustments}")
         }
     }
 
