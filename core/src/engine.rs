@@ -170,10 +170,11 @@ impl EngineState {
 
     fn decode(bytes: &[u8]) -> Result<Self> {
         let config = bincode::config::standard();
-        let malformed = |_| Error::Corrupt("engine state does not decode");
+        let corrupt = || Error::Corrupt("engine state does not decode");
+        let malformed = |_| corrupt();
         if let Some(body) = bytes.strip_prefix(STATE_MAGIC) {
             let state: EngineState = bincode::serde::decode_from_slice(body, config).map_err(malformed)?.0;
-            return if state.online.is_consistent() { Ok(state) } else { Err(Error::Corrupt("engine state does not decode")) };
+            return Some(state).filter(|s| s.online.is_consistent()).ok_or_else(corrupt);
         }
         if let Some(body) = bytes.strip_prefix(STATE_MAGIC_V2) {
             let (old, _): (EngineStateV2, usize) = bincode::serde::decode_from_slice(body, config).map_err(malformed)?;

@@ -133,16 +133,9 @@ impl OnlineRanker {
     /// off, but is never turned against the person nor added where the pack
     /// gives it no weight.
     pub fn apply(&self, defaults: &RankerWeights) -> RankerWeights {
-        let a = self.adjustments();
-        let adjust = |w: f32, k: usize| (f64::from(w) * (1.0 + a[k])) as f32;
-        RankerWeights {
-            neighbour: adjust(defaults.neighbour, 0),
-            transition: adjust(defaults.transition, 1),
-            network: adjust(defaults.network, 2),
-            category: adjust(defaults.category, 3),
-            popularity: adjust(defaults.popularity, 4),
-            ..defaults.clone()
-        }
+        let (w, a) = (part_weights(defaults), self.adjustments());
+        let [neighbour, transition, network, category, popularity] = std::array::from_fn(|k| (w[k] * (1.0 + a[k])) as f32);
+        RankerWeights { neighbour, transition, network, category, popularity, ..defaults.clone() }
     }
 }
 
