@@ -1,5 +1,6 @@
 //! Responsible personalisation through the public API: best time to engage,
-//! exploration, novelty, caps, decaying "not interested", purposes.
+//! exploration, novelty, caps, decaying "not interested", purposes, what is
+//! popular now for people coming back.
 
 use mizan::{BestTimeRequest, Event, EventKind, QuietHours};
 use mizan_integration_tests::*;
@@ -47,6 +48,48 @@ fn request() -> mizan::RecommendRequest {
 
 fn ids(recs: &mizan::Recommendations) -> Vec<String> {
     recs.items.iter().map(|r| r.item_id.clone()).collect()
+}
+
+/// Someone back after two weeks is shown what is popular now (and told so);
+/// someone mid-session is shown what follows from what they just did; someone
+/// new, or who has not consented, starts from what is popular now.
+#[test]
+fn what_is_popular_now_counts_for_people_coming_back_not_mid_session() {
+    const DAY: i64 = 86_400_000;
+    let (new_hit, old_hit) = ("books-7", "garden-0");
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    engine.load_catalog(&signed_trend_pack()).unwrap();
+    let first = |engine: &mizan::Engine, now: i64| engine.recommend(&mizan::RecommendRequest { now_ms: Some(now), ..request() }).unwrap();
+    let before_consent = first(&engine, NOW);
+    assert!(!before_consent.personalised);
+    assert_eq!(before_consent.items[0].item_id, new_hit, "what is popular now leads, not {old_hit}, the most popular overall");
+    assert_eq!(before_consent.items[0].reasons[0].kind, mizan::ReasonKind::Trending);
+    assert_eq!(before_consent.items[0].reasons[0].text, "Trending in books");
+
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    assert_eq!(first(&engine, NOW).items[0].item_id, new_hit, "a new person too");
+    assert_eq!(engine.inspect().unwrap().trend_share, 1.0, "the debug API shows the trend in full force");
+    let last_view = NOW - 14 * DAY;
+    let tea: Vec<Event> = (1..4).map(|k| Event::new(EventKind::View, item_id(0, k), last_view - (4 - i64::from(k)) * 60_000)).collect();
+    engine.record(&tea).unwrap();
+
+    let mid_session = first(&engine, last_view + 60_000);
+    let place_in = |recs: &mizan::Recommendations, id: &str| recs.items.iter().position(|r| r.item_id == id).unwrap_or(recs.items.len());
+    let top: Vec<&str> = mid_session.items.iter().take(5).map(|r| r.item_id.as_str()).collect();
+    assert!(top.iter().all(|id| id.starts_with("tea-")), "a minute later the session's own thread leads: {top:?}");
+
+    let back = first(&engine, NOW);
+    let beyond_their_thread = |recs: &mizan::Recommendations| recs.items.iter().find(|r| !r.item_id.starts_with("tea-")).map(|r| r.item_id.clone());
+    assert_eq!(beyond_their_thread(&mid_session).as_deref(), Some(old_hit), "mid-session, past their own thread, the all-time hit");
+    assert_eq!(beyond_their_thread(&back).as_deref(), Some(new_hit), "back after two weeks, what is popular now: {:?}", ids(&back));
+    let place = place_in(&back, new_hit);
+    assert!(place < place_in(&mid_session, new_hit) && place < place_in(&back, old_hit));
+    let reasons = &back.items[place].reasons;
+    assert!(reasons.iter().any(|r| r.kind == mizan::ReasonKind::Trending && r.contribution > 0.0), "{reasons:?}");
+    assert!(back.items.iter().any(|r| r.item_id.starts_with("tea-")), "their own taste stays in the list");
+    engine.record(&[Event::new(EventKind::View, item_id(0, 5), mizan::engine::now_ms())]).unwrap();
+    assert!(engine.inspect().unwrap().trend_share < 0.01, "and hardly in force right after an event");
 }
 
 #[test]
@@ -129,6 +172,7 @@ fn repeatable_items_stay_recommendable_after_purchase() {
         neighbours: vec![NeighbourList::default(); 2],
         transitions: vec![NeighbourList::default(); 2],
         popularity: vec![100, 100],
+        trend: vec![0, 0],
         embeddings: None,
         network: None,
         default_weights: RankerWeights::default(),
@@ -199,6 +243,7 @@ fn seed_near_hit_pack() -> Vec<u8> {
         neighbours,
         transitions: vec![NeighbourList::default(); ids.len()],
         popularity,
+        trend: vec![0; ids.len()],
         embeddings: None,
         network: None,
         default_weights: RankerWeights::default(),

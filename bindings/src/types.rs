@@ -257,6 +257,8 @@ pub enum ReasonKind {
     CategoryInterest,
     /// Popular overall or in its category.
     Popular,
+    /// Popular lately, for someone back after a break (or new).
+    Trending,
     /// Rarely seen by others (novelty boost).
     New,
     /// Exploring a category new to the person.
@@ -285,6 +287,7 @@ impl From<mizan::Reason> for Reason {
             mizan::ReasonKind::FollowsRecent => ReasonKind::FollowsRecent,
             mizan::ReasonKind::CategoryInterest => ReasonKind::CategoryInterest,
             mizan::ReasonKind::Popular => ReasonKind::Popular,
+            mizan::ReasonKind::Trending => ReasonKind::Trending,
             mizan::ReasonKind::New => ReasonKind::New,
             mizan::ReasonKind::Exploration => ReasonKind::Exploration,
         };
@@ -455,6 +458,9 @@ pub struct InspectReport {
     /// Per score part, how much the on-device ranker has changed its weight, as
     /// a share of the pack's (0 until clicks say otherwise, −1 = switched off).
     pub ranker_adjustments: Vec<NamedWeight>,
+    /// How much of the trend weight (what is popular now) is in force: 0 right
+    /// after an event, towards 1 after a break.
+    pub trend_share: f64,
     /// The full report as JSON (every field of the core report).
     pub details_json: String,
 }
@@ -475,6 +481,7 @@ impl From<mizan::InspectReport> for InspectReport {
             top_items: r.top_items.into_iter().map(Into::into).collect(),
             online_impressions: r.online_ranker.impressions,
             ranker_adjustments: r.online_ranker.adjustments.into_iter().map(|(name, weight)| NamedWeight { name, weight }).collect(),
+            trend_share: r.trend_share,
             details_json,
         }
     }

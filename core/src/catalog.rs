@@ -1,6 +1,6 @@
 //! Catalogue packs: the signed, compact bundle of population-level knowledge
-//! (items, categories, item-to-item neighbours, popularity, default ranker
-//! weights) that the app ships, and its verified in-memory form.
+//! (items, categories, item-to-item neighbours, popularity and what is popular
+//! now, default ranker weights) that the app ships, and its verified in-memory form.
 //!
 //! Wire format: `MZPK` ‖ version u16 LE ‖ payload length u32 LE ‖ bincode payload
 //! ‖ Ed25519 signature (64 bytes) over everything before it.
@@ -15,9 +15,9 @@ use crate::network::SequenceNetwork;
 
 const PACK_MAGIC: &[u8; 4] = b"MZPK";
 /// The pack format version this engine writes. It also reads versions 1 (no
-/// sequence network) and 2 (neighbour lists with plain item indices), so a stored
-/// pack survives an SDK update.
-pub const PACK_FORMAT_VERSION: u16 = 3;
+/// sequence network), 2 (neighbour lists with plain item indices) and 3 (no
+/// trend), so a stored pack survives an SDK update.
+pub const PACK_FORMAT_VERSION: u16 = 4;
 const PACK_HEADER_LEN: usize = 10;
 const SIGNATURE_LEN: usize = 64;
 
@@ -202,7 +202,15 @@ pub struct RankerWeights {
     pub sequence_boost: f32,
     /// Weight of the sequence network's "what comes next" log-odds, when the pack has one.
     pub network: f32,
+    /// Weight of what is popular now (the pack's trend) for someone coming back
+    /// after a break: it takes effect as time passes since their last event (half
+    /// of it after [`crate::model::RETURN_HALF_LIFE_MS`]) and in full before any history.
+    pub trend: f32,
 }
+
+/// How much the trend counts for someone returning after a long break, chosen on
+/// the ML-1M temporal validation split (`examples/movielens/eval.sh`).
+pub const TREND_WEIGHT: f32 = 0.5;
 
 /// How much a sequence network's log-odds count beside the item-to-item
 /// evidence, chosen on ML-1M validation (`examples/movielens/eval.sh`): the
@@ -219,6 +227,7 @@ impl Default for RankerWeights {
             session_boost: 3.0,
             sequence_boost: 2.0,
             network: NETWORK_WEIGHT,
+            trend: TREND_WEIGHT,
         }
     }
 }
@@ -238,6 +247,10 @@ pub struct CatalogPack {
     pub transitions: Vec<NeighbourList>,
     /// Per item, popularity in 0..=65535 (relative to the most popular).
     pub popularity: Vec<u16>,
+    /// Per item, what is popular now in 0..=65535 (relative to the item most
+    /// popular now): interactions weighed by how recent they were when the pack
+    /// was built. All zero in packs from before format 4.
+    pub trend: Vec<u16>,
     /// Optional item embeddings (implicit ALS, or factors trained elsewhere).
     pub embeddings: Option<Embeddings>,
     /// Optional sequence network scoring what comes next.
@@ -277,8 +290,9 @@ impl CatalogPack {
         }
         let payload = &signed[PACK_HEADER_LEN..];
         let (pack, used) = match version {
-            1 => decode::<PackV1>(payload).map(|(v1, used)| (PackV2::from(v1).into(), used))?,
-            2 => decode::<PackV2>(payload).map(|(v2, used)| (v2.into(), used))?,
+            1 => decode::<PackV1>(payload).map(|(v1, used)| (PackV3::from(PackV2::from(v1)).into(), used))?,
+            2 => decode::<PackV2>(payload).map(|(v2, used)| (PackV3::from(v2).into(), used))?,
+            3 => decode::<PackV3>(payload).map(|(v3, used)| (v3.into(), used))?,
             _ => decode::<CatalogPack>(payload)?,
         };
         if used != payload_len {
@@ -290,7 +304,7 @@ impl CatalogPack {
 
     fn check_consistency(&self) -> Result<(), PackError> {
         let n = self.items.len();
-        if self.neighbours.len() != n || self.transitions.len() != n || self.popularity.len() != n {
+        if self.neighbours.len() != n || self.transitions.len() != n || self.popularity.len() != n || self.trend.len() != n {
             return Err(PackError::Malformed("per-item tables differ in length"));
         }
         let n_cat = self.categories.len() as u32;
@@ -313,7 +327,7 @@ impl CatalogPack {
             return Err(PackError::Malformed("sequence network"));
         }
         let w = &self.default_weights;
-        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network];
+        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend];
         if !all.iter().all(|x| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
             return Err(PackError::Malformed("default weights"));
         }
@@ -352,7 +366,53 @@ impl From<PlainList> for NeighbourList {
     }
 }
 
-/// Format 2: neighbour lists with plain item indices (read only).
+/// Format 3: format 4 before the trend (read only).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct PackV3 {
+    meta: PackMeta,
+    categories: Vec<Category>,
+    items: Vec<Item>,
+    neighbours: Vec<NeighbourList>,
+    transitions: Vec<NeighbourList>,
+    popularity: Vec<u16>,
+    embeddings: Option<Embeddings>,
+    network: Option<SequenceNetwork>,
+    default_weights: WeightsV3,
+}
+
+/// Formats 2 and 3's ranker weights: no trend weight.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct WeightsV3 {
+    neighbour: f32,
+    transition: f32,
+    category: f32,
+    popularity: f32,
+    session_boost: f32,
+    sequence_boost: f32,
+    network: f32,
+}
+
+impl From<PackV3> for CatalogPack {
+    fn from(v3: PackV3) -> Self {
+        let WeightsV3 { neighbour, transition, category, popularity, session_boost, sequence_boost, network } = v3.default_weights;
+        CatalogPack {
+            meta: v3.meta,
+            categories: v3.categories,
+            trend: vec![0; v3.items.len()],
+            items: v3.items,
+            neighbours: v3.neighbours,
+            transitions: v3.transitions,
+            popularity: v3.popularity,
+            embeddings: v3.embeddings,
+            network: v3.network,
+            default_weights: RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend: 0.0 },
+        }
+    }
+}
+
+/// Format 2: format 3 with plain item indices in its neighbour lists (read only).
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(Serialize))]
 struct PackV2 {
@@ -364,13 +424,13 @@ struct PackV2 {
     popularity: Vec<u16>,
     embeddings: Option<Embeddings>,
     network: Option<SequenceNetwork>,
-    default_weights: RankerWeights,
+    default_weights: WeightsV3,
 }
 
-impl From<PackV2> for CatalogPack {
+impl From<PackV2> for PackV3 {
     fn from(v2: PackV2) -> Self {
         let lists = |plain: Vec<PlainList>| plain.into_iter().map(NeighbourList::from).collect();
-        CatalogPack {
+        PackV3 {
             meta: v2.meta,
             categories: v2.categories,
             items: v2.items,
@@ -422,7 +482,7 @@ impl From<PackV1> for PackV2 {
             popularity: v1.popularity,
             embeddings: v1.embeddings,
             network: None,
-            default_weights: RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network: 0.0 },
+            default_weights: WeightsV3 { neighbour, transition, category, popularity, session_boost, sequence_boost, network: 0.0 },
         }
     }
 }
@@ -502,6 +562,11 @@ impl Catalog {
         f32::from(self.pack.popularity[index as usize]) / f32::from(u16::MAX)
     }
 
+    /// How popular the item is now (as of the pack's build), in 0..=1.
+    pub fn trend(&self, index: u32) -> f32 {
+        f32::from(self.pack.trend[index as usize]) / f32::from(u16::MAX)
+    }
+
     /// The item's neighbours.
     pub fn neighbours(&self, index: u32) -> &NeighbourList {
         &self.pack.neighbours[index as usize]
@@ -551,6 +616,7 @@ pub(crate) mod tests {
             ],
             transitions: vec![NeighbourList::default(), NeighbourList::default(), NeighbourList::quantise(&[(0, 0.5)])],
             popularity: vec![65535, 30000, 100],
+            trend: vec![100, 65535, 30000],
             embeddings: Some(Embeddings::quantise(2, &[1.0, 0.0, 0.9, 0.1, -0.5, 0.5])),
             network: None,
             default_weights: RankerWeights::default(),
@@ -596,6 +662,16 @@ pub(crate) mod tests {
         CatalogPack::verify(&sign_payload(version, payload, &signer(1)), &[public_key(&signer(1))])
     }
 
+    /// What a pack from before format 4 becomes: no trend, and no weight on it.
+    fn without_trend(p: CatalogPack) -> CatalogPack {
+        CatalogPack { trend: vec![0; p.items.len()], default_weights: RankerWeights { trend: 0.0, ..p.default_weights.clone() }, ..p }
+    }
+
+    fn weights_v3(w: &RankerWeights) -> WeightsV3 {
+        let RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend: _ } = w.clone();
+        WeightsV3 { neighbour, transition, category, popularity, session_boost, sequence_boost, network }
+    }
+
     /// A format-1 pack (as an earlier SDK stored it) still verifies and loads.
     #[test]
     fn reads_format_1_packs() {
@@ -619,28 +695,43 @@ pub(crate) mod tests {
             },
         };
         let payload = bincode::serde::encode_to_vec(&v1, bincode::config::standard()).unwrap();
-        let expected = CatalogPack { default_weights: RankerWeights { network: 0.0, ..p.default_weights.clone() }, ..p };
+        let expected = without_trend(CatalogPack { default_weights: RankerWeights { network: 0.0, ..p.default_weights.clone() }, ..p });
         assert_eq!(read_signed_payload(1, &payload).unwrap(), expected);
         assert_eq!(read_signed_payload(PACK_FORMAT_VERSION + 1, &payload), Err(PackError::UnsupportedVersion(PACK_FORMAT_VERSION + 1)));
     }
 
-    /// A format-2 pack (plain, strongest-first lists, and a network) still verifies and loads.
+    /// Format-2 packs (plain, strongest-first lists, and a network) and format-3
+    /// packs (lists as gaps, no trend) still verify and load.
     #[test]
-    fn reads_format_2_packs() {
+    fn reads_format_2_and_3_packs() {
         let p = CatalogPack { network: Some(crate::network::tests::successor_network(3)), ..tiny_pack() };
-        let v2 = PackV2 {
+        let v3 = PackV3 {
             meta: p.meta.clone(),
             categories: p.categories.clone(),
             items: p.items.clone(),
-            neighbours: plain_lists(&p.neighbours),
-            transitions: plain_lists(&p.transitions),
+            neighbours: p.neighbours.clone(),
+            transitions: p.transitions.clone(),
             popularity: p.popularity.clone(),
             embeddings: p.embeddings.clone(),
             network: p.network.clone(),
-            default_weights: p.default_weights.clone(),
+            default_weights: weights_v3(&p.default_weights),
         };
+        let v2 = PackV2 {
+            neighbours: plain_lists(&v3.neighbours),
+            transitions: plain_lists(&v3.transitions),
+            meta: v3.meta.clone(),
+            categories: v3.categories.clone(),
+            items: v3.items.clone(),
+            popularity: v3.popularity.clone(),
+            embeddings: v3.embeddings.clone(),
+            network: v3.network.clone(),
+            default_weights: weights_v3(&p.default_weights),
+        };
+        let expected = without_trend(p);
+        let payload = bincode::serde::encode_to_vec(&v3, bincode::config::standard()).unwrap();
+        assert_eq!(read_signed_payload(3, &payload).unwrap(), expected);
         let payload = bincode::serde::encode_to_vec(&v2, bincode::config::standard()).unwrap();
-        assert_eq!(read_signed_payload(2, &payload).unwrap(), p);
+        assert_eq!(read_signed_payload(2, &payload).unwrap(), expected);
     }
 
     #[test]

@@ -15,6 +15,10 @@ use crate::feedback::SUPPRESSION_FULL_DAYS;
 pub const LONG_HALF_LIFE_MS: f64 = 21.0 * 86_400_000.0;
 /// Short-term (session) interest halves every 6 hours.
 pub const SHORT_HALF_LIFE_MS: f64 = 6.0 * 3_600_000.0;
+/// The trend (what is popular now) takes half its weight once this long has
+/// passed since someone's last event, and grows towards all of it after that:
+/// within a session what they just did says more, after a break what is new does.
+pub const RETURN_HALF_LIFE_MS: f64 = 86_400_000.0;
 /// Weight of a query token, before decay.
 const SEARCH_TERM_WEIGHT: f64 = 2.0;
 /// The sequence term of an item halves every this many positions back.
@@ -209,6 +213,8 @@ pub struct UserProfile {
     /// The latest items engaged with positively, most recent first (at most
     /// [`SEQUENCE_WINDOW`]; transitions read the first [`RECENT_ITEMS`]).
     pub recent: Vec<u32>,
+    /// Time since the last event on an item the profile may use (none without history).
+    pub away_ms: Option<i64>,
 }
 
 impl UserProfile {
@@ -280,7 +286,14 @@ impl UserProfile {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
         profile.max_item_interest = profile.items.values().map(|i| i.score.abs()).fold(0.0, f64::max);
+        profile.away_ms = profile.items.values().map(|i| i.last_ms).max().map(|last| (now_ms - last).max(0));
         profile
+    }
+
+    /// How much of the trend weight is in force: none right after an event, half
+    /// after [`RETURN_HALF_LIFE_MS`] away, all of it without any history.
+    pub fn trend_share(&self) -> f64 {
+        self.away_ms.map_or(1.0, |away| 1.0 - 0.5f64.powf(away as f64 / RETURN_HALF_LIFE_MS))
     }
 
     /// Item interest scaled to [-1, 1].
@@ -352,6 +365,18 @@ mod tests {
         assert_eq!((p.sensitive_items_ignored, p.unknown_items), (1, 1));
         assert_eq!(p.purchased.len(), 2);
         assert_eq!(p.recent, vec![1, 0], "most recent first, sensitive and unknown items left out");
+        assert_eq!(p.away_ms, Some(DAY), "time away is counted from the last item the profile may use");
+    }
+
+    #[test]
+    fn the_trend_counts_more_the_longer_someone_has_been_away() {
+        assert_eq!(profile(&[]).trend_share(), 1.0, "in full without history");
+        assert_eq!(profile(&[ev(EventKind::View, "a", NOW)]).trend_share(), 0.0, "none right after an event");
+        let half = profile(&[ev(EventKind::View, "a", NOW - RETURN_HALF_LIFE_MS as i64)]).trend_share();
+        assert!((half - 0.5).abs() < 1e-9, "{half}");
+        let after_a_month = profile(&[ev(EventKind::View, "a", NOW - 30 * DAY)]).trend_share();
+        assert!(after_a_month > 0.99 && after_a_month <= 1.0, "{after_a_month}");
+        assert_eq!(profile(&[ev(EventKind::View, "a", NOW + DAY)]).trend_share(), 0.0, "an event stamped later than now is not time away");
     }
 
     /// The packer learns its history block on exactly the last `SEQUENCE_WINDOW`

@@ -25,6 +25,8 @@ pub enum ReasonKind {
     CategoryInterest,
     /// Popular among everyone (or within one of its categories).
     Popular,
+    /// Popular lately, shown to someone coming back after a break (or new).
+    Trending,
     /// Rarely seen by others: a novelty boost.
     New,
     /// Chosen to explore a category the person has not shown interest in yet.
@@ -133,6 +135,8 @@ struct ScoreParts {
     network: f64,
     category: f64,
     popularity: f64,
+    /// What is popular now, times the share of its weight in force for this person.
+    trend: f64,
     novelty: f64,
     penalty: f64,
 }
@@ -149,6 +153,7 @@ impl ScoreParts {
             + f64::from(w.network) * self.network
             + f64::from(w.category) * self.category
             + f64::from(w.popularity) * self.popularity
+            + f64::from(w.trend) * self.trend
             + self.novelty
             - self.penalty
     }
@@ -313,6 +318,7 @@ impl<'a> Ranker<'a> {
             network: signals.network.get(i as usize).copied().unwrap_or(0.0),
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
+            trend: f64::from(self.catalog.trend(i)) * self.profile.trend_share(),
             novelty: 0.0,
             penalty: self.filters.penalties.get(&i).copied().unwrap_or(0.0),
         }
@@ -357,18 +363,17 @@ impl<'a> Ranker<'a> {
                 });
             }
         }
-        if parts.popularity > 0.0 {
-            let text = match &category {
-                Some(name) => format!("Popular in {name}"),
-                None => "Popular right now".to_string(),
-            };
-            reasons.push(Reason {
-                kind: ReasonKind::Popular,
-                text,
-                source_item_id: None,
-                category: category.clone(),
-                contribution: (f64::from(w.popularity) * parts.popularity) as f32,
-            });
+        let popular = [(ReasonKind::Popular, "Popular", "with everyone", parts.popularity, w.popularity), (ReasonKind::Trending, "Trending", "now", parts.trend, w.trend)];
+        for (kind, word, fallback, part, weight) in popular {
+            if part > 0.0 {
+                reasons.push(Reason {
+                    kind,
+                    text: category.as_ref().map_or_else(|| format!("{word} {fallback}"), |name| format!("{word} in {name}")),
+                    source_item_id: None,
+                    category: category.clone(),
+                    contribution: (f64::from(weight) * part) as f32,
+                });
+            }
         }
         if parts.novelty > 0.0 || reasons.is_empty() {
             reasons.push(Reason {
@@ -508,14 +513,19 @@ mod tests {
     }
 
     #[test]
-    fn without_consent_ranking_is_by_popularity_and_never_cites_sensitive_categories() {
+    fn without_consent_ranking_is_by_what_is_popular_now_and_never_cites_sensitive_categories() {
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let profile = UserProfile::default();
         let weights = RankerWeights::default();
         let none = Filters::default();
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false));
         let ids: Vec<_> = recs.iter().map(|r| r.item_id.as_str()).collect();
-        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(ids, ["b", "c", "a"], "by trend first: a is the most popular overall, b now");
+        assert_eq!((recs[0].reasons[0].kind, recs[0].reasons[0].text.as_str()), (ReasonKind::Trending, "Trending in fruit"));
+        assert_eq!(recs[1].reasons[0].text, "Trending now", "c's only category is sensitive, so none is named");
+        let without_trend = RankerWeights { trend: 0.0, ..RankerWeights::default() };
+        let recs = Ranker::new(&catalog, &profile, &without_trend, &none).rank(&options(false));
+        assert_eq!(recs.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
         assert!(recs.iter().all(|r| !r.reasons.is_empty()));
         assert!(recs.iter().flat_map(|r| &r.reasons).all(|r| !r.text.contains("pharmacy")));
     }
@@ -525,7 +535,7 @@ mod tests {
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let (profile, weights, none) = (UserProfile::default(), RankerWeights::default(), Filters::default());
         let ranker = Ranker::new(&catalog, &profile, &weights, &none);
-        assert_eq!(ranker.rank(&options(false))[0].item_id, "a");
+        assert_eq!(ranker.rank(&options(false))[0].item_id, "b");
         let novel = ranker.rank(&RankOptions { novelty: 2.0, ..options(false) });
         assert_eq!(novel[0].item_id, "c", "the least popular item leads");
         assert_eq!(novel[0].reasons[0].kind, ReasonKind::New);

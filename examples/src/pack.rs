@@ -4,10 +4,11 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
+use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, TREND_WEIGHT};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
+    TREND_HALF_LIFE_DAYS,
 };
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
@@ -65,9 +66,12 @@ pub struct BuildArgs {
     #[arg(long, default_value_t = 0)]
     network_dim: usize,
     /// Ranker weights shipped in the pack, overriding the model's defaults:
-    /// neighbour,transition,category,popularity,session,sequence,network.
+    /// neighbour,transition,category,popularity,session,sequence,network[,trend].
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
+    /// Days after which an interaction counts half towards what is popular now.
+    #[arg(long, default_value_t = TREND_HALF_LIFE_DAYS)]
+    trend_half_life_days: f64,
     /// PKCS#8 Ed25519 signing key (from `mizan pack keygen`).
     #[arg(long)]
     key: PathBuf,
@@ -111,7 +115,7 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     };
     let transitions = TransitionConfig { top_k: args.transitions_top_k, ..Default::default() };
     let network = (args.network_dim > 0).then(|| NetworkConfig { dim: args.network_dim, ..Default::default() });
-    let config = PackerConfig { model, transitions, embeddings, network };
+    let config = PackerConfig { model, transitions, embeddings, network, trend_half_life_days: args.trend_half_life_days };
     let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
     let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
     let n_items = catalog.items.len();
@@ -134,14 +138,16 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// Ranker weights from seven numbers: neighbour, transition, category, popularity,
-/// session boost, sequence boost, network.
+/// Ranker weights from seven or eight numbers: neighbour, transition, category,
+/// popularity, session boost, sequence boost, network and (by default
+/// [`TREND_WEIGHT`]) trend.
 pub fn ranker_weights(values: &[f32]) -> CliResult<RankerWeights> {
     match *values {
-        [neighbour, transition, category, popularity, session_boost, sequence_boost, network] => {
-            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network })
+        [neighbour, transition, category, popularity, session_boost, sequence_boost, network, ref trend @ ..] if trend.len() <= 1 => {
+            let trend = trend.first().copied().unwrap_or(TREND_WEIGHT);
+            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend })
         }
-        _ => Err("weights take seven comma-separated numbers: neighbour,transition,category,popularity,session,sequence,network".into()),
+        _ => Err("weights take seven or eight comma-separated numbers: neighbour,transition,category,popularity,session,sequence,network[,trend]".into()),
     }
 }
 
@@ -218,6 +224,7 @@ mod tests {
             factors: None,
             network_dim: 0,
             weights,
+            trend_half_life_days: TREND_HALF_LIFE_DAYS,
             key: dir.join("key.pk8"),
             version: 1,
             built_at_ms: 0,
@@ -233,8 +240,10 @@ mod tests {
         let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
         let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
         assert_eq!(pack.default_weights, ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1]).unwrap());
+        assert_eq!(pack.default_weights.trend, TREND_WEIGHT, "seven numbers keep the trend weight");
+        assert_eq!(ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25]).unwrap().trend, 0.25);
 
-        for bad in [vec![1.0, 2.0], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0]] {
+        for bad in [vec![1.0, 2.0], vec![1.0; 9], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, f32::INFINITY], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0]] {
             let fresh = tempfile::tempdir().unwrap();
             assert!(build(&args(fresh.path(), Some(bad.clone()))).is_err(), "{bad:?}");
             assert!(!fresh.path().join("out.pack").exists(), "{bad:?}");

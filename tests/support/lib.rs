@@ -79,6 +79,21 @@ pub fn signed_network_pack() -> Vec<u8> {
     pack.sign(&signer())
 }
 
+/// A signed pack of the same catalogue where the walks and an old hit
+/// (`garden-0`, chosen by 40 people) are two months old and a new hit
+/// (`books-7`, chosen by 8) is from yesterday: the most popular item overall is
+/// not what is popular now.
+pub fn signed_trend_pack() -> Vec<u8> {
+    const DAY: i64 = 86_400_000;
+    let mut log: Vec<Interaction> = walks().into_iter().map(|i| Interaction { timestamp_ms: i.timestamp_ms - 60 * DAY, ..i }).collect();
+    let (old_hit, new_hit) = (2 * PER_CATEGORY, PER_CATEGORY + 7);
+    log.extend((100..140).map(|user| Interaction { user, item: old_hit, timestamp_ms: NOW - 60 * DAY }));
+    log.extend((200..208).map(|user| Interaction { user, item: new_hit, timestamp_ms: NOW - DAY }));
+    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (trend)".into() };
+    let (categories, items) = catalogue(&[], &[]);
+    build_pack(meta, categories, items, &log, &PackerConfig::default()).expect("packs").sign(&signer())
+}
+
 /// Everyone walks one category in order from a starting point that varies by user.
 fn walks() -> Vec<Interaction> {
     let mut log = Vec::new();

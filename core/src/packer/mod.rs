@@ -22,7 +22,7 @@ pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_inte
 pub use sequential::SequentialConfig;
 pub use transitions::TransitionConfig;
 
-use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, NETWORK_WEIGHT};
+use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, NETWORK_WEIGHT, TREND_WEIGHT};
 
 /// One interaction from the backend's log (item given by its index).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,7 +75,14 @@ pub struct PackerConfig {
     pub embeddings: EmbeddingSource,
     /// The sequence network, if the pack carries one.
     pub network: Option<NetworkConfig>,
+    /// How fast an interaction stops counting towards the trend (what is popular
+    /// now): it counts half after this many days before the newest interaction.
+    pub trend_half_life_days: f64,
 }
+
+/// The trend's half-life packs are built with, chosen on the ML-1M temporal
+/// validation split (`examples/movielens/eval.sh`).
+pub const TREND_HALF_LIFE_DAYS: f64 = 2.0;
 
 impl Default for PackerConfig {
     fn default() -> Self {
@@ -84,6 +91,7 @@ impl Default for PackerConfig {
             transitions: TransitionConfig::default(),
             embeddings: EmbeddingSource::None,
             network: None,
+            trend_half_life_days: TREND_HALF_LIFE_DAYS,
         }
     }
 }
@@ -139,19 +147,19 @@ pub fn build_pack(
         }
     };
     let network = config.network.as_ref().map(|c| network::learn(&histories, n, c)).transpose()?;
-    let mut counts = vec![0u64; n];
-    for h in &histories {
-        for &i in h {
-            counts[i as usize] += 1;
-        }
+    let mut counts = vec![0.0f64; n];
+    for &i in histories.iter().flatten() {
+        counts[i as usize] += 1.0;
     }
+    let trend = trend(&timed, n, config.trend_half_life_days)?;
     Ok(CatalogPack {
         meta,
         categories,
         items,
         neighbours,
         transitions,
-        popularity: popularity(&counts),
+        popularity: log_scaled(&counts),
+        trend,
         embeddings,
         default_weights: default_weights(&config.model, network.is_some()),
         network,
@@ -173,6 +181,7 @@ fn default_weights(model: &ItemModel, with_network: bool) -> RankerWeights {
             session_boost: 0.0,
             sequence_boost: 40.0,
             network,
+            trend: TREND_WEIGHT,
         },
         ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => RankerWeights { network, ..RankerWeights::default() },
     }
@@ -220,13 +229,25 @@ fn strongest_first(pairs: &mut [(u32, f32)]) {
     pairs.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
 }
 
-/// Log-scaled popularity in 0..=65535, relative to the most popular item.
-fn popularity(counts: &[u64]) -> Vec<u16> {
-    let max_log = counts.iter().map(|&c| (c as f64).ln_1p()).fold(0.0, f64::max);
-    counts
-        .iter()
-        .map(|&c| if max_log > 0.0 { ((c as f64).ln_1p() / max_log * f64::from(u16::MAX)).round() as u16 } else { 0 })
-        .collect()
+/// What is popular now: each interaction counts ½ per `half_life_days` it lies
+/// before the newest one, log-scaled like popularity.
+fn trend(histories: &[Vec<(i64, u32)>], n: usize, half_life_days: f64) -> Result<Vec<u16>, PackerError> {
+    if !(half_life_days.is_finite() && half_life_days > 0.0) {
+        return Err(PackerError::Solver("the trend half-life must be a positive number of days".into()));
+    }
+    let newest = histories.iter().flatten().map(|s| s.0).max().unwrap_or(0);
+    let mut counts = vec![0.0f64; n];
+    for &(t, i) in histories.iter().flatten() {
+        let age_days = (newest - t) as f64 / 86_400_000.0;
+        counts[i as usize] += 0.5f64.powf(age_days / half_life_days);
+    }
+    Ok(log_scaled(&counts))
+}
+
+/// `ln(1 + count)` in 0..=65535, relative to the largest.
+fn log_scaled(counts: &[f64]) -> Vec<u16> {
+    let max_log = counts.iter().map(|&c| c.ln_1p()).fold(0.0, f64::max);
+    counts.iter().map(|&c| if max_log > 0.0 { (c.ln_1p() / max_log * f64::from(u16::MAX)).round() as u16 } else { 0 }).collect()
 }
 
 #[cfg(test)]
@@ -259,6 +280,25 @@ pub(crate) mod tests {
             let a = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
             let b = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
             assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn the_trend_is_what_was_chosen_lately_and_popularity_what_was_chosen_ever() {
+        const DAY: i64 = 86_400_000;
+        let items: Vec<Item> = (0..3).map(|i| item(&format!("i{i}"))).collect();
+        let mut log: Vec<Interaction> = (0..20).map(|user| Interaction { user, item: 0, timestamp_ms: 0 }).collect();
+        log.extend((0..5).map(|user| Interaction { user, item: 1, timestamp_ms: 60 * DAY }));
+        let pack = build_pack(meta(), vec![], items.clone(), &log, &PackerConfig::default()).unwrap();
+        assert_eq!(pack.popularity[0], u16::MAX, "chosen most ever");
+        assert_eq!(pack.trend[1], u16::MAX, "chosen most lately");
+        assert!(pack.trend[0] < u16::MAX / 20, "two months back counts little: {}", pack.trend[0]);
+        assert_eq!((pack.popularity[2], pack.trend[2]), (0, 0));
+        let slow = PackerConfig { trend_half_life_days: 365.0, ..Default::default() };
+        assert!(build_pack(meta(), vec![], items.clone(), &log, &slow).unwrap().trend[0] > u16::MAX / 2, "a slow trend remembers longer");
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let config = PackerConfig { trend_half_life_days: bad, ..Default::default() };
+            assert!(build_pack(meta(), vec![], items.clone(), &log, &config).is_err(), "{bad}");
         }
     }
 

@@ -81,7 +81,9 @@ class EngineTest {
             assertEquals(0U, outcome.stored)
             assertEquals(history.size.toUInt(), outcome.droppedWithoutConsent)
             assertEquals(0UL, engine.inspect().events)
-            assertFalse(engine.recommend(RecommendRequest()).personalised)
+            val cold = engine.recommend(RecommendRequest(nowMs = now))
+            assertFalse(cold.personalised)
+            assertEquals(ReasonKind.TRENDING, cold.items.first().reasons.first().kind, "without consent, what is popular now leads")
         }
     }
 
@@ -93,6 +95,7 @@ class EngineTest {
             val recs = engine.recommend(RecommendRequest(k = 10U, nowMs = now))
             assertTrue(recs.personalised)
             assertEquals(10, recs.items.size)
+            assertTrue(engine.inspect().trendShare < 0.01, "ten minutes after an event, what is popular now hardly counts")
             assertTrue(recs.items.all { it.reasons.isNotEmpty() })
             val seen = history.map { it.itemId }.toSet()
             assertTrue(recs.items.none { it.itemId in seen }, "seen items are excluded")
