@@ -1,5 +1,6 @@
-//! Baselines scored in the same harness, on the same split: popularity,
-//! item-kNN (cosine), EASE, and EASE over a recency-weighted history.
+//! Baselines scored in the same harness, on the same split: popularity, what is
+//! popular lately (trending), item-kNN (cosine), EASE, and EASE over a
+//! recency-weighted history.
 
 use std::collections::HashSet;
 
@@ -12,13 +13,15 @@ use super::metrics::Ranked;
 pub struct Baselines {
     n: usize,
     popularity: Vec<f32>,
+    trending: Vec<f32>,
     cosine: Vec<f32>,
     ease: Vec<f32>,
 }
 
 impl Baselines {
-    /// Fits every baseline on the pack histories.
-    pub fn fit(pack_histories: &[Vec<Step>], n: usize, lambda: f64) -> Result<Self, mizan::packer::PackerError> {
+    /// Fits every baseline on the pack histories; trending counts an interaction
+    /// ½ per `trend_half_life_days` before the newest.
+    pub fn fit(pack_histories: &[Vec<Step>], n: usize, lambda: f64, trend_half_life_days: f64) -> Result<Self, mizan::packer::PackerError> {
         let item_sets: Vec<Vec<u32>> = pack_histories
             .iter()
             .map(|h| {
@@ -48,12 +51,22 @@ impl Baselines {
                 }
             })
             .collect();
-        Ok(Baselines { n, popularity, cosine, ease: ease_weights(&item_sets, n, lambda)? })
+        let newest = pack_histories.iter().flatten().map(|s| s.0).max().unwrap_or(0);
+        let mut trending = vec![0f32; n];
+        for &(t, item) in pack_histories.iter().flatten() {
+            trending[item as usize] += 0.5f64.powf((newest - t) as f64 / 86_400_000.0 / trend_half_life_days) as f32;
+        }
+        Ok(Baselines { n, popularity, trending, cosine, ease: ease_weights(&item_sets, n, lambda)? })
     }
 
     /// Most popular unseen items.
     pub fn popularity(&self, case: &Case, k: usize) -> Ranked {
         top_unseen(&self.popularity, case, k)
+    }
+
+    /// Unseen items most popular lately.
+    pub fn trending(&self, case: &Case, k: usize) -> Ranked {
+        top_unseen(&self.trending, case, k)
     }
 
     /// Sum of cosine similarities to the history.

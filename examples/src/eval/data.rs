@@ -119,12 +119,13 @@ pub fn weak(data: &Dataset, seed: u64) -> Split {
 }
 
 /// Global temporal split: the pack learns from everything before the time by which
-/// 90% of interactions happened; each user active on both sides is evaluated on
-/// their first interaction after it.
-pub fn temporal(data: &Dataset) -> Split {
+/// 90% of interactions happened (85% for validation); each user active on both
+/// sides is evaluated on their first interaction after it.
+pub fn temporal(data: &Dataset, holdout: Holdout) -> Split {
+    let share = if holdout == Holdout::Test { 0.9 } else { 0.85 };
     let mut times: Vec<i64> = data.histories.iter().flatten().map(|s| s.0).collect();
     times.sort_unstable();
-    let cutoff = times[(times.len() as f64 * 0.9) as usize];
+    let cutoff = times[(times.len() as f64 * share) as usize];
     let mut pack_histories = Vec::new();
     let mut cases = Vec::new();
     for h in &data.histories {
@@ -136,5 +137,6 @@ pub fn temporal(data: &Dataset) -> Split {
             pack_histories.push(before);
         }
     }
-    Split { name: "temporal (90% cut-off)".into(), pack_histories, cases }
+    let name = if holdout == Holdout::Test { "temporal (test, 90% cut-off)" } else { "temporal (validation, 85% cut-off)" };
+    Split { name: name.into(), pack_histories, cases }
 }
