@@ -122,7 +122,12 @@ impl Demo {
             return Err("a dismissed item was recommended again".into());
         }
 
-        section(6, "Inspect (developer debug API)");
+        section(6, "Coming back after a break");
+        let back = RecommendRequest { now_ms: Some(DEMO_NOW_MS + 14 * 86_400_000), ..request.clone() };
+        println!("  Amal opens the app two weeks later: what is popular now counts more than what she did last (+ = new entry):");
+        self.print_list(&engines[0].recommend(&back)?, Some(&dismissed));
+
+        section(7, "Inspect (developer debug API)");
         let report = engines[0].inspect()?;
         println!("  events stored        {}", report.store.events);
         println!(
@@ -157,14 +162,14 @@ impl Demo {
         let same = reopened.recommend(&request)? == before_close;
         println!("  closed and reopened: same recommendations = {same}");
 
-        section(7, "Export (right of access and portability)");
+        section(8, "Export (right of access and portability)");
         let export = reopened.export_user_data()?;
         let json: serde_json::Value = serde_json::from_str(&export)?;
         println!("  {} bytes of JSON, format {}", export.len(), json["format"]);
         println!("  consent decisions: {}, events: {}, inferred categories: {}", json["consent_history"].as_array().map_or(0, Vec::len), json["events"].as_array().map_or(0, Vec::len), json["inferred"]["categories"].as_array().map_or(0, Vec::len));
         println!("  first event: {}", json["events"][0]);
 
-        section(8, "Erasure");
+        section(9, "Erasure");
         reopened.erase_all()?;
         println!("  erase_all(): manifest (salt of the data key) shredded, every file deleted. Store directory exists: {}", self.store_dir("Amal").exists());
         let fresh = self.open("Amal")?;
