@@ -381,22 +381,18 @@ struct PackV3 {
     default_weights: WeightsV3,
 }
 
-/// Formats 2 and 3's ranker weights: no trend weight.
+/// Formats 2 and 3's ranker weights: format 1's and the network weight, no
+/// trend weight (bincode lays a nested struct out field by field, as if flat).
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(Serialize))]
 struct WeightsV3 {
-    neighbour: f32,
-    transition: f32,
-    category: f32,
-    popularity: f32,
-    session_boost: f32,
-    sequence_boost: f32,
+    earlier: WeightsV1,
     network: f32,
 }
 
 impl From<PackV3> for CatalogPack {
     fn from(v3: PackV3) -> Self {
-        let WeightsV3 { neighbour, transition, category, popularity, session_boost, sequence_boost, network } = v3.default_weights;
+        let WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network } = v3.default_weights;
         CatalogPack {
             meta: v3.meta,
             categories: v3.categories,
@@ -472,7 +468,6 @@ struct WeightsV1 {
 
 impl From<PackV1> for PackV2 {
     fn from(v1: PackV1) -> Self {
-        let WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost } = v1.default_weights;
         PackV2 {
             meta: v1.meta,
             categories: v1.categories,
@@ -482,7 +477,7 @@ impl From<PackV1> for PackV2 {
             popularity: v1.popularity,
             embeddings: v1.embeddings,
             network: None,
-            default_weights: WeightsV3 { neighbour, transition, category, popularity, session_boost, sequence_boost, network: 0.0 },
+            default_weights: WeightsV3 { earlier: v1.default_weights, network: 0.0 },
         }
     }
 }
@@ -669,14 +664,13 @@ pub(crate) mod tests {
 
     fn weights_v3(w: &RankerWeights) -> WeightsV3 {
         let RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend: _ } = w.clone();
-        WeightsV3 { neighbour, transition, category, popularity, session_boost, sequence_boost, network }
+        WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network }
     }
 
     /// A format-1 pack (as an earlier SDK stored it) still verifies and loads.
     #[test]
     fn reads_format_1_packs() {
         let p = tiny_pack();
-        let w = &p.default_weights;
         let v1 = PackV1 {
             meta: p.meta.clone(),
             categories: p.categories.clone(),
@@ -685,14 +679,7 @@ pub(crate) mod tests {
             transitions: plain_lists(&p.transitions),
             popularity: p.popularity.clone(),
             embeddings: p.embeddings.clone(),
-            default_weights: WeightsV1 {
-                neighbour: w.neighbour,
-                transition: w.transition,
-                category: w.category,
-                popularity: w.popularity,
-                session_boost: w.session_boost,
-                sequence_boost: w.sequence_boost,
-            },
+            default_weights: weights_v3(&p.default_weights).earlier,
         };
         let payload = bincode::serde::encode_to_vec(&v1, bincode::config::standard()).unwrap();
         let expected = without_trend(CatalogPack { default_weights: RankerWeights { network: 0.0, ..p.default_weights.clone() }, ..p });
@@ -732,6 +719,10 @@ pub(crate) mod tests {
         assert_eq!(read_signed_payload(3, &payload).unwrap(), expected);
         let payload = bincode::serde::encode_to_vec(&v2, bincode::config::standard()).unwrap();
         assert_eq!(read_signed_payload(2, &payload).unwrap(), expected);
+        // Those formats stored seven plain numbers; the nested struct reads them alike.
+        let flat = bincode::serde::encode_to_vec((1.0f32, 2.0f32, 3.0f32, 4.0f32, 5.0f32, 6.0f32, 7.0f32), bincode::config::standard()).unwrap();
+        let (read, used): (WeightsV3, usize) = bincode::serde::decode_from_slice(&flat, bincode::config::standard()).unwrap();
+        assert_eq!((read.earlier.neighbour, read.earlier.sequence_boost, read.network, used), (1.0, 6.0, 7.0, flat.len()));
     }
 
     #[test]
