@@ -66,6 +66,8 @@ fn what_is_popular_now_counts_for_people_coming_back_not_mid_session() {
     assert_eq!(before_consent.items[0].item_id, new_hit, "what is popular now leads, not {old_hit}, the most popular overall");
     assert_eq!(before_consent.items[0].reasons[0].kind, mizan::ReasonKind::Trending);
     assert_eq!(before_consent.items[0].reasons[0].text, "Trending in books");
+    let before_the_trend = first(&engine, NOW - 3 * DAY);
+    assert_eq!(before_the_trend.items[0].item_id, old_hit, "a request dated before the pack's trend gets none of it");
 
     engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
     assert_eq!(first(&engine, NOW).items[0].item_id, new_hit, "a new person too");
@@ -173,6 +175,7 @@ fn repeatable_items_stay_recommendable_after_purchase() {
         transitions: vec![NeighbourList::default(); 2],
         popularity: vec![100, 100],
         trend: vec![0, 0],
+        trend_as_of_ms: 0,
         embeddings: None,
         network: None,
         default_weights: RankerWeights::default(),
@@ -244,6 +247,7 @@ fn seed_near_hit_pack() -> Vec<u8> {
         transitions: vec![NeighbourList::default(); ids.len()],
         popularity,
         trend: vec![0; ids.len()],
+        trend_as_of_ms: 0,
         embeddings: None,
         network: None,
         default_weights: RankerWeights::default(),

@@ -208,6 +208,11 @@ pub struct RankerWeights {
     pub trend: f32,
 }
 
+/// A request dated more than this before the moment a pack's trend describes
+/// gets no trend: what will be popular is not "now" yet. Only a wrong device
+/// clock, or an evaluation replaying the past, asks that.
+pub const TREND_CLOCK_TOLERANCE_MS: i64 = 86_400_000;
+
 /// How much the trend counts for someone returning after a long break, chosen on
 /// the ML-1M temporal validation split (`examples/movielens/eval.sh`).
 pub const TREND_WEIGHT: f32 = 0.5;
@@ -251,6 +256,9 @@ pub struct CatalogPack {
     /// popular now): interactions weighed by how recent they were when the pack
     /// was built. All zero in packs from before format 4.
     pub trend: Vec<u16>,
+    /// The moment the trend describes: the newest interaction it counts, in ms
+    /// since the Unix epoch. Requests dated well before it get no trend.
+    pub trend_as_of_ms: i64,
     /// Optional item embeddings (implicit ALS, or factors trained elsewhere).
     pub embeddings: Option<Embeddings>,
     /// Optional sequence network scoring what comes next.
@@ -397,6 +405,7 @@ impl From<PackV3> for CatalogPack {
             meta: v3.meta,
             categories: v3.categories,
             trend: vec![0; v3.items.len()],
+            trend_as_of_ms: 0,
             items: v3.items,
             neighbours: v3.neighbours,
             transitions: v3.transitions,
@@ -562,6 +571,16 @@ impl Catalog {
         f32::from(self.pack.trend[index as usize]) / f32::from(u16::MAX)
     }
 
+    /// Whether the trend describes `now_ms` or a moment before it (within
+    /// [`TREND_CLOCK_TOLERANCE_MS`]): 1, or 0 for a request dated before it.
+    pub fn trend_in_force(&self, now_ms: i64) -> f64 {
+        if now_ms >= self.pack.trend_as_of_ms.saturating_sub(TREND_CLOCK_TOLERANCE_MS) {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
     /// The item's neighbours.
     pub fn neighbours(&self, index: u32) -> &NeighbourList {
         &self.pack.neighbours[index as usize]
@@ -582,6 +601,9 @@ impl Catalog {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// When the test pack's trend was taken: the other modules' tests' "now".
+    pub(crate) const TREND_AS_OF_MS: i64 = 1_780_000_000_000;
 
     pub(crate) fn signer(seed: u8) -> Ed25519KeyPair {
         Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).unwrap()
@@ -612,6 +634,7 @@ pub(crate) mod tests {
             transitions: vec![NeighbourList::default(), NeighbourList::default(), NeighbourList::quantise(&[(0, 0.5)])],
             popularity: vec![65535, 30000, 100],
             trend: vec![100, 65535, 30000],
+            trend_as_of_ms: TREND_AS_OF_MS,
             embeddings: Some(Embeddings::quantise(2, &[1.0, 0.0, 0.9, 0.1, -0.5, 0.5])),
             network: None,
             default_weights: RankerWeights::default(),
@@ -659,7 +682,7 @@ pub(crate) mod tests {
 
     /// What a pack from before format 4 becomes: no trend, and no weight on it.
     fn without_trend(p: CatalogPack) -> CatalogPack {
-        CatalogPack { trend: vec![0; p.items.len()], default_weights: RankerWeights { trend: 0.0, ..p.default_weights.clone() }, ..p }
+        CatalogPack { trend: vec![0; p.items.len()], trend_as_of_ms: 0, default_weights: RankerWeights { trend: 0.0, ..p.default_weights.clone() }, ..p }
     }
 
     fn weights_v3(w: &RankerWeights) -> WeightsV3 {

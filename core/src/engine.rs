@@ -669,7 +669,8 @@ impl Inner {
                 let sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
                 UserProfile::build(&self.model, catalog, &catalog.pack().default_weights, now, sensitive)
             }
-            _ => UserProfile::default(),
+            (Some(catalog), false) => UserProfile::anonymous(catalog, now),
+            (None, _) => UserProfile::default(),
         }
     }
 

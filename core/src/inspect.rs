@@ -122,7 +122,8 @@ pub struct InspectReport {
     /// The ranker weights in force: the pack's, adjusted by the online ranker.
     pub ranker_weights: Option<RankerWeights>,
     /// How much of the trend weight (what is popular now) is in force: 0 right
-    /// after an event, towards 1 after a break, 1 without history or consent.
+    /// after an event, towards 1 after a break, 1 without history or consent
+    /// (0 if the device clock is before the pack's trend).
     pub trend_share: f64,
 }
 
@@ -217,7 +218,7 @@ impl InspectReport {
             suppressed_items: inputs.suppressed_items,
             online_ranker: inputs.online.summary(),
             ranker_weights: inputs.ranker_weights,
-            trend_share: inputs.profile.trend_share(),
+            trend_share: inputs.profile.trend_share,
         }
     }
 }

@@ -215,6 +215,9 @@ pub struct UserProfile {
     pub recent: Vec<u32>,
     /// Time since the last event on an item the profile may use (none without history).
     pub away_ms: Option<i64>,
+    /// How much of the trend weight is in force: [`Self::share_for_time_away`],
+    /// or none when the profile's moment is before the pack's trend.
+    pub trend_share: f64,
 }
 
 impl UserProfile {
@@ -287,12 +290,19 @@ impl UserProfile {
         }
         profile.max_item_interest = profile.items.values().map(|i| i.score.abs()).fold(0.0, f64::max);
         profile.away_ms = profile.items.values().map(|i| i.last_ms).max().map(|last| (now_ms - last).max(0));
+        profile.trend_share = profile.share_for_time_away() * catalog.trend_in_force(now_ms);
         profile
     }
 
-    /// How much of the trend weight is in force: none right after an event, half
-    /// after [`RETURN_HALF_LIFE_MS`] away, all of it without any history.
-    pub fn trend_share(&self) -> f64 {
+    /// The profile of someone without history (or consent) at `now_ms`: only
+    /// what the pack says for everyone applies.
+    pub fn anonymous(catalog: &Catalog, now_ms: i64) -> Self {
+        UserProfile { trend_share: catalog.trend_in_force(now_ms), ..UserProfile::default() }
+    }
+
+    /// None right after an event, half after [`RETURN_HALF_LIFE_MS`] away, all
+    /// of it without any history.
+    pub fn share_for_time_away(&self) -> f64 {
         self.away_ms.map_or(1.0, |away| 1.0 - 0.5f64.powf(away as f64 / RETURN_HALF_LIFE_MS))
     }
 
@@ -369,14 +379,24 @@ mod tests {
     }
 
     #[test]
-    fn the_trend_counts_more_the_longer_someone_has_been_away() {
-        assert_eq!(profile(&[]).trend_share(), 1.0, "in full without history");
-        assert_eq!(profile(&[ev(EventKind::View, "a", NOW)]).trend_share(), 0.0, "none right after an event");
-        let half = profile(&[ev(EventKind::View, "a", NOW - RETURN_HALF_LIFE_MS as i64)]).trend_share();
+    fn the_trend_counts_more_the_longer_someone_has_been_away_and_never_before_its_moment() {
+        assert_eq!(NOW, crate::catalog::tests::TREND_AS_OF_MS, "the test pack's trend describes now");
+        assert_eq!(profile(&[]).trend_share, 1.0, "in full without history");
+        assert_eq!(profile(&[ev(EventKind::View, "a", NOW)]).trend_share, 0.0, "none right after an event");
+        let half = profile(&[ev(EventKind::View, "a", NOW - RETURN_HALF_LIFE_MS as i64)]).trend_share;
         assert!((half - 0.5).abs() < 1e-9, "{half}");
-        let after_a_month = profile(&[ev(EventKind::View, "a", NOW - 30 * DAY)]).trend_share();
+        let after_a_month = profile(&[ev(EventKind::View, "a", NOW - 30 * DAY)]).trend_share;
         assert!(after_a_month > 0.99 && after_a_month <= 1.0, "{after_a_month}");
-        assert_eq!(profile(&[ev(EventKind::View, "a", NOW + DAY)]).trend_share(), 0.0, "an event stamped later than now is not time away");
+        assert_eq!(profile(&[ev(EventKind::View, "a", NOW + DAY)]).trend_share, 0.0, "an event stamped later than now is not time away");
+
+        let catalog = Catalog::new(tiny_pack()).unwrap();
+        let tolerance = crate::catalog::TREND_CLOCK_TOLERANCE_MS;
+        for (moment, share) in [(NOW + 365 * DAY, 1.0), (NOW - tolerance, 1.0), (NOW - tolerance - 1, 0.0)] {
+            let built = UserProfile::build(&model_of(&[]), &catalog, &RankerWeights::default(), moment, false).trend_share;
+            assert_eq!(built, share, "no trend before the moment it describes, a year after it still");
+            assert_eq!(UserProfile::anonymous(&catalog, moment).trend_share, share);
+        }
+        assert_eq!(UserProfile::anonymous(&catalog, NOW).trend_share, 1.0);
     }
 
     /// The packer learns its history block on exactly the last `SEQUENCE_WINDOW`

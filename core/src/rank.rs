@@ -318,7 +318,7 @@ impl<'a> Ranker<'a> {
             network: signals.network.get(i as usize).copied().unwrap_or(0.0),
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
-            trend: f64::from(self.catalog.trend(i)) * self.profile.trend_share(),
+            trend: f64::from(self.catalog.trend(i)) * self.profile.trend_share,
             novelty: 0.0,
             penalty: self.filters.penalties.get(&i).copied().unwrap_or(0.0),
         }
@@ -515,7 +515,7 @@ mod tests {
     #[test]
     fn without_consent_ranking_is_by_what_is_popular_now_and_never_cites_sensitive_categories() {
         let catalog = Catalog::new(tiny_pack()).unwrap();
-        let profile = UserProfile::default();
+        let profile = UserProfile::anonymous(&catalog, NOW);
         let weights = RankerWeights::default();
         let none = Filters::default();
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false));
@@ -533,7 +533,7 @@ mod tests {
     #[test]
     fn novelty_lifts_rarely_seen_items_with_a_reason() {
         let catalog = Catalog::new(tiny_pack()).unwrap();
-        let (profile, weights, none) = (UserProfile::default(), RankerWeights::default(), Filters::default());
+        let (profile, weights, none) = (UserProfile::anonymous(&catalog, NOW), RankerWeights::default(), Filters::default());
         let ranker = Ranker::new(&catalog, &profile, &weights, &none);
         assert_eq!(ranker.rank(&options(false))[0].item_id, "b");
         let novel = ranker.rank(&RankOptions { novelty: 2.0, ..options(false) });

@@ -49,6 +49,7 @@ pub fn synthetic_pack(network_dim: usize) -> (Vec<u8>, Vec<u8>) {
         transitions,
         popularity: (0..ITEMS).map(|i| (i * 16) as u16).collect(),
         trend: (0..ITEMS).map(|i| ((ITEMS - i) * 16) as u16).collect(),
+        trend_as_of_ms: 0,
         embeddings: None,
         default_weights: RankerWeights { network: if network.is_some() { 0.01 } else { 0.0 }, ..RankerWeights::default() },
         network,

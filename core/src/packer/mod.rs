@@ -152,6 +152,7 @@ pub fn build_pack(
         counts[i as usize] += 1.0;
     }
     let trend = trend(&timed, n, config.trend_half_life_days)?;
+    let trend_as_of_ms = timed.iter().flatten().map(|s| s.0).max().unwrap_or(0);
     Ok(CatalogPack {
         meta,
         categories,
@@ -160,6 +161,7 @@ pub fn build_pack(
         transitions,
         popularity: log_scaled(&counts),
         trend,
+        trend_as_of_ms,
         embeddings,
         default_weights: default_weights(&config.model, network.is_some()),
         network,
