@@ -572,13 +572,9 @@ impl Catalog {
     }
 
     /// Whether the trend describes `now_ms` or a moment before it (within
-    /// [`TREND_CLOCK_TOLERANCE_MS`]): 1, or 0 for a request dated before it.
-    pub fn trend_in_force(&self, now_ms: i64) -> f64 {
-        if now_ms >= self.pack.trend_as_of_ms.saturating_sub(TREND_CLOCK_TOLERANCE_MS) {
-            1.0
-        } else {
-            0.0
-        }
+    /// [`TREND_CLOCK_TOLERANCE_MS`]); not for a request dated before it.
+    pub fn trend_in_force(&self, now_ms: i64) -> bool {
+        now_ms >= self.pack.trend_as_of_ms.saturating_sub(TREND_CLOCK_TOLERANCE_MS)
     }
 
     /// The item's neighbours.

@@ -290,14 +290,14 @@ impl UserProfile {
         }
         profile.max_item_interest = profile.items.values().map(|i| i.score.abs()).fold(0.0, f64::max);
         profile.away_ms = profile.items.values().map(|i| i.last_ms).max().map(|last| (now_ms - last).max(0));
-        profile.trend_share = profile.share_for_time_away() * catalog.trend_in_force(now_ms);
+        profile.trend_share = if catalog.trend_in_force(now_ms) { profile.share_for_time_away() } else { 0.0 };
         profile
     }
 
     /// The profile of someone without history (or consent) at `now_ms`: only
     /// what the pack says for everyone applies.
     pub fn anonymous(catalog: &Catalog, now_ms: i64) -> Self {
-        UserProfile { trend_share: catalog.trend_in_force(now_ms), ..UserProfile::default() }
+        UserProfile { trend_share: if catalog.trend_in_force(now_ms) { 1.0 } else { 0.0 }, ..UserProfile::default() }
     }
 
     /// None right after an event, half after [`RETURN_HALF_LIFE_MS`] away, all

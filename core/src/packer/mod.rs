@@ -151,8 +151,8 @@ pub fn build_pack(
     for &i in histories.iter().flatten() {
         counts[i as usize] += 1.0;
     }
-    let trend = trend(&timed, n, config.trend_half_life_days)?;
     let trend_as_of_ms = timed.iter().flatten().map(|s| s.0).max().unwrap_or(0);
+    let trend = log_scaled(&recent_counts(&timed, n, config.trend_half_life_days, trend_as_of_ms)?);
     Ok(CatalogPack {
         meta,
         categories,
@@ -231,19 +231,19 @@ fn strongest_first(pairs: &mut [(u32, f32)]) {
     pairs.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
 }
 
-/// What is popular now: each interaction counts ½ per `half_life_days` it lies
-/// before the newest one, log-scaled like popularity.
-fn trend(histories: &[Vec<(i64, u32)>], n: usize, half_life_days: f64) -> Result<Vec<u16>, PackerError> {
+/// What is popular at `as_of_ms`, per item: each interaction in `histories`
+/// (`(timestamp, item)` per user) counts ½ per `half_life_days` it lies before
+/// it. The pack's trend is these counts log-scaled like popularity.
+pub fn recent_counts(histories: &[Vec<(i64, u32)>], n: usize, half_life_days: f64, as_of_ms: i64) -> Result<Vec<f64>, PackerError> {
     if !(half_life_days.is_finite() && half_life_days > 0.0) {
         return Err(PackerError::Solver("the trend half-life must be a positive number of days".into()));
     }
-    let newest = histories.iter().flatten().map(|s| s.0).max().unwrap_or(0);
     let mut counts = vec![0.0f64; n];
     for &(t, i) in histories.iter().flatten() {
-        let age_days = (newest - t) as f64 / 86_400_000.0;
+        let age_days = (as_of_ms - t) as f64 / 86_400_000.0;
         counts[i as usize] += 0.5f64.powf(age_days / half_life_days);
     }
-    Ok(log_scaled(&counts))
+    Ok(counts)
 }
 
 /// `ln(1 + count)` in 0..=65535, relative to the largest.

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use mizan::packer::ease_weights;
+use mizan::packer::{ease_weights, recent_counts};
 
 use super::data::{Case, Step};
 use super::metrics::Ranked;
@@ -52,10 +52,7 @@ impl Baselines {
             })
             .collect();
         let newest = pack_histories.iter().flatten().map(|s| s.0).max().unwrap_or(0);
-        let mut trending = vec![0f32; n];
-        for &(t, item) in pack_histories.iter().flatten() {
-            trending[item as usize] += 0.5f64.powf((newest - t) as f64 / 86_400_000.0 / trend_half_life_days) as f32;
-        }
+        let trending = recent_counts(pack_histories, n, trend_half_life_days, newest)?.into_iter().map(|c| c as f32).collect();
         Ok(Baselines { n, popularity, trending, cosine, ease: ease_weights(&item_sets, n, lambda)? })
     }
 
