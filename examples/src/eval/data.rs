@@ -140,3 +140,92 @@ pub fn temporal(data: &Dataset, holdout: Holdout) -> Split {
     let name = if holdout == Holdout::Test { "temporal (test, 90% cut-off)" } else { "temporal (validation, 85% cut-off)" };
     Split { name: name.into(), pack_histories, cases }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    /// Users 0..10 with 3 + u interactions a minute apart, user 10 with two.
+    fn dataset() -> Dataset {
+        let mut histories: Vec<Vec<Step>> = (0..10u32).map(|u| (0..3 + u).map(|k| (i64::from(u * 100 + k) * 60_000, (u + k) % 20)).collect()).collect();
+        histories.push(vec![(0, 1), (60_000, 2)]);
+        Dataset { categories: vec![], items: vec![], histories }
+    }
+
+    fn owner(data: &Dataset, history: &[Step]) -> usize {
+        data.histories.iter().position(|h| h.starts_with(history)).expect("a user's history")
+    }
+
+    #[test]
+    fn ties_are_broken_by_item_index_and_the_newest_moment_is_a_day_before_now() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("catalog.csv"), "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,,,,,\nb,B,,,,,\nc,C,,,,,\n").unwrap();
+        std::fs::write(dir.path().join("interactions.csv"), "user,item,timestamp_ms\nu,c,5000\nu,a,5000\nu,b,1000\n").unwrap();
+        let data = load(dir.path(), NOW).unwrap();
+        let day = 86_400_000;
+        assert_eq!(data.histories, vec![vec![(NOW - day - 4000, 1), (NOW - day, 0), (NOW - day, 2)]]);
+    }
+
+    #[test]
+    fn strong_folds_keep_pack_and_evaluated_users_apart_and_evaluate_everyone_once() {
+        let data = dataset();
+        let mut evaluated = Vec::new();
+        for fold in 0..FOLDS {
+            let split = strong(&data, 7, Holdout::Test, fold);
+            let pack: Vec<usize> = split.pack_histories.iter().map(|h| owner(&data, h)).collect();
+            for case in &split.cases {
+                let user = owner(&data, &case.input);
+                assert!(!pack.contains(&user), "fold {fold}: user {user} is in the pack and evaluated");
+                evaluated.push(user);
+            }
+            assert_eq!(pack.len() + split.cases.len(), 10, "users with fewer than three interactions are left out");
+        }
+        evaluated.sort_unstable();
+        assert_eq!(evaluated, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn test_holds_out_the_last_item_and_validation_the_one_before() {
+        let data = dataset();
+        for (holdout, back) in [(Holdout::Test, 1), (Holdout::Validation, 2)] {
+            for case in strong(&data, 7, holdout, MAIN_FOLD).cases {
+                let h = &data.histories[owner(&data, &case.input)];
+                let cut = h.len() - back;
+                assert_eq!((case.input.as_slice(), case.target, case.target_ms), (&h[..cut], h[cut].1, h[cut].0));
+                assert_eq!(case.gap_ms, 60_000);
+            }
+        }
+    }
+
+    #[test]
+    fn the_weak_pack_adds_evaluated_users_without_their_last_two_items() {
+        let data = dataset();
+        let split = weak(&data, 7);
+        let (_, evaluated) = user_split(&data, 7, MAIN_FOLD);
+        assert_eq!(split.pack_histories.len(), 10);
+        for u in evaluated {
+            let h = &data.histories[u];
+            assert!(split.pack_histories.contains(&h[..h.len() - 2].to_vec()), "user {u}'s prefix");
+            assert!(!split.pack_histories.contains(h));
+        }
+    }
+
+    #[test]
+    fn the_temporal_pack_stops_at_the_cut_off_and_users_are_asked_about_their_next_event() {
+        let data = dataset();
+        let mut times: Vec<i64> = data.histories.iter().flatten().map(|s| s.0).collect();
+        times.sort_unstable();
+        let cutoff = times[(times.len() as f64 * 0.9) as usize];
+        let split = temporal(&data, Holdout::Test);
+        assert!(split.pack_histories.iter().flatten().all(|s| s.0 < cutoff));
+        assert!(!split.cases.is_empty());
+        for case in &split.cases {
+            let h = &data.histories[owner(&data, &case.input)];
+            let next = h.iter().find(|s| s.0 >= cutoff).unwrap();
+            assert_eq!((case.target, case.target_ms), (next.1, next.0));
+            assert_eq!(case.input, h.iter().copied().filter(|s| s.0 < cutoff).collect::<Vec<_>>());
+        }
+    }
+}

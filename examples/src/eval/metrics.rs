@@ -150,13 +150,17 @@ mod tests {
     }
 
     #[test]
-    fn hit_rate_and_ndcg_follow_the_target_position() {
+    fn hit_rates_ndcg_and_coverage_follow_the_target_positions() {
         let cases = [case(5), case(7), case(9)];
-        let ranked = vec![vec![5, 1, 2], vec![1, 7, 2], (0..30).filter(|&i| i != 9).collect()];
+        let mut late: Vec<u32> = (0..30).filter(|&i| i != 9).collect();
+        late.insert(15, 9);
+        let ranked = vec![vec![5, 1, 2], vec![1, 7, 2], late];
         let cats = vec![vec![0]; 30];
         let m = compute(&cases, &ranked, &cats, &[0.5; 30]);
         assert!((m.hr10 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.hr20 - 1.0).abs() < 1e-12, "the third target is 16th");
         assert!((m.ndcg10 - (1.0 + 1.0 / 3f64.log2()) / 3.0).abs() < 1e-12);
+        assert!((m.coverage10 - 10.0 / 30.0).abs() < 1e-12, "the top tens hold items 0-8 and 10");
         assert_eq!(m.ild10, 0.0, "one category everywhere");
         assert!((m.novelty10 - 1.0).abs() < 1e-12);
     }

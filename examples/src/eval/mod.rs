@@ -576,6 +576,27 @@ mod tests {
         assert!(report.contains("## Targets") && report.contains("All users in 5 folds"), "{report}");
     }
 
+    /// Without `--strong-only` every view is reported: the weak and temporal
+    /// splits, the accuracy/diversity trade-off and the pack-size curve.
+    #[test]
+    fn a_full_run_reports_every_view() {
+        let dir = tempfile::tempdir().unwrap();
+        ring_dataset(dir.path());
+        let out = dir.path().join("out");
+        let cli = Cli::parse_from(["eval", "--data", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--tradeoff", "--size-curve"]);
+        run(&cli.eval).unwrap();
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        let count = |split: &str| rows.iter().filter(|r| r["split"] == split).count();
+        for split in ["strong (validation)", "strong (test)", "weak (test)", "temporal (validation, 85% cut-off)", "temporal (test, 90% cut-off)"] {
+            assert_eq!(count(split), 6, "{split}: five baselines and Mizan");
+        }
+        let weak = rows.iter().find(|r| r["split"] == "weak (test)" && r["method"].as_str().unwrap().starts_with("Mizan")).unwrap();
+        assert!(weak["hr10"].as_f64().unwrap() > 0.9, "{weak}");
+        assert_eq!(count("trade-off (strong test)"), 7);
+        let sizes: Vec<u64> = rows.iter().filter(|r| r["split"] == "pack size (strong test)").map(|r| r["pack_bytes"].as_u64().unwrap()).collect();
+        assert!(sizes.len() > 2 && sizes.windows(2).all(|w| w[0] < w[1]), "packs grow with the links kept: {sizes:?}");
+    }
+
     /// The feedback loop replays the last steps as shown lists and clicks: the
     /// history the engine ends with is the same (it still finds the ring's next
     /// item), and the rows say so for both strong splits.
