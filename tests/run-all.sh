@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: Rust (unit + integration), Kotlin bindings on the JVM, Swift
+# Runs every test: Rust (unit + integration), the MovieLens fetch script, Kotlin bindings on the JVM, Swift
 # static checks. Installs what it needs (Kotlin compiler, JNA, JUnit, tree-sitter).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,6 +9,8 @@ echo "== cargo build --workspace"
 cargo build --workspace --all-targets
 echo "== cargo test --workspace"
 cargo test --workspace
+echo "== MovieLens fetch script (Python)"
+python3 -m unittest tests/test_fetch.py
 echo "== Kotlin bindings (JVM)"
 bash android/scripts/test-jvm.sh
 echo "== Swift bindings (static checks)"

@@ -101,3 +101,43 @@ fn top_unseen(scores: &[f32], case: &Case, k: usize) -> Ranked {
     order.truncate(k);
     order
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(items: &[u32]) -> Case {
+        let input: Vec<Step> = items.iter().enumerate().map(|(t, &i)| (t as i64, i)).collect();
+        Case { input, target: 0, target_ms: 0, gap_ms: 0 }
+    }
+
+    /// Pack users {0, 1}, {0, 1, 2}, {2, 3} and {1, 4}.
+    fn fitted() -> Baselines {
+        let histories: Vec<Vec<Step>> = [vec![0, 1], vec![0, 1, 2], vec![2, 3], vec![1, 4]]
+            .iter()
+            .map(|items| items.iter().map(|&i| (0, i)).collect())
+            .collect();
+        Baselines::fit(&histories, 5, 1.0, 2.0).unwrap()
+    }
+
+    #[test]
+    fn popularity_and_item_knn_rank_unseen_items_by_count_and_cosine() {
+        let b = fitted();
+        assert_eq!(b.popularity(&case(&[0]), 10), [1, 2, 3, 4], "1 has three users, 2 two; 3 and 4 tie on one, by index");
+        // cosine to 0: 1 = 2/√(2·3), 2 = 1/√(2·2), 3 = 4 = 0.
+        assert_eq!(b.item_knn(&case(&[0]), 10), [1, 2, 3, 4]);
+        // cosine to 3: only 2 shares a user.
+        assert_eq!(b.item_knn(&case(&[3]), 2), [2, 0]);
+        assert!(b.ease(&case(&[0, 1]), 10).iter().all(|&i| i > 1), "the history is never recommended");
+    }
+
+    #[test]
+    fn recency_weighted_ease_moves_from_the_whole_history_to_the_last_item() {
+        let b = fitted();
+        let history = case(&[4, 2]);
+        let last_only: Vec<u32> = b.ease(&case(&[2]), 4).into_iter().filter(|&i| i != 4).take(3).collect();
+        assert_eq!(b.ease_recency(&history, 3, 1e6), b.ease(&history, 3), "a very long half-life weighs every item alike");
+        assert_eq!(b.ease_recency(&history, 3, 1e-3), last_only, "a very short one keeps only the last item");
+        assert_ne!(b.ease(&history, 3), last_only, "the two ends differ here (numpy: 1, 3, 0 against 3, 0, 1)");
+    }
+}
