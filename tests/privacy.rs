@@ -117,6 +117,21 @@ fn sensitive_events_change_no_score_of_a_sequence_network() {
     sensitive_events_change_nothing_under(&signed_network_pack());
 }
 
+/// The taste over item embeddings is read from the recent items: sensitive ones
+/// must not enter it.
+#[test]
+fn sensitive_events_change_no_score_under_item_embeddings() {
+    sensitive_events_change_nothing_under(&signed_embedding_pack());
+    // The taste is in play in that pack: ordinary views earn its reason.
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    engine.load_catalog(&signed_embedding_pack()).unwrap();
+    engine.record(&[view(&item_id(0, 1), 30), view(&item_id(0, 4), 20)]).unwrap();
+    let recs = engine.recommend(&RecommendRequest { k: 10, now_ms: Some(NOW), ..Default::default() }).unwrap();
+    assert!(recs.items.iter().flat_map(|r| &r.reasons).any(|r| r.text.contains("liked by the same people")), "{recs:?}");
+}
+
 fn sensitive_events_change_nothing_under(pack: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path(), 1).unwrap();

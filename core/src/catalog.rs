@@ -15,9 +15,9 @@ use crate::network::SequenceNetwork;
 
 const PACK_MAGIC: &[u8; 4] = b"MZPK";
 /// The pack format version this engine writes. It also reads versions 1 (no
-/// sequence network), 2 (neighbour lists with plain item indices) and 3 (no
-/// trend), so a stored pack survives an SDK update.
-pub const PACK_FORMAT_VERSION: u16 = 4;
+/// sequence network), 2 (neighbour lists with plain item indices), 3 (no
+/// trend) and 4 (no embedding weight), so a stored pack survives an SDK update.
+pub const PACK_FORMAT_VERSION: u16 = 5;
 const PACK_HEADER_LEN: usize = 10;
 const SIGNATURE_LEN: usize = 64;
 
@@ -174,12 +174,42 @@ impl Embeddings {
         Embeddings { dim: dim as u16, scales, values }
     }
 
+    /// A person's taste: the embeddings of `most_recent_first` weighted as the
+    /// history block weighs them ([`crate::model::history_weight`]), summed and
+    /// scaled to unit length (empty without history).
+    pub fn taste(&self, most_recent_first: &[u32]) -> Vec<f32> {
+        if most_recent_first.is_empty() {
+            return Vec::new();
+        }
+        let mut taste = vec![0f32; usize::from(self.dim)];
+        for (back, &item) in most_recent_first.iter().enumerate() {
+            let weight = crate::model::history_weight(back) as f32;
+            taste.iter_mut().zip(self.vector(item)).for_each(|(t, x)| *t += weight * x);
+        }
+        unit(taste)
+    }
+
+    /// The cosine between item `index` and a unit-length `taste` (0 for a zero vector).
+    pub fn cosine(&self, index: u32, taste: &[f32]) -> f64 {
+        let item = unit(self.vector(index).collect());
+        f64::from(item.iter().zip(taste).map(|(a, b)| a * b).sum::<f32>())
+    }
+
     /// The de-quantised vector of item `index`.
     pub fn vector(&self, index: u32) -> impl Iterator<Item = f32> + '_ {
         let dim = usize::from(self.dim);
         let scale = self.scales[index as usize];
         self.values[index as usize * dim..(index as usize + 1) * dim].iter().map(move |&q| f32::from(q) * scale / 127.0)
     }
+}
+
+/// `v` scaled to unit length; a zero vector stays zero.
+fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
 }
 
 /// Ranker weights used until the device has learned its own.
@@ -206,6 +236,10 @@ pub struct RankerWeights {
     /// after a break: it takes effect as time passes since their last event (half
     /// of it after [`crate::model::RETURN_HALF_LIFE_MS`]) and in full before any history.
     pub trend: f32,
+    /// Weight of how close an item's embedding lies to the person's taste (the
+    /// cosine with their recent items' embeddings, decayed as the history is),
+    /// when the pack carries embeddings.
+    pub embedding: f32,
 }
 
 /// A request dated more than this before the moment a pack's trend describes
@@ -216,6 +250,11 @@ pub const TREND_CLOCK_TOLERANCE_MS: i64 = 86_400_000;
 /// How much the trend counts for someone returning after a long break, chosen on
 /// the ML-1M temporal validation split (`examples/movielens/eval.sh`).
 pub const TREND_WEIGHT: f32 = 0.5;
+
+/// How much the cosine between an item's embedding and the person's taste
+/// counts, chosen on ML-1M validation with an EASE pack and 32 implicit-ALS
+/// factors (`mizan eval --model ease --als-factors 32`, BENCHMARKS.md).
+pub const EMBEDDING_WEIGHT: f32 = 2.0;
 
 /// How much a sequence network's log-odds count beside the item-to-item
 /// evidence, chosen on ML-1M validation (`examples/movielens/eval.sh`): the
@@ -233,6 +272,7 @@ impl Default for RankerWeights {
             sequence_boost: 2.0,
             network: NETWORK_WEIGHT,
             trend: TREND_WEIGHT,
+            embedding: EMBEDDING_WEIGHT,
         }
     }
 }
@@ -298,9 +338,10 @@ impl CatalogPack {
         }
         let payload = &signed[PACK_HEADER_LEN..];
         let (pack, used) = match version {
-            1 => decode::<PackV1>(payload).map(|(v1, used)| (PackV3::from(PackV2::from(v1)).into(), used))?,
-            2 => decode::<PackV2>(payload).map(|(v2, used)| (PackV3::from(v2).into(), used))?,
-            3 => decode::<PackV3>(payload).map(|(v3, used)| (v3.into(), used))?,
+            1 => decode::<PackV1>(payload).map(|(v1, used)| (PackV4::from(PackV3::from(PackV2::from(v1))).into(), used))?,
+            2 => decode::<PackV2>(payload).map(|(v2, used)| (PackV4::from(PackV3::from(v2)).into(), used))?,
+            3 => decode::<PackV3>(payload).map(|(v3, used)| (PackV4::from(v3).into(), used))?,
+            4 => decode::<PackV4>(payload).map(|(v4, used)| (v4.into(), used))?,
             _ => decode::<CatalogPack>(payload)?,
         };
         if used != payload_len {
@@ -335,7 +376,7 @@ impl CatalogPack {
             return Err(PackError::Malformed("sequence network"));
         }
         let w = &self.default_weights;
-        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend];
+        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend, w.embedding];
         if !all.iter().all(|x| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
             return Err(PackError::Malformed("default weights"));
         }
@@ -374,6 +415,51 @@ impl From<PlainList> for NeighbourList {
     }
 }
 
+/// Format 4: format 5 before the embedding weight (read only).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct PackV4 {
+    meta: PackMeta,
+    categories: Vec<Category>,
+    items: Vec<Item>,
+    neighbours: Vec<NeighbourList>,
+    transitions: Vec<NeighbourList>,
+    popularity: Vec<u16>,
+    trend: Vec<u16>,
+    trend_as_of_ms: i64,
+    embeddings: Option<Embeddings>,
+    network: Option<SequenceNetwork>,
+    default_weights: WeightsV4,
+}
+
+/// Format 4's ranker weights: format 3's and the trend weight.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct WeightsV4 {
+    earlier: WeightsV3,
+    trend: f32,
+}
+
+impl From<PackV4> for CatalogPack {
+    fn from(v4: PackV4) -> Self {
+        let WeightsV4 { earlier: WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network }, trend } =
+            v4.default_weights;
+        CatalogPack {
+            meta: v4.meta,
+            categories: v4.categories,
+            items: v4.items,
+            neighbours: v4.neighbours,
+            transitions: v4.transitions,
+            popularity: v4.popularity,
+            trend: v4.trend,
+            trend_as_of_ms: v4.trend_as_of_ms,
+            embeddings: v4.embeddings,
+            network: v4.network,
+            default_weights: RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend, embedding: 0.0 },
+        }
+    }
+}
+
 /// Format 3: format 4 before the trend (read only).
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(Serialize))]
@@ -398,10 +484,9 @@ struct WeightsV3 {
     network: f32,
 }
 
-impl From<PackV3> for CatalogPack {
+impl From<PackV3> for PackV4 {
     fn from(v3: PackV3) -> Self {
-        let WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network } = v3.default_weights;
-        CatalogPack {
+        PackV4 {
             meta: v3.meta,
             categories: v3.categories,
             trend: vec![0; v3.items.len()],
@@ -412,7 +497,7 @@ impl From<PackV3> for CatalogPack {
             popularity: v3.popularity,
             embeddings: v3.embeddings,
             network: v3.network,
-            default_weights: RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend: 0.0 },
+            default_weights: WeightsV4 { earlier: v3.default_weights, trend: 0.0 },
         }
     }
 }
@@ -676,14 +761,51 @@ pub(crate) mod tests {
         CatalogPack::verify(&sign_payload(version, payload, &signer(1)), &[public_key(&signer(1))])
     }
 
-    /// What a pack from before format 4 becomes: no trend, and no weight on it.
+    /// What a pack from before format 4 becomes: no trend, and no weight on it
+    /// or on the embeddings.
     fn without_trend(p: CatalogPack) -> CatalogPack {
-        CatalogPack { trend: vec![0; p.items.len()], trend_as_of_ms: 0, default_weights: RankerWeights { trend: 0.0, ..p.default_weights.clone() }, ..p }
+        let weights = RankerWeights { trend: 0.0, embedding: 0.0, ..p.default_weights.clone() };
+        CatalogPack { trend: vec![0; p.items.len()], trend_as_of_ms: 0, default_weights: weights, ..p }
     }
 
     fn weights_v3(w: &RankerWeights) -> WeightsV3 {
-        let RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend: _ } = w.clone();
+        let RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend: _, embedding: _ } = w.clone();
         WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network }
+    }
+
+    /// A format-4 pack (a trend, no embedding weight) still verifies and loads,
+    /// its embeddings kept but not weighed.
+    #[test]
+    fn reads_format_4_packs() {
+        let p = tiny_pack();
+        let v4 = PackV4 {
+            meta: p.meta.clone(),
+            categories: p.categories.clone(),
+            items: p.items.clone(),
+            neighbours: p.neighbours.clone(),
+            transitions: p.transitions.clone(),
+            popularity: p.popularity.clone(),
+            trend: p.trend.clone(),
+            trend_as_of_ms: p.trend_as_of_ms,
+            embeddings: p.embeddings.clone(),
+            network: p.network.clone(),
+            default_weights: WeightsV4 { earlier: weights_v3(&p.default_weights), trend: p.default_weights.trend },
+        };
+        let payload = bincode::serde::encode_to_vec(&v4, bincode::config::standard()).unwrap();
+        let expected = CatalogPack { default_weights: RankerWeights { embedding: 0.0, ..p.default_weights.clone() }, ..p };
+        assert_eq!(read_signed_payload(4, &payload).unwrap(), expected);
+    }
+
+    #[test]
+    fn taste_follows_the_recent_items_and_cosine_measures_closeness() {
+        let e = Embeddings::quantise(2, &[1.0, 0.0, 0.0, 2.0, 1.0, 1.0]);
+        assert!(e.taste(&[]).is_empty());
+        let taste = e.taste(&[1, 0]);
+        assert!(taste[1] > taste[0] && taste[0] > 0.0, "the latest item weighs most: {taste:?}");
+        assert!((taste.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-5, "unit length");
+        assert!((e.cosine(1, &e.taste(&[1])) - 1.0).abs() < 1e-5);
+        assert!(e.cosine(0, &e.taste(&[1])).abs() < 1e-5, "orthogonal");
+        assert!((e.cosine(2, &e.taste(&[0])) - 0.5f64.sqrt()).abs() < 1e-2);
     }
 
     /// A format-1 pack (as an earlier SDK stored it) still verifies and loads.

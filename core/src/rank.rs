@@ -124,6 +124,8 @@ struct Signals {
     evidence: EvidenceMap,
     /// Per catalogue item, the sequence network's score (empty without one).
     network: Vec<f64>,
+    /// The person's taste over the pack's embeddings (empty without them).
+    taste: Vec<f32>,
 }
 
 /// Per-candidate score parts before re-ranking.
@@ -137,6 +139,8 @@ struct ScoreParts {
     popularity: f64,
     /// What is popular now, times the share of its weight in force for this person.
     trend: f64,
+    /// The cosine between the item's embedding and the person's taste.
+    embedding: f64,
     novelty: f64,
     penalty: f64,
 }
@@ -154,6 +158,7 @@ impl ScoreParts {
             + f64::from(w.category) * self.category
             + f64::from(w.popularity) * self.popularity
             + f64::from(w.trend) * self.trend
+            + f64::from(w.embedding) * self.embedding
             + self.novelty
             - self.penalty
     }
@@ -288,7 +293,11 @@ impl<'a> Ranker<'a> {
             Some(net) if self.weights.network != 0.0 && !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
             _ => Vec::new(),
         };
-        Signals { evidence: self.neighbour_evidence(), network }
+        let taste = match &self.catalog.pack().embeddings {
+            Some(e) if self.weights.embedding != 0.0 => e.taste(&self.profile.recent),
+            _ => Vec::new(),
+        };
+        Signals { evidence: self.neighbour_evidence(), network, taste }
     }
 
     /// Sums, for every catalogue item, interest × similarity over the history,
@@ -319,6 +328,10 @@ impl<'a> Ranker<'a> {
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
             trend: f64::from(self.catalog.trend(i)) * self.profile.trend_share,
+            embedding: match &self.catalog.pack().embeddings {
+                Some(e) if !signals.taste.is_empty() => e.cosine(i, &signals.taste),
+                _ => 0.0,
+            },
             novelty: 0.0,
             penalty: self.filters.penalties.get(&i).copied().unwrap_or(0.0),
         }
@@ -334,9 +347,12 @@ impl<'a> Ranker<'a> {
             None if network_part > 0.0 => self.network_source(i).map(|source| (source, network_part)),
             None => None,
         };
+        let embedding_part = f64::from(w.embedding) * parts.embedding;
+        let alike = if embedding_part > 0.0 { self.closest_recent(i).map(|source| (source, embedding_part)) } else { None };
         let history = [
             (ReasonKind::RelatedToHistory, parts.neighbour.top_source.map(|(s, c)| (s, f64::from(w.neighbour) * c)), "often chosen together"),
             (ReasonKind::FollowsRecent, next, "often chosen next"),
+            (ReasonKind::RelatedToHistory, alike, "liked by the same people"),
         ];
         for (kind, top_source, association) in history {
             if let Some((source, contribution)) = top_source.filter(|(s, _)| !self.catalog.is_sensitive(*s)) {
@@ -386,6 +402,13 @@ impl<'a> Ranker<'a> {
         }
         reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
         Recommendation { item_id: item.id.clone(), title: item.title.clone(), score: total as f32, reasons }
+    }
+
+    /// The recent item whose embedding lies closest to `i`'s.
+    fn closest_recent(&self, i: u32) -> Option<u32> {
+        let embeddings = self.catalog.pack().embeddings.as_ref()?;
+        let target = embeddings.taste(&[i]);
+        self.profile.recent.iter().copied().map(|r| (r, embeddings.cosine(r, &target))).max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0))).map(|(r, _)| r)
     }
 
     /// The recent item that most supports `i` in the sequence network.
@@ -457,7 +480,7 @@ fn category_overlap(catalog: &Catalog, a: u32, b: u32) -> f64 {
 mod tests {
     use super::*;
     use crate::catalog::tests::tiny_pack;
-    use crate::catalog::CatalogPack;
+    use crate::catalog::{CatalogPack, Item};
     use crate::events::{EventKind, StoredEvent};
 
     const NOW: i64 = 1_780_000_000_000;
@@ -489,7 +512,7 @@ mod tests {
         pack.transitions[1] = crate::catalog::NeighbourList::quantise(&[(0, 0.9)]);
         pack.neighbours = vec![Default::default(); 3];
         let catalog = Catalog::new(pack).unwrap();
-        let weights = RankerWeights::default();
+        let weights = RankerWeights { embedding: 0.0, ..RankerWeights::default() };
         let none = Filters::default();
         let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &weights, NOW, false);
         let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true);
@@ -501,7 +524,7 @@ mod tests {
     fn the_sequence_network_ranks_and_explains_what_comes_next() {
         let pack = CatalogPack { network: Some(crate::network::tests::successor_network(3)), ..tiny_pack() };
         let catalog = Catalog::new(pack).unwrap();
-        let weights = RankerWeights { neighbour: 0.0, transition: 0.0, category: 0.0, popularity: 0.0, network: 1.0, ..Default::default() };
+        let weights = RankerWeights { neighbour: 0.0, transition: 0.0, category: 0.0, popularity: 0.0, network: 1.0, embedding: 0.0, ..Default::default() };
         let none = Filters::default();
         let profile = UserProfile::build(&crate::model::model_of(&[view("a")]), &catalog, &weights, NOW, false);
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
@@ -510,6 +533,34 @@ mod tests {
         assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("a"));
         let cold = Ranker::new(&catalog, &UserProfile::default(), &weights, &none).rank(&options(false));
         assert!(cold.iter().all(|r| r.reasons.iter().all(|r| r.kind != ReasonKind::FollowsRecent)), "no network without consent");
+    }
+
+    /// Item embeddings: what lies closest to the person's recent items leads,
+    /// explained by the closest one; a sensitive history item shapes no taste.
+    #[test]
+    fn the_taste_over_embeddings_ranks_and_explains_what_lies_close() {
+        let mut pack = tiny_pack();
+        // d lies close to b, far from a; c (sensitive) points away from both.
+        pack.items.push(Item { id: "d".into(), title: "D".into(), ..pack.items[0].clone() });
+        pack.neighbours.push(Default::default());
+        pack.transitions.push(Default::default());
+        pack.popularity.push(0);
+        pack.trend.push(0);
+        pack.embeddings = Some(crate::catalog::Embeddings::quantise(2, &[1.0, 0.0, 0.0, 1.0, -1.0, 0.2, 0.1, 1.0]));
+        let catalog = Catalog::new(pack).unwrap();
+        let weights = RankerWeights { neighbour: 0.0, transition: 0.0, category: 0.0, popularity: 0.0, trend: 0.0, embedding: 1.0, ..Default::default() };
+        let none = Filters::default();
+        let events = [view("a"), StoredEvent { timestamp_ms: NOW + 1, ..view("b") }];
+        let profile = UserProfile::build(&crate::model::model_of(&events), &catalog, &weights, NOW + 1, false);
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
+        assert_eq!(recs[0].item_id, "d", "closest to the taste, which leans to the latest item");
+        assert_eq!(recs[0].reasons[0].kind, ReasonKind::RelatedToHistory);
+        assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("b"));
+        assert!(recs[0].reasons[0].text.contains("liked by the same people"), "{}", recs[0].reasons[0].text);
+
+        let sensitive_only = UserProfile::build(&crate::model::model_of(&[view("c")]), &catalog, &weights, NOW, false);
+        let recs = Ranker::new(&catalog, &sensitive_only, &weights, &none).rank(&options(true));
+        assert!(recs.iter().all(|r| r.score == 0.0 && r.reasons.iter().all(|r| r.source_item_id.is_none())), "a sensitive item shapes no taste");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, TREND_WEIGHT};
+use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, EMBEDDING_WEIGHT, TREND_WEIGHT};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
@@ -66,7 +66,7 @@ pub struct BuildArgs {
     #[arg(long, default_value_t = 0)]
     network_dim: usize,
     /// Ranker weights shipped in the pack, overriding the model's defaults:
-    /// neighbour,transition,category,popularity,session,sequence,network[,trend].
+    /// neighbour,transition,category,popularity,session,sequence,network[,trend[,embedding]].
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
     /// Days after which an interaction counts half towards what is popular now.
@@ -138,16 +138,17 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// Ranker weights from seven or eight numbers: neighbour, transition, category,
-/// popularity, session boost, sequence boost, network and (by default
-/// [`TREND_WEIGHT`]) trend.
+/// Ranker weights from seven to nine numbers: neighbour, transition, category,
+/// popularity, session boost, sequence boost, network, and optionally trend (by
+/// default [`TREND_WEIGHT`]) and embedding (by default [`EMBEDDING_WEIGHT`]).
 pub fn ranker_weights(values: &[f32]) -> CliResult<RankerWeights> {
     match *values {
-        [neighbour, transition, category, popularity, session_boost, sequence_boost, network, ref trend @ ..] if trend.len() <= 1 => {
-            let trend = trend.first().copied().unwrap_or(TREND_WEIGHT);
-            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend })
+        [neighbour, transition, category, popularity, session_boost, sequence_boost, network, ref rest @ ..] if rest.len() <= 2 => {
+            let trend = rest.first().copied().unwrap_or(TREND_WEIGHT);
+            let embedding = rest.get(1).copied().unwrap_or(EMBEDDING_WEIGHT);
+            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend, embedding })
         }
-        _ => Err("weights take seven or eight comma-separated numbers: neighbour,transition,category,popularity,session,sequence,network[,trend]".into()),
+        _ => Err("weights take seven to nine comma-separated numbers: neighbour,transition,category,popularity,session,sequence,network[,trend[,embedding]]".into()),
     }
 }
 
@@ -241,9 +242,12 @@ mod tests {
         let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
         assert_eq!(pack.default_weights, ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1]).unwrap());
         assert_eq!(pack.default_weights.trend, TREND_WEIGHT, "seven numbers keep the trend weight");
+        assert_eq!(pack.default_weights.embedding, EMBEDDING_WEIGHT, "and the embedding weight");
         assert_eq!(ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25]).unwrap().trend, 0.25);
+        let nine = ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25, 1.5]).unwrap();
+        assert_eq!((nine.trend, nine.embedding), (0.25, 1.5));
 
-        for bad in [vec![1.0, 2.0], vec![1.0; 9], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, f32::INFINITY], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0]] {
+        for bad in [vec![1.0, 2.0], vec![1.0; 10], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.5, f32::NAN], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, f32::INFINITY], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0]] {
             let fresh = tempfile::tempdir().unwrap();
             assert!(build(&args(fresh.path(), Some(bad.clone()))).is_err(), "{bad:?}");
             assert!(!fresh.path().join("out.pack").exists(), "{bad:?}");

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizan::catalog::{public_key, Category, Item, PackMeta, RankerWeights, SensitiveCategory};
-use mizan::packer::{build_pack, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig};
+use mizan::packer::{build_pack, AlsConfig, EmbeddingSource, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig};
 use mizan::{Engine, EngineConfig, Event, EventKind, StaticKey};
 use ring::signature::Ed25519KeyPair;
 
@@ -40,6 +40,15 @@ pub fn signed_pack(version: u64) -> Vec<u8> {
 /// The test pack without the items in `removed` and with `added` items
 /// `(id, category)` that nobody has interacted with yet.
 pub fn signed_pack_changed(version: u64, removed: &[&str], added: &[(&str, u32)]) -> Vec<u8> {
+    pack_of(version, removed, added, &PackerConfig::default())
+}
+
+/// The test pack with 4-factor implicit-ALS item embeddings, weighed by default.
+pub fn signed_embedding_pack() -> Vec<u8> {
+    pack_of(1, &[], &[], &PackerConfig { embeddings: EmbeddingSource::Als(AlsConfig { factors: 4, ..Default::default() }), ..Default::default() })
+}
+
+fn pack_of(version: u64, removed: &[&str], added: &[(&str, u32)], config: &PackerConfig) -> Vec<u8> {
     let (categories, items) = catalogue(removed, added);
     let index = |id: &str| items.iter().position(|i| i.id == id).map(|i| i as u32);
     let mut log = Vec::new();
@@ -53,7 +62,7 @@ pub fn signed_pack_changed(version: u64, removed: &[&str], added: &[(&str, u32)]
         }
     }
     let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into() };
-    build_pack(meta, categories, items, &log, &PackerConfig::default()).expect("packs").sign(&signer())
+    build_pack(meta, categories, items, &log, config).expect("packs").sign(&signer())
 }
 
 /// A signed pack of the same catalogue under the sequential model, learned from

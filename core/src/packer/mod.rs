@@ -22,7 +22,7 @@ pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_inte
 pub use sequential::SequentialConfig;
 pub use transitions::TransitionConfig;
 
-use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, NETWORK_WEIGHT, TREND_WEIGHT};
+use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, TREND_WEIGHT};
 
 /// One interaction from the backend's log (item given by its index).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -153,6 +153,7 @@ pub fn build_pack(
     }
     let trend_as_of_ms = timed.iter().flatten().map(|s| s.0).max().unwrap_or(0);
     let trend = log_scaled(&recent_counts(&timed, n, config.trend_half_life_days, trend_as_of_ms)?);
+    let default_weights = default_weights(&config.model, network.is_some(), embeddings.is_some());
     Ok(CatalogPack {
         meta,
         categories,
@@ -163,7 +164,7 @@ pub fn build_pack(
         trend,
         trend_as_of_ms,
         embeddings,
-        default_weights: default_weights(&config.model, network.is_some()),
+        default_weights,
         network,
     })
 }
@@ -172,9 +173,11 @@ pub fn build_pack(
 /// scored almost entirely by the learned blocks (and the network, if any), at the
 /// weights chosen on ML-1M validation; popularity only breaks ties and orders the
 /// list before consent.
-fn default_weights(model: &ItemModel, with_network: bool) -> RankerWeights {
+fn default_weights(model: &ItemModel, with_network: bool, with_embeddings: bool) -> RankerWeights {
     let network = if with_network { NETWORK_WEIGHT } else { 0.0 };
     match model {
+        // Embeddings add nothing to the sequential model and its network on ML-1M
+        // validation (BENCHMARKS.md), so its packs leave them unweighed.
         ItemModel::Sequential(_) => RankerWeights {
             neighbour: 1.0,
             transition: 1.0,
@@ -184,8 +187,11 @@ fn default_weights(model: &ItemModel, with_network: bool) -> RankerWeights {
             sequence_boost: 40.0,
             network,
             trend: TREND_WEIGHT,
+            embedding: 0.0,
         },
-        ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => RankerWeights { network, ..RankerWeights::default() },
+        ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => {
+            RankerWeights { network, embedding: if with_embeddings { EMBEDDING_WEIGHT } else { 0.0 }, ..RankerWeights::default() }
+        }
     }
 }
 
@@ -283,6 +289,21 @@ pub(crate) mod tests {
             let b = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap().sign(&signer(1));
             assert_eq!(a, b);
         }
+    }
+
+    /// Embeddings are weighed by default where validation found them to help
+    /// (EASE and co-occurrence packs), not beside the sequential model.
+    #[test]
+    fn embeddings_are_weighed_by_default_except_beside_the_sequential_model() {
+        let items: Vec<Item> = (0..6).map(|i| item(&format!("i{i}"))).collect();
+        let weight = |model: ItemModel, embeddings: EmbeddingSource| {
+            build_pack(meta(), vec![], items.clone(), &log(), &PackerConfig { model, embeddings, ..Default::default() }).unwrap().default_weights.embedding
+        };
+        let als = || EmbeddingSource::Als(AlsConfig { factors: 3, ..Default::default() });
+        assert_eq!(weight(ItemModel::Ease(EaseConfig::default()), als()), EMBEDDING_WEIGHT);
+        assert_eq!(weight(ItemModel::Cooccurrence(CooccurrenceConfig::default()), als()), EMBEDDING_WEIGHT);
+        assert_eq!(weight(ItemModel::Ease(EaseConfig::default()), EmbeddingSource::None), 0.0);
+        assert_eq!(weight(ItemModel::Sequential(SequentialConfig::default()), als()), 0.0);
     }
 
     #[test]

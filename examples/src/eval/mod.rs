@@ -27,7 +27,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
-use mizan::packer::{build_pack, EaseConfig, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig};
+use mizan::packer::{
+    build_pack, AlsConfig, EaseConfig, EmbeddingSource, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
+};
 use ring::signature::Ed25519KeyPair;
 use serde::Serialize;
 
@@ -68,6 +70,9 @@ pub struct EvalArgs {
     /// Training passes of the sequence network.
     #[arg(long, default_value_t = 3)]
     network_epochs: usize,
+    /// Item embeddings learned by implicit ALS with this many factors (0 = none).
+    #[arg(long, default_value_t = 0)]
+    als_factors: usize,
     /// The pack's item model: `ease` or `sequential`.
     #[arg(long, default_value = "sequential")]
     model: String,
@@ -81,7 +86,7 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 0.0)]
     exploration: f32,
     /// Ranker weights put in the pack, overriding the model's defaults:
-    /// neighbour,transition,category,popularity,session,sequence,network.
+    /// neighbour,transition,category,popularity,session,sequence,network[,trend[,embedding]].
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<f32>>,
     /// Also sweep diversity and exploration on the strong test split (accuracy/diversity trade-off).
@@ -91,6 +96,10 @@ pub struct EvalArgs {
     /// these network weights (tuning the mix without rebuilding the pack).
     #[arg(long, value_delimiter = ',')]
     network_weight_sweep: Vec<f32>,
+    /// Also replay the strong validation split with the headline pack at each of
+    /// these embedding weights (with `--als-factors`).
+    #[arg(long, value_delimiter = ',', requires = "als_factors")]
+    embedding_weight_sweep: Vec<f32>,
     /// Also rebuild the pack at several sizes (neighbours and successors kept per
     /// item) and measure each on the strong test split (pack size / HR@10 curve).
     #[arg(long)]
@@ -99,7 +108,7 @@ pub struct EvalArgs {
     #[arg(long, conflicts_with_all = ["temporal_only", "trend_weight_sweep"])]
     strong_only: bool,
     /// Only the temporal validation and test splits (faster).
-    #[arg(long, conflicts_with_all = ["tradeoff", "size_curve", "cross_validate", "online_feedback", "network_weight_sweep"])]
+    #[arg(long, conflicts_with_all = ["tradeoff", "size_curve", "cross_validate", "online_feedback", "network_weight_sweep", "embedding_weight_sweep"])]
     temporal_only: bool,
     /// Days after which an interaction counts half towards what is popular now
     /// (the pack's trend and the trending baseline).
@@ -154,6 +163,10 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     if !args.network_weight_sweep.is_empty() {
         let set = |w: &mut RankerWeights, x: f32| w.network = x;
         rows.extend(weight_sweep(args, &data, &splits[0], &packs[0], ("network", &args.network_weight_sweep, set))?);
+    }
+    if !args.embedding_weight_sweep.is_empty() {
+        let set = |w: &mut RankerWeights, x: f32| w.embedding = x;
+        rows.extend(weight_sweep(args, &data, &splits[0], &packs[0], ("embedding", &args.embedding_weight_sweep, set))?);
     }
     if !args.trend_weight_sweep.is_empty() {
         let s = splits.len() - 2;
@@ -244,7 +257,8 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     let pack = pack.sign(&eval_signer());
     let (metrics, per_user) = replay.engine(&pack, args.diversity, args.exploration)?;
     let network = if args.network_dim > 0 { format!(" + network d{}", args.network_dim) } else { String::new() };
-    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions{network})", args.model, args.top_k), metrics);
+    let als = if args.als_factors > 0 { format!(" + ALS {}", args.als_factors) } else { String::new() };
+    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions{network}{als})", args.model, args.top_k), metrics);
     mizan.pack_bytes = Some(pack.len());
     mizan.ms_per_user = Some(per_user.as_secs_f64() * 1e3);
     rows.push(mizan);
@@ -432,7 +446,7 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
         transitions: TransitionConfig { top_k: size.transitions, ..Default::default() },
         network: network.then(|| NetworkConfig { dim: args.network_dim, epochs: args.network_epochs, ..Default::default() }),
         trend_half_life_days: args.trend_half_life_days,
-        ..Default::default()
+        embeddings: if args.als_factors > 0 { EmbeddingSource::Als(AlsConfig { factors: args.als_factors, ..Default::default() }) } else { EmbeddingSource::None },
     };
     let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name) };
     let mut pack = build_pack(meta, data.categories.clone(), data.items.clone(), &interactions, &config)?;
