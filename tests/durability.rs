@@ -1,6 +1,7 @@
 //! Durability with real processes and real damage: SIGKILL during appends and
 //! compaction, truncation at every byte, bit flips anywhere, a second process,
-//! a failing write, a corrupt snapshot, and a store written by format version 1.
+//! a failing write, a corrupt snapshot, a store written by format version 1 and
+//! a pack written in format 4.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -243,6 +244,28 @@ fn a_store_written_by_format_version_1_is_migrated() {
     let reopened = open(dir.path(), 1).unwrap();
     assert_eq!(reopened.inspect().unwrap().store.migrated_from, None, "migration happens once");
     assert_eq!(stored_ids(&reopened).len(), 4);
+}
+
+/// A pack signed by the previous SDK (format 4: a trend, embeddings, no
+/// embedding weight; built from `fixtures/pack-v4/*.csv` with `--model ease
+/// --als-factors 2`) loads after the update, its embeddings kept and unweighed.
+#[test]
+fn a_pack_written_in_format_4_loads_with_its_embeddings_unweighed() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pack-v4");
+    let bytes = std::fs::read(fixtures.join("catalog.pack")).unwrap();
+    assert_eq!(&bytes[4..6], &4u16.to_le_bytes(), "the fixture is a format-4 pack");
+    let key = std::fs::read(fixtures.join("signing.pub")).unwrap();
+    let pack = mizan::catalog::CatalogPack::verify(&bytes, std::slice::from_ref(&key)).unwrap();
+    assert_eq!(pack.items.len(), 4);
+    assert_eq!(pack.embeddings.as_ref().map(|e| e.dim), Some(2));
+    assert!(pack.trend.iter().any(|&t| t > 0));
+    assert_eq!(pack.default_weights.trend, mizan::catalog::TREND_WEIGHT);
+    assert_eq!(pack.default_weights.embedding, 0.0);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(EngineConfig::new(dir.path(), vec![key]), Arc::new(StaticKey(vec![7; 32]))).unwrap();
+    engine.load_catalog(&bytes).unwrap();
+    let recs = engine.recommend(&RecommendRequest { k: 4, now_ms: Some(NOW), ..Default::default() }).unwrap();
+    assert_eq!(recs.items.len(), 4);
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -13,7 +13,7 @@ use mizan::catalog::Catalog;
 fn bench(c: &mut Criterion) {
     let (bytes, key) = match (std::env::var("MIZAN_BENCH_PACK"), std::env::var("MIZAN_BENCH_PUBKEY")) {
         (Ok(pack), Ok(key)) => (std::fs::read(pack).expect("pack file"), std::fs::read(key).expect("key file")),
-        _ => common::synthetic_pack(0),
+        _ => common::synthetic_pack(0, 0),
     };
     let trusted = vec![key];
     eprintln!("pack size: {} bytes", bytes.len());

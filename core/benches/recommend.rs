@@ -1,6 +1,6 @@
 //! `record` + `recommend` on the device: one person with a 30-item history,
 //! top 10 over a MovieLens-1M-sized catalogue, with and without a sequence
-//! network in the pack (what the network costs per request), and `feedback` of
+//! network or weighed item embeddings in the pack (what each costs per request), and `feedback` of
 //! one screen of impressions (the online ranker learns, the state is saved).
 
 mod common;
@@ -23,9 +23,11 @@ fn engine_with(pack: &[u8], key: Vec<u8>, dir: &std::path::Path) -> Engine {
 
 fn bench(c: &mut Criterion) {
     let request = RecommendRequest { k: 10, now_ms: Some(NOW), diversity: 0.0, exploration: 0.0, ..Default::default() };
-    for (name, dim) in [("recommend_top10", 0), ("recommend_top10_with_network_d128", 128)] {
+    for (name, dim, embedding_dim) in
+        [("recommend_top10", 0, 0), ("recommend_top10_with_network_d128", 128, 0), ("recommend_top10_with_embeddings_d32", 0, 32)]
+    {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (pack, key) = common::synthetic_pack(dim);
+        let (pack, key) = common::synthetic_pack(dim, embedding_dim);
         let engine = engine_with(&pack, key, dir.path());
         c.bench_function(name, |b| b.iter(|| engine.recommend(std::hint::black_box(&request)).expect("ranks")));
         if dim > 0 {

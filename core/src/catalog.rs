@@ -181,18 +181,29 @@ impl Embeddings {
         if most_recent_first.is_empty() {
             return Vec::new();
         }
-        let mut taste = vec![0f32; usize::from(self.dim)];
+        let mut taste = vec![0f64; usize::from(self.dim)];
         for (back, &item) in most_recent_first.iter().enumerate() {
-            let weight = crate::model::history_weight(back) as f32;
-            taste.iter_mut().zip(self.vector(item)).for_each(|(t, x)| *t += weight * x);
+            let weight = crate::model::history_weight(back);
+            taste.iter_mut().zip(self.vector(item)).for_each(|(t, x)| *t += weight * f64::from(x));
         }
-        unit(taste)
+        let norm = taste.iter().map(|x| x * x).sum::<f64>().sqrt();
+        taste.iter().map(|&x| if norm > 0.0 { (x / norm) as f32 } else { 0.0 }).collect()
     }
 
-    /// The cosine between item `index` and a unit-length `taste` (0 for a zero vector).
+    /// The cosine between item `index` and a unit-length `taste` (0 for a zero
+    /// vector). Read from the int8 values directly: the item's scale cancels.
     pub fn cosine(&self, index: u32, taste: &[f32]) -> f64 {
-        let item = unit(self.vector(index).collect());
-        f64::from(item.iter().zip(taste).map(|(a, b)| a * b).sum::<f32>())
+        let dim = usize::from(self.dim);
+        let values = &self.values[index as usize * dim..(index as usize + 1) * dim];
+        let (dot, norm) = values.iter().zip(taste).fold((0.0f64, 0.0f64), |(dot, norm), (&q, &t)| {
+            let q = f64::from(q);
+            (dot + q * f64::from(t), norm + q * q)
+        });
+        if norm > 0.0 && self.scales[index as usize] > 0.0 {
+            dot / norm.sqrt()
+        } else {
+            0.0
+        }
     }
 
     /// The de-quantised vector of item `index`.
@@ -201,15 +212,6 @@ impl Embeddings {
         let scale = self.scales[index as usize];
         self.values[index as usize * dim..(index as usize + 1) * dim].iter().map(move |&q| f32::from(q) * scale / 127.0)
     }
-}
-
-/// `v` scaled to unit length; a zero vector stays zero.
-fn unit(mut v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-    v
 }
 
 /// Ranker weights used until the device has learned its own.

@@ -404,11 +404,18 @@ impl<'a> Ranker<'a> {
         Recommendation { item_id: item.id.clone(), title: item.title.clone(), score: total as f32, reasons }
     }
 
-    /// The recent item whose embedding lies closest to `i`'s.
+    /// The recent item, other than `i` and not sensitive, whose embedding lies closest to `i`'s.
     fn closest_recent(&self, i: u32) -> Option<u32> {
         let embeddings = self.catalog.pack().embeddings.as_ref()?;
         let target = embeddings.taste(&[i]);
-        self.profile.recent.iter().copied().map(|r| (r, embeddings.cosine(r, &target))).max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0))).map(|(r, _)| r)
+        self.profile
+            .recent
+            .iter()
+            .copied()
+            .filter(|&r| r != i && !self.catalog.is_sensitive(r))
+            .map(|r| (r, embeddings.cosine(r, &target)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(r, _)| r)
     }
 
     /// The recent item that most supports `i` in the sequence network.
@@ -557,6 +564,9 @@ mod tests {
         assert_eq!(recs[0].reasons[0].kind, ReasonKind::RelatedToHistory);
         assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("b"));
         assert!(recs[0].reasons[0].text.contains("liked by the same people"), "{}", recs[0].reasons[0].text);
+        let with_seen = Ranker::new(&catalog, &profile, &weights, &none).rank(&RankOptions { include_seen: true, ..options(true) });
+        assert!(with_seen.iter().any(|r| r.item_id == "b"));
+        assert!(with_seen.iter().all(|r| r.reasons.iter().all(|reason| reason.source_item_id.as_ref() != Some(&r.item_id))), "nothing is its own reason");
 
         let sensitive_only = UserProfile::build(&crate::model::model_of(&[view("c")]), &catalog, &weights, NOW, false);
         let recs = Ranker::new(&catalog, &sensitive_only, &weights, &none).rank(&options(true));

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, EMBEDDING_WEIGHT, TREND_WEIGHT};
+use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, TREND_WEIGHT};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
@@ -119,10 +119,12 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
     let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
     let n_items = catalog.items.len();
-    let weights = args.weights.as_deref().map(ranker_weights).transpose()?;
+    if let Some(values) = &args.weights {
+        ranker_weights(values, &RankerWeights::default())?; // refuse bad weights before a long build
+    }
     let mut pack = build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?;
-    if let Some(weights) = weights {
-        pack.default_weights = weights;
+    if let Some(values) = &args.weights {
+        pack.default_weights = ranker_weights(values, &pack.default_weights)?;
     }
     let bytes = pack.sign(&signer);
     // The engine's own checks, so that a pack it would refuse (e.g. NaN weights) is never written.
@@ -139,13 +141,13 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
 }
 
 /// Ranker weights from seven to nine numbers: neighbour, transition, category,
-/// popularity, session boost, sequence boost, network, and optionally trend (by
-/// default [`TREND_WEIGHT`]) and embedding (by default [`EMBEDDING_WEIGHT`]).
-pub fn ranker_weights(values: &[f32]) -> CliResult<RankerWeights> {
+/// popularity, session boost, sequence boost, network, and optionally trend and
+/// embedding (otherwise `pack_defaults`', which the packer chose for the pack).
+pub fn ranker_weights(values: &[f32], pack_defaults: &RankerWeights) -> CliResult<RankerWeights> {
     match *values {
         [neighbour, transition, category, popularity, session_boost, sequence_boost, network, ref rest @ ..] if rest.len() <= 2 => {
-            let trend = rest.first().copied().unwrap_or(TREND_WEIGHT);
-            let embedding = rest.get(1).copied().unwrap_or(EMBEDDING_WEIGHT);
+            let trend = rest.first().copied().unwrap_or(pack_defaults.trend);
+            let embedding = rest.get(1).copied().unwrap_or(pack_defaults.embedding);
             Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend, embedding })
         }
         _ => Err("weights take seven to nine comma-separated numbers: neighbour,transition,category,popularity,session,sequence,network[,trend[,embedding]]".into()),
@@ -240,11 +242,12 @@ mod tests {
         build(&args(dir.path(), Some(vec![1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1]))).unwrap();
         let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
         let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
-        assert_eq!(pack.default_weights, ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1]).unwrap());
-        assert_eq!(pack.default_weights.trend, TREND_WEIGHT, "seven numbers keep the trend weight");
-        assert_eq!(pack.default_weights.embedding, EMBEDDING_WEIGHT, "and the embedding weight");
-        assert_eq!(ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25]).unwrap().trend, 0.25);
-        let nine = ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25, 1.5]).unwrap();
+        let defaults = RankerWeights::default();
+        assert_eq!(pack.default_weights, RankerWeights { embedding: 0.0, ..ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1], &defaults).unwrap() });
+        assert_eq!(pack.default_weights.trend, TREND_WEIGHT, "seven numbers keep the pack's trend weight");
+        assert_eq!(pack.default_weights.embedding, 0.0, "and its embedding weight: none without embeddings");
+        assert_eq!(ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25], &defaults).unwrap().trend, 0.25);
+        let nine = ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25, 1.5], &defaults).unwrap();
         assert_eq!((nine.trend, nine.embedding), (0.25, 1.5));
 
         for bad in [vec![1.0, 2.0], vec![1.0; 10], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.5, f32::NAN], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, f32::INFINITY], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0]] {

@@ -8,8 +8,9 @@ use ring::signature::Ed25519KeyPair;
 pub const ITEMS: u32 = 3_883;
 
 /// The synthetic pack (40 neighbours and 20 transitions per item; with
-/// `network_dim > 0`, also a sequence network of that size), signed, and its public key.
-pub fn synthetic_pack(network_dim: usize) -> (Vec<u8>, Vec<u8>) {
+/// `network_dim > 0`, also a sequence network of that size; with
+/// `embedding_dim > 0`, item embeddings of that size, weighed), signed, and its public key.
+pub fn synthetic_pack(network_dim: usize, embedding_dim: usize) -> (Vec<u8>, Vec<u8>) {
     let lcg = |x: u64| x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
     let mut state = 7u64;
     let mut next = move || {
@@ -50,8 +51,12 @@ pub fn synthetic_pack(network_dim: usize) -> (Vec<u8>, Vec<u8>) {
         popularity: (0..ITEMS).map(|i| (i * 16) as u16).collect(),
         trend: (0..ITEMS).map(|i| ((ITEMS - i) * 16) as u16).collect(),
         trend_as_of_ms: 0,
-        embeddings: None,
-        default_weights: RankerWeights { network: if network.is_some() { 0.01 } else { 0.0 }, ..RankerWeights::default() },
+        embeddings: (embedding_dim > 0).then(|| Embeddings::quantise(embedding_dim, &wave(n * embedding_dim, 4.0))),
+        default_weights: RankerWeights {
+            network: if network.is_some() { 0.01 } else { 0.0 },
+            embedding: if embedding_dim > 0 { mizan::catalog::EMBEDDING_WEIGHT } else { 0.0 },
+            ..RankerWeights::default()
+        },
         network,
     };
     let signer = Ed25519KeyPair::from_seed_unchecked(&[9; 32]).expect("seed");
