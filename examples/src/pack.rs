@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, TREND_WEIGHT};
+use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
@@ -212,6 +212,7 @@ pub fn describe(pack_bytes: &[u8], public_key: &[u8]) -> Result<String, mizan::P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mizan::catalog::TREND_WEIGHT;
 
     fn args(dir: &Path, weights: Option<Vec<f32>>) -> BuildArgs {
         std::fs::write(dir.join("catalog.csv"), "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,x,,,,\nb,B,x,,,,\n").unwrap();
