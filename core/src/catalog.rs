@@ -775,24 +775,28 @@ pub(crate) mod tests {
         WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network }
     }
 
-    /// A format-4 pack (a trend, no embedding weight) still verifies and loads,
-    /// its embeddings kept but not weighed.
-    #[test]
-    fn reads_format_4_packs() {
-        let p = tiny_pack();
-        let v4 = PackV4 {
+    /// `p` as format 3 stored it: no trend, no embedding weight.
+    fn format_3(p: &CatalogPack) -> PackV3 {
+        PackV3 {
             meta: p.meta.clone(),
             categories: p.categories.clone(),
             items: p.items.clone(),
             neighbours: p.neighbours.clone(),
             transitions: p.transitions.clone(),
             popularity: p.popularity.clone(),
-            trend: p.trend.clone(),
-            trend_as_of_ms: p.trend_as_of_ms,
             embeddings: p.embeddings.clone(),
             network: p.network.clone(),
-            default_weights: WeightsV4 { earlier: weights_v3(&p.default_weights), trend: p.default_weights.trend },
-        };
+            default_weights: weights_v3(&p.default_weights),
+        }
+    }
+
+    /// A format-4 pack (a trend, no embedding weight) still verifies and loads,
+    /// its embeddings kept but not weighed.
+    #[test]
+    fn reads_format_4_packs() {
+        let p = tiny_pack();
+        let mut v4 = PackV4::from(format_3(&p));
+        (v4.trend, v4.trend_as_of_ms, v4.default_weights.trend) = (p.trend.clone(), p.trend_as_of_ms, p.default_weights.trend);
         let payload = bincode::serde::encode_to_vec(&v4, bincode::config::standard()).unwrap();
         let expected = CatalogPack { default_weights: RankerWeights { embedding: 0.0, ..p.default_weights.clone() }, ..p };
         assert_eq!(read_signed_payload(4, &payload).unwrap(), expected);
@@ -835,17 +839,7 @@ pub(crate) mod tests {
     #[test]
     fn reads_format_2_and_3_packs() {
         let p = CatalogPack { network: Some(crate::network::tests::successor_network(3)), ..tiny_pack() };
-        let v3 = PackV3 {
-            meta: p.meta.clone(),
-            categories: p.categories.clone(),
-            items: p.items.clone(),
-            neighbours: p.neighbours.clone(),
-            transitions: p.transitions.clone(),
-            popularity: p.popularity.clone(),
-            embeddings: p.embeddings.clone(),
-            network: p.network.clone(),
-            default_weights: weights_v3(&p.default_weights),
-        };
+        let v3 = format_3(&p);
         let v2 = PackV2 {
             neighbours: plain_lists(&v3.neighbours),
             transitions: plain_lists(&v3.transitions),
