@@ -137,6 +137,9 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         interactions.len(),
         started.elapsed().as_secs_f64()
     );
+    if pack.embeddings.is_some() && pack.default_weights.embedding == 0.0 {
+        eprintln!("note: the pack carries item embeddings at weight 0 (the default beside the sequential model); a ninth --weights number makes them count");
+    }
     Ok(())
 }
 
