@@ -567,17 +567,24 @@ mod tests {
         std::fs::write(dir.join("interactions.csv"), interactions).unwrap();
     }
 
+    /// `mizan eval` with `flags` on the ring dataset: its directory (the output
+    /// is in `out/`) and the rows of `results.json`.
+    fn run_on_ring(flags: &[&str]) -> (tempfile::TempDir, Vec<serde_json::Value>) {
+        let dir = tempfile::tempdir().unwrap();
+        ring_dataset(dir.path());
+        let out = dir.path().join("out");
+        let args = ["eval", "--data", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()].into_iter().chain(flags.iter().copied());
+        run(&Cli::parse_from(args).eval).unwrap();
+        let rows = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        (dir, rows)
+    }
+
     /// The whole harness on a dataset whose next item is always known: every
     /// user is evaluated across the folds, and the engine finds what comes next
     /// where popularity cannot.
     #[test]
     fn cross_validation_evaluates_every_user_and_the_engine_learns_the_ring() {
-        let dir = tempfile::tempdir().unwrap();
-        ring_dataset(dir.path());
-        let out = dir.path().join("out");
-        let cli = Cli::parse_from(["eval", "--data", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--strong-only", "--cross-validate"]);
-        run(&cli.eval).unwrap();
-        let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        let (dir, rows) = run_on_ring(&["--strong-only", "--cross-validate"]);
         let find = |split: &str, method: &str| {
             rows.iter().find(|r| r["split"] == split && r["method"].as_str().unwrap().starts_with(method)).unwrap_or_else(|| panic!("{split} / {method}"))
         };
@@ -586,7 +593,7 @@ mod tests {
         assert_eq!(find("strong (test)", "Mizan")["users"], 12);
         assert!(pooled["hr10"].as_f64().unwrap() > 0.9, "{pooled}");
         assert!(find("strong, all users in 5 folds (test)", "Popularity")["hr10"].as_f64().unwrap() < 0.5);
-        let report = std::fs::read_to_string(out.join("results.md")).unwrap();
+        let report = std::fs::read_to_string(dir.path().join("out/results.md")).unwrap();
         assert!(report.contains("## Targets") && report.contains("All users in 5 folds"), "{report}");
     }
 
@@ -594,12 +601,7 @@ mod tests {
     /// splits, the accuracy/diversity trade-off and the pack-size curve.
     #[test]
     fn a_full_run_reports_every_view() {
-        let dir = tempfile::tempdir().unwrap();
-        ring_dataset(dir.path());
-        let out = dir.path().join("out");
-        let cli = Cli::parse_from(["eval", "--data", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--tradeoff", "--size-curve"]);
-        run(&cli.eval).unwrap();
-        let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        let (_dir, rows) = run_on_ring(&["--tradeoff", "--size-curve"]);
         let count = |split: &str| rows.iter().filter(|r| r["split"] == split).count();
         for split in ["strong (validation)", "strong (test)", "weak (test)", "temporal (validation, 85% cut-off)", "temporal (test, 90% cut-off)"] {
             assert_eq!(count(split), 6, "{split}: five baselines and Mizan");
@@ -616,12 +618,7 @@ mod tests {
     /// item), and the rows say so for both strong splits.
     #[test]
     fn the_online_feedback_replay_keeps_the_history_and_reports_both_splits() {
-        let dir = tempfile::tempdir().unwrap();
-        ring_dataset(dir.path());
-        let out = dir.path().join("out");
-        let cli = Cli::parse_from(["eval", "--data", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--strong-only", "--online-feedback", "5"]);
-        run(&cli.eval).unwrap();
-        let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        let (_dir, rows) = run_on_ring(&["--strong-only", "--online-feedback", "5"]);
         let online: Vec<&serde_json::Value> = rows.iter().filter(|r| r["method"].as_str().unwrap().starts_with("Mizan + online ranker")).collect();
         assert_eq!(online.iter().map(|r| r["split"].as_str().unwrap()).collect::<Vec<_>>(), ["strong (validation)", "strong (test)"]);
         for row in online {
