@@ -246,26 +246,26 @@ fn a_store_written_by_format_version_1_is_migrated() {
     assert_eq!(stored_ids(&reopened).len(), 4);
 }
 
-/// A pack signed by the previous SDK (format 4: a trend, embeddings, no
-/// embedding weight; built from `fixtures/pack-v4/*.csv` with `--model ease
-/// --als-factors 2`) loads after the update, its embeddings kept and unweighed.
+/// A pack signed by an SDK before the one sectioned format (format 4, built
+/// from `fixtures/pack-v4/*.csv` with `--model ease --als-factors 2`) is refused
+/// with a typed error, and a store that saved one still opens, without a
+/// catalogue until the app loads a current pack.
 #[test]
-fn a_pack_written_in_format_4_loads_with_its_embeddings_unweighed() {
+fn a_pack_in_a_pre_release_format_is_refused_and_does_not_brick_the_store() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pack-v4");
     let bytes = std::fs::read(fixtures.join("catalog.pack")).unwrap();
     assert_eq!(&bytes[4..6], &4u16.to_le_bytes(), "the fixture is a format-4 pack");
     let key = std::fs::read(fixtures.join("signing.pub")).unwrap();
-    let pack = mizan::catalog::CatalogPack::verify(&bytes, std::slice::from_ref(&key)).unwrap();
-    assert_eq!(pack.items.len(), 4);
-    assert_eq!(pack.embeddings.as_ref().map(|e| e.dim), Some(2));
-    assert!(pack.trend.iter().any(|&t| t > 0));
-    assert_eq!(pack.default_weights.trend, mizan::catalog::TREND_WEIGHT);
-    assert_eq!(pack.default_weights.embedding, 0.0);
+    assert_eq!(mizan::catalog::CatalogPack::verify(&bytes, std::slice::from_ref(&key)), Err(mizan::PackError::UnsupportedVersion(4)));
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig::new(dir.path(), vec![key]), Arc::new(StaticKey(vec![7; 32]))).unwrap();
-    engine.load_catalog(&bytes).unwrap();
-    let recs = engine.recommend(&RecommendRequest { k: 4, now_ms: Some(NOW), ..Default::default() }).unwrap();
-    assert_eq!(recs.items.len(), 4);
+    let config = || EngineConfig::new(dir.path(), vec![key.clone()]);
+    let engine = Engine::open(config(), Arc::new(StaticKey(vec![7; 32]))).unwrap();
+    assert!(matches!(engine.load_catalog(&bytes), Err(mizan::Error::PackRejected(mizan::PackError::UnsupportedVersion(4)))));
+    engine.close().unwrap();
+    // As if the previous SDK had saved it.
+    std::fs::write(dir.path().join("catalog.pack"), &bytes).unwrap();
+    let engine = Engine::open(config(), Arc::new(StaticKey(vec![7; 32]))).unwrap();
+    assert!(matches!(engine.recommend(&RecommendRequest { now_ms: Some(NOW), ..Default::default() }), Err(mizan::Error::NoCatalog)));
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
+use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, WEIGHT_NAMES};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
@@ -65,10 +65,12 @@ pub struct BuildArgs {
     /// Also train a sequence network with this many hidden dimensions (0 = none).
     #[arg(long, default_value_t = 0)]
     network_dim: usize,
-    /// Ranker weights shipped in the pack, overriding the model's defaults:
-    /// neighbour,transition,category,popularity,session,sequence,network[,trend[,embedding]].
+    /// Ranker weights shipped in the pack, by name, overriding the model's defaults
+    /// for the names given: e.g. `neighbour=1,transition=0.6,trend=0.5` (names:
+    /// neighbour, transition, category, popularity, session_boost, sequence_boost,
+    /// network, trend, embedding).
     #[arg(long, value_delimiter = ',')]
-    weights: Option<Vec<f32>>,
+    weights: Option<Vec<String>>,
     /// Days after which an interaction counts half towards what is popular now.
     #[arg(long, default_value_t = TREND_HALF_LIFE_DAYS)]
     trend_half_life_days: f64,
@@ -138,23 +140,25 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         started.elapsed().as_secs_f64()
     );
     if pack.embeddings.is_some() && pack.default_weights.embedding == 0.0 {
-        eprintln!("note: the pack carries item embeddings at weight 0 (the default beside the sequential model); a ninth --weights number makes them count");
+        eprintln!("note: the pack carries item embeddings at weight 0 (the default beside the sequential model); --weights embedding=2 makes them count");
     }
     Ok(())
 }
 
-/// Ranker weights from seven to nine numbers: neighbour, transition, category,
-/// popularity, session boost, sequence boost, network, and optionally trend and
-/// embedding (otherwise `pack_defaults`', which the packer chose for the pack).
-pub fn ranker_weights(values: &[f32], pack_defaults: &RankerWeights) -> CliResult<RankerWeights> {
-    match *values {
-        [neighbour, transition, category, popularity, session_boost, sequence_boost, network, ref rest @ ..] if rest.len() <= 2 => {
-            let trend = rest.first().copied().unwrap_or(pack_defaults.trend);
-            let embedding = rest.get(1).copied().unwrap_or(pack_defaults.embedding);
-            Ok(RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend, embedding })
+/// `pack_defaults` (the weights the packer chose for the pack) with the weights
+/// named in `pairs` (`name=value`) replaced.
+pub fn ranker_weights(pairs: &[String], pack_defaults: &RankerWeights) -> CliResult<RankerWeights> {
+    let mut weights = pack_defaults.clone();
+    for pair in pairs {
+        let (name, value) = pair.split_once('=').ok_or_else(|| format!("weight {pair:?} is not name=value"))?;
+        let value: f32 = value.trim().parse().map_err(|_| format!("weight {name:?} is not a number"))?;
+        if !value.is_finite() {
+            return Err(format!("weight {name:?} must be finite").into());
         }
-        _ => Err("weights take seven to nine comma-separated numbers: neighbour,transition,category,popularity,session,sequence,network[,trend[,embedding]]".into()),
+        let known = WEIGHT_NAMES.join(", ");
+        *weights.get_mut(name.trim()).ok_or_else(|| format!("unknown weight {name:?}; the weights are {known}"))? = value;
     }
+    Ok(weights)
 }
 
 fn read_catalog(path: &Path) -> CliResult<CatalogInput> {
@@ -217,7 +221,7 @@ mod tests {
     use super::*;
     use mizan::catalog::TREND_WEIGHT;
 
-    fn args(dir: &Path, weights: Option<Vec<f32>>) -> BuildArgs {
+    fn args(dir: &Path, weights: Option<Vec<String>>) -> BuildArgs {
         std::fs::write(dir.join("catalog.csv"), "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,x,,,,\nb,B,x,,,,\n").unwrap();
         keygen(&dir.join("key.pk8"), &dir.join("key.pub")).unwrap();
         BuildArgs {
@@ -243,20 +247,19 @@ mod tests {
     #[test]
     fn weights_override_the_defaults_and_bad_ones_write_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        build(&args(dir.path(), Some(vec![1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1]))).unwrap();
+        let named = |s: &str| -> Vec<String> { s.split(',').map(str::to_string).collect() };
+        build(&args(dir.path(), Some(named("neighbour=1,transition=2,sequence_boost=9, network = 0.1")))).unwrap();
         let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
         let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
-        let defaults = RankerWeights::default();
-        assert_eq!(pack.default_weights, RankerWeights { embedding: 0.0, ..ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1], &defaults).unwrap() });
-        assert_eq!(pack.default_weights.trend, TREND_WEIGHT, "seven numbers keep the pack's trend weight");
-        assert_eq!(pack.default_weights.embedding, 0.0, "and its embedding weight: none without embeddings");
-        assert_eq!(ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25], &defaults).unwrap().trend, 0.25);
-        let nine = ranker_weights(&[1.0, 2.0, 0.0, 0.5, 0.0, 9.0, 0.1, 0.25, 1.5], &defaults).unwrap();
-        assert_eq!((nine.trend, nine.embedding), (0.25, 1.5));
+        let defaults = RankerWeights { embedding: 0.0, ..RankerWeights::default() };
+        let expected = RankerWeights { neighbour: 1.0, transition: 2.0, sequence_boost: 9.0, network: 0.1, ..defaults.clone() };
+        assert_eq!(pack.default_weights, expected, "the names given replace the pack's own weights; the rest stay");
+        assert_eq!(pack.default_weights.trend, TREND_WEIGHT);
+        assert_eq!(pack.default_weights.embedding, 0.0, "none without embeddings");
 
-        for bad in [vec![1.0, 2.0], vec![1.0; 10], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.5, f32::NAN], vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, f32::INFINITY], vec![1.0, f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0]] {
+        for bad in ["neighbour", "neighbour=x", "neighbourr=1", "embedding=NaN", "trend=inf", "session_boost=-1"] {
             let fresh = tempfile::tempdir().unwrap();
-            assert!(build(&args(fresh.path(), Some(bad.clone()))).is_err(), "{bad:?}");
+            assert!(build(&args(fresh.path(), Some(named(bad)))).is_err(), "{bad:?}");
             assert!(!fresh.path().join("out.pack").exists(), "{bad:?}");
         }
     }

@@ -85,10 +85,10 @@ pub struct EvalArgs {
     /// Exploration share of the engine's requests (0 = none).
     #[arg(long, default_value_t = 0.0)]
     exploration: f32,
-    /// Ranker weights put in the pack, overriding the model's defaults:
-    /// neighbour,transition,category,popularity,session,sequence,network[,trend[,embedding]].
+    /// Ranker weights put in the pack, by name, overriding the model's defaults
+    /// for the names given (as `mizan pack build --weights`).
     #[arg(long, value_delimiter = ',')]
-    weights: Option<Vec<f32>>,
+    weights: Option<Vec<String>>,
     /// Also sweep diversity and exploration on the strong test split (accuracy/diversity trade-off).
     #[arg(long)]
     tradeoff: bool,

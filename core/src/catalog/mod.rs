@@ -2,24 +2,19 @@
 //! (items, categories, item-to-item neighbours, popularity and what is popular
 //! now, default ranker weights) that the app ships, and its verified in-memory form.
 //!
-//! Wire format: `MZPK` ‖ version u16 LE ‖ payload length u32 LE ‖ bincode payload
-//! ‖ Ed25519 signature (64 bytes) over everything before it.
+//! The wire format (one version, named sections) is in [`format`].
+
+mod format;
 
 use std::collections::HashMap;
 
-use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
 use crate::error::PackError;
 use crate::network::SequenceNetwork;
 
-const PACK_MAGIC: &[u8; 4] = b"MZPK";
-/// The pack format version this engine writes. It also reads versions 1 (no
-/// sequence network), 2 (neighbour lists with plain item indices), 3 (no
-/// trend) and 4 (no embedding weight), so a stored pack survives an SDK update.
-pub const PACK_FORMAT_VERSION: u16 = 5;
-const PACK_HEADER_LEN: usize = 10;
-const SIGNATURE_LEN: usize = 64;
+pub use format::PACK_FORMAT_VERSION;
 
 /// Categories that are never used to profile a person unless an explicit purpose allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -91,7 +86,7 @@ pub struct NeighbourList {
     pub weights: Vec<i8>,
 }
 
-/// A [`NeighbourList`] as format 3 stores it: item indices in ascending order,
+/// A [`NeighbourList`] as a pack stores it: item indices in ascending order,
 /// each as its distance from the one before (the first from 0). Small gaps take
 /// one byte in bincode's variable-length integers where indices above 250 take
 /// three, which makes an ML-1M pack's lists about a third smaller.
@@ -279,6 +274,62 @@ impl Default for RankerWeights {
     }
 }
 
+/// The names of the ranker weights, as packs and the CLI spell them.
+pub const WEIGHT_NAMES: [&str; 9] =
+    ["neighbour", "transition", "category", "popularity", "session_boost", "sequence_boost", "network", "trend", "embedding"];
+
+impl RankerWeights {
+    /// Every weight 0: a pack without any part.
+    pub fn zero() -> Self {
+        RankerWeights::from_named(std::iter::empty())
+    }
+
+    /// Every weight with its name, in [`WEIGHT_NAMES`] order.
+    pub fn named(&self) -> [(&'static str, f32); 9] {
+        let w = self;
+        let values = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend, w.embedding];
+        std::array::from_fn(|i| (WEIGHT_NAMES[i], values[i]))
+    }
+
+    /// The weight called `name`, if there is one.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut f32> {
+        Some(match name {
+            "neighbour" => &mut self.neighbour,
+            "transition" => &mut self.transition,
+            "category" => &mut self.category,
+            "popularity" => &mut self.popularity,
+            "session_boost" => &mut self.session_boost,
+            "sequence_boost" => &mut self.sequence_boost,
+            "network" => &mut self.network,
+            "trend" => &mut self.trend,
+            "embedding" => &mut self.embedding,
+            _ => return None,
+        })
+    }
+
+    /// Weights from (name, value) pairs: unknown names are ignored (a newer
+    /// pack's parts), missing ones are 0 (the pack has no such part).
+    pub fn from_named<'a>(pairs: impl IntoIterator<Item = (&'a str, f32)>) -> Self {
+        let mut w = RankerWeights {
+            neighbour: 0.0,
+            transition: 0.0,
+            category: 0.0,
+            popularity: 0.0,
+            session_boost: 0.0,
+            sequence_boost: 0.0,
+            network: 0.0,
+            trend: 0.0,
+            embedding: 0.0,
+        };
+        for (name, value) in pairs {
+            if let Some(slot) = w.get_mut(name) {
+                *slot = value;
+            }
+        }
+        w
+    }
+}
+
 /// The decoded contents of a pack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogPack {
@@ -312,43 +363,13 @@ pub struct CatalogPack {
 impl CatalogPack {
     /// Serialises and signs the pack with `signer`.
     pub fn sign(&self, signer: &Ed25519KeyPair) -> Vec<u8> {
-        sign_payload(PACK_FORMAT_VERSION, &bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("pack encodes"), signer)
+        format::sign_payload(&format::encode_payload(self), signer)
     }
 
     /// Checks the signature against `trusted_keys` (raw 32-byte Ed25519 public
     /// keys) and only then decodes and checks the contents.
     pub fn verify(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
-        if trusted_keys.is_empty() {
-            return Err(PackError::NoTrustedKey);
-        }
-        if bytes.len() < 4 || &bytes[..4] != PACK_MAGIC {
-            return Err(PackError::NotAPack);
-        }
-        let header = bytes.get(..PACK_HEADER_LEN).ok_or(PackError::Truncated)?;
-        let version = u16::from_le_bytes([header[4], header[5]]);
-        if !(1..=PACK_FORMAT_VERSION).contains(&version) {
-            return Err(PackError::UnsupportedVersion(version));
-        }
-        let payload_len = u32::from_le_bytes(header[6..10].try_into().expect("4 bytes")) as usize;
-        if bytes.len() != PACK_HEADER_LEN + payload_len + SIGNATURE_LEN {
-            return Err(PackError::Truncated);
-        }
-        let (signed, signature) = bytes.split_at(PACK_HEADER_LEN + payload_len);
-        let trusted = trusted_keys.iter().any(|k| UnparsedPublicKey::new(&ED25519, k).verify(signed, signature).is_ok());
-        if !trusted {
-            return Err(PackError::BadSignature);
-        }
-        let payload = &signed[PACK_HEADER_LEN..];
-        let (pack, used) = match version {
-            1 => decode::<PackV1>(payload).map(|(v1, used)| (PackV4::from(PackV3::from(PackV2::from(v1))).into(), used))?,
-            2 => decode::<PackV2>(payload).map(|(v2, used)| (PackV4::from(PackV3::from(v2)).into(), used))?,
-            3 => decode::<PackV3>(payload).map(|(v3, used)| (PackV4::from(v3).into(), used))?,
-            4 => decode::<PackV4>(payload).map(|(v4, used)| (v4.into(), used))?,
-            _ => decode::<CatalogPack>(payload)?,
-        };
-        if used != payload_len {
-            return Err(PackError::Malformed("trailing bytes in payload"));
-        }
+        let pack = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?;
         pack.check_consistency()?;
         Ok(pack)
     }
@@ -378,203 +399,10 @@ impl CatalogPack {
             return Err(PackError::Malformed("sequence network"));
         }
         let w = &self.default_weights;
-        let all = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend, w.embedding];
-        if !all.iter().all(|x| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
+        if !w.named().iter().all(|(_, x)| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
             return Err(PackError::Malformed("default weights"));
         }
         Ok(())
-    }
-}
-
-/// `MZPK` ‖ version ‖ payload length ‖ payload ‖ Ed25519 signature over all before it.
-fn sign_payload(version: u16, payload: &[u8], signer: &Ed25519KeyPair) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(PACK_HEADER_LEN + payload.len() + SIGNATURE_LEN);
-    bytes.extend_from_slice(PACK_MAGIC);
-    bytes.extend_from_slice(&version.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(payload);
-    let signature = signer.sign(&bytes);
-    bytes.extend_from_slice(signature.as_ref());
-    bytes
-}
-
-fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<(T, usize), PackError> {
-    bincode::serde::decode_from_slice(payload, bincode::config::standard()).map_err(|_| PackError::Malformed("payload does not decode"))
-}
-
-/// A neighbour list as formats 1 and 2 store it: plain item indices, strongest first.
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct PlainList {
-    scale: f32,
-    items: Vec<u32>,
-    weights: Vec<i8>,
-}
-
-impl From<PlainList> for NeighbourList {
-    fn from(plain: PlainList) -> Self {
-        NeighbourList { scale: plain.scale, items: plain.items, weights: plain.weights }.into_item_order()
-    }
-}
-
-/// Format 4: format 5 before the embedding weight (read only).
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct PackV4 {
-    meta: PackMeta,
-    categories: Vec<Category>,
-    items: Vec<Item>,
-    neighbours: Vec<NeighbourList>,
-    transitions: Vec<NeighbourList>,
-    popularity: Vec<u16>,
-    trend: Vec<u16>,
-    trend_as_of_ms: i64,
-    embeddings: Option<Embeddings>,
-    network: Option<SequenceNetwork>,
-    default_weights: WeightsV4,
-}
-
-/// Format 4's ranker weights: format 3's and the trend weight.
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct WeightsV4 {
-    earlier: WeightsV3,
-    trend: f32,
-}
-
-impl From<PackV4> for CatalogPack {
-    fn from(v4: PackV4) -> Self {
-        let WeightsV4 { earlier: WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network }, trend } =
-            v4.default_weights;
-        CatalogPack {
-            meta: v4.meta,
-            categories: v4.categories,
-            items: v4.items,
-            neighbours: v4.neighbours,
-            transitions: v4.transitions,
-            popularity: v4.popularity,
-            trend: v4.trend,
-            trend_as_of_ms: v4.trend_as_of_ms,
-            embeddings: v4.embeddings,
-            network: v4.network,
-            default_weights: RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend, embedding: 0.0 },
-        }
-    }
-}
-
-/// Format 3: format 4 before the trend (read only).
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct PackV3 {
-    meta: PackMeta,
-    categories: Vec<Category>,
-    items: Vec<Item>,
-    neighbours: Vec<NeighbourList>,
-    transitions: Vec<NeighbourList>,
-    popularity: Vec<u16>,
-    embeddings: Option<Embeddings>,
-    network: Option<SequenceNetwork>,
-    default_weights: WeightsV3,
-}
-
-/// Formats 2 and 3's ranker weights: format 1's and the network weight, no
-/// trend weight (bincode lays a nested struct out field by field, as if flat).
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct WeightsV3 {
-    earlier: WeightsV1,
-    network: f32,
-}
-
-impl From<PackV3> for PackV4 {
-    fn from(v3: PackV3) -> Self {
-        PackV4 {
-            meta: v3.meta,
-            categories: v3.categories,
-            trend: vec![0; v3.items.len()],
-            trend_as_of_ms: 0,
-            items: v3.items,
-            neighbours: v3.neighbours,
-            transitions: v3.transitions,
-            popularity: v3.popularity,
-            embeddings: v3.embeddings,
-            network: v3.network,
-            default_weights: WeightsV4 { earlier: v3.default_weights, trend: 0.0 },
-        }
-    }
-}
-
-/// Format 2: format 3 with plain item indices in its neighbour lists (read only).
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct PackV2 {
-    meta: PackMeta,
-    categories: Vec<Category>,
-    items: Vec<Item>,
-    neighbours: Vec<PlainList>,
-    transitions: Vec<PlainList>,
-    popularity: Vec<u16>,
-    embeddings: Option<Embeddings>,
-    network: Option<SequenceNetwork>,
-    default_weights: WeightsV3,
-}
-
-impl From<PackV2> for PackV3 {
-    fn from(v2: PackV2) -> Self {
-        let lists = |plain: Vec<PlainList>| plain.into_iter().map(NeighbourList::from).collect();
-        PackV3 {
-            meta: v2.meta,
-            categories: v2.categories,
-            items: v2.items,
-            neighbours: lists(v2.neighbours),
-            transitions: lists(v2.transitions),
-            popularity: v2.popularity,
-            embeddings: v2.embeddings,
-            network: v2.network,
-            default_weights: v2.default_weights,
-        }
-    }
-}
-
-/// Format 1: format 2 before sequence networks (read only).
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct PackV1 {
-    meta: PackMeta,
-    categories: Vec<Category>,
-    items: Vec<Item>,
-    neighbours: Vec<PlainList>,
-    transitions: Vec<PlainList>,
-    popularity: Vec<u16>,
-    embeddings: Option<Embeddings>,
-    default_weights: WeightsV1,
-}
-
-/// Format 1's ranker weights: no network weight.
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(Serialize))]
-struct WeightsV1 {
-    neighbour: f32,
-    transition: f32,
-    category: f32,
-    popularity: f32,
-    session_boost: f32,
-    sequence_boost: f32,
-}
-
-impl From<PackV1> for PackV2 {
-    fn from(v1: PackV1) -> Self {
-        PackV2 {
-            meta: v1.meta,
-            categories: v1.categories,
-            items: v1.items,
-            neighbours: v1.neighbours,
-            transitions: v1.transitions,
-            popularity: v1.popularity,
-            embeddings: v1.embeddings,
-            network: None,
-            default_weights: WeightsV3 { earlier: v1.default_weights, network: 0.0 },
-        }
     }
 }
 
@@ -750,58 +578,6 @@ pub(crate) mod tests {
         assert_eq!(CatalogPack::verify(b"hello world", &trusted), Err(PackError::NotAPack));
     }
 
-    /// A list as formats 1 and 2 stored it: strongest first, here simply reversed.
-    fn plain(list: &NeighbourList) -> PlainList {
-        PlainList { scale: list.scale, items: list.items.iter().rev().copied().collect(), weights: list.weights.iter().rev().copied().collect() }
-    }
-
-    fn plain_lists(lists: &[NeighbourList]) -> Vec<PlainList> {
-        lists.iter().map(plain).collect()
-    }
-
-    fn read_signed_payload(version: u16, payload: &[u8]) -> Result<CatalogPack, PackError> {
-        CatalogPack::verify(&sign_payload(version, payload, &signer(1)), &[public_key(&signer(1))])
-    }
-
-    /// What a pack from before format 4 becomes: no trend, and no weight on it
-    /// or on the embeddings.
-    fn without_trend(p: CatalogPack) -> CatalogPack {
-        let weights = RankerWeights { trend: 0.0, embedding: 0.0, ..p.default_weights.clone() };
-        CatalogPack { trend: vec![0; p.items.len()], trend_as_of_ms: 0, default_weights: weights, ..p }
-    }
-
-    fn weights_v3(w: &RankerWeights) -> WeightsV3 {
-        let RankerWeights { neighbour, transition, category, popularity, session_boost, sequence_boost, network, trend: _, embedding: _ } = w.clone();
-        WeightsV3 { earlier: WeightsV1 { neighbour, transition, category, popularity, session_boost, sequence_boost }, network }
-    }
-
-    /// `p` as format 3 stored it: no trend, no embedding weight.
-    fn format_3(p: &CatalogPack) -> PackV3 {
-        PackV3 {
-            meta: p.meta.clone(),
-            categories: p.categories.clone(),
-            items: p.items.clone(),
-            neighbours: p.neighbours.clone(),
-            transitions: p.transitions.clone(),
-            popularity: p.popularity.clone(),
-            embeddings: p.embeddings.clone(),
-            network: p.network.clone(),
-            default_weights: weights_v3(&p.default_weights),
-        }
-    }
-
-    /// A format-4 pack (a trend, no embedding weight) still verifies and loads,
-    /// its embeddings kept but not weighed.
-    #[test]
-    fn reads_format_4_packs() {
-        let p = tiny_pack();
-        let mut v4 = PackV4::from(format_3(&p));
-        (v4.trend, v4.trend_as_of_ms, v4.default_weights.trend) = (p.trend.clone(), p.trend_as_of_ms, p.default_weights.trend);
-        let payload = bincode::serde::encode_to_vec(&v4, bincode::config::standard()).unwrap();
-        let expected = CatalogPack { default_weights: RankerWeights { embedding: 0.0, ..p.default_weights.clone() }, ..p };
-        assert_eq!(read_signed_payload(4, &payload).unwrap(), expected);
-    }
-
     #[test]
     fn taste_follows_the_recent_items_and_cosine_measures_closeness() {
         let e = Embeddings::quantise(2, &[1.0, 0.0, 0.0, 2.0, 1.0, 1.0]);
@@ -814,59 +590,11 @@ pub(crate) mod tests {
         assert!((e.cosine(2, &e.taste(&[0])) - 0.5f64.sqrt()).abs() < 1e-2);
     }
 
-    /// A format-1 pack (as an earlier SDK stored it) still verifies and loads.
-    #[test]
-    fn reads_format_1_packs() {
-        let p = tiny_pack();
-        let v1 = PackV1 {
-            meta: p.meta.clone(),
-            categories: p.categories.clone(),
-            items: p.items.clone(),
-            neighbours: plain_lists(&p.neighbours),
-            transitions: plain_lists(&p.transitions),
-            popularity: p.popularity.clone(),
-            embeddings: p.embeddings.clone(),
-            default_weights: weights_v3(&p.default_weights).earlier,
-        };
-        let payload = bincode::serde::encode_to_vec(&v1, bincode::config::standard()).unwrap();
-        let expected = without_trend(CatalogPack { default_weights: RankerWeights { network: 0.0, ..p.default_weights.clone() }, ..p });
-        assert_eq!(read_signed_payload(1, &payload).unwrap(), expected);
-        assert_eq!(read_signed_payload(PACK_FORMAT_VERSION + 1, &payload), Err(PackError::UnsupportedVersion(PACK_FORMAT_VERSION + 1)));
-    }
-
-    /// Format-2 packs (plain, strongest-first lists, and a network) and format-3
-    /// packs (lists as gaps, no trend) still verify and load.
-    #[test]
-    fn reads_format_2_and_3_packs() {
-        let p = CatalogPack { network: Some(crate::network::tests::successor_network(3)), ..tiny_pack() };
-        let v3 = format_3(&p);
-        let v2 = PackV2 {
-            neighbours: plain_lists(&v3.neighbours),
-            transitions: plain_lists(&v3.transitions),
-            meta: v3.meta.clone(),
-            categories: v3.categories.clone(),
-            items: v3.items.clone(),
-            popularity: v3.popularity.clone(),
-            embeddings: v3.embeddings.clone(),
-            network: v3.network.clone(),
-            default_weights: weights_v3(&p.default_weights),
-        };
-        let expected = without_trend(p);
-        let payload = bincode::serde::encode_to_vec(&v3, bincode::config::standard()).unwrap();
-        assert_eq!(read_signed_payload(3, &payload).unwrap(), expected);
-        let payload = bincode::serde::encode_to_vec(&v2, bincode::config::standard()).unwrap();
-        assert_eq!(read_signed_payload(2, &payload).unwrap(), expected);
-        // Those formats stored seven plain numbers; the nested struct reads them alike.
-        let flat = bincode::serde::encode_to_vec((1.0f32, 2.0f32, 3.0f32, 4.0f32, 5.0f32, 6.0f32, 7.0f32), bincode::config::standard()).unwrap();
-        let (read, used): (WeightsV3, usize) = bincode::serde::decode_from_slice(&flat, bincode::config::standard()).unwrap();
-        assert_eq!((read.earlier.neighbour, read.earlier.sequence_boost, read.network, used), (1.0, 6.0, 7.0, flat.len()));
-    }
-
     #[test]
     fn lists_are_stored_as_gaps_in_item_order() {
         let list = NeighbourList { scale: 1.0, items: vec![3000, 2990, 2995], weights: vec![1, 2, 3] };
         let wire = bincode::serde::encode_to_vec(&list, bincode::config::standard()).unwrap();
-        let plain = bincode::serde::encode_to_vec(plain(&list), bincode::config::standard()).unwrap();
+        let plain = bincode::serde::encode_to_vec((1.0f32, &list.items, &list.weights), bincode::config::standard()).unwrap();
         assert_eq!(wire.len() + 4, plain.len(), "two gaps of one byte instead of two indices of three");
         let (read, _): (NeighbourList, usize) = bincode::serde::decode_from_slice(&wire, bincode::config::standard()).unwrap();
         assert_eq!(read, NeighbourList { scale: 1.0, items: vec![2990, 2995, 3000], weights: vec![2, 3, 1] });

@@ -1,0 +1,287 @@
+//! The pack's wire format: one version, named sections.
+//!
+//! `MZPK` ‖ format version u16 LE ‖ payload length u32 LE ‖ payload ‖ Ed25519
+//! signature (64 bytes) over everything before it.
+//!
+//! The payload is a table of sections: their count (u16 LE), then per section
+//! its name (u8 length, ASCII) and body length (u32 LE); the bodies follow in
+//! the same order, each encoded with bincode's standard configuration. An engine
+//! reads the sections it knows and skips the others, so a pack gains a part (a
+//! new model, a new index) without a new format version; a pack without one of
+//! the required sections is refused. Ranker weights travel by name for the same
+//! reason: a weight an engine does not know is ignored, and a weight a pack does
+//! not carry is 0 (the pack has no such part).
+
+use ring::signature::{Ed25519KeyPair, UnparsedPublicKey, ED25519};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights};
+use crate::error::PackError;
+use crate::network::SequenceNetwork;
+
+const PACK_MAGIC: &[u8; 4] = b"MZPK";
+/// The one pack format version this engine reads and writes.
+pub const PACK_FORMAT_VERSION: u16 = 6;
+const PACK_HEADER_LEN: usize = 10;
+const SIGNATURE_LEN: usize = 64;
+/// No section decodes to more than this many bytes: a hostile length prefix
+/// is refused before anything is allocated for it.
+const DECODE_LIMIT: usize = 1 << 30;
+
+/// Section names.
+mod name {
+    pub const META: &str = "meta";
+    pub const CATEGORIES: &str = "categories";
+    pub const ITEMS: &str = "items";
+    pub const POPULARITY: &str = "popularity";
+    pub const WEIGHTS: &str = "weights";
+    pub const NEIGHBOURS: &str = "neighbours";
+    pub const TRANSITIONS: &str = "transitions";
+    pub const TREND: &str = "trend";
+    pub const EMBEDDINGS: &str = "embeddings";
+    pub const NETWORK: &str = "network";
+}
+
+fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).expect("in-memory values encode")
+}
+
+/// Decodes a whole section body as `T`; trailing bytes refuse it.
+fn decode<T: DeserializeOwned>(body: &[u8], section: &'static str) -> Result<T, PackError> {
+    let config = bincode::config::standard().with_limit::<DECODE_LIMIT>();
+    match bincode::serde::decode_from_slice(body, config) {
+        Ok((value, used)) if used == body.len() => Ok(value),
+        _ => Err(PackError::Malformed(section)),
+    }
+}
+
+/// The trend section: the moment it describes, and what was popular then per item.
+type TrendSection = (i64, Vec<u16>);
+
+/// Serialises `pack` into the sectioned payload.
+pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
+    let weights: Vec<(&str, f32)> = pack.default_weights.named().to_vec();
+    let mut sections: Vec<(&str, Vec<u8>)> = vec![
+        (name::META, encode(&pack.meta)),
+        (name::CATEGORIES, encode(&pack.categories)),
+        (name::ITEMS, encode(&pack.items)),
+        (name::POPULARITY, encode(&pack.popularity)),
+        (name::WEIGHTS, encode(&weights)),
+        (name::NEIGHBOURS, encode(&pack.neighbours)),
+        (name::TRANSITIONS, encode(&pack.transitions)),
+        (name::TREND, encode(&(pack.trend_as_of_ms, &pack.trend))),
+    ];
+    if let Some(embeddings) = &pack.embeddings {
+        sections.push((name::EMBEDDINGS, encode(embeddings)));
+    }
+    if let Some(network) = &pack.network {
+        sections.push((name::NETWORK, encode(network)));
+    }
+    let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
+    for (name, body) in &sections {
+        payload.push(name.len() as u8);
+        payload.extend_from_slice(name.as_bytes());
+        payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    }
+    sections.iter().for_each(|(_, body)| payload.extend_from_slice(body));
+    payload
+}
+
+/// `MZPK` ‖ version ‖ payload length ‖ payload ‖ Ed25519 signature over all before it.
+pub(super) fn sign_payload(payload: &[u8], signer: &Ed25519KeyPair) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(PACK_HEADER_LEN + payload.len() + SIGNATURE_LEN);
+    bytes.extend_from_slice(PACK_MAGIC);
+    bytes.extend_from_slice(&PACK_FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    bytes.extend_from_slice(signer.sign(&bytes).as_ref());
+    bytes
+}
+
+/// Checks the header and the signature against `trusted_keys`; returns the
+/// signed payload.
+pub(super) fn verified_payload<'a>(bytes: &'a [u8], trusted_keys: &[Vec<u8>]) -> Result<&'a [u8], PackError> {
+    if trusted_keys.is_empty() {
+        return Err(PackError::NoTrustedKey);
+    }
+    if bytes.len() < 4 || &bytes[..4] != PACK_MAGIC {
+        return Err(PackError::NotAPack);
+    }
+    let header = bytes.get(..PACK_HEADER_LEN).ok_or(PackError::Truncated)?;
+    let version = u16::from_le_bytes([header[4], header[5]]);
+    if version != PACK_FORMAT_VERSION {
+        return Err(PackError::UnsupportedVersion(version));
+    }
+    let payload_len = u32::from_le_bytes([header[6], header[7], header[8], header[9]]) as usize;
+    if bytes.len() != PACK_HEADER_LEN + payload_len + SIGNATURE_LEN {
+        return Err(PackError::Truncated);
+    }
+    let (signed, signature) = bytes.split_at(PACK_HEADER_LEN + payload_len);
+    if !trusted_keys.iter().any(|k| UnparsedPublicKey::new(&ED25519, k).verify(signed, signature).is_ok()) {
+        return Err(PackError::BadSignature);
+    }
+    Ok(&signed[PACK_HEADER_LEN..])
+}
+
+/// The sections of a payload by name, in their order.
+struct Sections<'a>(Vec<(&'a str, &'a [u8])>);
+
+impl<'a> Sections<'a> {
+    fn parse(payload: &'a [u8]) -> Result<Self, PackError> {
+        let bad = || PackError::Malformed("section table");
+        let mut at = 0usize;
+        let mut take = |len: usize| -> Result<&'a [u8], PackError> {
+            let slice = payload.get(at..at.checked_add(len).ok_or_else(bad)?).ok_or_else(bad)?;
+            at += len;
+            Ok(slice)
+        };
+        let count = u16::from_le_bytes(take(2)?.try_into().expect("2 bytes"));
+        let mut table = Vec::with_capacity(usize::from(count));
+        for _ in 0..count {
+            let name_len = usize::from(take(1)?[0]);
+            let name = std::str::from_utf8(take(name_len)?).map_err(|_| bad())?;
+            let body_len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
+            if table.iter().any(|&(seen, _)| seen == name) {
+                return Err(PackError::Malformed("a section appears twice"));
+            }
+            table.push((name, body_len));
+        }
+        let mut sections = Vec::with_capacity(table.len());
+        for (name, body_len) in table {
+            sections.push((name, take(body_len)?));
+        }
+        if at != payload.len() {
+            return Err(PackError::Malformed("trailing bytes in payload"));
+        }
+        Ok(Sections(sections))
+    }
+
+    fn body(&self, name: &str) -> Option<&'a [u8]> {
+        self.0.iter().find(|(n, _)| *n == name).map(|&(_, body)| body)
+    }
+
+    fn optional<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, PackError> {
+        self.body(name).map(|body| decode(body, name)).transpose()
+    }
+
+    fn required<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, PackError> {
+        self.optional(name)?.ok_or(PackError::Malformed(name))
+    }
+}
+
+/// Decodes a verified payload; unknown sections are skipped.
+pub(super) fn decode_payload(payload: &[u8]) -> Result<CatalogPack, PackError> {
+    let sections = Sections::parse(payload)?;
+    let items: Vec<Item> = sections.required(name::ITEMS)?;
+    let n = items.len();
+    let weights: Vec<(String, f32)> = sections.required(name::WEIGHTS)?;
+    let lists = |name: &'static str| -> Result<Vec<NeighbourList>, PackError> {
+        Ok(sections.optional(name)?.unwrap_or_else(|| vec![NeighbourList::default(); n]))
+    };
+    let (trend_as_of_ms, trend) = sections.optional::<TrendSection>(name::TREND)?.unwrap_or_else(|| (0, vec![0; n]));
+    Ok(CatalogPack {
+        meta: sections.required::<PackMeta>(name::META)?,
+        categories: sections.required::<Vec<Category>>(name::CATEGORIES)?,
+        popularity: sections.required(name::POPULARITY)?,
+        default_weights: RankerWeights::from_named(weights.iter().map(|(name, value)| (name.as_str(), *value))),
+        neighbours: lists(name::NEIGHBOURS)?,
+        transitions: lists(name::TRANSITIONS)?,
+        trend,
+        trend_as_of_ms,
+        embeddings: sections.optional::<Embeddings>(name::EMBEDDINGS)?,
+        network: sections.optional::<SequenceNetwork>(name::NETWORK)?,
+        items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::public_key;
+    use crate::catalog::tests::{signer, tiny_pack};
+
+    fn read(payload: &[u8]) -> Result<CatalogPack, PackError> {
+        CatalogPack::verify(&sign_payload(payload, &signer(1)), &[public_key(&signer(1))])
+    }
+
+    /// Rebuilds a payload from (name, body) pairs, e.g. to add or drop sections.
+    fn payload_of(sections: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
+        for (name, body) in sections {
+            payload.push(name.len() as u8);
+            payload.extend_from_slice(name.as_bytes());
+            payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        }
+        sections.iter().for_each(|(_, body)| payload.extend_from_slice(body));
+        payload
+    }
+
+    fn sections_of(pack: &CatalogPack) -> Vec<(String, Vec<u8>)> {
+        let payload = encode_payload(pack);
+        Sections::parse(&payload).unwrap().0.into_iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect()
+    }
+
+    fn borrowed(sections: &[(String, Vec<u8>)]) -> Vec<(&str, Vec<u8>)> {
+        sections.iter().map(|(n, b)| (n.as_str(), b.clone())).collect()
+    }
+
+    #[test]
+    fn unknown_sections_are_skipped_and_missing_optional_ones_are_empty() {
+        let pack = tiny_pack();
+        let mut sections = sections_of(&pack);
+        sections.insert(2, ("a future part".to_string(), vec![1, 2, 3]));
+        assert_eq!(read(&payload_of(&borrowed(&sections))).unwrap(), pack, "an unknown section changes nothing");
+        let without: Vec<_> = sections.into_iter().filter(|(n, _)| n != name::TRANSITIONS && n != name::EMBEDDINGS).collect();
+        let read_back = read(&payload_of(&borrowed(&without))).unwrap();
+        assert_eq!(read_back.transitions, vec![NeighbourList::default(); 3]);
+        assert_eq!(read_back.embeddings, None);
+    }
+
+    #[test]
+    fn required_sections_duplicates_and_bad_tables_are_refused() {
+        let sections = sections_of(&tiny_pack());
+        for required in [name::META, name::CATEGORIES, name::ITEMS, name::POPULARITY, name::WEIGHTS] {
+            let without: Vec<_> = sections.iter().filter(|(n, _)| n != required).cloned().collect();
+            assert_eq!(read(&payload_of(&borrowed(&without))), Err(PackError::Malformed(required)), "{required}");
+        }
+        let mut twice = sections.clone();
+        twice.push(sections[0].clone());
+        assert_eq!(read(&payload_of(&borrowed(&twice))), Err(PackError::Malformed("a section appears twice")));
+        let mut trailing = payload_of(&borrowed(&sections));
+        trailing.push(0);
+        assert_eq!(read(&trailing), Err(PackError::Malformed("trailing bytes in payload")));
+        let mut overlong = payload_of(&borrowed(&sections));
+        overlong.truncate(overlong.len() - 1);
+        assert_eq!(read(&overlong), Err(PackError::Malformed("section table")));
+    }
+
+    #[test]
+    fn weights_travel_by_name() {
+        let mut sections = sections_of(&tiny_pack());
+        let weights: Vec<(&str, f32)> = vec![("popularity", 2.0), ("a future weight", 9.0)];
+        sections.iter_mut().find(|(n, _)| n == name::WEIGHTS).unwrap().1 = encode(&weights);
+        let read_back = read(&payload_of(&borrowed(&sections))).unwrap().default_weights;
+        assert_eq!(read_back, RankerWeights { popularity: 2.0, ..RankerWeights::zero() }, "unknown names ignored, missing ones 0");
+    }
+
+    #[test]
+    fn a_hostile_length_prefix_is_refused_without_allocating_it() {
+        let mut sections = sections_of(&tiny_pack());
+        // A meta whose source string claims 2^40 bytes.
+        let mut meta = encode(&(1u64, 0i64));
+        meta.push(253);
+        meta.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        sections[0].1 = meta;
+        assert_eq!(read(&payload_of(&borrowed(&sections))), Err(PackError::Malformed(name::META)));
+    }
+
+    #[test]
+    fn other_format_versions_are_refused() {
+        let mut bytes = tiny_pack().sign(&signer(1));
+        for version in [1u16, 4, 5, PACK_FORMAT_VERSION + 1] {
+            bytes[4..6].copy_from_slice(&version.to_le_bytes());
+            assert_eq!(CatalogPack::verify(&bytes, &[public_key(&signer(1))]), Err(PackError::UnsupportedVersion(version)));
+        }
+    }
+}
