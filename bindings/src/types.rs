@@ -53,6 +53,7 @@ impl From<EngineConfig> for mizan::EngineConfig {
             },
             timestamp_granularity_ms: c.timestamp_granularity_ms,
             declared_purposes: c.declared_purposes,
+            full_scan: false,
         }
     }
 }

@@ -40,6 +40,10 @@ pub struct EngineConfig {
     pub timestamp_granularity_ms: Option<i64>,
     /// Consent purposes the app uses besides the built-in ones.
     pub declared_purposes: Vec<String>,
+    /// Score every catalogue item instead of the candidates that can reach the
+    /// list (the reference ranking, for evaluation; its cost grows with the
+    /// catalogue).
+    pub full_scan: bool,
 }
 
 impl EngineConfig {
@@ -54,6 +58,7 @@ impl EngineConfig {
             retention: Retention::default(),
             timestamp_granularity_ms: None,
             declared_purposes: Vec::new(),
+            full_scan: false,
         }
     }
 

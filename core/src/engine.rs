@@ -21,7 +21,7 @@ use crate::inspect::{InspectInputs, InspectReport};
 use crate::model::{ModelState, UserProfile};
 use crate::feedback::{FeedbackState, NotInterestedReason, Suppression};
 use crate::online::{Impression, OnlineRanker};
-use crate::rank::{Filters, RankOptions, Ranker, Recommendation};
+use crate::rank::{Filters, RankOptions, Ranker, Recommendation, Scratch};
 use crate::store::{LogPosition, Snapshot, Store};
 use crate::timing::{best_time, BestTime, BestTimeRequest};
 
@@ -195,6 +195,8 @@ struct Inner {
     state: EngineState,
     catalog: Option<Catalog>,
     events_since_snapshot: u64,
+    /// Ranking buffers, reused across requests.
+    scratch: Scratch,
 }
 
 /// The on-device personalisation engine for one user.
@@ -242,7 +244,7 @@ impl Engine {
             replayed += 1;
         })?;
         state.next_seq = state.next_seq.max(model.max_seq.map_or(0, |s| s + 1));
-        let mut inner = Inner { config, store, model, state, catalog, events_since_snapshot: replayed };
+        let mut inner = Inner { config, store, model, state, catalog, events_since_snapshot: replayed, scratch: Scratch::default() };
         inner.enforce_retention(now_ms())?;
         Ok(Engine { inner: Mutex::new(Some(inner)) })
     }
@@ -340,7 +342,8 @@ impl Engine {
                 seed: request.seed.unwrap_or(now.div_euclid(3_600_000) as u64),
             };
             let weights = inner.weights(catalog);
-            let items = Ranker::new(catalog, &profile, &weights, &filters).rank(&options);
+            let ranker = Ranker::new(catalog, &profile, &weights, &filters).with_full_scan(inner.config.full_scan);
+            let items = ranker.rank(&options, &mut inner.scratch);
             Ok(Recommendations { items, personalised, unknown_candidates: unknown })
         })
     }
@@ -354,8 +357,9 @@ impl Engine {
             let profile = inner.profile(now);
             let filters = inner.filters(catalog, now, &RecommendRequest::default());
             let weights = inner.weights(catalog);
-            let ranker = Ranker::new(catalog, &profile, &weights, &filters);
-            Ok(ranker.explain(index, inner.personalised()))
+            let personalised = inner.personalised();
+            let ranker = Ranker::new(catalog, &profile, &weights, &filters).with_full_scan(inner.config.full_scan);
+            Ok(ranker.explain(index, personalised, &mut inner.scratch))
         })
     }
 
@@ -657,7 +661,9 @@ impl Inner {
         let items: Vec<u32> = shown.into_iter().collect();
         let profile = self.profile(at);
         let defaults = &catalog.pack().default_weights;
-        let features = Ranker::new(catalog, &profile, defaults, &Filters::default()).features(&items);
+        let no_filters = Filters::default();
+        let ranker = Ranker::new(catalog, &profile, defaults, &no_filters).with_full_scan(self.config.full_scan);
+        let features = ranker.features(&items, &mut self.scratch);
         let impressions: Vec<Impression> =
             items.iter().zip(features).map(|(i, features)| Impression { features, clicked: clicked.contains(i) }).collect();
         self.state.online.learn(&impressions, defaults);
@@ -690,9 +696,14 @@ impl Inner {
                 apply(i, s);
             }
         }
+        let category_index: BTreeMap<&str, u32> =
+            catalog.pack().categories.iter().enumerate().map(|(c, category)| (category.name.as_str(), c as u32)).collect();
         for (name, s) in &feedback.not_interested_categories {
-            for i in items_in_categories(catalog, std::slice::from_ref(name)) {
-                apply(catalog.index_of(&i).expect("catalogue item"), s);
+            if let Some(&c) = category_index.get(name.as_str()) {
+                match s.penalty(now) {
+                    None => drop(filters.excluded_categories.insert(c)),
+                    Some(p) => *filters.category_penalties.entry(c).or_default() += p,
+                }
             }
         }
         let mut category_today: BTreeMap<u32, u32> = BTreeMap::new();
@@ -707,11 +718,7 @@ impl Inner {
             }
         }
         if let Some(cap) = request.max_impressions_per_category_per_day {
-            for i in 0..catalog.len() as u32 {
-                if catalog.item(i).categories.iter().any(|c| category_today.get(c).is_some_and(|&n| n >= cap)) {
-                    filters.excluded.insert(i);
-                }
-            }
+            filters.excluded_categories.extend(category_today.iter().filter(|&(_, &n)| n >= cap).map(|(&c, _)| c));
         }
         for (id, &shown) in &feedback.impressions {
             let Some(i) = catalog.index_of(id) else { continue };

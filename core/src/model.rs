@@ -315,6 +315,13 @@ impl UserProfile {
         }
     }
 
+    /// Up to `k` categories with a positive affinity, strongest first (ties by index).
+    pub fn strongest_categories(&self, k: usize) -> Vec<u32> {
+        let mut positive: Vec<(f64, u32)> = self.categories.iter().filter(|(_, &a)| a > 0.0).map(|(&c, &a)| (a, c)).collect();
+        positive.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        positive.into_iter().take(k).map(|(_, c)| c).collect()
+    }
+
     /// Category affinity of an item: the mean over its categories.
     pub fn category_affinity(&self, catalog: &Catalog, index: u32) -> f64 {
         let cats = &catalog.item(index).categories;
@@ -407,7 +414,8 @@ mod tests {
         let first = pack.items[0].clone();
         pack.items = (0..SEQUENCE_WINDOW + 5).map(|i| crate::catalog::Item { id: format!("i{i}"), ..first.clone() }).collect();
         let n = pack.items.len();
-        (pack.neighbours, pack.transitions, pack.popularity) = (vec![Default::default(); n], vec![Default::default(); n], vec![0; n]);
+        (pack.neighbours, pack.transitions, pack.popularity, pack.trend) = (vec![Default::default(); n], vec![Default::default(); n], vec![0; n], vec![0; n]);
+        pack.embeddings = None;
         let events: Vec<StoredEvent> = (0..n)
             .map(|i| StoredEvent { seq: i as u64, ..ev(EventKind::View, &format!("i{i}"), NOW) })
             .collect();

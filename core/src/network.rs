@@ -48,6 +48,12 @@ pub fn sequence_inputs(most_recent_first: impl IntoIterator<Item = u32>, n: usiz
     inputs
 }
 
+/// ln Σ exp(x) over `values`, computed stably.
+pub fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::MIN, f64::max);
+    max + values.iter().map(|l| (l - max).exp()).sum::<f64>().ln()
+}
+
 impl SequenceNetwork {
     /// Dimensions of the hidden state.
     pub fn dim(&self) -> usize {
@@ -73,7 +79,7 @@ impl SequenceNetwork {
     }
 
     /// The hidden state for a history given most recent first.
-    fn state(&self, most_recent_first: &[u32]) -> Vec<f32> {
+    pub fn hidden_state(&self, most_recent_first: &[u32]) -> Vec<f32> {
         let d = self.dim();
         let mut h0 = vec![0f32; d];
         for (row, weight) in sequence_inputs(most_recent_first.iter().copied(), self.output_bias.len()) {
@@ -87,16 +93,18 @@ impl SequenceNetwork {
         h
     }
 
+    /// Item `j`'s logit of coming next after the history whose hidden state is `hidden`.
+    pub fn logit(&self, hidden: &[f32], j: u32) -> f64 {
+        f64::from(self.output_bias[j as usize] + self.output(j as usize).zip(hidden).map(|(o, x)| o * x).sum::<f32>())
+    }
+
     /// For every item, how much more likely than a uniform pick the network
     /// finds it to come next: `ln(n × p)`, positive when above chance.
     pub fn scores(&self, most_recent_first: &[u32]) -> Vec<f64> {
-        let h = self.state(most_recent_first);
+        let h = self.hidden_state(most_recent_first);
         let n = self.output_bias.len();
-        let logits: Vec<f64> = (0..n)
-            .map(|j| f64::from(self.output_bias[j] + self.output(j).zip(&h).map(|(o, x)| o * x).sum::<f32>()))
-            .collect();
-        let max = logits.iter().copied().fold(f64::MIN, f64::max);
-        let log_sum = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+        let logits: Vec<f64> = (0..n as u32).map(|j| self.logit(&h, j)).collect();
+        let log_sum = log_sum_exp(&logits);
         logits.iter().map(|l| l - log_sum + (n as f64).ln()).collect()
     }
 

@@ -95,6 +95,10 @@ pub struct Filters {
     pub excluded: BTreeSet<u32>,
     /// Score penalties of fading "not interested".
     pub penalties: BTreeMap<u32, f64>,
+    /// Categories whose items are never returned (active "not interested", caps).
+    pub excluded_categories: BTreeSet<u32>,
+    /// Score penalties of fading "not interested" in a category, for each of its items.
+    pub category_penalties: BTreeMap<u32, f64>,
     /// Per category: (clicks, impressions), for exploration.
     pub category_feedback: BTreeMap<u32, (f64, f64)>,
 }
@@ -115,15 +119,100 @@ impl Evidence {
     }
 }
 
-/// Neighbour and transition evidence per candidate.
-type EvidenceMap = BTreeMap<u32, (Evidence, Evidence)>;
+/// How many items with the strongest history evidence become candidates.
+pub const EVIDENCE_CANDIDATES: usize = 256;
+/// How many of the person's strongest categories contribute their heads.
+pub const CATEGORY_CANDIDATES: usize = 4;
+/// How many of each such category's most popular items become candidates.
+pub const CATEGORY_HEAD: usize = 32;
 
-/// Everything personal that scoring reads, computed once per ranking.
+/// One catalogue item's evidence in [`Scratch`], valid while its stamp is current.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    stamp: u32,
+    neighbour: Evidence,
+    sequence: Evidence,
+}
+
+/// A candidate with its score parts and total.
+type Scored = (u32, ScoreParts, f64);
+
+/// Buffers an engine keeps across rankings: per-item evidence and candidate
+/// marks (reset by a generation stamp, not cleared), the candidate list and
+/// their scores. Once grown, a ranking reuses them instead of allocating in
+/// proportion to the catalogue or the history.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    stamp: u32,
+    slots: Vec<Slot>,
+    touched: Vec<u32>,
+    marks: Vec<u32>,
+    candidates: Vec<u32>,
+    logits: Vec<f64>,
+    keyed: Vec<(f64, u32)>,
+    scored: Vec<Scored>,
+}
+
+impl Scratch {
+    /// Starts a ranking over `n` items: every slot and mark becomes stale.
+    fn begin(&mut self, n: usize) {
+        if self.slots.len() != n {
+            self.slots = vec![Slot::default(); n];
+            self.marks = vec![0; n];
+            self.stamp = 0;
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.slots.iter_mut().for_each(|s| s.stamp = 0);
+            self.marks.iter_mut().for_each(|m| *m = 0);
+            self.stamp = 1;
+        }
+        self.touched.clear();
+        self.candidates.clear();
+        self.logits.clear();
+        self.scored.clear();
+    }
+
+    fn slot(&mut self, i: u32) -> &mut Slot {
+        let slot = &mut self.slots[i as usize];
+        if slot.stamp != self.stamp {
+            *slot = Slot { stamp: self.stamp, ..Slot::default() };
+            self.touched.push(i);
+        }
+        slot
+    }
+
+    fn evidence(&self, i: u32) -> (Evidence, Evidence) {
+        match self.slots.get(i as usize) {
+            Some(s) if s.stamp == self.stamp => (s.neighbour, s.sequence),
+            _ => Default::default(),
+        }
+    }
+
+    /// Adds `i` to the candidates once.
+    fn candidate(&mut self, i: u32) {
+        if let Some(mark) = self.marks.get_mut(i as usize) {
+            if *mark != self.stamp {
+                *mark = self.stamp;
+                self.candidates.push(i);
+            }
+        }
+    }
+
+    fn is_candidate(&self, i: u32) -> bool {
+        self.marks.get(i as usize).is_some_and(|&m| m == self.stamp)
+    }
+}
+
+/// Everything personal that scoring reads beside the evidence, computed once per ranking.
 #[derive(Default)]
 struct Signals {
-    evidence: EvidenceMap,
-    /// Per catalogue item, the sequence network's score (empty without one).
-    network: Vec<f64>,
+    /// The sequence network's hidden state for the person (empty without one).
+    hidden: Vec<f32>,
+    /// ln Σ exp(logit) over the candidates, and ln n: a logit minus the first plus
+    /// the second is the network's log-odds against a uniform pick.
+    log_sum: f64,
+    ln_n: f64,
     /// The person's taste over the pack's embeddings (empty without them).
     taste: Vec<f32>,
 }
@@ -164,57 +253,162 @@ impl ScoreParts {
     }
 }
 
+/// Which items a ranking scores.
+#[derive(Clone, Copy)]
+struct Pool<'x> {
+    /// Only these (the app's candidates).
+    explicit: Option<&'x [u32]>,
+    /// Also these (items being explained or learned from).
+    extra: &'x [u32],
+    /// Whether the person's own items may be listed.
+    include_seen: bool,
+}
+
 /// Ranks items for one person.
 pub struct Ranker<'a> {
     catalog: &'a Catalog,
     profile: &'a UserProfile,
     weights: &'a RankerWeights,
     filters: &'a Filters,
+    full_scan: bool,
 }
 
 impl<'a> Ranker<'a> {
-    /// A ranker over `catalog` for `profile` under `filters`.
+    /// A ranker over `catalog` for `profile` under `filters`, scoring the
+    /// candidates that can reach a list.
     pub fn new(catalog: &'a Catalog, profile: &'a UserProfile, weights: &'a RankerWeights, filters: &'a Filters) -> Self {
-        Ranker { catalog, profile, weights, filters }
+        Ranker { catalog, profile, weights, filters, full_scan: false }
+    }
+
+    /// Scores every catalogue item instead of the candidates (the reference ranking).
+    pub fn with_full_scan(self, full_scan: bool) -> Self {
+        Ranker { full_scan, ..self }
     }
 
     /// The top `k` items with reasons.
-    pub fn rank(&self, options: &RankOptions) -> Vec<Recommendation> {
-        let signals = self.signals(options.personalised);
-        let pool: Vec<u32> = match &options.candidates {
-            Some(c) => c.clone(),
-            None => (0..self.catalog.len() as u32).collect(),
-        };
-        let mut scored: Vec<(u32, ScoreParts, f64)> = pool
-            .into_iter()
-            .collect::<BTreeSet<u32>>()
-            .into_iter()
-            .filter(|&i| self.is_eligible(i, options))
-            .map(|i| {
-                let mut parts = self.parts(i, &signals, options.personalised);
-                parts.novelty = f64::from(options.novelty) * (1.0 - parts.popularity);
+    pub fn rank(&self, options: &RankOptions, s: &mut Scratch) -> Vec<Recommendation> {
+        let pool = Pool { explicit: options.candidates.as_deref(), extra: &[], include_seen: options.include_seen };
+        let signals = self.prepare(pool, options.personalised, s);
+        let mut scored = std::mem::take(&mut s.scored);
+        for n in 0..s.candidates.len() {
+            let i = s.candidates[n];
+            if self.is_eligible(i, options) {
+                let parts = self.scored_parts(i, s.logits.get(n).copied(), &signals, s, options);
                 let total = parts.total(self.weights);
-                (i, parts, total)
-            })
-            .collect();
+                scored.push((i, parts, total));
+            }
+        }
         scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         let slots = explore_slots(options);
         let picked = mmr(self.catalog, &scored, options.k - slots, options.diversity);
         let mut list: Vec<Recommendation> =
             picked.iter().map(|&n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)).collect();
         let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].0).collect();
-        list.extend(self.explore(&scored, &taken, slots, options.seed));
+        list.extend(self.explore(&taken, slots, options, &signals, s));
+        s.scored = scored;
         list
+    }
+
+    /// An item's parts under `options` (with novelty); `logit` is its network
+    /// logit when already computed.
+    fn scored_parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, options: &RankOptions) -> ScoreParts {
+        let mut parts = self.parts(i, logit, signals, s, options.personalised);
+        parts.novelty = f64::from(options.novelty) * (1.0 - parts.popularity);
+        parts
+    }
+
+    /// Gathers the person's history evidence and the items to score, and
+    /// computes what scoring reads beside them.
+    fn prepare(&self, pool: Pool<'_>, personalised: bool, s: &mut Scratch) -> Signals {
+        s.begin(self.catalog.len());
+        let mut signals = Signals::default();
+        if personalised {
+            self.gather_evidence(s);
+            if let Some(e) = &self.catalog.pack().embeddings {
+                if self.weights.embedding != 0.0 {
+                    signals.taste = e.taste(&self.profile.recent);
+                }
+            }
+        }
+        self.gather_candidates(pool, s);
+        if let Some(net) = &self.catalog.pack().network {
+            if personalised && self.weights.network != 0.0 && !self.profile.recent.is_empty() {
+                signals.hidden = net.hidden_state(&self.profile.recent);
+                s.logits.extend(s.candidates.iter().map(|&j| net.logit(&signals.hidden, j)));
+                signals.log_sum = crate::network::log_sum_exp(&s.logits);
+                signals.ln_n = (self.catalog.len() as f64).ln();
+            }
+        }
+        signals
+    }
+
+    /// Sums, for every item the history points to, interest × similarity over
+    /// the history, and transition weight from the most recent items (halving per step back).
+    fn gather_evidence(&self, s: &mut Scratch) {
+        for (&source, interest) in &self.profile.items {
+            let scaled = self.profile.scaled_interest(interest);
+            for (target, sim) in self.catalog.neighbours(source).iter() {
+                s.slot(target).neighbour.add(source, scaled * f64::from(sim));
+            }
+        }
+        for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
+            let recency = recent_weight(age);
+            for (target, weight) in self.catalog.transitions(source).iter() {
+                s.slot(target).sequence.add(source, recency * f64::from(weight));
+            }
+        }
+    }
+
+    /// The items a ranking scores: the app's candidates if it gave any; every
+    /// item under a full scan; otherwise those with the strongest history
+    /// evidence, every successor of the recent items, the heads of the person's
+    /// strongest categories, what is most popular overall and now, and (when
+    /// seen items may be listed) the recent items themselves.
+    fn gather_candidates(&self, pool: Pool<'_>, s: &mut Scratch) {
+        let n = self.catalog.len() as u32;
+        match pool.explicit {
+            Some(explicit) => explicit.iter().filter(|&&i| i < n).for_each(|&i| s.candidate(i)),
+            None if self.full_scan => (0..n).for_each(|i| s.candidate(i)),
+            None => {
+                let w = self.weights;
+                let mut keyed = std::mem::take(&mut s.keyed);
+                keyed.clear();
+                for &i in &s.touched {
+                    let (neighbour, sequence) = s.evidence(i);
+                    if sequence.top_source.is_some() {
+                        s.marks[i as usize] = s.stamp;
+                        s.candidates.push(i);
+                    }
+                    keyed.push((f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum, i));
+                }
+                let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+                if keyed.len() > EVIDENCE_CANDIDATES {
+                    keyed.select_nth_unstable_by(EVIDENCE_CANDIDATES, order);
+                    keyed.truncate(EVIDENCE_CANDIDATES);
+                }
+                keyed.iter().for_each(|&(_, i)| s.candidate(i));
+                s.keyed = keyed;
+                for c in self.profile.strongest_categories(CATEGORY_CANDIDATES) {
+                    self.catalog.category_items(c).iter().take(CATEGORY_HEAD).for_each(|&i| s.candidate(i));
+                }
+                self.catalog.popular_head().iter().chain(self.catalog.trending_head()).for_each(|&i| s.candidate(i));
+                if pool.include_seen {
+                    self.profile.recent.iter().for_each(|&i| s.candidate(i));
+                }
+            }
+        }
+        pool.extra.iter().filter(|&&i| i < n).for_each(|&i| s.candidate(i));
     }
 
     /// Thompson sampling over categories: each category's click-through is drawn
     /// from Beta(1 + clicks, 1 + unclicked impressions); categories not yet in the
-    /// list come first, best draw first, and each contributes its most popular item.
-    fn explore(&self, scored: &[(u32, ScoreParts, f64)], taken: &BTreeSet<u32>, slots: usize, seed: u64) -> Vec<Recommendation> {
+    /// list come first, best draw first, and each contributes its most popular
+    /// eligible item (among the app's candidates, if it gave any).
+    fn explore(&self, taken: &BTreeSet<u32>, slots: usize, options: &RankOptions, signals: &Signals, s: &Scratch) -> Vec<Recommendation> {
         if slots == 0 {
             return Vec::new();
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
         let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item(i).categories.clone()).collect();
         let mut draws: Vec<(bool, f64, u32)> = (0..self.catalog.pack().categories.len() as u32)
             .filter(|c| self.catalog.category(*c).sensitive.is_none())
@@ -231,16 +425,19 @@ impl<'a> Ranker<'a> {
             if out.len() == slots {
                 break;
             }
-            let best = scored
-                .iter()
-                .filter(|(i, _, _)| {
-                    !taken.contains(i) && !chosen.contains(i) && self.catalog.item(*i).categories.contains(&category) && !self.catalog.is_sensitive(*i)
-                })
-                .max_by(|a, b| a.1.popularity.total_cmp(&b.1.popularity).then(b.0.cmp(&a.0)));
-            if let Some((i, parts, total)) = best {
-                chosen.insert(*i);
+            let best = self.catalog.category_items(category).iter().copied().find(|&i| {
+                !taken.contains(&i)
+                    && !chosen.contains(&i)
+                    && !self.catalog.is_sensitive(i)
+                    && (options.candidates.is_none() || s.is_candidate(i))
+                    && self.is_eligible(i, options)
+            });
+            if let Some(i) = best {
+                chosen.insert(i);
+                let parts = self.scored_parts(i, None, signals, s, options);
+                let total = parts.total(self.weights);
                 let name = &self.catalog.category(category).name;
-                let mut rec = self.recommendation(*i, parts, *total);
+                let mut rec = self.recommendation(i, &parts, total);
                 rec.reasons.insert(
                     0,
                     Reason {
@@ -258,15 +455,19 @@ impl<'a> Ranker<'a> {
     }
 
     /// The score breakdown for any one item, eligible or not.
-    pub fn explain(&self, index: u32, personalised: bool) -> Recommendation {
-        let signals = self.signals(personalised);
-        let parts = self.parts(index, &signals, personalised);
+    pub fn explain(&self, index: u32, personalised: bool, s: &mut Scratch) -> Recommendation {
+        let pool = Pool { explicit: None, extra: &[index], include_seen: true };
+        let signals = self.prepare(pool, personalised, s);
+        let parts = self.parts(index, None, &signals, s, personalised);
         let total = parts.total(self.weights);
         self.recommendation(index, &parts, total)
     }
 
     fn is_eligible(&self, i: u32, options: &RankOptions) -> bool {
         if (i as usize) >= self.catalog.len() || !self.catalog.is_available(i, options.now_ms) || self.filters.excluded.contains(&i) {
+            return false;
+        }
+        if !self.filters.excluded_categories.is_empty() && self.catalog.item(i).categories.iter().any(|c| self.filters.excluded_categories.contains(c)) {
             return false;
         }
         if !options.personalised {
@@ -280,51 +481,27 @@ impl<'a> Ranker<'a> {
     }
 
     /// Each of `items`' personalised score parts, as the online ranker learns from them.
-    pub fn features(&self, items: &[u32]) -> Vec<ScoreFeatures> {
-        let signals = self.signals(true);
-        items.iter().map(|&i| self.parts(i, &signals, true).features()).collect()
+    pub fn features(&self, items: &[u32], s: &mut Scratch) -> Vec<ScoreFeatures> {
+        let pool = Pool { explicit: None, extra: items, include_seen: true };
+        let signals = self.prepare(pool, true, s);
+        items.iter().map(|&i| self.parts(i, None, &signals, s, true).features()).collect()
     }
 
-    fn signals(&self, personalised: bool) -> Signals {
-        if !personalised {
-            return Signals::default();
-        }
+    fn parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, personalised: bool) -> ScoreParts {
+        let (neighbour, sequence) = s.evidence(i);
         let network = match &self.catalog.pack().network {
-            Some(net) if self.weights.network != 0.0 && !self.profile.recent.is_empty() => net.scores(&self.profile.recent),
-            _ => Vec::new(),
+            Some(net) if !signals.hidden.is_empty() => logit.unwrap_or_else(|| net.logit(&signals.hidden, i)) - signals.log_sum + signals.ln_n,
+            _ => 0.0,
         };
-        let taste = match &self.catalog.pack().embeddings {
-            Some(e) if self.weights.embedding != 0.0 => e.taste(&self.profile.recent),
-            _ => Vec::new(),
+        let item_penalty = self.filters.penalties.get(&i).copied().unwrap_or(0.0);
+        let category_penalty: f64 = match self.filters.category_penalties.is_empty() {
+            true => 0.0,
+            false => self.catalog.item(i).categories.iter().filter_map(|c| self.filters.category_penalties.get(c)).sum(),
         };
-        Signals { evidence: self.neighbour_evidence(), network, taste }
-    }
-
-    /// Sums, for every catalogue item, interest × similarity over the history,
-    /// and transition weight from the most recent items (halving per step back).
-    fn neighbour_evidence(&self) -> EvidenceMap {
-        let mut evidence = EvidenceMap::new();
-        for (&source, interest) in &self.profile.items {
-            let scaled = self.profile.scaled_interest(interest);
-            for (target, sim) in self.catalog.neighbours(source).iter() {
-                evidence.entry(target).or_default().0.add(source, scaled * f64::from(sim));
-            }
-        }
-        for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
-            let recency = recent_weight(age);
-            for (target, weight) in self.catalog.transitions(source).iter() {
-                evidence.entry(target).or_default().1.add(source, recency * f64::from(weight));
-            }
-        }
-        evidence
-    }
-
-    fn parts(&self, i: u32, signals: &Signals, personalised: bool) -> ScoreParts {
-        let (neighbour, sequence) = signals.evidence.get(&i).copied().unwrap_or_default();
         ScoreParts {
             neighbour,
             sequence,
-            network: signals.network.get(i as usize).copied().unwrap_or(0.0),
+            network,
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
             trend: f64::from(self.catalog.trend(i)) * self.profile.trend_share,
@@ -333,7 +510,7 @@ impl<'a> Ranker<'a> {
                 _ => 0.0,
             },
             novelty: 0.0,
-            penalty: self.filters.penalties.get(&i).copied().unwrap_or(0.0),
+            penalty: item_penalty + category_penalty,
         }
     }
 
@@ -443,7 +620,7 @@ fn explore_slots(options: &RankOptions) -> usize {
 
 /// Maximal marginal relevance: picks `k` positions of `scored` (sorted best
 /// first), trading relevance against category overlap with what is already picked.
-fn mmr(catalog: &Catalog, scored: &[(u32, ScoreParts, f64)], k: usize, diversity: f32) -> Vec<usize> {
+fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<usize> {
     let lambda = f64::from(diversity.clamp(0.0, 1.0));
     if lambda == 0.0 || scored.is_empty() {
         return (0..k.min(scored.len())).collect();
@@ -506,7 +683,7 @@ mod tests {
         let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &RankerWeights::default(), NOW, false);
         let weights = RankerWeights::default();
         let none = Filters::default();
-        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true), &mut Scratch::default());
         assert_eq!(recs[0].item_id, "a");
         assert_eq!(recs[0].reasons[0].kind, ReasonKind::RelatedToHistory);
         assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("b"));
@@ -522,7 +699,7 @@ mod tests {
         let weights = RankerWeights { embedding: 0.0, ..RankerWeights::default() };
         let none = Filters::default();
         let profile = UserProfile::build(&crate::model::model_of(&[view("b")]), &catalog, &weights, NOW, false);
-        let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true);
+        let a = Ranker::new(&catalog, &profile, &weights, &none).explain(0, true, &mut Scratch::default());
         assert_eq!(a.reasons[0].kind, ReasonKind::FollowsRecent);
         assert!(a.reasons[0].text.contains("often chosen next"), "{}", a.reasons[0].text);
     }
@@ -534,11 +711,11 @@ mod tests {
         let weights = RankerWeights { neighbour: 0.0, transition: 0.0, category: 0.0, popularity: 0.0, network: 1.0, embedding: 0.0, ..Default::default() };
         let none = Filters::default();
         let profile = UserProfile::build(&crate::model::model_of(&[view("a")]), &catalog, &weights, NOW, false);
-        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true), &mut Scratch::default());
         assert_eq!(recs[0].item_id, "b", "a is followed by b");
         assert_eq!(recs[0].reasons[0].kind, ReasonKind::FollowsRecent);
         assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("a"));
-        let cold = Ranker::new(&catalog, &UserProfile::default(), &weights, &none).rank(&options(false));
+        let cold = Ranker::new(&catalog, &UserProfile::default(), &weights, &none).rank(&options(false), &mut Scratch::default());
         assert!(cold.iter().all(|r| r.reasons.iter().all(|r| r.kind != ReasonKind::FollowsRecent)), "no network without consent");
     }
 
@@ -559,17 +736,17 @@ mod tests {
         let none = Filters::default();
         let events = [view("a"), StoredEvent { timestamp_ms: NOW + 1, ..view("b") }];
         let profile = UserProfile::build(&crate::model::model_of(&events), &catalog, &weights, NOW + 1, false);
-        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true));
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(true), &mut Scratch::default());
         assert_eq!(recs[0].item_id, "d", "closest to the taste, which leans to the latest item");
         assert_eq!(recs[0].reasons[0].kind, ReasonKind::RelatedToHistory);
         assert_eq!(recs[0].reasons[0].source_item_id.as_deref(), Some("b"));
         assert!(recs[0].reasons[0].text.contains("liked by the same people"), "{}", recs[0].reasons[0].text);
-        let with_seen = Ranker::new(&catalog, &profile, &weights, &none).rank(&RankOptions { include_seen: true, ..options(true) });
+        let with_seen = Ranker::new(&catalog, &profile, &weights, &none).rank(&RankOptions { include_seen: true, ..options(true) }, &mut Scratch::default());
         assert!(with_seen.iter().any(|r| r.item_id == "b"));
         assert!(with_seen.iter().all(|r| r.reasons.iter().all(|reason| reason.source_item_id.as_ref() != Some(&r.item_id))), "nothing is its own reason");
 
         let sensitive_only = UserProfile::build(&crate::model::model_of(&[view("c")]), &catalog, &weights, NOW, false);
-        let recs = Ranker::new(&catalog, &sensitive_only, &weights, &none).rank(&options(true));
+        let recs = Ranker::new(&catalog, &sensitive_only, &weights, &none).rank(&options(true), &mut Scratch::default());
         assert!(recs.iter().all(|r| r.score == 0.0 && r.reasons.iter().all(|r| r.source_item_id.is_none())), "a sensitive item shapes no taste");
     }
 
@@ -579,13 +756,13 @@ mod tests {
         let profile = UserProfile::anonymous(&catalog, NOW);
         let weights = RankerWeights::default();
         let none = Filters::default();
-        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false));
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false), &mut Scratch::default());
         let ids: Vec<_> = recs.iter().map(|r| r.item_id.as_str()).collect();
         assert_eq!(ids, ["b", "c", "a"], "by trend first: a is the most popular overall, b now");
         assert_eq!((recs[0].reasons[0].kind, recs[0].reasons[0].text.as_str()), (ReasonKind::Trending, "Trending in fruit"));
         assert_eq!(recs[1].reasons[0].text, "Trending now", "c's only category is sensitive, so none is named");
         let without_trend = RankerWeights { trend: 0.0, ..RankerWeights::default() };
-        let recs = Ranker::new(&catalog, &profile, &without_trend, &none).rank(&options(false));
+        let recs = Ranker::new(&catalog, &profile, &without_trend, &none).rank(&options(false), &mut Scratch::default());
         assert_eq!(recs.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
         assert!(recs.iter().all(|r| !r.reasons.is_empty()));
         assert!(recs.iter().flat_map(|r| &r.reasons).all(|r| !r.text.contains("pharmacy")));
@@ -596,8 +773,8 @@ mod tests {
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let (profile, weights, none) = (UserProfile::anonymous(&catalog, NOW), RankerWeights::default(), Filters::default());
         let ranker = Ranker::new(&catalog, &profile, &weights, &none);
-        assert_eq!(ranker.rank(&options(false))[0].item_id, "b");
-        let novel = ranker.rank(&RankOptions { novelty: 2.0, ..options(false) });
+        assert_eq!(ranker.rank(&options(false), &mut Scratch::default())[0].item_id, "b");
+        let novel = ranker.rank(&RankOptions { novelty: 2.0, ..options(false) }, &mut Scratch::default());
         assert_eq!(novel[0].item_id, "c", "the least popular item leads");
         assert_eq!(novel[0].reasons[0].kind, ReasonKind::New);
     }
@@ -609,7 +786,7 @@ mod tests {
         pack.items[1].available_from_ms = Some(NOW + 1);
         let catalog = Catalog::new(pack).unwrap();
         let (profile, weights, none) = (UserProfile::default(), RankerWeights::default(), Filters::default());
-        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false));
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false), &mut Scratch::default());
         assert_eq!(recs.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["c"]);
     }
 
@@ -619,7 +796,7 @@ mod tests {
         let profile = UserProfile::default();
         let weights = RankerWeights::default();
         let filters = Filters { excluded: [0].into(), ..Default::default() };
-        let recs = Ranker::new(&catalog, &profile, &weights, &filters).rank(&options(false));
+        let recs = Ranker::new(&catalog, &profile, &weights, &filters).rank(&options(false), &mut Scratch::default());
         assert!(recs.iter().all(|r| r.item_id != "a"));
     }
 }

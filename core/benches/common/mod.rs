@@ -7,10 +7,17 @@ use ring::signature::Ed25519KeyPair;
 /// Items in the synthetic catalogue (as in MovieLens-1M).
 pub const ITEMS: u32 = 3_883;
 
-/// The synthetic pack (40 neighbours and 20 transitions per item; with
-/// `network_dim > 0`, also a sequence network of that size; with
+/// The synthetic pack of [`ITEMS`] items (40 neighbours and 20 transitions per
+/// item; with `network_dim > 0`, also a sequence network of that size; with
 /// `embedding_dim > 0`, item embeddings of that size, weighed), signed, and its public key.
+#[allow(dead_code)] // each bench uses one of the two
 pub fn synthetic_pack(network_dim: usize, embedding_dim: usize) -> (Vec<u8>, Vec<u8>) {
+    synthetic_pack_of(ITEMS, network_dim, embedding_dim)
+}
+
+/// The same shape with `items` items, in one category per 500 items (at least 18).
+pub fn synthetic_pack_of(items: u32, network_dim: usize, embedding_dim: usize) -> (Vec<u8>, Vec<u8>) {
+    let n_categories = (items / 500).max(18);
     let lcg = |x: u64| x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
     let mut state = 7u64;
     let mut next = move || {
@@ -18,23 +25,23 @@ pub fn synthetic_pack(network_dim: usize, embedding_dim: usize) -> (Vec<u8>, Vec
         state >> 33
     };
     let mut list = |len: usize| {
-        let pairs: Vec<(u32, f32)> = (0..len).map(|rank| (next() as u32 % ITEMS, 1.0 / (rank + 1) as f32)).collect();
+        let pairs: Vec<(u32, f32)> = (0..len).map(|rank| (next() as u32 % items, 1.0 / (rank + 1) as f32)).collect();
         NeighbourList::quantise(&pairs)
     };
-    let items = (0..ITEMS)
+    let catalogue = (0..items)
         .map(|i| Item {
             id: i.to_string(),
             title: format!("A movie title of typical length ({})", 1950 + i % 50),
-            categories: vec![i % 18, (i / 18) % 18],
+            categories: vec![i % n_categories, (i / n_categories) % n_categories],
             tags: vec![],
             sensitive: None,
             available_from_ms: None,
             available_until_ms: None,
         })
         .collect();
-    let neighbours = (0..ITEMS).map(|_| list(40)).collect();
-    let transitions = (0..ITEMS).map(|_| list(20)).collect();
-    let n = ITEMS as usize;
+    let neighbours = (0..items).map(|_| list(40)).collect();
+    let transitions = (0..items).map(|_| list(20)).collect();
+    let n = items as usize;
     let wave = |len: usize, phase: f32| (0..len).map(|i| (i as f32 * 0.618 + phase).sin()).collect::<Vec<f32>>();
     let network = (network_dim > 0).then(|| SequenceNetwork {
         input: Embeddings::quantise(network_dim, &wave(2 * n * network_dim, 0.0)),
@@ -44,12 +51,12 @@ pub fn synthetic_pack(network_dim: usize, embedding_dim: usize) -> (Vec<u8>, Vec
     });
     let pack = CatalogPack {
         meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "synthetic".into() },
-        categories: (0..18).map(|c| Category { name: format!("genre {c}"), sensitive: None }).collect(),
-        items,
+        categories: (0..n_categories).map(|c| Category { name: format!("genre {c}"), sensitive: None }).collect(),
+        items: catalogue,
         neighbours,
         transitions,
-        popularity: (0..ITEMS).map(|i| (i * 16) as u16).collect(),
-        trend: (0..ITEMS).map(|i| ((ITEMS - i) * 16) as u16).collect(),
+        popularity: (0..items).map(|i| (u64::from(i) * 65_535 / u64::from(items)) as u16).collect(),
+        trend: (0..items).map(|i| (u64::from(items - i) * 65_535 / u64::from(items)) as u16).collect(),
         trend_as_of_ms: 0,
         embeddings: (embedding_dim > 0).then(|| Embeddings::quantise(embedding_dim, &wave(n * embedding_dim, 4.0))),
         default_weights: RankerWeights {

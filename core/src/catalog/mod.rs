@@ -417,11 +417,40 @@ pub struct Catalog {
     pack: CatalogPack,
     index: HashMap<String, u32>,
     sensitive: Vec<bool>,
+    /// Per category, its items, most popular first (ties by index).
+    category_items: Vec<Vec<u32>>,
+    /// The [`HEAD_LEN`] most popular items, most popular first.
+    popular_head: Vec<u32>,
+    /// The [`HEAD_LEN`] items most popular now, first first.
+    trending_head: Vec<u32>,
+}
+
+/// How many of the most popular (and most popular now) items a catalogue keeps
+/// at hand as candidates.
+pub const HEAD_LEN: usize = 64;
+
+/// The items of `pool` ordered by `key` (larger first, ties by index).
+fn by_key_desc(mut pool: Vec<u32>, key: &[u16]) -> Vec<u32> {
+    pool.sort_unstable_by(|&a, &b| key[b as usize].cmp(&key[a as usize]).then(a.cmp(&b)));
+    pool
+}
+
+/// The `len` items with the largest `key` (ties by index), largest first.
+fn head(key: &[u16], len: usize) -> Vec<u32> {
+    let mut all: Vec<u32> = (0..key.len() as u32).collect();
+    let order = |&a: &u32, &b: &u32| key[b as usize].cmp(&key[a as usize]).then(a.cmp(&b));
+    if all.len() > len {
+        all.select_nth_unstable_by(len, order);
+        all.truncate(len);
+    }
+    all.sort_unstable_by(order);
+    all
 }
 
 impl Catalog {
-    /// Indexes a verified pack. Fails if item ids repeat.
+    /// Checks and indexes a pack. Fails if its contents are inconsistent or item ids repeat.
     pub fn new(pack: CatalogPack) -> Result<Self, PackError> {
+        pack.check_consistency()?;
         let mut index = HashMap::with_capacity(pack.items.len());
         for (i, item) in pack.items.iter().enumerate() {
             if index.insert(item.id.clone(), i as u32).is_some() {
@@ -433,12 +462,18 @@ impl Catalog {
             .iter()
             .map(|item| item.sensitive.is_some() || item.categories.iter().any(|&c| pack.categories[c as usize].sensitive.is_some()))
             .collect();
-        Ok(Catalog { pack, index, sensitive })
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); pack.categories.len()];
+        for (i, item) in pack.items.iter().enumerate() {
+            item.categories.iter().for_each(|&c| members[c as usize].push(i as u32));
+        }
+        let category_items = members.into_iter().map(|m| by_key_desc(m, &pack.popularity)).collect();
+        let (popular_head, trending_head) = (head(&pack.popularity, HEAD_LEN), head(&pack.trend, HEAD_LEN));
+        Ok(Catalog { pack, index, sensitive, category_items, popular_head, trending_head })
     }
 
     /// Verifies signed bytes and indexes the pack.
     pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
-        Catalog::new(CatalogPack::verify(bytes, trusted_keys)?)
+        Catalog::new(format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?)
     }
 
     /// The underlying pack.
@@ -490,6 +525,21 @@ impl Catalog {
     /// [`TREND_CLOCK_TOLERANCE_MS`]); not for a request dated before it.
     pub fn trend_in_force(&self, now_ms: i64) -> bool {
         now_ms >= self.pack.trend_as_of_ms.saturating_sub(TREND_CLOCK_TOLERANCE_MS)
+    }
+
+    /// The items of category `c`, most popular first (ties by index).
+    pub fn category_items(&self, c: u32) -> &[u32] {
+        &self.category_items[c as usize]
+    }
+
+    /// The [`HEAD_LEN`] most popular items, most popular first.
+    pub fn popular_head(&self) -> &[u32] {
+        &self.popular_head
+    }
+
+    /// The [`HEAD_LEN`] items most popular now, most popular first.
+    pub fn trending_head(&self) -> &[u32] {
+        &self.trending_head
     }
 
     /// The item's neighbours.

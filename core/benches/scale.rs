@@ -1,0 +1,57 @@
+//! `recommend` at catalogue scale: top 20 over synthetic packs of 1k, 10k and
+//! 100k items (40 neighbours and 20 transitions each, as the benches' packs)
+//! after histories of 50, 500 and 5,000 events, with the default request
+//! (diversity 0.2, exploration 0.1). `MIZAN_SCALE` limits the grid, e.g.
+//! `MIZAN_SCALE=10000x500`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use mizan::{Engine, EngineConfig, Event, EventKind, RecommendRequest, Retention, StaticKey, SyncPolicy, PERSONALISATION};
+
+const NOW: i64 = 1_780_000_000_000;
+
+/// An engine with the pack loaded and `history` views recorded, one a minute
+/// up to `NOW`, spread over the catalogue.
+pub fn engine_with_history(dir: &std::path::Path, pack: &[u8], key: Vec<u8>, items: u32, history: u32) -> Engine {
+    let mut config = EngineConfig::new(dir, vec![key]);
+    config.retention = Retention { max_age_days: None, max_log_bytes: None };
+    config.sync = SyncPolicy::GroupCommit { max_bytes: u64::MAX, max_delay_ms: u64::MAX };
+    let engine = Engine::open(config, Arc::new(StaticKey(vec![3; 32]))).expect("opens");
+    engine.set_consent(PERSONALISATION, true, "bench", false).expect("consent");
+    engine.load_catalog(pack).expect("pack");
+    let events: Vec<Event> = (0..history)
+        .map(|i| {
+            let item = (u64::from(i) * 7_919 + u64::from(i / 7)) % u64::from(items);
+            Event::new(EventKind::View, item.to_string(), NOW - 60_000 * i64::from(history - i))
+        })
+        .collect();
+    events.chunks(mizan::events::MAX_BATCH).for_each(|batch| drop(engine.record(batch).expect("records")));
+    engine
+}
+
+fn bench(c: &mut Criterion) {
+    let only = std::env::var("MIZAN_SCALE").ok();
+    let mut group = c.benchmark_group("recommend_top20");
+    group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    let request = RecommendRequest { k: 20, now_ms: Some(NOW), seed: Some(1), ..Default::default() };
+    for items in [1_000u32, 10_000, 100_000] {
+        let (pack, key) = common::synthetic_pack_of(items, 0, 0);
+        for history in [50u32, 500, 5_000] {
+            let id = format!("{items}x{history}");
+            if only.as_ref().is_some_and(|o| *o != id) {
+                continue;
+            }
+            let dir = tempfile::tempdir().expect("temp dir");
+            let engine = engine_with_history(dir.path(), &pack, key.clone(), items, history);
+            group.bench_function(BenchmarkId::from_parameter(&id), |b| b.iter(|| engine.recommend(std::hint::black_box(&request)).expect("ranks")));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
