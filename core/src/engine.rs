@@ -18,7 +18,7 @@ use crate::error::{Error, InvalidReason, Result};
 use crate::events::{hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
 use crate::export::{write_export, ExportHeader};
 use crate::inspect::{InspectInputs, InspectReport};
-use crate::model::{ModelState, UserProfile};
+use crate::model::{ModelState, ProfileIndex, UserProfile};
 use crate::feedback::{FeedbackState, NotInterestedReason, Suppression};
 use crate::online::{Impression, OnlineRanker};
 use crate::rank::{Filters, RankOptions, Ranker, Recommendation, Scratch};
@@ -195,6 +195,8 @@ struct Inner {
     state: EngineState,
     catalog: Option<Catalog>,
     events_since_snapshot: u64,
+    /// The moment-free part of the profile, kept up to date event by event.
+    profile_index: Option<ProfileIndex>,
     /// Ranking buffers, reused across requests.
     scratch: Scratch,
 }
@@ -244,7 +246,9 @@ impl Engine {
             replayed += 1;
         })?;
         state.next_seq = state.next_seq.max(model.max_seq.map_or(0, |s| s + 1));
-        let mut inner = Inner { config, store, model, state, catalog, events_since_snapshot: replayed, scratch: Scratch::default() };
+        let mut inner =
+            Inner { config, store, model, state, catalog, events_since_snapshot: replayed, profile_index: None, scratch: Scratch::default() };
+        inner.reindex();
         inner.enforce_retention(now_ms())?;
         Ok(Engine { inner: Mutex::new(Some(inner)) })
     }
@@ -264,6 +268,9 @@ impl Engine {
                 at_ms: now_ms(),
             };
             inner.state.consent.record(record)?;
+            if purpose == SENSITIVE_PROFILING {
+                inner.reindex();
+            }
             if !granted && purpose == PERSONALISATION && erase_on_withdraw {
                 inner.state.feedback = FeedbackState::default();
                 inner.state.online = OnlineRanker::default();
@@ -287,6 +294,7 @@ impl Engine {
             inner.store.save_pack(signed_pack)?;
             let meta = catalog.pack().meta.clone();
             inner.catalog = Some(catalog);
+            inner.reindex();
             Ok(meta)
         })
     }
@@ -568,7 +576,12 @@ impl Inner {
             })
             .collect();
         let durable = self.store.append(&stored)?;
-        stored.iter().for_each(|e| self.model.apply(e));
+        for e in &stored {
+            let new_item = self.model.apply(e);
+            if let (Some(index), Some(catalog)) = (&mut self.profile_index, &self.catalog) {
+                index.apply(&self.model, e, new_item, catalog);
+            }
+        }
         self.state.next_seq = first + u64::from(count);
         self.events_since_snapshot += u64::from(count);
         self.enforce_retention(now_ms())?;
@@ -619,6 +632,7 @@ impl Inner {
             kept
         })?;
         self.model = model;
+        self.reindex();
         self.save_snapshot()?;
         Ok(dropped)
     }
@@ -670,14 +684,17 @@ impl Inner {
     }
 
     fn profile(&self, now: i64) -> UserProfile {
-        match (&self.catalog, self.personalised()) {
-            (Some(catalog), true) => {
-                let sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
-                UserProfile::build(&self.model, catalog, &catalog.pack().default_weights, now, sensitive)
-            }
-            (Some(catalog), false) => UserProfile::anonymous(catalog, now),
-            (None, _) => UserProfile::default(),
+        match (&self.catalog, &self.profile_index, self.personalised()) {
+            (Some(catalog), Some(index), true) => index.profile(&self.model, catalog, &catalog.pack().default_weights, now),
+            (Some(catalog), _, _) => UserProfile::anonymous(catalog, now),
+            (None, _, _) => UserProfile::default(),
         }
+    }
+
+    /// Rebuilds the profile index: after the catalogue, a consent or the whole model changed.
+    fn reindex(&mut self) {
+        let sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
+        self.profile_index = self.catalog.as_ref().map(|catalog| ProfileIndex::build(&self.model, catalog, sensitive));
     }
 
     /// Exclusions and penalties from "not interested" and frequency caps, and the

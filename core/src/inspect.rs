@@ -163,7 +163,7 @@ impl InspectReport {
         let (top_categories, top_items) = match inputs.catalog {
             Some(catalog) => (
                 top(inputs.profile.categories.iter().map(|(&c, &w)| (catalog.category(c).name.clone(), w))),
-                top(inputs.profile.items.iter().map(|(&i, s)| (catalog.item(i).id.clone(), s.score))),
+                top(inputs.profile.items.iter().map(|&(i, ref s)| (catalog.item(i).id.clone(), s.score))),
             ),
             None => (vec![], vec![]),
         };

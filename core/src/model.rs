@@ -3,7 +3,7 @@
 //! item id so it survives catalogue swaps. [`UserProfile`] is its view through
 //! one catalogue at one moment; sensitive and unknown items never enter it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +72,7 @@ fn decay(elapsed_ms: i64, half_life_ms: f64) -> f64 {
 }
 
 /// What the model keeps about one item the person interacted with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ItemState {
     long: Decayed,
     short: Decayed,
@@ -107,8 +107,9 @@ pub struct ModelState {
 }
 
 impl ModelState {
-    /// Folds one stored event into the model.
-    pub fn apply(&mut self, event: &StoredEvent) {
+    /// Folds one stored event into the model; returns whether it was the first
+    /// event on its item.
+    pub fn apply(&mut self, event: &StoredEvent) -> bool {
         let t = event.timestamp_ms;
         self.events += 1;
         *self.by_kind.entry(event.kind).or_default() += 1;
@@ -128,9 +129,10 @@ impl ModelState {
             self.query_terms.entry(token.clone()).or_default().add(SEARCH_TERM_WEIGHT, t, LONG_HALF_LIFE_MS);
         }
         if event.item_id.is_empty() {
-            return;
+            return false;
         }
         let weight = event.interest_weight();
+        let new_item = !self.items.contains_key(&event.item_id);
         let item = self.items.entry(event.item_id.clone()).or_insert(ItemState {
             long: Decayed::default(),
             short: Decayed::default(),
@@ -155,6 +157,12 @@ impl ModelState {
         if event.kind == EventKind::Dismiss {
             item.last_dismissed_ms = Some(item.last_dismissed_ms.map_or(t, |d| d.max(t)));
         }
+        new_item
+    }
+
+    /// The state of the item `id`, if the person interacted with it.
+    pub fn item(&self, id: &str) -> Option<&ItemState> {
+        self.items.get(id)
     }
 
     /// Decayed activity per UTC hour of day.
@@ -191,19 +199,19 @@ pub struct ItemInterest {
     pub strongest_kind: EventKind,
     /// Time of the latest event on the item.
     pub last_ms: i64,
+    /// Whether the person bought it.
+    pub purchased: bool,
+    /// Whether the person marked it "not interested" within the last 30 days.
+    pub dismissed: bool,
 }
 
 /// A person's profile through one catalogue at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserProfile {
-    /// Interest per catalogue item index.
-    pub items: BTreeMap<u32, ItemInterest>,
+    /// Interest per catalogue item index, in index order.
+    pub items: Vec<(u32, ItemInterest)>,
     /// Affinity per category index, scaled to at most 1 in absolute value.
     pub categories: BTreeMap<u32, f64>,
-    /// Items bought.
-    pub purchased: BTreeSet<u32>,
-    /// Items dismissed as "not interested" within the last 30 days.
-    pub dismissed: BTreeSet<u32>,
     /// Items in the history that the catalogue does not know.
     pub unknown_items: usize,
     /// Sensitive items in the history, left out of the profile.
@@ -220,55 +228,28 @@ pub struct UserProfile {
     pub trend_share: f64,
 }
 
-impl UserProfile {
-    /// The profile of `model` through `catalog` as of `now_ms`; very recent
-    /// interest counts `session_boost` times extra.
-    /// With `allow_sensitive` (an explicit consent purpose) sensitive items count too.
-    pub fn build(model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64, allow_sensitive: bool) -> Self {
-        let mut profile = UserProfile::default();
-        let boost = f64::from(weights.session_boost);
-        let sequence_boost = f64::from(weights.sequence_boost);
-        let included: Vec<(&String, &ItemState, u32)> = model
-            .items
-            .iter()
-            .filter_map(|(id, state)| match catalog.index_of(id) {
-                None => {
-                    profile.unknown_items += 1;
-                    None
-                }
-                Some(index) if catalog.is_sensitive(index) && !allow_sensitive => {
-                    profile.sensitive_items_ignored += 1;
-                    None
-                }
-                Some(index) => Some((id, state, index)),
-            })
-            .collect();
-        // Steps back are counted among the items the profile may use, so that
-        // sensitive or unknown items cannot shift anyone else's recency.
-        let mut order: Vec<((i64, u64), u32)> =
-            included.iter().filter_map(|(_, s, i)| s.last_positive.map(|p| (p, *i))).collect();
-        order.sort_unstable_by(|a, b| b.cmp(a));
-        let steps_back: BTreeMap<u32, usize> = order.iter().enumerate().map(|(rank, &(_, i))| (i, rank)).collect();
-        profile.recent = order.iter().take(SEQUENCE_WINDOW).map(|&(_, i)| i).collect();
-        for (_, state, index) in included {
-            let sequence = steps_back
-                .get(&index)
-                .filter(|&&s| s < SEQUENCE_WINDOW)
-                .map_or(0.0, |&s| sequence_boost * history_weight(s));
-            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
-            let cats = &catalog.item(index).categories;
-            for &c in cats {
-                *profile.categories.entry(c).or_default() += score / cats.len() as f64;
-            }
-            profile.items.insert(index, ItemInterest { score, strongest_kind: state.strongest_kind, last_ms: state.last_ms });
-            if state.purchased {
-                profile.purchased.insert(index);
-            }
-            if state.last_dismissed_ms.is_some_and(|d| now_ms - d < SUPPRESSION_FULL_DAYS * 86_400_000) {
-                profile.dismissed.insert(index);
-            }
-        }
-        let category_by_name: BTreeMap<String, u32> = catalog
+/// The part of a person's profile that does not depend on the moment: which of
+/// the model's items the catalogue knows and the profile may use, their state,
+/// and their order by latest positive event. Kept up to date event by event
+/// ([`Self::apply`]); rebuilt only when the catalogue, the consent to sensitive
+/// profiling or the model as a whole changes. A profile at a moment is then
+/// one pass over the person's items, with no lookups by id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileIndex {
+    allow_sensitive: bool,
+    entries: BTreeMap<u32, ItemState>,
+    order: BTreeSet<((i64, u64), u32)>,
+    unknown_items: usize,
+    sensitive_items_ignored: usize,
+    /// Category per query term (its words and their hashes), for search interest.
+    query_categories: HashMap<String, u32>,
+}
+
+impl ProfileIndex {
+    /// The index of everything `model` holds through `catalog`. With
+    /// `allow_sensitive` (an explicit consent purpose) sensitive items count too.
+    pub fn build(model: &ModelState, catalog: &Catalog, allow_sensitive: bool) -> Self {
+        let query_categories = catalog
             .pack()
             .categories
             .iter()
@@ -279,8 +260,77 @@ impl UserProfile {
                 [(hash_token(&name), i as u32), (name, i as u32)]
             })
             .collect();
+        let mut index = ProfileIndex {
+            allow_sensitive,
+            entries: BTreeMap::new(),
+            order: BTreeSet::new(),
+            unknown_items: 0,
+            sensitive_items_ignored: 0,
+            query_categories,
+        };
+        for (id, state) in &model.items {
+            index.update(id, state, true, catalog);
+        }
+        index
+    }
+
+    /// Takes in `event`, already applied to `model` (`new_item`: it was the
+    /// first event on its item).
+    pub fn apply(&mut self, model: &ModelState, event: &StoredEvent, new_item: bool, catalog: &Catalog) {
+        if let Some(state) = model.item(&event.item_id) {
+            self.update(&event.item_id, state, new_item, catalog);
+        }
+    }
+
+    fn update(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog) {
+        match catalog.index_of(id) {
+            None => self.unknown_items += usize::from(new_item),
+            Some(index) if catalog.is_sensitive(index) && !self.allow_sensitive => self.sensitive_items_ignored += usize::from(new_item),
+            Some(index) => {
+                let old = self.entries.insert(index, *state).and_then(|old| old.last_positive);
+                if old != state.last_positive {
+                    if let Some(p) = old {
+                        self.order.remove(&(p, index));
+                    }
+                    if let Some(p) = state.last_positive {
+                        self.order.insert((p, index));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The profile as of `now_ms`; very recent interest counts `session_boost` times extra.
+    pub fn profile(&self, model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) -> UserProfile {
+        let mut profile = UserProfile {
+            unknown_items: self.unknown_items,
+            sensitive_items_ignored: self.sensitive_items_ignored,
+            items: Vec::with_capacity(self.entries.len()),
+            ..UserProfile::default()
+        };
+        let boost = f64::from(weights.session_boost);
+        let sequence_boost = f64::from(weights.sequence_boost);
+        // Steps back are counted among the items the profile may use, so that
+        // sensitive or unknown items cannot shift anyone else's recency.
+        profile.recent = self.order.iter().rev().take(SEQUENCE_WINDOW).map(|&(_, i)| i).collect();
+        let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
+        steps_back.sort_unstable();
+        for (&index, state) in &self.entries {
+            let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
+                Ok(at) => sequence_boost * history_weight(steps_back[at].1),
+                Err(_) => 0.0,
+            };
+            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
+            let cats = &catalog.item(index).categories;
+            for &c in cats {
+                *profile.categories.entry(c).or_default() += score / cats.len() as f64;
+            }
+            let dismissed = state.last_dismissed_ms.is_some_and(|d| now_ms.saturating_sub(d) < SUPPRESSION_FULL_DAYS * 86_400_000);
+            let interest = ItemInterest { score, strongest_kind: state.strongest_kind, last_ms: state.last_ms, purchased: state.purchased, dismissed };
+            profile.items.push((index, interest));
+        }
         for (term, weight) in &model.query_terms {
-            if let Some(&c) = category_by_name.get(term) {
+            if let Some(&c) = self.query_categories.get(term) {
                 *profile.categories.entry(c).or_default() += weight.at(now_ms, LONG_HALF_LIFE_MS);
             }
         }
@@ -288,10 +338,24 @@ impl UserProfile {
         if max_cat > 0.0 {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
-        profile.max_item_interest = profile.items.values().map(|i| i.score.abs()).fold(0.0, f64::max);
-        profile.away_ms = profile.items.values().map(|i| i.last_ms).max().map(|last| (now_ms - last).max(0));
+        profile.max_item_interest = profile.items.iter().map(|(_, i)| i.score.abs()).fold(0.0, f64::max);
+        profile.away_ms = profile.items.iter().map(|(_, i)| i.last_ms).max().map(|last| now_ms.saturating_sub(last).max(0));
         profile.trend_share = if catalog.trend_in_force(now_ms) { profile.share_for_time_away() } else { 0.0 };
         profile
+    }
+}
+
+impl UserProfile {
+    /// The profile of `model` through `catalog` as of `now_ms`, built from
+    /// scratch (what [`ProfileIndex`] maintains). With `allow_sensitive` (an
+    /// explicit consent purpose) sensitive items count too.
+    pub fn build(model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64, allow_sensitive: bool) -> Self {
+        ProfileIndex::build(model, catalog, allow_sensitive).profile(model, catalog, weights, now_ms)
+    }
+
+    /// What the profile holds about item `index`, if anything.
+    pub fn interest(&self, index: u32) -> Option<&ItemInterest> {
+        self.items.binary_search_by_key(&index, |(i, _)| *i).ok().map(|at| &self.items[at].1)
     }
 
     /// The profile of someone without history (or consent) at `now_ms`: only
@@ -336,7 +400,9 @@ impl UserProfile {
 #[cfg(test)]
 pub(crate) fn model_of<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> ModelState {
     let mut model = ModelState::default();
-    events.into_iter().for_each(|e| model.apply(e));
+    for e in events {
+        model.apply(e);
+    }
     model
 }
 
@@ -376,11 +442,11 @@ mod tests {
             ev(EventKind::View, "c", NOW),
             ev(EventKind::View, "zzz", NOW),
         ]);
-        assert!(p.items[&1].score > p.items[&0].score);
-        assert!(!p.items.contains_key(&2));
+        assert!(p.interest(1).unwrap().score > p.interest(0).unwrap().score);
+        assert!(p.interest(2).is_none());
         assert!(!p.categories.contains_key(&1));
         assert_eq!((p.sensitive_items_ignored, p.unknown_items), (1, 1));
-        assert_eq!(p.purchased.len(), 2);
+        assert_eq!(p.items.iter().filter(|(_, i)| i.purchased).count(), 2);
         assert_eq!(p.recent, vec![1, 0], "most recent first, sensitive and unknown items left out");
         assert_eq!(p.away_ms, Some(DAY), "time away is counted from the last item the profile may use");
     }
@@ -420,15 +486,50 @@ mod tests {
             .map(|i| StoredEvent { seq: i as u64, ..ev(EventKind::View, &format!("i{i}"), NOW) })
             .collect();
         let p = UserProfile::build(&model_of(&events), &Catalog::new(pack).unwrap(), &RankerWeights::default(), NOW, false);
-        let score = |back: usize| p.items[&((n - 1 - back) as u32)].score;
+        let score = |back: usize| p.interest((n - 1 - back) as u32).unwrap().score;
         assert!(score(SEQUENCE_WINDOW - 1) > score(SEQUENCE_WINDOW));
         assert_eq!(score(SEQUENCE_WINDOW), score(SEQUENCE_WINDOW + 4), "beyond the window only long-term interest is left");
+    }
+
+    /// The index kept event by event equals the one built from scratch, and so
+    /// do the profiles it gives, over seeded random histories that mix every
+    /// kind of event, repeats, out-of-order times, unknown and sensitive items.
+    #[test]
+    fn the_index_kept_event_by_event_equals_a_rebuild() {
+        use rand::{Rng, SeedableRng};
+        let catalog = Catalog::new(tiny_pack()).unwrap();
+        let weights = RankerWeights::default();
+        let kinds = [EventKind::View, EventKind::Purchase, EventKind::Dismiss, EventKind::AddToCart, EventKind::Rating];
+        for seed in 0..20u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let allow_sensitive = seed % 2 == 0;
+            let mut model = ModelState::default();
+            let mut index = ProfileIndex::build(&model, &catalog, allow_sensitive);
+            for seq in 0..200u64 {
+                let item = ["a", "b", "c", "zzz", ""][rng.random_range(0..5)];
+                let mut event = ev(kinds[rng.random_range(0..kinds.len())], item, NOW - rng.random_range(0..40 * DAY));
+                event.seq = seq;
+                event.rating = (event.kind == EventKind::Rating).then(|| rng.random_range(1.0..5.0));
+                if item.is_empty() {
+                    event.kind = EventKind::Search;
+                    event.query_tokens = vec!["fruit".into()];
+                }
+                let new_item = model.apply(&event);
+                index.apply(&model, &event, new_item, &catalog);
+                if seq % 25 == 24 {
+                    assert_eq!(index, ProfileIndex::build(&model, &catalog, allow_sensitive), "seed {seed}, event {seq}");
+                    let now = NOW + rng.random_range(-DAY..DAY);
+                    let rebuilt = UserProfile::build(&model, &catalog, &weights, now, allow_sensitive);
+                    assert_eq!(index.profile(&model, &catalog, &weights, now), rebuilt, "seed {seed}, event {seq}");
+                }
+            }
+        }
     }
 
     #[test]
     fn dismissal_turns_interest_negative() {
         let p = profile(&[ev(EventKind::View, "a", NOW), ev(EventKind::Dismiss, "a", NOW)]);
-        assert!(p.items[&0].score < 0.0);
-        assert!(p.dismissed.contains(&0));
+        assert!(p.interest(0).unwrap().score < 0.0);
+        assert!(p.interest(0).unwrap().dismissed);
     }
 }

@@ -345,7 +345,8 @@ impl<'a> Ranker<'a> {
     /// Sums, for every item the history points to, interest × similarity over
     /// the history, and transition weight from the most recent items (halving per step back).
     fn gather_evidence(&self, s: &mut Scratch) {
-        for (&source, interest) in &self.profile.items {
+        for (source, interest) in &self.profile.items {
+            let source = *source;
             let scaled = self.profile.scaled_interest(interest);
             for (target, sim) in self.catalog.neighbours(source).iter() {
                 s.slot(target).neighbour.add(source, scaled * f64::from(sim));
@@ -473,11 +474,12 @@ impl<'a> Ranker<'a> {
         if !options.personalised {
             return true;
         }
-        if self.profile.dismissed.contains(&i) {
+        let interest = self.profile.interest(i);
+        if interest.is_some_and(|x| x.dismissed) {
             return false;
         }
         let repeatable = self.catalog.item(i).tags.iter().any(|t| t == REPEATABLE_TAG);
-        options.include_seen || repeatable || !self.profile.items.contains_key(&i)
+        options.include_seen || repeatable || interest.is_none()
     }
 
     /// Each of `items`' personalised score parts, as the online ranker learns from them.
@@ -534,7 +536,7 @@ impl<'a> Ranker<'a> {
         for (kind, top_source, association) in history {
             if let Some((source, contribution)) = top_source.filter(|(s, _)| !self.catalog.is_sensitive(*s)) {
                 let src = self.catalog.item(source);
-                let verb = self.profile.items.get(&source).map_or("viewed", |s| s.strongest_kind.verb());
+                let verb = self.profile.interest(source).map_or("viewed", |s| s.strongest_kind.verb());
                 reasons.push(Reason {
                     kind,
                     text: format!("Because you {verb} {} ({association})", src.title),

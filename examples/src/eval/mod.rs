@@ -85,6 +85,9 @@ pub struct EvalArgs {
     /// Exploration share of the engine's requests (0 = none).
     #[arg(long, default_value_t = 0.0)]
     exploration: f32,
+    /// Engines score every catalogue item instead of their candidates (the reference ranking).
+    #[arg(long)]
+    full_scan: bool,
     /// Ranker weights put in the pack, by name, overriding the model's defaults
     /// for the names given (as `mizan pack build --weights`).
     #[arg(long, value_delimiter = ',')]
@@ -351,6 +354,7 @@ struct Replay<'a> {
     ids: Vec<String>,
     trusted_key: Vec<u8>,
     scratch: PathBuf,
+    full_scan: bool,
 }
 
 impl<'a> Replay<'a> {
@@ -364,6 +368,7 @@ impl<'a> Replay<'a> {
             ids: data.items.iter().map(|i| i.id.clone()).collect(),
             trusted_key: public_key(&eval_signer()),
             scratch,
+            full_scan: args.full_scan,
         })
     }
 
@@ -381,7 +386,16 @@ impl<'a> Replay<'a> {
     /// The same with the last `feedback_steps` of each history replayed as a
     /// feedback loop (the time per user then includes those steps).
     fn engine_with_feedback(&self, pack: &[u8], diversity: f32, exploration: f32, feedback_steps: usize) -> Result<(Metrics, std::time::Duration), mizan::Error> {
-        let run = runner::EngineRun { pack, trusted_key: &self.trusted_key, ids: &self.ids, diversity, exploration, scratch: &self.scratch, feedback_steps };
+        let run = runner::EngineRun {
+            pack,
+            trusted_key: &self.trusted_key,
+            ids: &self.ids,
+            diversity,
+            exploration,
+            scratch: &self.scratch,
+            feedback_steps,
+            full_scan: self.full_scan,
+        };
         let (ranked, per_user) = runner::run(&run, &self.split.cases, 20, 2)?;
         Ok((self.score(&ranked), per_user))
     }
@@ -486,12 +500,13 @@ fn protocol(args: &EvalArgs) -> String {
          the 90th-percentile timestamp (validation: the 85th); users evaluated on their first interaction after it. \
          Trending: interactions counted ½ per {} days before the pack's newest, as the pack's trend. Novelty = mean \
          −log2 of the share of pack users who had the item. Engine requests use diversity {} and \
-         exploration {}.{}\n",
+         exploration {}; engines score {}.{}\n",
         args.data.display(),
         args.seed,
         args.trend_half_life_days,
         args.diversity,
         args.exploration,
+        if args.full_scan { "every catalogue item (full scan)" } else { "their candidates" },
         if args.cross_validate {
             " All users in 5 folds: the 80/20 split is one fold of five (each 20% of the shuffled users); \
              each other fold is evaluated the same way with a pack built from the remaining 80%, and the five \

@@ -31,6 +31,8 @@ pub struct EngineRun<'a> {
     /// How many of the last history steps are replayed as shown lists and clicks
     /// (0: the history is only recorded).
     pub feedback_steps: usize,
+    /// Whether engines score every item instead of their candidates.
+    pub full_scan: bool,
 }
 
 /// Items shown per simulated screen.
@@ -67,6 +69,7 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
     let mut config = EngineConfig::new(run.scratch.join(format!("user-{n}")), vec![run.trusted_key.to_vec()]);
     config.retention = Retention { max_age_days: None, max_log_bytes: None };
     config.sync = SyncPolicy::GroupCommit { max_bytes: u64::MAX, max_delay_ms: u64::MAX };
+    config.full_scan = run.full_scan;
     let engine = Engine::open(config, Arc::new(StaticKey(vec![1; 32])))?;
     engine.set_consent(PERSONALISATION, true, "evaluation", false)?;
     engine.load_catalog(run.pack)?;
