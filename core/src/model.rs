@@ -315,6 +315,7 @@ impl ProfileIndex {
         profile.recent = self.order.iter().rev().take(SEQUENCE_WINDOW).map(|&(_, i)| i).collect();
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
+        let mut categories: Vec<Option<f64>> = vec![None; catalog.pack().categories.len()];
         for (&index, state) in &self.entries {
             let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
                 Ok(at) => sequence_boost * history_weight(steps_back[at].1),
@@ -323,12 +324,13 @@ impl ProfileIndex {
             let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
             let cats = &catalog.item(index).categories;
             for &c in cats {
-                *profile.categories.entry(c).or_default() += score / cats.len() as f64;
+                *categories[c as usize].get_or_insert(0.0) += score / cats.len() as f64;
             }
             let dismissed = state.last_dismissed_ms.is_some_and(|d| now_ms.saturating_sub(d) < SUPPRESSION_FULL_DAYS * 86_400_000);
             let interest = ItemInterest { score, strongest_kind: state.strongest_kind, last_ms: state.last_ms, purchased: state.purchased, dismissed };
             profile.items.push((index, interest));
         }
+        profile.categories = categories.into_iter().enumerate().filter_map(|(c, a)| Some((c as u32, a?))).collect();
         for (term, weight) in &model.query_terms {
             if let Some(&c) = self.query_categories.get(term) {
                 *profile.categories.entry(c).or_default() += weight.at(now_ms, LONG_HALF_LIFE_MS);

@@ -104,18 +104,33 @@ pub struct Filters {
 }
 
 /// History evidence for one candidate: a summed score and its strongest source.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Evidence {
     sum: f64,
-    top_source: Option<(u32, f64)>,
+    /// The largest positive contribution, and its source ([`NO_SOURCE`] if none).
+    top: f64,
+    source: u32,
+}
+
+const NO_SOURCE: u32 = u32::MAX;
+
+impl Default for Evidence {
+    fn default() -> Self {
+        Evidence { sum: 0.0, top: 0.0, source: NO_SOURCE }
+    }
 }
 
 impl Evidence {
     fn add(&mut self, source: u32, contribution: f64) {
         self.sum += contribution;
-        if contribution > 0.0 && self.top_source.is_none_or(|(_, best)| contribution > best) {
-            self.top_source = Some((source, contribution));
+        if contribution > self.top {
+            (self.top, self.source) = (contribution, source);
         }
+    }
+
+    /// The strongest positive source and its contribution.
+    fn top_source(&self) -> Option<(u32, f64)> {
+        (self.source != NO_SOURCE).then_some((self.source, self.top))
     }
 }
 
@@ -125,14 +140,6 @@ pub const EVIDENCE_CANDIDATES: usize = 256;
 pub const CATEGORY_CANDIDATES: usize = 4;
 /// How many of each such category's most popular items become candidates.
 pub const CATEGORY_HEAD: usize = 32;
-
-/// One catalogue item's evidence in [`Scratch`], valid while its stamp is current.
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    stamp: u32,
-    neighbour: Evidence,
-    sequence: Evidence,
-}
 
 /// A candidate with its score parts and total.
 type Scored = (u32, ScoreParts, f64);
@@ -144,7 +151,10 @@ type Scored = (u32, ScoreParts, f64);
 #[derive(Debug, Default)]
 pub struct Scratch {
     stamp: u32,
-    slots: Vec<Slot>,
+    /// Per catalogue item: the stamp under which its evidence below is current.
+    stamps: Vec<u32>,
+    neighbour: Vec<Evidence>,
+    sequence: Vec<Evidence>,
     touched: Vec<u32>,
     marks: Vec<u32>,
     candidates: Vec<u32>,
@@ -156,14 +166,16 @@ pub struct Scratch {
 impl Scratch {
     /// Starts a ranking over `n` items: every slot and mark becomes stale.
     fn begin(&mut self, n: usize) {
-        if self.slots.len() != n {
-            self.slots = vec![Slot::default(); n];
+        if self.stamps.len() != n {
+            self.stamps = vec![0; n];
+            self.neighbour = vec![Evidence::default(); n];
+            self.sequence = vec![Evidence::default(); n];
             self.marks = vec![0; n];
             self.stamp = 0;
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
-            self.slots.iter_mut().for_each(|s| s.stamp = 0);
+            self.stamps.iter_mut().for_each(|s| *s = 0);
             self.marks.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
         }
@@ -173,18 +185,20 @@ impl Scratch {
         self.scored.clear();
     }
 
-    fn slot(&mut self, i: u32) -> &mut Slot {
-        let slot = &mut self.slots[i as usize];
-        if slot.stamp != self.stamp {
-            *slot = Slot { stamp: self.stamp, ..Slot::default() };
+    /// Makes item `i`'s evidence current (empty if it was stale).
+    fn touch(&mut self, i: u32) {
+        let at = i as usize;
+        if self.stamps[at] != self.stamp {
+            self.stamps[at] = self.stamp;
+            self.neighbour[at] = Evidence::default();
+            self.sequence[at] = Evidence::default();
             self.touched.push(i);
         }
-        slot
     }
 
     fn evidence(&self, i: u32) -> (Evidence, Evidence) {
-        match self.slots.get(i as usize) {
-            Some(s) if s.stamp == self.stamp => (s.neighbour, s.sequence),
+        match self.stamps.get(i as usize) {
+            Some(&stamp) if stamp == self.stamp => (self.neighbour[i as usize], self.sequence[i as usize]),
             _ => Default::default(),
         }
     }
@@ -349,13 +363,15 @@ impl<'a> Ranker<'a> {
             let source = *source;
             let scaled = self.profile.scaled_interest(interest);
             for (target, sim) in self.catalog.neighbours(source).iter() {
-                s.slot(target).neighbour.add(source, scaled * f64::from(sim));
+                s.touch(target);
+                s.neighbour[target as usize].add(source, scaled * f64::from(sim));
             }
         }
         for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
             let recency = recent_weight(age);
             for (target, weight) in self.catalog.transitions(source).iter() {
-                s.slot(target).sequence.add(source, recency * f64::from(weight));
+                s.touch(target);
+                s.sequence[target as usize].add(source, recency * f64::from(weight));
             }
         }
     }
@@ -376,7 +392,7 @@ impl<'a> Ranker<'a> {
                 keyed.clear();
                 for &i in &s.touched {
                     let (neighbour, sequence) = s.evidence(i);
-                    if sequence.top_source.is_some() {
+                    if sequence.source != NO_SOURCE {
                         s.marks[i as usize] = s.stamp;
                         s.candidates.push(i);
                     }
@@ -521,7 +537,7 @@ impl<'a> Ranker<'a> {
         let w = self.weights;
         let mut reasons = Vec::new();
         let network_part = f64::from(w.network) * parts.network.max(0.0);
-        let next = match parts.sequence.top_source {
+        let next = match parts.sequence.top_source() {
             Some((source, contribution)) => Some((source, f64::from(w.transition) * contribution + network_part)),
             None if network_part > 0.0 => self.network_source(i).map(|source| (source, network_part)),
             None => None,
@@ -529,7 +545,7 @@ impl<'a> Ranker<'a> {
         let embedding_part = f64::from(w.embedding) * parts.embedding;
         let alike = if embedding_part > 0.0 { self.closest_recent(i).map(|source| (source, embedding_part)) } else { None };
         let history = [
-            (ReasonKind::RelatedToHistory, parts.neighbour.top_source.map(|(s, c)| (s, f64::from(w.neighbour) * c)), "often chosen together"),
+            (ReasonKind::RelatedToHistory, parts.neighbour.top_source().map(|(s, c)| (s, f64::from(w.neighbour) * c)), "often chosen together"),
             (ReasonKind::FollowsRecent, next, "often chosen next"),
             (ReasonKind::RelatedToHistory, alike, "liked by the same people"),
         ];
