@@ -2,17 +2,47 @@
 //! 100k items (40 neighbours and 20 transitions each, as the benches' packs)
 //! after histories of 50, 500 and 5,000 events, with the default request
 //! (diversity 0.2, exploration 0.1). `MIZAN_SCALE` limits the grid, e.g.
-//! `MIZAN_SCALE=10000x500`.
+//! `MIZAN_SCALE=10000x500`. Besides criterion's estimates, each configuration
+//! is timed call by call ([`LATENCY_CALLS`] calls) for its p50 and p99, printed
+//! and, with `MIZAN_BENCH_OUT=file.jsonl`, appended as JSON lines (the input of
+//! `examples/scale/chart.py`).
 
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use mizan::{Engine, EngineConfig, Event, EventKind, RecommendRequest, Retention, StaticKey, SyncPolicy, PERSONALISATION};
 
 const NOW: i64 = 1_780_000_000_000;
+/// Calls timed one by one per configuration for the latency percentiles.
+const LATENCY_CALLS: usize = 400;
+
+/// The `q` quantile (0..=1) of sorted durations, in µs.
+fn quantile_us(sorted: &[Duration], q: f64) -> f64 {
+    let at = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[at].as_secs_f64() * 1e6
+}
+
+/// Times `LATENCY_CALLS` calls one by one; prints and records p50 and p99.
+fn latency(engine: &Engine, request: &RecommendRequest, items: u32, history: u32) {
+    let mut times: Vec<Duration> = (0..LATENCY_CALLS)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(engine.recommend(std::hint::black_box(request)).expect("ranks"));
+            started.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    let (p50, p99) = (quantile_us(&times, 0.5), quantile_us(&times, 0.99));
+    eprintln!("latency {items} items x {history} events: p50 {p50:.1} µs, p99 {p99:.1} µs");
+    if let Ok(path) = std::env::var("MIZAN_BENCH_OUT") {
+        let line = format!("{{\"items\": {items}, \"history\": {history}, \"p50_us\": {p50:.2}, \"p99_us\": {p99:.2}}}\n");
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("output file");
+        std::io::Write::write_all(&mut file, line.as_bytes()).expect("writes");
+    }
+}
 
 /// An engine with the pack loaded and `history` views recorded, one a minute
 /// up to `NOW`, spread over the catalogue.
@@ -48,6 +78,7 @@ fn bench(c: &mut Criterion) {
             let dir = tempfile::tempdir().expect("temp dir");
             let engine = engine_with_history(dir.path(), &pack, key.clone(), items, history);
             group.bench_function(BenchmarkId::from_parameter(&id), |b| b.iter(|| engine.recommend(std::hint::black_box(&request)).expect("ranks")));
+            latency(&engine, &request, items, history);
         }
     }
     group.finish();

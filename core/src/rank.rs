@@ -426,7 +426,7 @@ impl<'a> Ranker<'a> {
             return Vec::new();
         }
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-        let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item(i).categories.clone()).collect();
+        let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item(i).categories.iter().copied()).collect();
         let mut draws: Vec<(bool, f64, u32)> = (0..self.catalog.pack().categories.len() as u32)
             .filter(|c| self.catalog.category(*c).sensitive.is_none())
             .map(|c| {

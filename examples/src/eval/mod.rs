@@ -143,6 +143,9 @@ struct Row {
     metrics: Metrics,
     pack_bytes: Option<usize>,
     ms_per_user: Option<f64>,
+    /// Mean time of the final `recommend` per user, in µs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    us_per_recommend: Option<f64>,
 }
 
 /// Runs the evaluation and writes `results.json`, `results.md` and the split files.
@@ -233,7 +236,7 @@ fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<
             let parts: Vec<&Metrics> = std::iter::once(&main.metrics).chain(folds.iter().map(|r| &r.metrics)).collect();
             let metrics = pool(&parts);
             eprintln!("   {FOLDS} folds ({kind}) {:<40} HR@10 {:.4}  NDCG@10 {:.4}  ({} users)", main.method, metrics.hr10, metrics.ndcg10, metrics.users);
-            pooled.push(Row { split: format!("strong, all users in {FOLDS} folds ({kind})"), method: main.method.clone(), metrics, pack_bytes: None, ms_per_user: None });
+            pooled.push(Row { split: format!("strong, all users in {FOLDS} folds ({kind})"), method: main.method.clone(), metrics, pack_bytes: None, ms_per_user: None, us_per_recommend: None });
         }
     }
     Ok(pooled)
@@ -243,7 +246,7 @@ fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<
 fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let n = data.items.len();
     let replay = Replay::new(args, data, split)?;
-    let row = |method: &str, metrics: Metrics| Row { split: split.name.clone(), method: method.into(), metrics, pack_bytes: None, ms_per_user: None };
+    let row = |method: &str, metrics: Metrics| Row { split: split.name.clone(), method: method.into(), metrics, pack_bytes: None, ms_per_user: None, us_per_recommend: None };
 
     let baselines = Baselines::fit(&split.pack_histories, n, args.lambda, args.trend_half_life_days)?;
     let by = |f: &dyn Fn(&data::Case) -> Ranked| replay.score(&split.cases.iter().map(f).collect::<Vec<_>>());
@@ -264,11 +267,13 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     let als = if args.als_factors > 0 { format!(" + ALS {}", args.als_factors) } else { String::new() };
     let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions{network}{als})", args.model, args.top_k), metrics);
     mizan.pack_bytes = Some(pack.len());
-    mizan.ms_per_user = Some(per_user.as_secs_f64() * 1e3);
+    mizan.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
+    mizan.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
     if args.full_scan {
         let (metrics, per_user) = replay.engine_with_feedback(&pack, args.diversity, args.exploration, 0, true)?;
         let mut scanned = row(&format!("{} (full scan)", mizan.method), metrics);
-        scanned.ms_per_user = Some(per_user.as_secs_f64() * 1e3);
+        scanned.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
+        scanned.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
         rows.push(mizan);
         rows.push(scanned);
     } else {
@@ -294,6 +299,7 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
             metrics,
             pack_bytes: None,
             ms_per_user: None,
+            us_per_recommend: None,
         });
     }
     Ok(rows)
@@ -310,7 +316,8 @@ fn online_feedback(args: &EvalArgs, data: &Dataset, split: &Split, pack: &Catalo
         method: format!("Mizan + online ranker (clicks on the last {} top-10 lists)", args.online_feedback),
         metrics,
         pack_bytes: None,
-        ms_per_user: Some(per_user.as_secs_f64() * 1e3),
+        ms_per_user: Some(per_user.per_user.as_secs_f64() * 1e3),
+        us_per_recommend: Some(per_user.per_recommend.as_secs_f64() * 1e6),
     })
 }
 
@@ -328,7 +335,7 @@ fn weight_sweep(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPa
         set(&mut weighted.default_weights, value);
         let (metrics, _) = replay.engine(&weighted.sign(&eval_signer()), args.diversity, args.exploration)?;
         eprintln!("   {name} weight {value}: HR@10 {:.4} NDCG@10 {:.4}", metrics.hr10, metrics.ndcg10);
-        rows.push(Row { split: format!("{name} weight ({})", split.name), method: format!("Mizan, {name} weight {value}"), metrics, pack_bytes: None, ms_per_user: None });
+        rows.push(Row { split: format!("{name} weight ({})", split.name), method: format!("Mizan, {name} weight {value}"), metrics, pack_bytes: None, ms_per_user: None, us_per_recommend: None });
     }
     Ok(rows)
 }
@@ -349,6 +356,7 @@ fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split, full: &CatalogPack
             metrics,
             pack_bytes: Some(pack.len()),
             ms_per_user: None,
+            us_per_recommend: None,
         });
     }
     Ok(rows)
@@ -386,7 +394,7 @@ impl<'a> Replay<'a> {
 
     /// The engine's metrics with `pack` at the given request knobs, and the mean
     /// time per user of `record` + `recommend`.
-    fn engine(&self, pack: &[u8], diversity: f32, exploration: f32) -> Result<(Metrics, std::time::Duration), mizan::Error> {
+    fn engine(&self, pack: &[u8], diversity: f32, exploration: f32) -> Result<(Metrics, runner::Timing), mizan::Error> {
         self.engine_with_feedback(pack, diversity, exploration, 0, false)
     }
 
@@ -399,7 +407,7 @@ impl<'a> Replay<'a> {
         exploration: f32,
         feedback_steps: usize,
         full_scan: bool,
-    ) -> Result<(Metrics, std::time::Duration), mizan::Error> {
+    ) -> Result<(Metrics, runner::Timing), mizan::Error> {
         let run = runner::EngineRun {
             pack,
             trusted_key: &self.trusted_key,

@@ -38,12 +38,21 @@ pub struct EngineRun<'a> {
 /// Items shown per simulated screen.
 const SHOWN: u32 = 10;
 
+/// Mean wall times per evaluated user.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    /// `record` of the history (and any replayed screens) plus the final `recommend`.
+    pub per_user: Duration,
+    /// The final `recommend` alone.
+    pub per_recommend: Duration,
+}
+
 /// Ranks every case with the engine on `threads` threads; returns the lists and
-/// the mean wall time of `record` + `recommend` per user.
-pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32, threads: usize) -> Result<(Vec<Ranked>, Duration), mizan::Error> {
+/// the mean wall times per user.
+pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32, threads: usize) -> Result<(Vec<Ranked>, Timing), mizan::Error> {
     let index: HashMap<&str, u32> = run.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
     let chunk = cases.len().div_ceil(threads.max(1)).max(1);
-    let results: Vec<Result<Vec<(Ranked, Duration)>, mizan::Error>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<(Ranked, Timing)>, mizan::Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = cases
             .chunks(chunk)
             .enumerate()
@@ -55,17 +64,19 @@ pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32, threads: usize) -> Resul
         handles.into_iter().map(|h| h.join().expect("evaluation thread")).collect()
     });
     let mut ranked = Vec::with_capacity(cases.len());
-    let mut total = Duration::ZERO;
+    let mut total = Timing::default();
     for part in results {
-        for (r, d) in part? {
+        for (r, t) in part? {
             ranked.push(r);
-            total += d;
+            total.per_user += t.per_user;
+            total.per_recommend += t.per_recommend;
         }
     }
-    Ok((ranked, total / cases.len().max(1) as u32))
+    let users = cases.len().max(1) as u32;
+    Ok((ranked, Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users }))
 }
 
-fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: usize) -> Result<(Ranked, Duration), mizan::Error> {
+fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: usize) -> Result<(Ranked, Timing), mizan::Error> {
     let mut config = EngineConfig::new(run.scratch.join(format!("user-{n}")), vec![run.trusted_key.to_vec()]);
     config.retention = Retention { max_age_days: None, max_log_bytes: None };
     config.sync = SyncPolicy::GroupCommit { max_bytes: u64::MAX, max_delay_ms: u64::MAX };
@@ -98,8 +109,9 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
             engine.record(std::slice::from_ref(next))?;
         }
     }
+    let recommending = Instant::now();
     let recs = engine.recommend(&request(k, case.target_ms))?;
-    let elapsed = started.elapsed();
+    let timing = Timing { per_user: started.elapsed(), per_recommend: recommending.elapsed() };
     engine.erase_all()?;
-    Ok((recs.items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect(), elapsed))
+    Ok((recs.items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect(), timing))
 }
