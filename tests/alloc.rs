@@ -87,7 +87,9 @@ fn allocations_per_recommend(n: u32, history: u32) -> u64 {
     engine.load_catalog(&bytes).unwrap();
     let events: Vec<Event> =
         (0..history).map(|i| Event::new(EventKind::View, format!("item-{}", (i * 7_919) % n), NOW - 60_000 * i64::from(history - i))).collect();
-    events.chunks(1_000).for_each(|batch| drop(engine.record(batch).unwrap()));
+    for batch in events.chunks(1_000) {
+        engine.record(batch).unwrap();
+    }
     let request = RecommendRequest { k: 20, now_ms: Some(NOW), seed: Some(1), ..RecommendRequest::default() };
     for _ in 0..3 {
         engine.recommend(&request).unwrap();

@@ -214,7 +214,9 @@ fn the_profile_kept_event_by_event_ranks_exactly_as_one_rebuilt_from_the_log() {
             .collect();
         engine.record(&batch).unwrap();
         match step % 4 {
-            1 => drop(engine.forget(&mizan::ForgetRequest { item_ids: vec![batch[0].item_id.clone()], ..Default::default() }).unwrap()),
+            1 => {
+                engine.forget(&mizan::ForgetRequest { item_ids: vec![batch[0].item_id.clone()], ..Default::default() }).unwrap();
+            }
             2 => engine.set_consent(mizan::SENSITIVE_PROFILING, step % 8 == 2, "v1", false).unwrap(),
             _ => {}
         }

@@ -59,7 +59,9 @@ pub fn engine_with_history(dir: &std::path::Path, pack: &[u8], key: Vec<u8>, ite
             Event::new(EventKind::View, item.to_string(), NOW - 60_000 * i64::from(history - i))
         })
         .collect();
-    events.chunks(mizan::events::MAX_BATCH).for_each(|batch| drop(engine.record(batch).expect("records")));
+    for batch in events.chunks(mizan::events::MAX_BATCH) {
+        engine.record(batch).expect("records");
+    }
     engine
 }
 
