@@ -110,13 +110,15 @@ struct Evidence {
     /// The largest positive contribution, and its source ([`NO_SOURCE`] if none).
     top: f64,
     source: u32,
+    /// In [`Scratch`], the ranking it belongs to (it fills what would be padding).
+    stamp: u32,
 }
 
 const NO_SOURCE: u32 = u32::MAX;
 
 impl Default for Evidence {
     fn default() -> Self {
-        Evidence { sum: 0.0, top: 0.0, source: NO_SOURCE }
+        Evidence { sum: 0.0, top: 0.0, source: NO_SOURCE, stamp: 0 }
     }
 }
 
@@ -134,6 +136,10 @@ impl Evidence {
     }
 }
 
+/// At most this many of the person's items (the strongest, by absolute
+/// interest) feed the neighbour evidence: beyond them, an item's share of any
+/// score is tiny, and the cost would grow with the whole history.
+pub const MAX_EVIDENCE_SOURCES: usize = 1_000;
 /// How many items with the strongest history evidence become candidates.
 pub const EVIDENCE_CANDIDATES: usize = 256;
 /// How many of the person's strongest categories contribute their heads.
@@ -151,8 +157,7 @@ type Scored = (u32, ScoreParts, f64);
 #[derive(Debug, Default)]
 pub struct Scratch {
     stamp: u32,
-    /// Per catalogue item: the stamp under which its evidence below is current.
-    stamps: Vec<u32>,
+    /// Per catalogue item, its evidence, current when its stamp is.
     neighbour: Vec<Evidence>,
     sequence: Vec<Evidence>,
     touched: Vec<u32>,
@@ -166,8 +171,7 @@ pub struct Scratch {
 impl Scratch {
     /// Starts a ranking over `n` items: every slot and mark becomes stale.
     fn begin(&mut self, n: usize) {
-        if self.stamps.len() != n {
-            self.stamps = vec![0; n];
+        if self.neighbour.len() != n {
             self.neighbour = vec![Evidence::default(); n];
             self.sequence = vec![Evidence::default(); n];
             self.marks = vec![0; n];
@@ -175,7 +179,7 @@ impl Scratch {
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
-            self.stamps.iter_mut().for_each(|s| *s = 0);
+            self.neighbour.iter_mut().chain(&mut self.sequence).for_each(|e| e.stamp = 0);
             self.marks.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
         }
@@ -185,22 +189,31 @@ impl Scratch {
         self.scored.clear();
     }
 
-    /// Makes item `i`'s evidence current (empty if it was stale).
-    fn touch(&mut self, i: u32) {
-        let at = i as usize;
-        if self.stamps[at] != self.stamp {
-            self.stamps[at] = self.stamp;
-            self.neighbour[at] = Evidence::default();
-            self.sequence[at] = Evidence::default();
+    /// Item `i`'s neighbour evidence, made current (empty if it was stale).
+    fn neighbour(&mut self, i: u32) -> &mut Evidence {
+        let e = &mut self.neighbour[i as usize];
+        if e.stamp != self.stamp {
+            *e = Evidence { stamp: self.stamp, ..Evidence::default() };
             self.touched.push(i);
         }
+        e
+    }
+
+    /// Item `i`'s transition evidence, made current (empty if it was stale).
+    fn sequence(&mut self, i: u32) -> &mut Evidence {
+        if self.neighbour[i as usize].stamp != self.stamp {
+            self.neighbour(i);
+        }
+        let e = &mut self.sequence[i as usize];
+        if e.stamp != self.stamp {
+            *e = Evidence { stamp: self.stamp, ..Evidence::default() };
+        }
+        e
     }
 
     fn evidence(&self, i: u32) -> (Evidence, Evidence) {
-        match self.stamps.get(i as usize) {
-            Some(&stamp) if stamp == self.stamp => (self.neighbour[i as usize], self.sequence[i as usize]),
-            _ => Default::default(),
-        }
+        let current = |e: Option<&Evidence>| e.filter(|e| e.stamp == self.stamp).copied().unwrap_or_default();
+        (current(self.neighbour.get(i as usize)), current(self.sequence.get(i as usize)))
     }
 
     /// Adds `i` to the candidates once.
@@ -357,21 +370,35 @@ impl<'a> Ranker<'a> {
     }
 
     /// Sums, for every item the history points to, interest × similarity over
-    /// the history, and transition weight from the most recent items (halving per step back).
+    /// the history's [`MAX_EVIDENCE_SOURCES`] strongest items, and transition
+    /// weight from the most recent items (halving per step back).
     fn gather_evidence(&self, s: &mut Scratch) {
-        for (source, interest) in &self.profile.items {
+        let items = &self.profile.items;
+        let mut sources = std::mem::take(&mut s.keyed);
+        sources.clear();
+        if items.len() > MAX_EVIDENCE_SOURCES {
+            sources.extend(items.iter().enumerate().map(|(at, (_, interest))| (interest.score.abs(), at as u32)));
+            let strongest = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            sources.select_nth_unstable_by(MAX_EVIDENCE_SOURCES, strongest);
+            sources.truncate(MAX_EVIDENCE_SOURCES);
+            // Summed in item order, as over a history that fits.
+            sources.sort_unstable_by_key(|&(_, at)| at);
+        } else {
+            sources.extend((0..items.len() as u32).map(|at| (0.0, at)));
+        }
+        for &(_, at) in &sources {
+            let (source, interest) = &items[at as usize];
             let source = *source;
             let scaled = self.profile.scaled_interest(interest);
             for (target, sim) in self.catalog.neighbours(source).iter() {
-                s.touch(target);
-                s.neighbour[target as usize].add(source, scaled * f64::from(sim));
+                s.neighbour(target).add(source, scaled * f64::from(sim));
             }
         }
+        s.keyed = sources;
         for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
             let recency = recent_weight(age);
             for (target, weight) in self.catalog.transitions(source).iter() {
-                s.touch(target);
-                s.sequence[target as usize].add(source, recency * f64::from(weight));
+                s.sequence(target).add(source, recency * f64::from(weight));
             }
         }
     }
@@ -648,21 +675,22 @@ fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<us
     let (hi, lo) = (pool[0].2, pool[pool.len() - 1].2);
     let range = (hi - lo).max(1e-12);
     let mut picked: Vec<usize> = Vec::with_capacity(k);
-    let mut remaining: Vec<usize> = (0..pool.len()).collect();
-    while picked.len() < k && !remaining.is_empty() {
-        let (best_pos, _) = remaining
+    // Per pool position: whether still unpicked, and its largest overlap with
+    // what is picked so far (updated once per pick instead of recomputed).
+    let mut overlap: Vec<Option<f64>> = vec![Some(0.0); pool.len()];
+    while picked.len() < k.min(pool.len()) {
+        let (best, _) = overlap
             .iter()
             .enumerate()
-            .map(|(pos, &n)| {
-                let relevance = (pool[n].2 - lo) / range;
-                let overlap = picked
-                    .iter()
-                    .map(|&p| category_overlap(catalog, pool[n].0, pool[p].0))
-                    .fold(0.0, f64::max);
-                (pos, (1.0 - lambda) * relevance - lambda * overlap)
-            })
+            .filter_map(|(n, o)| o.map(|o| (n, (1.0 - lambda) * ((pool[n].2 - lo) / range) - lambda * o)))
             .fold((0, f64::MIN), |best, cur| if cur.1 > best.1 { cur } else { best });
-        picked.push(remaining.remove(best_pos));
+        overlap[best] = None;
+        picked.push(best);
+        for (n, o) in overlap.iter_mut().enumerate() {
+            if let Some(o) = o {
+                *o = o.max(category_overlap(catalog, pool[n].0, pool[best].0));
+            }
+        }
     }
     picked
 }

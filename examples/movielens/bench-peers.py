@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Per-user ranking time side by side, on the strong split files that `mizan eval`
+wrote (train.csv, cases.csv, results.json): dense EASE in numpy (the person's
+row of the item-item matrix summed over their history, then top 20 unseen) and
+implicit's ALS `recommend` (user folded in from their history), each timed user
+by user on one core, against the engine's own `recommend` per user (measured
+by `mizan eval` through the public API, `us_per_recommend`). Model fitting is
+excluded on every side. Prints a Markdown table.
+Usage: bench-peers.py <eval out dir>
+"""
+import os
+
+# One core for every peer, as the engine's calls are timed one per core.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import json  # noqa: E402
+import pathlib  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from peers import load, metrics, top_unseen  # noqa: E402
+
+
+def per_user(cases, rank):
+    """Mean µs of `rank(history)` per case, and the ranked lists."""
+    ranked, total = [], 0.0
+    for _, history in cases:
+        started = time.perf_counter()
+        ranked.append(rank(history))
+        total += time.perf_counter() - started
+    return total / len(cases) * 1e6, ranked
+
+
+def main():
+    out = pathlib.Path(sys.argv[1])
+    train, cases = load(out)
+    n_items = max(int(train[:, 1].max()), max(t for t, _ in cases), max((max(h) for _, h in cases if h), default=0)) + 1
+    n_users = int(train[:, 0].max()) + 1
+    x = sp.csr_matrix((np.ones(len(train), dtype=np.float32), (train[:, 0], train[:, 1])), shape=(n_users, n_items))
+    x.data[:] = 1.0
+
+    gram = (x.T @ x).toarray().astype(np.float64)
+    gram[np.diag_indices(n_items)] += 250.0
+    p = np.linalg.inv(gram)
+    b = -p / np.diag(p)
+    b[np.diag_indices(n_items)] = 0.0
+    ease_us, ease_ranked = per_user(cases, lambda h: top_unseen(b[h].sum(axis=0), h))
+
+    from implicit.als import AlternatingLeastSquares
+    model = AlternatingLeastSquares(factors=64, regularization=0.05, iterations=15, random_state=7, num_threads=1)
+    model.fit(x, show_progress=False)
+
+    def als(history):
+        row = sp.csr_matrix((np.ones(len(history), dtype=np.float32), (np.zeros(len(history), dtype=np.int64), history)), shape=(1, n_items))
+        ids, _ = model.recommend(0, row, N=20, filter_already_liked_items=True, recalculate_user=True)
+        return ids
+
+    als_us, als_ranked = per_user(cases, als)
+
+    rows = json.loads((out / "results.json").read_text())
+    engine = [r for r in rows if r.get("us_per_recommend") is not None and r["split"] == "strong (test)"]
+    print(f"| Method ({len(cases)} users, strong test split) | µs per user | HR@10 |")
+    print("|---|---|---|")
+    for r in engine:
+        print(f'| {r["method"]} | {r["us_per_recommend"]:.0f} | {r["hr10"]:.4f} |')
+    print(f"| Dense EASE in numpy (λ=250): matrix-vector + top 20 | {ease_us:.0f} | {metrics(cases, ease_ranked)['hr10']:.4f} |")
+    print(f"| implicit ALS `recommend` (64 factors, user folded in) | {als_us:.0f} | {metrics(cases, als_ranked)['hr10']:.4f} |")
+
+
+if __name__ == "__main__":
+    main()
