@@ -292,7 +292,7 @@ impl Engine {
         self.with(|inner| {
             let catalog = Catalog::from_signed(signed_pack, &inner.config.trusted_pack_keys)?;
             inner.store.save_pack(signed_pack)?;
-            let meta = catalog.pack().meta.clone();
+            let meta = catalog.meta().clone();
             inner.catalog = Some(catalog);
             inner.reindex();
             Ok(meta)
@@ -654,7 +654,7 @@ impl Inner {
     /// The ranker weights in force: the pack's, adjusted by what the online
     /// ranker learned from this person's clicks (only while personalised).
     fn weights(&self, catalog: &Catalog) -> RankerWeights {
-        let defaults = &catalog.pack().default_weights;
+        let defaults = catalog.weights();
         if self.personalised() { self.state.online.apply(defaults) } else { defaults.clone() }
     }
 
@@ -674,7 +674,7 @@ impl Inner {
         let clicked: BTreeSet<u32> = feedback.clicks.iter().filter_map(|id| catalog.index_of(id)).collect();
         let items: Vec<u32> = shown.into_iter().collect();
         let profile = self.profile(at);
-        let defaults = &catalog.pack().default_weights;
+        let defaults = catalog.weights();
         let no_filters = Filters::default();
         let ranker = Ranker::new(catalog, &profile, defaults, &no_filters).with_full_scan(self.config.full_scan);
         let features = ranker.features(&items, &mut self.scratch);
@@ -685,7 +685,7 @@ impl Inner {
 
     fn profile(&self, now: i64) -> UserProfile {
         match (&self.catalog, &self.profile_index, self.personalised()) {
-            (Some(catalog), Some(index), true) => index.profile(&self.model, catalog, &catalog.pack().default_weights, now),
+            (Some(catalog), Some(index), true) => index.profile(&self.model, catalog, catalog.weights(), now),
             (Some(catalog), _, _) => UserProfile::anonymous(catalog, now),
             (None, _, _) => UserProfile::default(),
         }
@@ -714,7 +714,7 @@ impl Inner {
             }
         }
         let category_index: BTreeMap<&str, u32> =
-            catalog.pack().categories.iter().enumerate().map(|(c, category)| (category.name.as_str(), c as u32)).collect();
+            catalog.categories().iter().enumerate().map(|(c, category)| (category.name.as_str(), c as u32)).collect();
         for (name, s) in &feedback.not_interested_categories {
             if let Some(&c) = category_index.get(name.as_str()) {
                 match s.penalty(now) {
@@ -730,7 +730,7 @@ impl Inner {
             if request.max_impressions_per_item_per_day.is_some_and(|cap| today >= cap) {
                 filters.excluded.insert(i);
             }
-            for &c in &catalog.item(i).categories {
+            for &c in catalog.item_categories(i) {
                 *category_today.entry(c).or_default() += today;
             }
         }
@@ -740,7 +740,7 @@ impl Inner {
         for (id, &shown) in &feedback.impressions {
             let Some(i) = catalog.index_of(id) else { continue };
             let clicks = feedback.clicks.get(id).copied().unwrap_or(0);
-            for &c in &catalog.item(i).categories {
+            for &c in catalog.item_categories(i) {
                 let entry = filters.category_feedback.entry(c).or_default();
                 entry.0 += f64::from(clicks.min(shown));
                 entry.1 += f64::from(shown);
@@ -752,15 +752,9 @@ impl Inner {
 
 /// Ids of the catalogue items in any of the named categories.
 fn items_in_categories(catalog: &Catalog, names: &[String]) -> HashSet<String> {
-    let wanted: BTreeSet<u32> = catalog
-        .pack()
-        .categories
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| names.contains(&c.name))
-        .map(|(i, _)| i as u32)
-        .collect();
-    catalog.pack().items.iter().filter(|i| i.categories.iter().any(|c| wanted.contains(c))).map(|i| i.id.clone()).collect()
+    let wanted: BTreeSet<u32> =
+        catalog.categories().iter().enumerate().filter(|(_, c)| names.contains(&c.name)).map(|(i, _)| i as u32).collect();
+    wanted.iter().flat_map(|&c| catalog.category_items(c)).map(|&i| catalog.id(i).to_string()).collect()
 }
 
 fn decode_model(snapshot: Snapshot) -> Option<(ModelState, LogPosition)> {

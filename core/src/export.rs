@@ -68,7 +68,7 @@ pub fn write_export(
     let (categories, items) = match header.catalog {
         Some(c) => (
             named(header.profile.categories.iter().map(|(&i, &w)| (c.category(i).name.clone(), w)).collect()),
-            named(header.profile.items.iter().map(|&(i, ref s)| (c.item(i).id.clone(), s.score)).collect()),
+            named(header.profile.items.iter().map(|&(i, ref s)| (c.id(i).to_string(), s.score)).collect()),
         ),
         None => (vec![], vec![]),
     };

@@ -163,7 +163,7 @@ impl InspectReport {
         let (top_categories, top_items) = match inputs.catalog {
             Some(catalog) => (
                 top(inputs.profile.categories.iter().map(|(&c, &w)| (catalog.category(c).name.clone(), w))),
-                top(inputs.profile.items.iter().map(|&(i, ref s)| (catalog.item(i).id.clone(), s.score))),
+                top(inputs.profile.items.iter().map(|&(i, ref s)| (catalog.id(i).to_string(), s.score))),
             ),
             None => (vec![], vec![]),
         };
@@ -200,11 +200,11 @@ impl InspectReport {
             consents: inputs.consents,
             personalised: inputs.personalised,
             catalog: inputs.catalog.map(|c| CatalogSummary {
-                meta: c.pack().meta.clone(),
+                meta: c.meta().clone(),
                 items: c.len() as u64,
-                categories: c.pack().categories.len() as u64,
-                weights: c.pack().default_weights.clone(),
-                sequence_network_dim: c.pack().network.as_ref().map_or(0, |n| n.dim() as u64),
+                categories: c.categories().len() as u64,
+                weights: c.weights().clone(),
+                sequence_network_dim: c.network().map_or(0, |n| n.dim() as u64),
             }),
             events_by_kind: inputs.model.by_kind.iter().map(|(k, &n)| (k.as_str().to_string(), n)).collect(),
             first_event_ms: inputs.model.first_ms,

@@ -250,8 +250,7 @@ impl ProfileIndex {
     /// `allow_sensitive` (an explicit consent purpose) sensitive items count too.
     pub fn build(model: &ModelState, catalog: &Catalog, allow_sensitive: bool) -> Self {
         let query_categories = catalog
-            .pack()
-            .categories
+            .categories()
             .iter()
             .enumerate()
             .filter(|(_, c)| allow_sensitive || c.sensitive.is_none())
@@ -315,14 +314,14 @@ impl ProfileIndex {
         profile.recent = self.order.iter().rev().take(SEQUENCE_WINDOW).map(|&(_, i)| i).collect();
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
-        let mut categories: Vec<Option<f64>> = vec![None; catalog.pack().categories.len()];
+        let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
         for (&index, state) in &self.entries {
             let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
                 Ok(at) => sequence_boost * history_weight(steps_back[at].1),
                 Err(_) => 0.0,
             };
             let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
-            let cats = &catalog.item(index).categories;
+            let cats = catalog.item_categories(index);
             for &c in cats {
                 *categories[c as usize].get_or_insert(0.0) += score / cats.len() as f64;
             }
@@ -390,7 +389,7 @@ impl UserProfile {
 
     /// Category affinity of an item: the mean over its categories.
     pub fn category_affinity(&self, catalog: &Catalog, index: u32) -> f64 {
-        let cats = &catalog.item(index).categories;
+        let cats = catalog.item_categories(index);
         if cats.is_empty() {
             return 0.0;
         }

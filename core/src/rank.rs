@@ -351,14 +351,14 @@ impl<'a> Ranker<'a> {
         let mut signals = Signals::default();
         if personalised {
             self.gather_evidence(s);
-            if let Some(e) = &self.catalog.pack().embeddings {
+            if let Some(e) = &self.catalog.embeddings() {
                 if self.weights.embedding != 0.0 {
                     signals.taste = e.taste(&self.profile.recent);
                 }
             }
         }
         self.gather_candidates(pool, s);
-        if let Some(net) = &self.catalog.pack().network {
+        if let Some(net) = &self.catalog.network() {
             if personalised && self.weights.network != 0.0 && !self.profile.recent.is_empty() {
                 signals.hidden = net.hidden_state(&self.profile.recent);
                 s.logits.extend(s.candidates.iter().map(|&j| net.logit(&signals.hidden, j)));
@@ -453,8 +453,8 @@ impl<'a> Ranker<'a> {
             return Vec::new();
         }
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-        let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item(i).categories.iter().copied()).collect();
-        let mut draws: Vec<(bool, f64, u32)> = (0..self.catalog.pack().categories.len() as u32)
+        let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item_categories(i).iter().copied()).collect();
+        let mut draws: Vec<(bool, f64, u32)> = (0..self.catalog.categories().len() as u32)
             .filter(|c| self.catalog.category(*c).sensitive.is_none())
             .map(|c| {
                 let (clicks, shown) = self.filters.category_feedback.get(&c).copied().unwrap_or_default();
@@ -511,7 +511,7 @@ impl<'a> Ranker<'a> {
         if (i as usize) >= self.catalog.len() || !self.catalog.is_available(i, options.now_ms) || self.filters.excluded.contains(&i) {
             return false;
         }
-        if !self.filters.excluded_categories.is_empty() && self.catalog.item(i).categories.iter().any(|c| self.filters.excluded_categories.contains(c)) {
+        if !self.filters.excluded_categories.is_empty() && self.catalog.item_categories(i).iter().any(|c| self.filters.excluded_categories.contains(c)) {
             return false;
         }
         if !options.personalised {
@@ -521,7 +521,7 @@ impl<'a> Ranker<'a> {
         if interest.is_some_and(|x| x.dismissed) {
             return false;
         }
-        let repeatable = self.catalog.item(i).tags.iter().any(|t| t == REPEATABLE_TAG);
+        let repeatable = self.catalog.is_repeatable(i);
         options.include_seen || repeatable || interest.is_none()
     }
 
@@ -534,14 +534,14 @@ impl<'a> Ranker<'a> {
 
     fn parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, personalised: bool) -> ScoreParts {
         let (neighbour, sequence) = s.evidence(i);
-        let network = match &self.catalog.pack().network {
+        let network = match &self.catalog.network() {
             Some(net) if !signals.hidden.is_empty() => logit.unwrap_or_else(|| net.logit(&signals.hidden, i)) - signals.log_sum + signals.ln_n,
             _ => 0.0,
         };
         let item_penalty = self.filters.penalties.get(&i).copied().unwrap_or(0.0);
         let category_penalty: f64 = match self.filters.category_penalties.is_empty() {
             true => 0.0,
-            false => self.catalog.item(i).categories.iter().filter_map(|c| self.filters.category_penalties.get(c)).sum(),
+            false => self.catalog.item_categories(i).iter().filter_map(|c| self.filters.category_penalties.get(c)).sum(),
         };
         ScoreParts {
             neighbour,
@@ -550,7 +550,7 @@ impl<'a> Ranker<'a> {
             category: if personalised { self.profile.category_affinity(self.catalog, i) } else { 0.0 },
             popularity: f64::from(self.catalog.popularity(i)),
             trend: f64::from(self.catalog.trend(i)) * self.profile.trend_share,
-            embedding: match &self.catalog.pack().embeddings {
+            embedding: match &self.catalog.embeddings() {
                 Some(e) if !signals.taste.is_empty() => e.cosine(i, &signals.taste),
                 _ => 0.0,
             },
@@ -560,7 +560,6 @@ impl<'a> Ranker<'a> {
     }
 
     fn recommendation(&self, i: u32, parts: &ScoreParts, total: f64) -> Recommendation {
-        let item = self.catalog.item(i);
         let w = self.weights;
         let mut reasons = Vec::new();
         let network_part = f64::from(w.network) * parts.network.max(0.0);
@@ -578,12 +577,11 @@ impl<'a> Ranker<'a> {
         ];
         for (kind, top_source, association) in history {
             if let Some((source, contribution)) = top_source.filter(|(s, _)| !self.catalog.is_sensitive(*s)) {
-                let src = self.catalog.item(source);
                 let verb = self.profile.interest(source).map_or("viewed", |s| s.strongest_kind.verb());
                 reasons.push(Reason {
                     kind,
-                    text: format!("Because you {verb} {} ({association})", src.title),
-                    source_item_id: Some(src.id.clone()),
+                    text: format!("Because you {verb} {} ({association})", self.catalog.title(source)),
+                    source_item_id: Some(self.catalog.id(source).to_string()),
                     category: None,
                     contribution: contribution as f32,
                 });
@@ -623,12 +621,12 @@ impl<'a> Ranker<'a> {
             });
         }
         reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
-        Recommendation { item_id: item.id.clone(), title: item.title.clone(), score: total as f32, reasons }
+        Recommendation { item_id: self.catalog.id(i).to_string(), title: self.catalog.title(i).to_string(), score: total as f32, reasons }
     }
 
     /// The recent item, other than `i` and not sensitive, whose embedding lies closest to `i`'s.
     fn closest_recent(&self, i: u32) -> Option<u32> {
-        let embeddings = self.catalog.pack().embeddings.as_ref()?;
+        let embeddings = self.catalog.embeddings()?;
         let target = embeddings.taste(&[i]);
         self.profile
             .recent
@@ -642,14 +640,13 @@ impl<'a> Ranker<'a> {
 
     /// The recent item that most supports `i` in the sequence network.
     fn network_source(&self, i: u32) -> Option<u32> {
-        self.catalog.pack().network.as_ref()?.strongest_source(&self.profile.recent, i)
+        self.catalog.network()?.strongest_source(&self.profile.recent, i)
     }
 
     /// The first non-sensitive category of an item; sensitive names never appear in reasons.
     fn display_category(&self, i: u32) -> Option<String> {
         self.catalog
-            .item(i)
-            .categories
+            .item_categories(i)
             .iter()
             .map(|&c| self.catalog.category(c))
             .find(|c| c.sensitive.is_none())
@@ -696,7 +693,7 @@ fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<us
 }
 
 fn category_overlap(catalog: &Catalog, a: u32, b: u32) -> f64 {
-    let (ca, cb) = (&catalog.item(a).categories, &catalog.item(b).categories);
+    let (ca, cb) = (&catalog.item_categories(a), &catalog.item_categories(b));
     let shared = ca.iter().filter(|c| cb.contains(c)).count();
     let union = ca.len() + cb.len() - shared;
     if union == 0 {

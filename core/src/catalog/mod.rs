@@ -5,8 +5,7 @@
 //! The wire format (one version, named sections) is in [`format`].
 
 mod format;
-
-use std::collections::HashMap;
+mod tables;
 
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
@@ -15,6 +14,8 @@ use crate::error::PackError;
 use crate::network::SequenceNetwork;
 
 pub use format::PACK_FORMAT_VERSION;
+pub use tables::LinkList;
+use tables::{IdIndex, ItemTable, Links};
 
 /// Categories that are never used to profile a person unless an explicit purpose allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -411,11 +412,21 @@ pub fn public_key(signer: &Ed25519KeyPair) -> Vec<u8> {
     signer.public_key().as_ref().to_vec()
 }
 
-/// A verified pack, indexed for lookups.
+/// A verified pack in its compact in-memory form, indexed for lookups.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    pack: CatalogPack,
-    index: HashMap<String, u32>,
+    meta: PackMeta,
+    categories: Vec<Category>,
+    weights: RankerWeights,
+    popularity: Vec<u16>,
+    trend: Vec<u16>,
+    trend_as_of_ms: i64,
+    embeddings: Option<Embeddings>,
+    network: Option<SequenceNetwork>,
+    items: ItemTable,
+    index: IdIndex,
+    neighbours: Links,
+    transitions: Links,
     sensitive: Vec<bool>,
     /// Per category, its items, most popular first (ties by index).
     category_items: Vec<Vec<u32>>,
@@ -447,16 +458,28 @@ fn head(key: &[u16], len: usize) -> Vec<u32> {
     all
 }
 
+/// How many bytes a catalogue holds in memory, by part (for reports and benches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CatalogFootprint {
+    /// Ids, titles, categories and flags of the items.
+    pub items: usize,
+    /// The id index.
+    pub index: usize,
+    /// Neighbour and transition links.
+    pub links: usize,
+    /// Item embeddings and the sequence network.
+    pub vectors: usize,
+    /// Popularity, trend, and the per-category and head lists.
+    pub other: usize,
+}
+
 impl Catalog {
-    /// Checks and indexes a pack. Fails if its contents are inconsistent or item ids repeat.
+    /// Checks a pack and lays it out compactly. Fails if its contents are
+    /// inconsistent or item ids repeat.
     pub fn new(pack: CatalogPack) -> Result<Self, PackError> {
         pack.check_consistency()?;
-        let mut index = HashMap::with_capacity(pack.items.len());
-        for (i, item) in pack.items.iter().enumerate() {
-            if index.insert(item.id.clone(), i as u32).is_some() {
-                return Err(PackError::Malformed("duplicate item id"));
-            }
-        }
+        let items = ItemTable::new(&pack.items)?;
+        let index = IdIndex::new(&items, pack.items.len())?;
         let sensitive = pack
             .items
             .iter()
@@ -468,42 +491,94 @@ impl Catalog {
         }
         let category_items = members.into_iter().map(|m| by_key_desc(m, &pack.popularity)).collect();
         let (popular_head, trending_head) = (head(&pack.popularity, HEAD_LEN), head(&pack.trend, HEAD_LEN));
-        Ok(Catalog { pack, index, sensitive, category_items, popular_head, trending_head })
+        Ok(Catalog {
+            neighbours: Links::new(&pack.neighbours)?,
+            transitions: Links::new(&pack.transitions)?,
+            meta: pack.meta,
+            categories: pack.categories,
+            weights: pack.default_weights,
+            popularity: pack.popularity,
+            trend: pack.trend,
+            trend_as_of_ms: pack.trend_as_of_ms,
+            embeddings: pack.embeddings,
+            network: pack.network,
+            items,
+            index,
+            sensitive,
+            category_items,
+            popular_head,
+            trending_head,
+        })
     }
 
-    /// Verifies signed bytes and indexes the pack.
+    /// Verifies signed bytes and lays the pack out.
     pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
         Catalog::new(format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?)
     }
 
-    /// The underlying pack.
-    pub fn pack(&self) -> &CatalogPack {
-        &self.pack
+    /// Where the pack came from.
+    pub fn meta(&self) -> &PackMeta {
+        &self.meta
+    }
+
+    /// All categories.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// The ranker weights the pack ships.
+    pub fn weights(&self) -> &RankerWeights {
+        &self.weights
+    }
+
+    /// The pack's item embeddings, if any.
+    pub fn embeddings(&self) -> Option<&Embeddings> {
+        self.embeddings.as_ref()
+    }
+
+    /// The pack's sequence network, if any.
+    pub fn network(&self) -> Option<&SequenceNetwork> {
+        self.network.as_ref()
     }
 
     /// Number of items.
     pub fn len(&self) -> usize {
-        self.pack.items.len()
+        self.popularity.len()
     }
 
     /// Whether the catalogue has no items.
     pub fn is_empty(&self) -> bool {
-        self.pack.items.is_empty()
+        self.popularity.is_empty()
     }
 
     /// Looks up an item's index by id.
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+        self.index.get(&self.items, id)
     }
 
-    /// The item at `index`.
-    pub fn item(&self, index: u32) -> &Item {
-        &self.pack.items[index as usize]
+    /// The id of the item at `index`.
+    pub fn id(&self, index: u32) -> &str {
+        self.items.id(index)
+    }
+
+    /// The display title of the item at `index`.
+    pub fn title(&self, index: u32) -> &str {
+        self.items.title(index)
+    }
+
+    /// The categories of the item at `index`.
+    pub fn item_categories(&self, index: u32) -> &[u32] {
+        self.items.categories(index)
+    }
+
+    /// Whether the item may be bought again and again (tagged [`crate::rank::REPEATABLE_TAG`]).
+    pub fn is_repeatable(&self, index: u32) -> bool {
+        self.items.is_repeatable(index)
     }
 
     /// The category at `index`.
     pub fn category(&self, index: u32) -> &Category {
-        &self.pack.categories[index as usize]
+        &self.categories[index as usize]
     }
 
     /// Whether the item belongs to any sensitive category.
@@ -513,18 +588,18 @@ impl Catalog {
 
     /// Popularity of the item in 0..=1.
     pub fn popularity(&self, index: u32) -> f32 {
-        f32::from(self.pack.popularity[index as usize]) / f32::from(u16::MAX)
+        f32::from(self.popularity[index as usize]) / f32::from(u16::MAX)
     }
 
     /// How popular the item is now (as of the pack's build), in 0..=1.
     pub fn trend(&self, index: u32) -> f32 {
-        f32::from(self.pack.trend[index as usize]) / f32::from(u16::MAX)
+        f32::from(self.trend[index as usize]) / f32::from(u16::MAX)
     }
 
     /// Whether the trend describes `now_ms` or a moment before it (within
     /// [`TREND_CLOCK_TOLERANCE_MS`]); not for a request dated before it.
     pub fn trend_in_force(&self, now_ms: i64) -> bool {
-        now_ms >= self.pack.trend_as_of_ms.saturating_sub(TREND_CLOCK_TOLERANCE_MS)
+        now_ms >= self.trend_as_of_ms.saturating_sub(TREND_CLOCK_TOLERANCE_MS)
     }
 
     /// The items of category `c`, most popular first (ties by index).
@@ -543,19 +618,35 @@ impl Catalog {
     }
 
     /// The item's neighbours.
-    pub fn neighbours(&self, index: u32) -> &NeighbourList {
-        &self.pack.neighbours[index as usize]
+    pub fn neighbours(&self, index: u32) -> LinkList<'_> {
+        self.neighbours.of(index)
     }
 
     /// The items that most often follow this one.
-    pub fn transitions(&self, index: u32) -> &NeighbourList {
-        &self.pack.transitions[index as usize]
+    pub fn transitions(&self, index: u32) -> LinkList<'_> {
+        self.transitions.of(index)
     }
 
     /// Whether the item may be recommended at `now_ms`.
     pub fn is_available(&self, index: u32, now_ms: i64) -> bool {
-        let item = self.item(index);
-        item.available_from_ms.is_none_or(|from| now_ms >= from) && item.available_until_ms.is_none_or(|until| now_ms <= until)
+        let (from, until) = self.items.window(index);
+        from.is_none_or(|from| now_ms >= from) && until.is_none_or(|until| now_ms <= until)
+    }
+
+    /// The bytes this catalogue holds in memory, by part.
+    pub fn footprint(&self) -> CatalogFootprint {
+        let embeddings = self.embeddings.as_ref().map_or(0, |e| e.values.len() + 4 * e.scales.len());
+        let network = self.network.as_ref().map_or(0, |n| {
+            n.input.values.len() + 4 * (n.input.scales.len() + n.hidden.len() + n.hidden_bias.len() + n.output_bias.len())
+        });
+        let lists: usize = self.category_items.iter().map(|c| 4 * c.len() + 24).sum();
+        CatalogFootprint {
+            items: self.items.heap_bytes() + self.sensitive.len(),
+            index: self.index.heap_bytes(),
+            links: self.neighbours.heap_bytes() + self.transitions.heap_bytes(),
+            vectors: embeddings + network,
+            other: 2 * (self.popularity.len() + self.trend.len()) + lists + 4 * (self.popular_head.len() + self.trending_head.len()),
+        }
     }
 }
 

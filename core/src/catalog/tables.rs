@@ -1,0 +1,281 @@
+//! The compact in-memory form of a verified pack's per-item data, so that a
+//! catalogue of 100k items stays within a phone's memory budget: item ids and
+//! titles in one string, categories and links in flat arrays (links kept
+//! varint-encoded, decoded as they are read), and an id index of 64-bit hashes
+//! instead of a copy of every id.
+
+use std::collections::HashMap;
+use std::hash::Hasher;
+
+use super::{Item, NeighbourList};
+use crate::error::PackError;
+
+/// Per item its id and title, categories, and the flags the engine reads.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ItemTable {
+    /// Every id and title, one after the other.
+    text: String,
+    /// `2n + 1` offsets into `text`: item `i`'s id is `[2i, 2i+1)`, its title `[2i+1, 2i+2)`.
+    bounds: Vec<u32>,
+    /// `n + 1` offsets into `category_list`.
+    category_bounds: Vec<u32>,
+    category_list: Vec<u32>,
+    /// Items tagged [`crate::rank::REPEATABLE_TAG`].
+    repeatable: Vec<bool>,
+    /// Availability windows of the items that have one.
+    windows: HashMap<u32, (Option<i64>, Option<i64>)>,
+}
+
+fn offset(len: usize) -> Result<u32, PackError> {
+    u32::try_from(len).map_err(|_| PackError::Malformed("catalogue too large"))
+}
+
+impl ItemTable {
+    pub(super) fn new(items: &[Item]) -> Result<Self, PackError> {
+        let mut table = ItemTable {
+            bounds: vec![0],
+            category_bounds: vec![0],
+            repeatable: Vec::with_capacity(items.len()),
+            ..ItemTable::default()
+        };
+        table.bounds.reserve(2 * items.len());
+        for (i, item) in items.iter().enumerate() {
+            for text in [&item.id, &item.title] {
+                table.text.push_str(text);
+                table.bounds.push(offset(table.text.len())?);
+            }
+            table.category_list.extend_from_slice(&item.categories);
+            table.category_bounds.push(offset(table.category_list.len())?);
+            table.repeatable.push(item.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG));
+            if item.available_from_ms.is_some() || item.available_until_ms.is_some() {
+                table.windows.insert(i as u32, (item.available_from_ms, item.available_until_ms));
+            }
+        }
+        Ok(table)
+    }
+
+    fn text(&self, at: usize) -> &str {
+        &self.text[self.bounds[at] as usize..self.bounds[at + 1] as usize]
+    }
+
+    pub(super) fn id(&self, i: u32) -> &str {
+        self.text(2 * i as usize)
+    }
+
+    pub(super) fn title(&self, i: u32) -> &str {
+        self.text(2 * i as usize + 1)
+    }
+
+    pub(super) fn categories(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        &self.category_list[self.category_bounds[i] as usize..self.category_bounds[i + 1] as usize]
+    }
+
+    pub(super) fn is_repeatable(&self, i: u32) -> bool {
+        self.repeatable[i as usize]
+    }
+
+    pub(super) fn window(&self, i: u32) -> (Option<i64>, Option<i64>) {
+        self.windows.get(&i).copied().unwrap_or_default()
+    }
+
+    /// Bytes held, for reports.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.text.capacity() + 4 * (self.bounds.capacity() + self.category_bounds.capacity() + self.category_list.capacity()) + self.repeatable.capacity()
+    }
+}
+
+/// Every item's links (neighbours or successors) in one byte array: per item
+/// its link count, the gaps between its ascending item indices (LEB128
+/// varints) and its int8 weights; `scales` de-quantises them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Links {
+    /// `n + 1` offsets into `bytes`.
+    offsets: Vec<u32>,
+    scales: Vec<f32>,
+    bytes: Vec<u8>,
+}
+
+fn push_varint(out: &mut Vec<u8>, mut value: u32) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Reads a varint at `*at`, advancing it (lists are written here, so well formed).
+fn read_varint(bytes: &[u8], at: &mut usize) -> u32 {
+    let mut value = 0u32;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[*at];
+        *at += 1;
+        value |= u32::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return value;
+        }
+        shift += 7;
+    }
+}
+
+impl Links {
+    /// Packs `lists` (each in ascending item order, as a verified pack holds them).
+    pub(super) fn new(lists: &[NeighbourList]) -> Result<Self, PackError> {
+        let mut links = Links { offsets: Vec::with_capacity(lists.len() + 1), scales: Vec::with_capacity(lists.len()), bytes: Vec::new() };
+        links.offsets.push(0);
+        for list in lists {
+            push_varint(&mut links.bytes, list.items.len() as u32);
+            let mut previous = 0u32;
+            for &item in &list.items {
+                let gap = item.checked_sub(previous).ok_or(PackError::Malformed("neighbour list out of order"))?;
+                push_varint(&mut links.bytes, gap);
+                previous = item;
+            }
+            links.bytes.extend(list.weights.iter().map(|&w| w as u8));
+            links.scales.push(list.scale);
+            links.offsets.push(offset(links.bytes.len())?);
+        }
+        Ok(links)
+    }
+
+    /// Item `i`'s links.
+    pub(super) fn of(&self, i: u32) -> LinkList<'_> {
+        let i = i as usize;
+        let bytes = &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize];
+        let mut at = 0;
+        let len = read_varint(bytes, &mut at) as usize;
+        let (gaps, weights) = bytes[at..].split_at(bytes.len() - at - len);
+        LinkList { scale: self.scales[i], gaps, weights }
+    }
+
+    /// Bytes held, for reports.
+    pub(super) fn heap_bytes(&self) -> usize {
+        4 * (self.offsets.capacity() + self.scales.capacity()) + self.bytes.capacity()
+    }
+}
+
+/// One item's links, decoded as they are iterated.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkList<'a> {
+    scale: f32,
+    gaps: &'a [u8],
+    weights: &'a [u8],
+}
+
+impl<'a> LinkList<'a> {
+    /// Iterates `(item index, weight)` in ascending item order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + 'a {
+        let (scale, gaps) = (self.scale, self.gaps);
+        let (mut at, mut item) = (0usize, 0u32);
+        self.weights.iter().map(move |&q| {
+            item += read_varint(gaps, &mut at);
+            (item, f32::from(q as i8) * scale / 127.0)
+        })
+    }
+
+    /// How many links there are.
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+}
+
+/// Item index by id, through 64-bit hashes of the ids (the ids themselves
+/// stay in the [`ItemTable`]); the rare ids whose hash another id already has
+/// are kept whole beside.
+#[derive(Debug, Clone, Default)]
+pub(super) struct IdIndex {
+    by_hash: HashMap<u64, u32>,
+    collided: HashMap<String, u32>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    hasher.write(id.as_bytes());
+    hasher.finish()
+}
+
+impl IdIndex {
+    /// Indexes every item of `table`; fails if an id repeats.
+    pub(super) fn new(table: &ItemTable, n: usize) -> Result<Self, PackError> {
+        let mut index = IdIndex { by_hash: HashMap::with_capacity(n), collided: HashMap::new() };
+        for i in 0..n as u32 {
+            let id = table.id(i);
+            match index.by_hash.entry(id_hash(id)) {
+                std::collections::hash_map::Entry::Vacant(slot) => drop(slot.insert(i)),
+                std::collections::hash_map::Entry::Occupied(other) if table.id(*other.get()) == id => {
+                    return Err(PackError::Malformed("duplicate item id"));
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    if index.collided.insert(id.to_string(), i).is_some() {
+                        return Err(PackError::Malformed("duplicate item id"));
+                    }
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    pub(super) fn get(&self, table: &ItemTable, id: &str) -> Option<u32> {
+        match self.by_hash.get(&id_hash(id)) {
+            Some(&i) if table.id(i) == id => Some(i),
+            _ => self.collided.get(id).copied(),
+        }
+    }
+
+    /// Bytes held, for reports (an estimate of the hash tables' slots).
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.by_hash.capacity() * 13 + self.collided.iter().map(|(k, _)| k.len() + 40).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_read_back_what_was_packed() {
+        let lists = vec![
+            NeighbourList::quantise(&[(3, 0.5), (70_000, -1.0), (200, 0.25)]),
+            NeighbourList::default(),
+            NeighbourList::quantise(&[(0, 2.0)]),
+        ];
+        let links = Links::new(&lists).unwrap();
+        for (i, list) in lists.iter().enumerate() {
+            assert_eq!(links.of(i as u32).iter().collect::<Vec<_>>(), list.iter().collect::<Vec<_>>());
+            assert_eq!(links.of(i as u32).len(), list.items.len());
+        }
+        let unordered = NeighbourList { scale: 1.0, items: vec![5, 2], weights: vec![1, 1] };
+        assert_eq!(Links::new(&[unordered]).unwrap_err(), PackError::Malformed("neighbour list out of order"));
+    }
+
+    #[test]
+    fn ids_are_found_through_their_hashes_and_repeats_refused() {
+        let item = |id: &str| Item {
+            id: id.into(),
+            title: format!("T {id}"),
+            categories: vec![1, 2],
+            tags: vec!["repeatable".into()],
+            sensitive: None,
+            available_from_ms: Some(5),
+            available_until_ms: None,
+        };
+        let items: Vec<Item> = ["a", "bb", "ccc"].into_iter().map(item).collect();
+        let table = ItemTable::new(&items).unwrap();
+        let index = IdIndex::new(&table, 3).unwrap();
+        assert_eq!((index.get(&table, "bb"), index.get(&table, "b"), index.get(&table, "")), (Some(1), None, None));
+        assert_eq!((table.id(2), table.title(2), table.categories(2)), ("ccc", "T ccc", &[1u32, 2][..]));
+        assert!(table.is_repeatable(0) && table.window(1) == (Some(5), None));
+        let twice = ItemTable::new(&[item("a"), item("a")]).unwrap();
+        assert_eq!(IdIndex::new(&twice, 2).unwrap_err(), PackError::Malformed("duplicate item id"));
+        // An id whose hash another id already holds is kept whole beside.
+        let mut collided = IdIndex::new(&table, 2).unwrap();
+        collided.collided.insert("ccc".into(), 2);
+        assert_eq!(collided.get(&table, "ccc"), Some(2));
+    }
+}
