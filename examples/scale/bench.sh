@@ -8,6 +8,6 @@ cd "$ROOT"
 OUT=results/bench-scale
 mkdir -p "$OUT"
 rm -f "$OUT/latency.jsonl"
-MIZAN_BENCH_OUT="$ROOT/$OUT/latency.jsonl" cargo bench -p mizan --bench scale -- --noplot
+MIZAN_BENCH_OUT="$ROOT/$OUT/latency.jsonl" cargo bench -p mizan --features packer --bench scale -- --noplot
 python3 examples/scale/chart.py "$OUT/latency.jsonl" "$OUT/latency.svg"
 echo "wrote $OUT/latency.jsonl and $OUT/latency.svg"

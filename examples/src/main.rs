@@ -2,6 +2,7 @@
 
 mod demo;
 mod eval;
+mod measure;
 mod pack;
 mod shop;
 
@@ -51,6 +52,36 @@ enum PackCommand {
         #[arg(long)]
         public_key_out: PathBuf,
     },
+    /// Write a synthetic pack of any size, signed with the demo key (for benchmarks at scale).
+    Synth {
+        /// Items in the catalogue.
+        #[arg(long)]
+        items: u32,
+        /// Hidden dimensions of a sequence network to include (0 = none).
+        #[arg(long, default_value_t = 0)]
+        network_dim: usize,
+        /// Dimensions of item embeddings to include (0 = none).
+        #[arg(long, default_value_t = 0)]
+        embedding_dim: usize,
+        /// Where to write the signed pack.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where to write the raw 32-byte public key.
+        #[arg(long)]
+        public_key_out: PathBuf,
+    },
+    /// Measure what a pack costs a phone: bytes per item by section, load time, and
+    /// the memory of an engine with it loaded and a history recorded.
+    Measure {
+        /// The signed pack.
+        pack: PathBuf,
+        /// The raw public key.
+        #[arg(long)]
+        public_key: PathBuf,
+        /// Views recorded before measuring memory.
+        #[arg(long, default_value_t = 5_000)]
+        history: u32,
+    },
     /// Verify a signed pack against a raw 32-byte public key file and describe it.
     Verify {
         /// The signed pack.
@@ -74,6 +105,10 @@ fn main() -> ExitCode {
                 .map(|_| println!("wrote {} ({} bytes) and {}", out.display(), bytes.len(), public_key_out.display()))
                 .map_err(Into::into)
         }
+        Command::Pack(PackCommand::Synth { items, network_dim, embedding_dim, out, public_key_out }) => {
+            measure::synth(items, network_dim, embedding_dim, &out, &public_key_out)
+        }
+        Command::Pack(PackCommand::Measure { pack, public_key, history }) => measure::measure(&pack, &public_key, history),
         Command::Pack(PackCommand::Verify { pack, public_key }) => (|| {
             let description = pack::describe(&std::fs::read(pack)?, &std::fs::read(public_key)?)?;
             println!("OK {description}");

@@ -170,6 +170,11 @@ impl<'a> Sections<'a> {
     }
 }
 
+/// The name and body size of each section of a verified payload, in order.
+pub(super) fn section_sizes(payload: &[u8]) -> Result<Vec<(String, usize)>, PackError> {
+    Ok(Sections::parse(payload)?.0.into_iter().map(|(name, body)| (name.to_string(), body.len())).collect())
+}
+
 /// Decodes a verified payload; unknown sections are skipped.
 pub(super) fn decode_payload(payload: &[u8]) -> Result<CatalogPack, PackError> {
     let sections = Sections::parse(payload)?;

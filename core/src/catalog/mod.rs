@@ -367,6 +367,12 @@ impl CatalogPack {
         format::sign_payload(&format::encode_payload(self), signer)
     }
 
+    /// The name and size in bytes of each section of a signed pack, in order
+    /// (after checking the signature against `trusted_keys`).
+    pub fn section_sizes(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Vec<(String, usize)>, PackError> {
+        format::section_sizes(format::verified_payload(bytes, trusted_keys)?)
+    }
+
     /// Checks the signature against `trusted_keys` (raw 32-byte Ed25519 public
     /// keys) and only then decodes and checks the contents.
     pub fn verify(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {

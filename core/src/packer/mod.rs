@@ -10,6 +10,7 @@ mod ease;
 mod input;
 mod network;
 mod sequential;
+mod synthetic;
 mod transitions;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ pub use ease::EaseConfig;
 pub use network::NetworkConfig;
 pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
 pub use sequential::SequentialConfig;
+pub use synthetic::{synthetic_pack, SYNTHETIC_NEIGHBOURS, SYNTHETIC_TRANSITIONS};
 pub use transitions::TransitionConfig;
 
 use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, TREND_WEIGHT};
