@@ -95,7 +95,7 @@ impl SequenceNetwork {
 
     /// Item `j`'s logit of coming next after the history whose hidden state is `hidden`.
     pub fn logit(&self, hidden: &[f32], j: u32) -> f64 {
-        f64::from(self.output_bias[j as usize] + self.output(j as usize).zip(hidden).map(|(o, x)| o * x).sum::<f32>())
+        f64::from(self.output_bias[j as usize] + self.input.dot(self.output_bias.len() as u32 + j, hidden))
     }
 
     /// For every item, how much more likely than a uniform pick the network
@@ -116,7 +116,7 @@ impl SequenceNetwork {
         sequence_inputs(most_recent_first.iter().copied(), n)
             .into_iter()
             .map(|(row, weight)| {
-                let support = weight as f32 * self.input.vector(row as u32).zip(&output).map(|(e, o)| e * o).sum::<f32>();
+                let support = weight as f32 * self.input.dot(row as u32, &output);
                 ((row % n) as u32, support)
             })
             .filter(|&(_, support)| support > 0.0)

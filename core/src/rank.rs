@@ -325,8 +325,15 @@ impl<'a> Ranker<'a> {
                 scored.push((i, parts, total));
             }
         }
-        scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         let slots = explore_slots(options);
+        // Only the head that selection and re-ranking can reach needs an order.
+        let order = |a: &Scored, b: &Scored| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0));
+        let head = mmr_pool_len(options.k - slots).min(scored.len());
+        if head < scored.len() {
+            scored.select_nth_unstable_by(head, order);
+            scored.truncate(head);
+        }
+        scored.sort_unstable_by(order);
         let picked = mmr(self.catalog, &scored, options.k - slots, options.diversity);
         let mut list: Vec<Recommendation> =
             picked.iter().map(|&n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)).collect();
@@ -660,6 +667,12 @@ fn explore_slots(options: &RankOptions) -> usize {
     ((options.k as f64 * share).round() as usize).min(options.k)
 }
 
+/// How deep MMR re-ranks for `k` places: re-ranking deeper than a few times k
+/// never changes the outcome in practice.
+fn mmr_pool_len(k: usize) -> usize {
+    k.saturating_mul(5).max(30)
+}
+
 /// Maximal marginal relevance: picks `k` positions of `scored` (sorted best
 /// first), trading relevance against category overlap with what is already picked.
 fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<usize> {
@@ -667,8 +680,7 @@ fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<us
     if lambda == 0.0 || scored.is_empty() {
         return (0..k.min(scored.len())).collect();
     }
-    // Re-ranking deeper than a few times k never changes the outcome in practice.
-    let pool = &scored[..scored.len().min(k.saturating_mul(5).max(30))];
+    let pool = &scored[..scored.len().min(mmr_pool_len(k))];
     let (hi, lo) = (pool[0].2, pool[pool.len() - 1].2);
     let range = (hi - lo).max(1e-12);
     let mut picked: Vec<usize> = Vec::with_capacity(k);

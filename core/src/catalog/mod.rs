@@ -204,9 +204,25 @@ impl Embeddings {
 
     /// The de-quantised vector of item `index`.
     pub fn vector(&self, index: u32) -> impl Iterator<Item = f32> + '_ {
+        let factor = self.factor(index);
+        self.row(index).iter().map(move |&q| f32::from(q) * factor)
+    }
+
+    /// Item `index`'s quantised components.
+    pub fn row(&self, index: u32) -> &[i8] {
         let dim = usize::from(self.dim);
-        let scale = self.scales[index as usize];
-        self.values[index as usize * dim..(index as usize + 1) * dim].iter().map(move |&q| f32::from(q) * scale / 127.0)
+        &self.values[index as usize * dim..(index as usize + 1) * dim]
+    }
+
+    /// What one quantised unit of item `index`'s components is worth.
+    pub fn factor(&self, index: u32) -> f32 {
+        self.scales[index as usize] / 127.0
+    }
+
+    /// The dot product of item `index`'s vector with `x`: the quantised
+    /// components are summed against `x` first and scaled once.
+    pub fn dot(&self, index: u32, x: &[f32]) -> f32 {
+        self.row(index).iter().zip(x).map(|(&q, &x)| f32::from(q) * x).sum::<f32>() * self.factor(index)
     }
 }
 

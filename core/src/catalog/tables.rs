@@ -230,7 +230,7 @@ impl IdIndex {
 
     /// Bytes held, for reports (an estimate of the hash tables' slots).
     pub(super) fn heap_bytes(&self) -> usize {
-        self.by_hash.capacity() * 13 + self.collided.iter().map(|(k, _)| k.len() + 40).sum::<usize>()
+        self.by_hash.capacity() * 13 + self.collided.keys().map(|k| k.len() + 40).sum::<usize>()
     }
 }
 
