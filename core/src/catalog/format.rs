@@ -1,7 +1,10 @@
 //! The pack's wire format: one version, named sections.
 //!
 //! `MZPK` ‖ format version u16 LE ‖ payload length u32 LE ‖ payload ‖ Ed25519
-//! signature (64 bytes) over everything before it.
+//! signature (64 bytes) of the header followed by the payload's SHA-256. Signing
+//! the digest rather than the payload itself lets a phone check a large pack
+//! at the speed of its SHA-256 instructions (Ed25519 alone hashes its whole
+//! message with SHA-512, which phones compute in software).
 //!
 //! The payload is a table of sections: their count (u16 LE), then per section
 //! its name (u8 length, ASCII) and body length (u32 LE); the bodies follow in
@@ -12,10 +15,12 @@
 //! reason: a weight an engine does not know is ignored, and a weight a pack does
 //! not carry is 0 (the pack has no such part).
 
+use ring::digest::{digest, SHA256};
 use ring::signature::{Ed25519KeyPair, UnparsedPublicKey, ED25519};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::tables::Links;
 use super::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights};
 use crate::error::PackError;
 use crate::network::SequenceNetwork;
@@ -68,8 +73,8 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
         (name::ITEMS, encode(&pack.items)),
         (name::POPULARITY, encode(&pack.popularity)),
         (name::WEIGHTS, encode(&weights)),
-        (name::NEIGHBOURS, encode(&pack.neighbours)),
-        (name::TRANSITIONS, encode(&pack.transitions)),
+        (name::NEIGHBOURS, links_section(&pack.neighbours)),
+        (name::TRANSITIONS, links_section(&pack.transitions)),
         (name::TREND, encode(&(pack.trend_as_of_ms, &pack.trend))),
     ];
     if let Some(embeddings) = &pack.embeddings {
@@ -88,14 +93,28 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
     payload
 }
 
-/// `MZPK` ‖ version ‖ payload length ‖ payload ‖ Ed25519 signature over all before it.
+/// A links section ([`Links::to_wire`]): lists in item order, indices as LEB128 gaps.
+fn links_section(lists: &[NeighbourList]) -> Vec<u8> {
+    let ordered: Vec<NeighbourList> = lists.iter().map(|l| l.clone().into_item_order()).collect();
+    Links::new(&ordered).expect("ordered lists of a catalogue under 4 GB pack").to_wire()
+}
+
+/// What the signature covers: the header, then the payload's SHA-256.
+fn signed_message(header: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut message = header.to_vec();
+    message.extend_from_slice(digest(&SHA256, payload).as_ref());
+    message
+}
+
+/// `MZPK` ‖ version ‖ payload length ‖ payload ‖ Ed25519 signature of the header and the payload's SHA-256.
 pub(super) fn sign_payload(payload: &[u8], signer: &Ed25519KeyPair) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(PACK_HEADER_LEN + payload.len() + SIGNATURE_LEN);
     bytes.extend_from_slice(PACK_MAGIC);
     bytes.extend_from_slice(&PACK_FORMAT_VERSION.to_le_bytes());
     bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    let signature = signer.sign(&signed_message(&bytes, payload));
     bytes.extend_from_slice(payload);
-    bytes.extend_from_slice(signer.sign(&bytes).as_ref());
+    bytes.extend_from_slice(signature.as_ref());
     bytes
 }
 
@@ -118,10 +137,12 @@ pub(super) fn verified_payload<'a>(bytes: &'a [u8], trusted_keys: &[Vec<u8>]) ->
         return Err(PackError::Truncated);
     }
     let (signed, signature) = bytes.split_at(PACK_HEADER_LEN + payload_len);
-    if !trusted_keys.iter().any(|k| UnparsedPublicKey::new(&ED25519, k).verify(signed, signature).is_ok()) {
+    let payload = &signed[PACK_HEADER_LEN..];
+    let message = signed_message(header, payload);
+    if !trusted_keys.iter().any(|k| UnparsedPublicKey::new(&ED25519, k).verify(&message, signature).is_ok()) {
         return Err(PackError::BadSignature);
     }
-    Ok(&signed[PACK_HEADER_LEN..])
+    Ok(payload)
 }
 
 /// The sections of a payload by name, in their order.
@@ -175,29 +196,45 @@ pub(super) fn section_sizes(payload: &[u8]) -> Result<Vec<(String, usize)>, Pack
     Ok(Sections::parse(payload)?.0.into_iter().map(|(name, body)| (name.to_string(), body.len())).collect())
 }
 
+/// A decoded payload: the pack without its links (empty lists in their
+/// place), and the links as the engine holds them.
+pub(super) struct Decoded {
+    pub(super) pack: CatalogPack,
+    pub(super) neighbours: Links,
+    pub(super) transitions: Links,
+}
+
+impl Decoded {
+    /// The whole pack, links as lists.
+    pub(super) fn into_pack(self) -> CatalogPack {
+        CatalogPack { neighbours: self.neighbours.lists(), transitions: self.transitions.lists(), ..self.pack }
+    }
+}
+
 /// Decodes a verified payload; unknown sections are skipped.
-pub(super) fn decode_payload(payload: &[u8]) -> Result<CatalogPack, PackError> {
+pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
     let sections = Sections::parse(payload)?;
     let items: Vec<Item> = sections.required(name::ITEMS)?;
     let n = items.len();
     let weights: Vec<(String, f32)> = sections.required(name::WEIGHTS)?;
-    let lists = |name: &'static str| -> Result<Vec<NeighbourList>, PackError> {
-        Ok(sections.optional(name)?.unwrap_or_else(|| vec![NeighbourList::default(); n]))
+    let links = |name: &'static str| -> Result<Links, PackError> {
+        sections.body(name).map_or_else(|| Ok(Links::empty(n)), |body| Links::from_wire(body, n, name))
     };
     let (trend_as_of_ms, trend) = sections.optional::<TrendSection>(name::TREND)?.unwrap_or_else(|| (0, vec![0; n]));
-    Ok(CatalogPack {
+    let pack = CatalogPack {
         meta: sections.required::<PackMeta>(name::META)?,
         categories: sections.required::<Vec<Category>>(name::CATEGORIES)?,
         popularity: sections.required(name::POPULARITY)?,
         default_weights: RankerWeights::from_named(weights.iter().map(|(name, value)| (name.as_str(), *value))),
-        neighbours: lists(name::NEIGHBOURS)?,
-        transitions: lists(name::TRANSITIONS)?,
+        neighbours: vec![NeighbourList::default(); n],
+        transitions: vec![NeighbourList::default(); n],
         trend,
         trend_as_of_ms,
         embeddings: sections.optional::<Embeddings>(name::EMBEDDINGS)?,
         network: sections.optional::<SequenceNetwork>(name::NETWORK)?,
         items,
-    })
+    };
+    Ok(Decoded { neighbours: links(name::NEIGHBOURS)?, transitions: links(name::TRANSITIONS)?, pack })
 }
 
 #[cfg(test)]

@@ -75,9 +75,9 @@ pub struct Item {
 }
 
 /// An item's top neighbours with int8-quantised weights: weight = q × scale / 127.
-/// On the wire the item indices are sorted and stored as gaps ([`GapList`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(into = "GapList", from = "GapList")]
+/// A pack stores them in item order, each index as its gap from the one before
+/// (a LEB128 varint: one or two bytes where a plain index takes four).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeighbourList {
     /// The largest absolute weight in the list.
     pub scale: f32,
@@ -85,36 +85,6 @@ pub struct NeighbourList {
     pub items: Vec<u32>,
     /// Quantised weights, parallel to `items`.
     pub weights: Vec<i8>,
-}
-
-/// A [`NeighbourList`] as a pack stores it: item indices in ascending order,
-/// each as its distance from the one before (the first from 0). Small gaps take
-/// one byte in bincode's variable-length integers where indices above 250 take
-/// three, which makes an ML-1M pack's lists about a third smaller.
-#[derive(Serialize, Deserialize)]
-struct GapList {
-    scale: f32,
-    gaps: Vec<u32>,
-    weights: Vec<i8>,
-}
-
-impl From<NeighbourList> for GapList {
-    fn from(list: NeighbourList) -> Self {
-        let list = list.into_item_order();
-        let gaps = list.items.iter().scan(0u32, |previous, &item| Some(item - std::mem::replace(previous, item))).collect();
-        GapList { scale: list.scale, gaps, weights: list.weights }
-    }
-}
-
-impl From<GapList> for NeighbourList {
-    fn from(wire: GapList) -> Self {
-        // Saturating: an overlong sum ends at u32::MAX, which the pack's range check refuses.
-        let items = wire.gaps.iter().scan(0u32, |sum, &gap| {
-            *sum = sum.saturating_add(gap);
-            Some(*sum)
-        });
-        NeighbourList { scale: wire.scale, items: items.collect(), weights: wire.weights }
-    }
 }
 
 /// Quantises `values` to int8 against their largest magnitude: returns (scale, q)
@@ -348,7 +318,7 @@ impl RankerWeights {
 }
 
 /// The decoded contents of a pack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CatalogPack {
     /// Provenance.
     pub meta: PackMeta,
@@ -392,7 +362,7 @@ impl CatalogPack {
     /// Checks the signature against `trusted_keys` (raw 32-byte Ed25519 public
     /// keys) and only then decodes and checks the contents.
     pub fn verify(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
-        let pack = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?;
+        let pack = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?.into_pack();
         pack.check_consistency()?;
         Ok(pack)
     }
@@ -500,6 +470,19 @@ impl Catalog {
     /// inconsistent or item ids repeat.
     pub fn new(pack: CatalogPack) -> Result<Self, PackError> {
         pack.check_consistency()?;
+        let (neighbours, transitions) = (Links::new(&pack.neighbours)?, Links::new(&pack.transitions)?);
+        Catalog::assemble(pack, neighbours, transitions)
+    }
+
+    /// Verifies signed bytes and lays the pack out.
+    pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
+        let decoded = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?;
+        decoded.pack.check_consistency()?;
+        Catalog::assemble(decoded.pack, decoded.neighbours, decoded.transitions)
+    }
+
+    /// Lays out a checked pack whose links are already laid out.
+    fn assemble(pack: CatalogPack, neighbours: Links, transitions: Links) -> Result<Self, PackError> {
         let items = ItemTable::new(&pack.items)?;
         let index = IdIndex::new(&items, pack.items.len())?;
         let sensitive = pack
@@ -514,8 +497,8 @@ impl Catalog {
         let category_items = members.into_iter().map(|m| by_key_desc(m, &pack.popularity)).collect();
         let (popular_head, trending_head) = (head(&pack.popularity, HEAD_LEN), head(&pack.trend, HEAD_LEN));
         Ok(Catalog {
-            neighbours: Links::new(&pack.neighbours)?,
-            transitions: Links::new(&pack.transitions)?,
+            neighbours,
+            transitions,
             meta: pack.meta,
             categories: pack.categories,
             weights: pack.default_weights,
@@ -531,11 +514,6 @@ impl Catalog {
             popular_head,
             trending_head,
         })
-    }
-
-    /// Verifies signed bytes and lays the pack out.
-    pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
-        Catalog::new(format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?)
     }
 
     /// Where the pack came from.
@@ -754,22 +732,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn lists_are_stored_as_gaps_in_item_order() {
-        let list = NeighbourList { scale: 1.0, items: vec![3000, 2990, 2995], weights: vec![1, 2, 3] };
-        let wire = bincode::serde::encode_to_vec(&list, bincode::config::standard()).unwrap();
-        let plain = bincode::serde::encode_to_vec((1.0f32, &list.items, &list.weights), bincode::config::standard()).unwrap();
-        assert_eq!(wire.len() + 4, plain.len(), "two gaps of one byte instead of two indices of three");
-        let (read, _): (NeighbourList, usize) = bincode::serde::decode_from_slice(&wire, bincode::config::standard()).unwrap();
-        assert_eq!(read, NeighbourList { scale: 1.0, items: vec![2990, 2995, 3000], weights: vec![2, 3, 1] });
-        assert_eq!(read.iter().collect::<Vec<_>>().len(), 3);
+    fn lists_are_stored_in_item_order_and_read_back() {
+        let mut pack = tiny_pack();
+        pack.neighbours[1] = NeighbourList { scale: 1.0, items: vec![2, 0], weights: vec![1, 2] };
+        let read = CatalogPack::verify(&pack.sign(&signer(1)), &[public_key(&signer(1))]).unwrap();
+        assert_eq!(read.neighbours[1], NeighbourList { scale: 1.0, items: vec![0, 2], weights: vec![2, 1] });
+        assert_eq!(read.neighbours[1].iter().collect::<Vec<_>>(), vec![(0, 2.0 / 127.0), (2, 1.0 / 127.0)]);
     }
 
     #[test]
-    fn refuses_gaps_that_run_past_the_catalogue() {
-        let overlong = NeighbourList::from(GapList { scale: 1.0, gaps: vec![u32::MAX, 5], weights: vec![1, 1] });
-        assert_eq!(overlong.items, vec![u32::MAX, u32::MAX], "the sum saturates instead of wrapping to a valid index");
+    fn refuses_links_that_run_past_the_catalogue() {
         let mut pack = tiny_pack();
-        pack.neighbours[0] = overlong;
+        pack.neighbours[0] = NeighbourList { scale: 1.0, items: vec![1, u32::MAX], weights: vec![1, 1] };
         let bytes = pack.sign(&signer(1));
         assert_eq!(CatalogPack::verify(&bytes, &[public_key(&signer(1))]), Err(PackError::Malformed("neighbour list out of range")));
     }

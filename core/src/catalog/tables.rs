@@ -119,6 +119,21 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> u32 {
     }
 }
 
+/// Reads a varint at `*at` of untrusted bytes, advancing it; `None` if it runs
+/// past the end or past 32 bits.
+fn read_varint_checked(bytes: &[u8], at: &mut usize) -> Option<u32> {
+    let mut value = 0u32;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u32::from(byte & 0x7f).checked_shl(shift)?;
+        if byte < 0x80 {
+            return (shift < 28 || byte < 0x10).then_some(value);
+        }
+    }
+    None
+}
+
 impl Links {
     /// Packs `lists` (each in ascending item order, as a verified pack holds them).
     pub(super) fn new(lists: &[NeighbourList]) -> Result<Self, PackError> {
@@ -136,7 +151,67 @@ impl Links {
             links.scales.push(list.scale);
             links.offsets.push(offset(links.bytes.len())?);
         }
+        links.bytes.shrink_to_fit();
         Ok(links)
+    }
+
+    /// `n` items without links.
+    pub(super) fn empty(n: usize) -> Self {
+        // Each list is its count, a single 0 byte.
+        Links { offsets: (0..=n as u32).collect(), scales: vec![0.0; n], bytes: vec![0; n] }
+    }
+
+    /// The section a pack carries: the list count (u32 LE), every list's scale
+    /// (f32 LE), then the lists' bytes as held in memory.
+    pub(super) fn to_wire(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + 4 * self.scales.len() + self.bytes.len());
+        out.extend_from_slice(&(self.scales.len() as u32).to_le_bytes());
+        self.scales.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
+        out.extend_from_slice(&self.bytes);
+        out
+    }
+
+    /// Reads and checks a section for a catalogue of `n` items: one list per
+    /// item, finite scales, every varint well formed, every index below `n`.
+    pub(super) fn from_wire(body: &[u8], n: usize, section: &'static str) -> Result<Self, PackError> {
+        let bad = || PackError::Malformed(section);
+        let count = u32::from_le_bytes(body.get(..4).ok_or_else(bad)?.try_into().expect("4 bytes")) as usize;
+        let scale_bytes = body.get(4..4 + 4 * count).filter(|_| count == n).ok_or_else(bad)?;
+        let scales: Vec<f32> = scale_bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
+        if !scales.iter().all(|s| s.is_finite()) {
+            return Err(bad());
+        }
+        let bytes = &body[4 + 4 * count..];
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut at = 0usize;
+        offsets.push(0);
+        for _ in 0..n {
+            let len = read_varint_checked(bytes, &mut at).ok_or_else(bad)? as usize;
+            let mut item = 0u32;
+            for _ in 0..len {
+                item = item.checked_add(read_varint_checked(bytes, &mut at).ok_or_else(bad)?).ok_or_else(bad)?;
+            }
+            if len > 0 && item as usize >= n {
+                return Err(PackError::Malformed("neighbour list out of range"));
+            }
+            at = at.checked_add(len).filter(|&end| end <= bytes.len()).ok_or_else(bad)?;
+            offsets.push(offset(at)?);
+        }
+        if at != bytes.len() {
+            return Err(bad());
+        }
+        Ok(Links { offsets, scales, bytes: bytes.to_vec() })
+    }
+
+    /// The lists again, as the builder holds them.
+    pub(super) fn lists(&self) -> Vec<NeighbourList> {
+        (0..self.scales.len() as u32)
+            .map(|i| {
+                let list = self.of(i);
+                let (items, weights) = list.iter().map(|(item, _)| item).zip(list.weights.iter().map(|&w| w as i8)).unzip();
+                NeighbourList { scale: list.scale, items, weights }
+            })
+            .collect()
     }
 
     /// Item `i`'s links.
@@ -250,6 +325,18 @@ mod tests {
             assert_eq!(links.of(i as u32).iter().collect::<Vec<_>>(), list.iter().collect::<Vec<_>>());
             assert_eq!(links.of(i as u32).len(), list.items.len());
         }
+        let small = vec![NeighbourList::quantise(&[(1, 0.5), (2, -1.0)]), NeighbourList::default(), NeighbourList::quantise(&[(0, 2.0)])];
+        let wire = Links::new(&small).unwrap().to_wire();
+        assert_eq!(Links::from_wire(&wire, 3, "neighbours").unwrap().lists(), small, "the section reads back the lists");
+        assert_eq!(Links::from_wire(&wire, 2, "neighbours").unwrap_err(), PackError::Malformed("neighbours"), "one list per item");
+        assert_eq!(Links::from_wire(&links.to_wire(), 3, "neighbours").unwrap_err(), PackError::Malformed("neighbour list out of range"));
+        let mut truncated = wire.clone();
+        truncated.pop();
+        assert_eq!(Links::from_wire(&truncated, 3, "neighbours").unwrap_err(), PackError::Malformed("neighbours"));
+        let mut overlong = Links::new(&[NeighbourList::default()]).unwrap().to_wire();
+        *overlong.last_mut().unwrap() = 0xff; // a count whose varint never ends
+        assert!(Links::from_wire(&overlong, 1, "neighbours").is_err());
+        assert_eq!(Links::empty(2).lists(), vec![NeighbourList::default(); 2]);
         let unordered = NeighbourList { scale: 1.0, items: vec![5, 2], weights: vec![1, 1] };
         assert_eq!(Links::new(&[unordered]).unwrap_err(), PackError::Malformed("neighbour list out of order"));
     }
