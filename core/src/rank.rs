@@ -159,7 +159,9 @@ pub struct Scratch {
     stamp: u32,
     /// Per catalogue item, its evidence, current when its stamp is.
     neighbour: Vec<Evidence>,
-    sequence: Vec<Evidence>,
+    /// Transition evidence of the few items that follow the recent ones, by item
+    /// (in item order once gathered).
+    sequence: Vec<(u32, Evidence)>,
     touched: Vec<u32>,
     marks: Vec<u32>,
     candidates: Vec<u32>,
@@ -173,17 +175,17 @@ impl Scratch {
     fn begin(&mut self, n: usize) {
         if self.neighbour.len() != n {
             self.neighbour = vec![Evidence::default(); n];
-            self.sequence = vec![Evidence::default(); n];
             self.marks = vec![0; n];
             self.stamp = 0;
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
-            self.neighbour.iter_mut().chain(&mut self.sequence).for_each(|e| e.stamp = 0);
+            self.neighbour.iter_mut().for_each(|e| e.stamp = 0);
             self.marks.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
         }
         self.touched.clear();
+        self.sequence.clear();
         self.candidates.clear();
         self.logits.clear();
         self.scored.clear();
@@ -199,21 +201,24 @@ impl Scratch {
         e
     }
 
-    /// Item `i`'s transition evidence, made current (empty if it was stale).
+    /// Item `i`'s transition evidence, while it is being gathered.
     fn sequence(&mut self, i: u32) -> &mut Evidence {
-        if self.neighbour[i as usize].stamp != self.stamp {
-            self.neighbour(i);
-        }
-        let e = &mut self.sequence[i as usize];
-        if e.stamp != self.stamp {
-            *e = Evidence { stamp: self.stamp, ..Evidence::default() };
-        }
-        e
+        let at = match self.sequence.iter().position(|&(j, _)| j == i) {
+            Some(at) => at,
+            None => {
+                // Every item with evidence is touched, whichever kind it has.
+                self.neighbour(i);
+                self.sequence.push((i, Evidence::default()));
+                self.sequence.len() - 1
+            }
+        };
+        &mut self.sequence[at].1
     }
 
     fn evidence(&self, i: u32) -> (Evidence, Evidence) {
-        let current = |e: Option<&Evidence>| e.filter(|e| e.stamp == self.stamp).copied().unwrap_or_default();
-        (current(self.neighbour.get(i as usize)), current(self.sequence.get(i as usize)))
+        let neighbour = self.neighbour.get(i as usize).filter(|e| e.stamp == self.stamp).copied().unwrap_or_default();
+        let sequence = self.sequence.binary_search_by_key(&i, |&(j, _)| j).map_or_else(|_| Evidence::default(), |at| self.sequence[at].1);
+        (neighbour, sequence)
     }
 
     /// Adds `i` to the candidates once.
@@ -408,6 +413,7 @@ impl<'a> Ranker<'a> {
                 s.sequence(target).add(source, recency * f64::from(weight));
             }
         }
+        s.sequence.sort_unstable_by_key(|&(i, _)| i);
     }
 
     /// The items a ranking scores: the app's candidates if it gave any; every
@@ -424,12 +430,14 @@ impl<'a> Ranker<'a> {
                 let w = self.weights;
                 let mut keyed = std::mem::take(&mut s.keyed);
                 keyed.clear();
+                for at in 0..s.sequence.len() {
+                    let (i, sequence) = s.sequence[at];
+                    if sequence.source != NO_SOURCE {
+                        s.candidate(i);
+                    }
+                }
                 for &i in &s.touched {
                     let (neighbour, sequence) = s.evidence(i);
-                    if sequence.source != NO_SOURCE {
-                        s.marks[i as usize] = s.stamp;
-                        s.candidates.push(i);
-                    }
                     keyed.push((f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum, i));
                 }
                 let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));

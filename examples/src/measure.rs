@@ -36,44 +36,24 @@ fn memory() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Measures `pack` as a phone would use it, after a history of `history` views.
+/// Measures `pack` as a phone would use it: first the memory of an engine with
+/// it loaded and a history of `history` views recorded (in a process that has
+/// done nothing else yet), then its size by section and its load time.
 pub fn measure(pack: &Path, key: &Path, history: u32) -> CliResult<()> {
     let (rss_start, _) = memory();
-    let bytes = std::fs::read(pack).map_err(|e| format!("{}: {e}", pack.display()))?;
     let trusted = vec![std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?];
-    let mut loads: Vec<f64> = (0..LOAD_RUNS)
-        .map(|_| {
-            let started = Instant::now();
-            let catalog = Catalog::from_signed(&bytes, &trusted);
-            let ms = started.elapsed().as_secs_f64() * 1e3;
-            catalog.map(|c| (c.len(), ms))
-        })
-        .map(|r| r.map(|(_, ms)| ms))
-        .collect::<Result<_, _>>()?;
-    loads.sort_by(f64::total_cmp);
-    let catalog = Catalog::from_signed(&bytes, &trusted)?;
-    let (n, footprint) = (catalog.len(), catalog.footprint());
-    drop(catalog);
-    let started = Instant::now();
-    let sections = CatalogPack::section_sizes(&bytes, &trusted)?;
-    let verify_ms = started.elapsed().as_secs_f64() * 1e3;
-    let per_item = |names: &[&str]| sections.iter().filter(|(s, _)| names.contains(&s.as_str())).map(|(_, b)| *b).sum::<usize>() as f64 / n as f64;
-    println!("pack: {} bytes, {n} items ({:.1} bytes per item)", bytes.len(), bytes.len() as f64 / n as f64);
-    for (name, size) in &sections {
-        println!("  section {name:<12} {size:>12} bytes  {:>8.1} per item", *size as f64 / n as f64);
-    }
-    println!("  links (neighbours + transitions): {:.1} bytes per item", per_item(&["neighbours", "transitions"]));
-    println!("verify + decode + lay out: median {:.1} ms of {LOAD_RUNS} (min {:.1}, max {:.1})", loads[LOAD_RUNS / 2], loads[0], loads[LOAD_RUNS - 1]);
-    println!("  of which the signature check alone: {verify_ms:.1} ms");
-
     let dir = tempfile::tempdir()?;
-    let mut config = EngineConfig::new(dir.path(), trusted);
+    let mut config = EngineConfig::new(dir.path(), trusted.clone());
     config.retention = Retention { max_age_days: None, max_log_bytes: None };
     config.sync = SyncPolicy::GroupCommit { max_bytes: u64::MAX, max_delay_ms: u64::MAX };
     let engine = Engine::open(config, Arc::new(StaticKey(vec![3; 32])))?;
     engine.set_consent(PERSONALISATION, true, "measure", false)?;
-    engine.load_catalog(&bytes)?;
-    drop(bytes); // the host's copy; the engine keeps its own layout
+    let n = {
+        let bytes = std::fs::read(pack).map_err(|e| format!("{}: {e}", pack.display()))?;
+        engine.load_catalog(&bytes)?;
+        // The host's copy of the bytes is dropped here; the engine keeps its own layout.
+        engine.inspect()?.catalog.map_or(0, |c| c.items as usize)
+    };
     let events: Vec<Event> = (0..history)
         .map(|i| {
             let item = (u64::from(i) * 7_919 + u64::from(i / 7)) % n as u64;
@@ -86,21 +66,43 @@ pub fn measure(pack: &Path, key: &Path, history: u32) -> CliResult<()> {
     drop(events);
     engine.recommend(&RecommendRequest { k: 20, now_ms: Some(NOW), ..Default::default() })?;
     let (rss, peak) = memory();
-    let mb = |b: u64| b as f64 / (1 << 20) as f64;
+    let mb = |b: usize| b as f64 / (1 << 20) as f64;
     println!(
         "engine with the pack and {history} events, after a recommend: resident {:.1} MB ({:.1} MB over the process before it), peak {:.1} MB",
-        mb(rss),
-        mb(rss.saturating_sub(rss_start)),
-        mb(peak)
+        mb(rss as usize),
+        mb(rss.saturating_sub(rss_start) as usize),
+        mb(peak as usize)
     );
+    drop(engine);
+
+    let bytes = std::fs::read(pack).map_err(|e| format!("{}: {e}", pack.display()))?;
+    let started = Instant::now();
+    let sections = CatalogPack::section_sizes(&bytes, &trusted)?;
+    let verify_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut loads: Vec<f64> = (0..LOAD_RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            Catalog::from_signed(&bytes, &trusted).map(|_| started.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect::<Result<_, _>>()?;
+    loads.sort_by(f64::total_cmp);
+    let footprint = Catalog::from_signed(&bytes, &trusted)?.footprint();
+    let per_item = |names: &[&str]| sections.iter().filter(|(s, _)| names.contains(&s.as_str())).map(|(_, b)| *b).sum::<usize>() as f64 / n as f64;
+    println!("pack: {} bytes, {n} items ({:.1} bytes per item)", bytes.len(), bytes.len() as f64 / n as f64);
+    for (name, size) in &sections {
+        println!("  section {name:<12} {size:>12} bytes  {:>8.1} per item", *size as f64 / n as f64);
+    }
+    println!("  links (neighbours + transitions): {:.1} bytes per item", per_item(&["neighbours", "transitions"]));
+    println!("verify + decode + lay out: median {:.1} ms of {LOAD_RUNS} (min {:.1}, max {:.1})", loads[LOAD_RUNS / 2], loads[0], loads[LOAD_RUNS - 1]);
+    println!("  of which the signature check alone: {verify_ms:.1} ms");
     let f = footprint;
     println!(
         "catalogue in memory: items {:.1} MB, id index {:.1} MB, links {:.1} MB, vectors {:.1} MB, other {:.1} MB",
-        mb(f.items as u64),
-        mb(f.index as u64),
-        mb(f.links as u64),
-        mb(f.vectors as u64),
-        mb(f.other as u64)
+        mb(f.items),
+        mb(f.index),
+        mb(f.links),
+        mb(f.vectors),
+        mb(f.other)
     );
     Ok(())
 }
