@@ -162,6 +162,9 @@ pub struct Scratch {
     /// Transition evidence of the few items that follow the recent ones, by item
     /// (in item order once gathered).
     sequence: Vec<(u32, Evidence)>,
+    /// One bit per catalogue item: set for the items in `sequence`, so that
+    /// most lookups need no search.
+    in_sequence: Vec<u64>,
     touched: Vec<u32>,
     marks: Vec<u32>,
     candidates: Vec<u32>,
@@ -174,6 +177,7 @@ impl Scratch {
     /// Starts a ranking over `n` items: every slot and mark becomes stale.
     fn begin(&mut self, n: usize) {
         if self.neighbour.len() != n {
+            self.in_sequence = vec![0; n.div_ceil(64)];
             self.neighbour = vec![Evidence::default(); n];
             self.marks = vec![0; n];
             self.stamp = 0;
@@ -185,6 +189,9 @@ impl Scratch {
             self.stamp = 1;
         }
         self.touched.clear();
+        for &(i, _) in &self.sequence {
+            self.in_sequence[i as usize / 64] = 0;
+        }
         self.sequence.clear();
         self.candidates.clear();
         self.logits.clear();
@@ -208,6 +215,7 @@ impl Scratch {
             None => {
                 // Every item with evidence is touched, whichever kind it has.
                 self.neighbour(i);
+                self.in_sequence[i as usize / 64] |= 1 << (i % 64);
                 self.sequence.push((i, Evidence::default()));
                 self.sequence.len() - 1
             }
@@ -217,7 +225,11 @@ impl Scratch {
 
     fn evidence(&self, i: u32) -> (Evidence, Evidence) {
         let neighbour = self.neighbour.get(i as usize).filter(|e| e.stamp == self.stamp).copied().unwrap_or_default();
-        let sequence = self.sequence.binary_search_by_key(&i, |&(j, _)| j).map_or_else(|_| Evidence::default(), |at| self.sequence[at].1);
+        let flagged = self.in_sequence.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0);
+        let sequence = match flagged {
+            true => self.sequence.binary_search_by_key(&i, |&(j, _)| j).map_or_else(|_| Evidence::default(), |at| self.sequence[at].1),
+            false => Evidence::default(),
+        };
         (neighbour, sequence)
     }
 
