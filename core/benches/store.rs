@@ -2,7 +2,8 @@
 //!
 //! - `record_1000_batch`: `Engine::record` of 1,000-event batches (validation,
 //!   minimisation, sealing, append, model update) with group commit, i.e. without
-//!   a sync per batch.
+//!   a sync per batch; `record_1000_batch_with_catalogue` the same with a
+//!   5,000-item pack loaded, so the profile index is kept up to date too.
 //! - `open_1m_events_with_snapshot`: `Engine::open` (and drop) of a store holding
 //!   1,000,000 events whose model snapshot is current.
 //!
@@ -47,6 +48,26 @@ fn bench(c: &mut Criterion) {
     engine.set_consent(PERSONALISATION, true, "bench", false).unwrap();
     let mut n = 0;
     group.bench_function("record_1000_batch", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                batch(n % 10_000, now)
+            },
+            |events| engine.record(&events).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    drop(engine);
+    let dir = tempfile::tempdir().unwrap();
+    let signer = ring::signature::Ed25519KeyPair::from_seed_unchecked(&[9; 32]).unwrap();
+    let mut pack = mizan::packer::synthetic_pack(5_000, 0, 0);
+    pack.items.iter_mut().enumerate().for_each(|(i, item)| item.id = format!("sku-{i:05}"));
+    let mut with_pack = config(dir.path());
+    with_pack.trusted_pack_keys = vec![mizan::catalog::public_key(&signer)];
+    let engine = Engine::open(with_pack, key()).unwrap();
+    engine.set_consent(PERSONALISATION, true, "bench", false).unwrap();
+    engine.load_catalog(&pack.sign(&signer)).unwrap();
+    group.bench_function("record_1000_batch_with_catalogue", |b| {
         b.iter_batched(
             || {
                 n += 1;

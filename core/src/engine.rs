@@ -577,9 +577,8 @@ impl Inner {
             .collect();
         let durable = self.store.append(&stored)?;
         for e in &stored {
-            let new_item = self.model.apply(e);
-            if let (Some(index), Some(catalog)) = (&mut self.profile_index, &self.catalog) {
-                index.apply(&self.model, e, new_item, catalog);
+            if let (Some((state, new_item)), Some(index), Some(catalog)) = (self.model.apply(e), &mut self.profile_index, &self.catalog) {
+                index.update(&e.item_id, &state, new_item, catalog);
             }
         }
         self.state.next_seq = first + u64::from(count);

@@ -84,6 +84,22 @@ pub struct ItemState {
     last_dismissed_ms: Option<i64>,
 }
 
+impl ItemState {
+    /// The state before the first event (of `kind`, at `t_ms`) on an item.
+    fn first(kind: EventKind, t_ms: i64) -> Self {
+        ItemState {
+            long: Decayed::default(),
+            short: Decayed::default(),
+            strongest_kind: kind,
+            strongest_weight: f64::MIN,
+            last_ms: t_ms,
+            last_positive: None,
+            purchased: false,
+            last_dismissed_ms: None,
+        }
+    }
+}
+
 /// Everything learned from the event log, updated one event at a time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelState {
@@ -107,9 +123,9 @@ pub struct ModelState {
 }
 
 impl ModelState {
-    /// Folds one stored event into the model; returns whether it was the first
-    /// event on its item.
-    pub fn apply(&mut self, event: &StoredEvent) -> bool {
+    /// Folds one stored event into the model; returns its item's state after it
+    /// and whether it was the first event on that item (none without an item).
+    pub fn apply(&mut self, event: &StoredEvent) -> Option<(ItemState, bool)> {
         let t = event.timestamp_ms;
         self.events += 1;
         *self.by_kind.entry(event.kind).or_default() += 1;
@@ -129,20 +145,14 @@ impl ModelState {
             self.query_terms.entry(token.clone()).or_default().add(SEARCH_TERM_WEIGHT, t, LONG_HALF_LIFE_MS);
         }
         if event.item_id.is_empty() {
-            return false;
+            return None;
         }
         let weight = event.interest_weight();
         let new_item = !self.items.contains_key(&event.item_id);
-        let item = self.items.entry(event.item_id.clone()).or_insert(ItemState {
-            long: Decayed::default(),
-            short: Decayed::default(),
-            strongest_kind: event.kind,
-            strongest_weight: f64::MIN,
-            last_ms: t,
-            last_positive: None,
-            purchased: false,
-            last_dismissed_ms: None,
-        });
+        if new_item {
+            self.items.insert(event.item_id.clone(), ItemState::first(event.kind, t));
+        }
+        let item = self.items.get_mut(&event.item_id).expect("present or just inserted");
         item.long.add(weight, t, LONG_HALF_LIFE_MS);
         item.short.add(weight, t, SHORT_HALF_LIFE_MS);
         item.last_ms = item.last_ms.max(t);
@@ -157,12 +167,7 @@ impl ModelState {
         if event.kind == EventKind::Dismiss {
             item.last_dismissed_ms = Some(item.last_dismissed_ms.map_or(t, |d| d.max(t)));
         }
-        new_item
-    }
-
-    /// The state of the item `id`, if the person interacted with it.
-    pub fn item(&self, id: &str) -> Option<&ItemState> {
-        self.items.get(id)
+        Some((*item, new_item))
     }
 
     /// Decayed activity per UTC hour of day.
@@ -273,15 +278,9 @@ impl ProfileIndex {
         index
     }
 
-    /// Takes in `event`, already applied to `model` (`new_item`: it was the
-    /// first event on its item).
-    pub fn apply(&mut self, model: &ModelState, event: &StoredEvent, new_item: bool, catalog: &Catalog) {
-        if let Some(state) = model.item(&event.item_id) {
-            self.update(&event.item_id, state, new_item, catalog);
-        }
-    }
-
-    fn update(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog) {
+    /// Takes in the state of the item `id` after an event on it (`new_item`:
+    /// the first), as [`ModelState::apply`] returns it.
+    pub fn update(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog) {
         match catalog.index_of(id) {
             None => self.unknown_items += usize::from(new_item),
             Some(index) if catalog.is_sensitive(index) && !self.allow_sensitive => self.sensitive_items_ignored += usize::from(new_item),
@@ -515,8 +514,9 @@ mod tests {
                     event.kind = EventKind::Search;
                     event.query_tokens = vec!["fruit".into()];
                 }
-                let new_item = model.apply(&event);
-                index.apply(&model, &event, new_item, &catalog);
+                if let Some((state, new_item)) = model.apply(&event) {
+                    index.update(&event.item_id, &state, new_item, &catalog);
+                }
                 if seq % 25 == 24 {
                     assert_eq!(index, ProfileIndex::build(&model, &catalog, allow_sensitive), "seed {seed}, event {seq}");
                     let now = NOW + rng.random_range(-DAY..DAY);
