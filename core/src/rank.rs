@@ -739,7 +739,7 @@ fn category_overlap(catalog: &Catalog, a: u32, b: u32) -> f64 {
 mod tests {
     use super::*;
     use crate::catalog::tests::tiny_pack;
-    use crate::catalog::{CatalogPack, Item};
+    use crate::catalog::{CatalogPack, Item, NeighbourList};
     use crate::events::{EventKind, StoredEvent};
 
     const NOW: i64 = 1_780_000_000_000;
@@ -863,6 +863,34 @@ mod tests {
         let (profile, weights, none) = (UserProfile::default(), RankerWeights::default(), Filters::default());
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false), &mut Scratch::default());
         assert_eq!(recs.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["c"]);
+    }
+
+    /// A history longer than [`MAX_EVIDENCE_SOURCES`] items feeds the evidence
+    /// from its strongest items only: the weakest one, however similar to the
+    /// target, neither adds to its score nor explains it.
+    #[test]
+    fn only_the_strongest_items_of_a_long_history_feed_the_evidence() {
+        let mut pack = tiny_pack();
+        let n = MAX_EVIDENCE_SOURCES + 2;
+        let target = (n - 1) as u32;
+        pack.items = (0..n).map(|i| Item { id: i.to_string(), title: format!("T{i}"), ..pack.items[0].clone() }).collect();
+        pack.neighbours = (0..n as u32).map(|i| NeighbourList::quantise(&[(target, if i == 0 { 1.0 } else { 0.01 })])).collect();
+        (pack.transitions, pack.popularity, pack.trend, pack.embeddings) = (vec![Default::default(); n], vec![0; n], vec![0; n], None);
+        let catalog = Catalog::new(pack).unwrap();
+        let interest = |score: f64| crate::model::ItemInterest { score, strongest_kind: EventKind::View, last_ms: NOW, purchased: false, dismissed: false };
+        // Items 0..=MAX_EVIDENCE_SOURCES, item 0 the weakest.
+        let items: Vec<_> = (0..=MAX_EVIDENCE_SOURCES as u32).map(|i| (i, interest(1.0 + f64::from(i) * 1e-3))).collect();
+        let max_item_interest = items.last().unwrap().1.score;
+        let weights = RankerWeights { neighbour: 1.0, ..RankerWeights::zero() };
+        let none = Filters::default();
+        let explain = |items: Vec<(u32, crate::model::ItemInterest)>| {
+            let profile = UserProfile { items, max_item_interest, ..UserProfile::default() };
+            Ranker::new(&catalog, &profile, &weights, &none).explain(target, true, &mut Scratch::default())
+        };
+        let long = explain(items.clone());
+        assert_ne!(long.reasons[0].source_item_id.as_deref(), Some("0"), "the weakest item is left out");
+        let fits = explain(items[..MAX_EVIDENCE_SOURCES].to_vec());
+        assert_eq!(fits.reasons[0].source_item_id.as_deref(), Some("0"), "within the bound it counts, and explains most");
     }
 
     #[test]
