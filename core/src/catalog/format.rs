@@ -20,8 +20,8 @@ use ring::signature::{Ed25519KeyPair, UnparsedPublicKey, ED25519};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::tables::Links;
-use super::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights};
+use super::tables::{ItemTable, Links};
+use super::{CatalogPack, Category, Embeddings, NeighbourList, PackMeta, RankerWeights};
 use crate::error::PackError;
 use crate::network::SequenceNetwork;
 
@@ -70,7 +70,7 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
     let mut sections: Vec<(&str, Vec<u8>)> = vec![
         (name::META, encode(&pack.meta)),
         (name::CATEGORIES, encode(&pack.categories)),
-        (name::ITEMS, encode(&pack.items)),
+        (name::ITEMS, ItemTable::new(&pack.items).expect("a catalogue under 4 GB lays out").to_wire()),
         (name::POPULARITY, encode(&pack.popularity)),
         (name::WEIGHTS, encode(&weights)),
         (name::NEIGHBOURS, links_section(&pack.neighbours)),
@@ -196,45 +196,64 @@ pub(super) fn section_sizes(payload: &[u8]) -> Result<Vec<(String, usize)>, Pack
     Ok(Sections::parse(payload)?.0.into_iter().map(|(name, body)| (name.to_string(), body.len())).collect())
 }
 
-/// A decoded payload: the pack without its links (empty lists in their
-/// place), and the links as the engine holds them.
+/// A decoded payload, items and links laid out as the engine holds them.
 pub(super) struct Decoded {
-    pub(super) pack: CatalogPack,
+    pub(super) meta: PackMeta,
+    pub(super) categories: Vec<Category>,
+    pub(super) items: ItemTable,
+    pub(super) popularity: Vec<u16>,
+    pub(super) weights: RankerWeights,
     pub(super) neighbours: Links,
     pub(super) transitions: Links,
+    pub(super) trend: Vec<u16>,
+    pub(super) trend_as_of_ms: i64,
+    pub(super) embeddings: Option<Embeddings>,
+    pub(super) network: Option<SequenceNetwork>,
 }
 
 impl Decoded {
-    /// The whole pack, links as lists.
+    /// The whole pack as the builder holds it.
     pub(super) fn into_pack(self) -> CatalogPack {
-        CatalogPack { neighbours: self.neighbours.lists(), transitions: self.transitions.lists(), ..self.pack }
+        CatalogPack {
+            meta: self.meta,
+            categories: self.categories,
+            items: self.items.items(),
+            neighbours: self.neighbours.lists(),
+            transitions: self.transitions.lists(),
+            popularity: self.popularity,
+            trend: self.trend,
+            trend_as_of_ms: self.trend_as_of_ms,
+            embeddings: self.embeddings,
+            network: self.network,
+            default_weights: self.weights,
+        }
     }
 }
 
 /// Decodes a verified payload; unknown sections are skipped.
 pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
     let sections = Sections::parse(payload)?;
-    let items: Vec<Item> = sections.required(name::ITEMS)?;
+    let categories: Vec<Category> = sections.required(name::CATEGORIES)?;
+    let items = ItemTable::from_wire(sections.body(name::ITEMS).ok_or(PackError::Malformed(name::ITEMS))?, categories.len())?;
     let n = items.len();
     let weights: Vec<(String, f32)> = sections.required(name::WEIGHTS)?;
     let links = |name: &'static str| -> Result<Links, PackError> {
         sections.body(name).map_or_else(|| Ok(Links::empty(n)), |body| Links::from_wire(body, n, name))
     };
     let (trend_as_of_ms, trend) = sections.optional::<TrendSection>(name::TREND)?.unwrap_or_else(|| (0, vec![0; n]));
-    let pack = CatalogPack {
+    Ok(Decoded {
         meta: sections.required::<PackMeta>(name::META)?,
-        categories: sections.required::<Vec<Category>>(name::CATEGORIES)?,
+        categories,
         popularity: sections.required(name::POPULARITY)?,
-        default_weights: RankerWeights::from_named(weights.iter().map(|(name, value)| (name.as_str(), *value))),
-        neighbours: vec![NeighbourList::default(); n],
-        transitions: vec![NeighbourList::default(); n],
+        weights: RankerWeights::from_named(weights.iter().map(|(name, value)| (name.as_str(), *value))),
+        neighbours: links(name::NEIGHBOURS)?,
+        transitions: links(name::TRANSITIONS)?,
         trend,
         trend_as_of_ms,
         embeddings: sections.optional::<Embeddings>(name::EMBEDDINGS)?,
         network: sections.optional::<SequenceNetwork>(name::NETWORK)?,
         items,
-    };
-    Ok(Decoded { neighbours: links(name::NEIGHBOURS)?, transitions: links(name::TRANSITIONS)?, pack })
+    })
 }
 
 #[cfg(test)]

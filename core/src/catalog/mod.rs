@@ -369,7 +369,7 @@ impl CatalogPack {
 
     fn check_consistency(&self) -> Result<(), PackError> {
         let n = self.items.len();
-        if self.neighbours.len() != n || self.transitions.len() != n || self.popularity.len() != n || self.trend.len() != n {
+        if self.neighbours.len() != n || self.transitions.len() != n {
             return Err(PackError::Malformed("per-item tables differ in length"));
         }
         let n_cat = self.categories.len() as u32;
@@ -382,21 +382,36 @@ impl CatalogPack {
         if self.neighbours.iter().chain(&self.transitions).any(bad_list) {
             return Err(PackError::Malformed("neighbour list out of range"));
         }
-        if let Some(e) = &self.embeddings {
-            let dim = usize::from(e.dim);
-            if dim == 0 || e.scales.len() != n || e.values.len() != n * dim || !e.scales.iter().all(|s| s.is_finite()) {
-                return Err(PackError::Malformed("embeddings"));
-            }
-        }
-        if self.network.as_ref().is_some_and(|net| !net.is_consistent(n)) {
-            return Err(PackError::Malformed("sequence network"));
-        }
-        let w = &self.default_weights;
-        if !w.named().iter().all(|(_, x)| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
-            return Err(PackError::Malformed("default weights"));
-        }
-        Ok(())
+        check_model(n, &self.popularity, &self.trend, self.embeddings.as_ref(), self.network.as_ref(), &self.default_weights)
     }
+}
+
+/// Checks the per-item tables and model parts of a catalogue of `n` items
+/// (items and links are checked as they are laid out).
+fn check_model(
+    n: usize,
+    popularity: &[u16],
+    trend: &[u16],
+    embeddings: Option<&Embeddings>,
+    network: Option<&SequenceNetwork>,
+    w: &RankerWeights,
+) -> Result<(), PackError> {
+    if popularity.len() != n || trend.len() != n {
+        return Err(PackError::Malformed("per-item tables differ in length"));
+    }
+    if let Some(e) = embeddings {
+        let dim = usize::from(e.dim);
+        if dim == 0 || e.scales.len() != n || e.values.len() != n * dim || !e.scales.iter().all(|s| s.is_finite()) {
+            return Err(PackError::Malformed("embeddings"));
+        }
+    }
+    if network.is_some_and(|net| !net.is_consistent(n)) {
+        return Err(PackError::Malformed("sequence network"));
+    }
+    if !w.named().iter().all(|(_, x)| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
+        return Err(PackError::Malformed("default weights"));
+    }
+    Ok(())
 }
 
 /// The raw public key of a signing key pair, for [`CatalogPack::verify`].
@@ -470,44 +485,54 @@ impl Catalog {
     /// inconsistent or item ids repeat.
     pub fn new(pack: CatalogPack) -> Result<Self, PackError> {
         pack.check_consistency()?;
-        let (neighbours, transitions) = (Links::new(&pack.neighbours)?, Links::new(&pack.transitions)?);
-        Catalog::assemble(pack, neighbours, transitions)
-    }
-
-    /// Verifies signed bytes and lays the pack out.
-    pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
-        let decoded = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?;
-        decoded.pack.check_consistency()?;
-        Catalog::assemble(decoded.pack, decoded.neighbours, decoded.transitions)
-    }
-
-    /// Lays out a checked pack whose links are already laid out.
-    fn assemble(pack: CatalogPack, neighbours: Links, transitions: Links) -> Result<Self, PackError> {
-        let items = ItemTable::new(&pack.items)?;
-        let index = IdIndex::new(&items, pack.items.len())?;
-        let sensitive = pack
-            .items
-            .iter()
-            .map(|item| item.sensitive.is_some() || item.categories.iter().any(|&c| pack.categories[c as usize].sensitive.is_some()))
-            .collect();
-        let mut members: Vec<Vec<u32>> = vec![Vec::new(); pack.categories.len()];
-        for (i, item) in pack.items.iter().enumerate() {
-            item.categories.iter().for_each(|&c| members[c as usize].push(i as u32));
-        }
-        let category_items = members.into_iter().map(|m| by_key_desc(m, &pack.popularity)).collect();
-        let (popular_head, trending_head) = (head(&pack.popularity, HEAD_LEN), head(&pack.trend, HEAD_LEN));
-        Ok(Catalog {
-            neighbours,
-            transitions,
+        Catalog::assemble(format::Decoded {
+            items: ItemTable::new(&pack.items)?,
+            neighbours: Links::new(&pack.neighbours)?,
+            transitions: Links::new(&pack.transitions)?,
             meta: pack.meta,
             categories: pack.categories,
-            weights: pack.default_weights,
             popularity: pack.popularity,
+            weights: pack.default_weights,
             trend: pack.trend,
             trend_as_of_ms: pack.trend_as_of_ms,
             embeddings: pack.embeddings,
             network: pack.network,
-            items,
+        })
+    }
+
+    /// Verifies signed bytes and lays the pack out, with no allocation per item.
+    pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
+        let decoded = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?;
+        let d = &decoded;
+        check_model(d.items.len(), &d.popularity, &d.trend, d.embeddings.as_ref(), d.network.as_ref(), &d.weights)?;
+        Catalog::assemble(decoded)
+    }
+
+    /// Indexes a checked, laid-out pack.
+    fn assemble(d: format::Decoded) -> Result<Self, PackError> {
+        let n = d.items.len();
+        let index = IdIndex::new(&d.items, n)?;
+        let sensitive = (0..n as u32)
+            .map(|i| d.items.item_sensitive(i).is_some() || d.items.categories(i).iter().any(|&c| d.categories[c as usize].sensitive.is_some()))
+            .collect();
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); d.categories.len()];
+        for i in 0..n as u32 {
+            d.items.categories(i).iter().for_each(|&c| members[c as usize].push(i));
+        }
+        let category_items = members.into_iter().map(|m| by_key_desc(m, &d.popularity)).collect();
+        let (popular_head, trending_head) = (head(&d.popularity, HEAD_LEN), head(&d.trend, HEAD_LEN));
+        Ok(Catalog {
+            neighbours: d.neighbours,
+            transitions: d.transitions,
+            meta: d.meta,
+            categories: d.categories,
+            weights: d.weights,
+            popularity: d.popularity,
+            trend: d.trend,
+            trend_as_of_ms: d.trend_as_of_ms,
+            embeddings: d.embeddings,
+            network: d.network,
+            items: d.items,
             index,
             sensitive,
             category_items,

@@ -7,10 +7,12 @@
 use std::collections::HashMap;
 use std::hash::Hasher;
 
-use super::{Item, NeighbourList};
+use super::{Item, NeighbourList, SensitiveCategory};
 use crate::error::PackError;
 
-/// Per item its id and title, categories, and the flags the engine reads.
+/// Per item its id and title, categories, tags, sensitivity and availability,
+/// in flat arrays: what a pack's items section carries, laid out so that a
+/// phone reads it without an allocation per item.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ItemTable {
     /// Every id and title, one after the other.
@@ -20,25 +22,90 @@ pub(super) struct ItemTable {
     /// `n + 1` offsets into `category_list`.
     category_bounds: Vec<u32>,
     category_list: Vec<u32>,
+    /// Per item, 0 or its own sensitive category (1-based, [`SENSITIVE`] order).
+    sensitive: Vec<u8>,
+    /// Distinct tags, `n + 1` offsets into `tag_list`, and the tags by index.
+    tag_names: Vec<String>,
+    tag_bounds: Vec<u32>,
+    tag_list: Vec<u32>,
     /// Items tagged [`crate::rank::REPEATABLE_TAG`].
     repeatable: Vec<bool>,
     /// Availability windows of the items that have one.
     windows: HashMap<u32, (Option<i64>, Option<i64>)>,
 }
 
+/// Sensitive categories by their 1-based code in a pack.
+const SENSITIVE: [SensitiveCategory; 6] = [
+    SensitiveCategory::Health,
+    SensitiveCategory::Religion,
+    SensitiveCategory::Politics,
+    SensitiveCategory::Sexuality,
+    SensitiveCategory::Finances,
+    SensitiveCategory::Children,
+];
+
 fn offset(len: usize) -> Result<u32, PackError> {
     u32::try_from(len).map_err(|_| PackError::Malformed("catalogue too large"))
 }
 
+/// Checked little-endian reads over an untrusted section body.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8], PackError> {
+        let end = self.at.checked_add(len).filter(|&end| end <= self.bytes.len()).ok_or(PackError::Malformed("items"))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u32(&mut self) -> Result<u32, PackError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    fn i64(&mut self) -> Result<i64, PackError> {
+        Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+
+    /// `count` u32 values (the count bounded by the bytes left, before allocating).
+    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, PackError> {
+        let bytes = self.take(count.checked_mul(4).ok_or(PackError::Malformed("items"))?)?;
+        Ok(bytes.chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
+    }
+
+    fn string(&mut self) -> Result<String, PackError> {
+        let len = self.u32()? as usize;
+        std::str::from_utf8(self.take(len)?).map(str::to_string).map_err(|_| PackError::Malformed("items"))
+    }
+}
+
+/// `ends` (cumulative, one per entry) as `[0, ends…]`, checked to be
+/// non-decreasing and to stop at `total`.
+fn bounds_of(ends: Vec<u32>, total: usize) -> Result<Vec<u32>, PackError> {
+    let mut bounds = Vec::with_capacity(ends.len() + 1);
+    bounds.push(0);
+    bounds.extend(ends);
+    let ordered = bounds.windows(2).all(|w| w[0] <= w[1]);
+    (ordered && *bounds.last().expect("not empty") as usize == total).then_some(bounds).ok_or(PackError::Malformed("items"))
+}
+
 impl ItemTable {
     pub(super) fn new(items: &[Item]) -> Result<Self, PackError> {
+        let n = items.len();
         let mut table = ItemTable {
-            bounds: vec![0],
-            category_bounds: vec![0],
-            repeatable: Vec::with_capacity(items.len()),
+            bounds: Vec::with_capacity(2 * n + 1),
+            category_bounds: Vec::with_capacity(n + 1),
+            tag_bounds: Vec::with_capacity(n + 1),
+            sensitive: Vec::with_capacity(n),
             ..ItemTable::default()
         };
-        table.bounds.reserve(2 * items.len());
+        table.bounds.push(0);
+        table.category_bounds.push(0);
+        table.tag_bounds.push(0);
+        let mut tag_index: HashMap<&str, u32> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             for text in [&item.id, &item.title] {
                 table.text.push_str(text);
@@ -46,12 +113,129 @@ impl ItemTable {
             }
             table.category_list.extend_from_slice(&item.categories);
             table.category_bounds.push(offset(table.category_list.len())?);
-            table.repeatable.push(item.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG));
+            for tag in &item.tags {
+                let next = table.tag_names.len() as u32;
+                let at = *tag_index.entry(tag).or_insert(next);
+                if at == next {
+                    table.tag_names.push(tag.clone());
+                }
+                table.tag_list.push(at);
+            }
+            table.tag_bounds.push(offset(table.tag_list.len())?);
+            table.sensitive.push(item.sensitive.map_or(0, |s| SENSITIVE.iter().position(|&c| c == s).expect("listed") as u8 + 1));
             if item.available_from_ms.is_some() || item.available_until_ms.is_some() {
                 table.windows.insert(i as u32, (item.available_from_ms, item.available_until_ms));
             }
         }
-        Ok(table)
+        Ok(table.with_repeatable())
+    }
+
+    fn with_repeatable(mut self) -> Self {
+        let repeatable = self.tag_names.iter().position(|t| t == crate::rank::REPEATABLE_TAG).map(|t| t as u32);
+        self.repeatable = (0..self.len() as u32).map(|i| repeatable.is_some_and(|r| self.tags(i).contains(&r))).collect();
+        self
+    }
+
+    /// Number of items.
+    pub(super) fn len(&self) -> usize {
+        self.sensitive.len()
+    }
+
+    /// The items section: counts and offsets as u32 LE, the text, the
+    /// sensitivity codes, the tag names, and the availability windows.
+    pub(super) fn to_wire(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let put = |out: &mut Vec<u8>, values: &[u32]| values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        put(&mut out, &[self.len() as u32, self.text.len() as u32]);
+        out.extend_from_slice(self.text.as_bytes());
+        put(&mut out, &self.bounds[1..]);
+        put(&mut out, &[self.category_list.len() as u32]);
+        put(&mut out, &self.category_bounds[1..]);
+        put(&mut out, &self.category_list);
+        out.extend_from_slice(&self.sensitive);
+        put(&mut out, &[self.tag_names.len() as u32]);
+        for name in &self.tag_names {
+            put(&mut out, &[name.len() as u32]);
+            out.extend_from_slice(name.as_bytes());
+        }
+        put(&mut out, &[self.tag_list.len() as u32]);
+        put(&mut out, &self.tag_bounds[1..]);
+        put(&mut out, &self.tag_list);
+        let mut windows: Vec<_> = self.windows.iter().collect();
+        windows.sort_unstable_by_key(|(&i, _)| i);
+        put(&mut out, &[windows.len() as u32]);
+        for (&i, &(from, until)) in windows {
+            put(&mut out, &[i]);
+            out.push(u8::from(from.is_some()) | u8::from(until.is_some()) << 1);
+            out.extend_from_slice(&from.unwrap_or(0).to_le_bytes());
+            out.extend_from_slice(&until.unwrap_or(0).to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads and checks an items section for `n_categories` categories: UTF-8
+    /// text cut at character boundaries, non-empty ids, offsets in order,
+    /// every category, tag and window within range.
+    pub(super) fn from_wire(body: &[u8], n_categories: usize) -> Result<Self, PackError> {
+        let bad = || PackError::Malformed("items");
+        let mut r = Reader { bytes: body, at: 0 };
+        let n = r.u32()? as usize;
+        let text_len = r.u32()? as usize;
+        let text = std::str::from_utf8(r.take(text_len)?).map_err(|_| bad())?.to_string();
+        let bounds = bounds_of(r.u32s(n.checked_mul(2).ok_or_else(bad)?)?, text.len())?;
+        let ids_and_titles_cut_cleanly = bounds.iter().all(|&b| text.is_char_boundary(b as usize));
+        let ids_present = bounds.chunks_exact(2).all(|w| w[0] < w[1]);
+        if !ids_and_titles_cut_cleanly || !ids_present {
+            return Err(PackError::Malformed("item with empty id or unknown category"));
+        }
+        let total = r.u32()? as usize;
+        let category_bounds = bounds_of(r.u32s(n)?, total)?;
+        let category_list = r.u32s(total)?;
+        if category_list.iter().any(|&c| c as usize >= n_categories) {
+            return Err(PackError::Malformed("item with empty id or unknown category"));
+        }
+        let sensitive = r.take(n)?.to_vec();
+        if sensitive.iter().any(|&s| usize::from(s) > SENSITIVE.len()) {
+            return Err(bad());
+        }
+        let tag_names = (0..r.u32()?).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+        let total = r.u32()? as usize;
+        let tag_bounds = bounds_of(r.u32s(n)?, total)?;
+        let tag_list = r.u32s(total)?;
+        if tag_list.iter().any(|&t| t as usize >= tag_names.len()) {
+            return Err(bad());
+        }
+        let mut windows = HashMap::new();
+        for _ in 0..r.u32()? {
+            let (i, mask) = (r.u32()?, r.take(1)?[0]);
+            let (from, until) = (r.i64()?, r.i64()?);
+            if i as usize >= n || mask > 3 || windows.insert(i, ((mask & 1 != 0).then_some(from), (mask & 2 != 0).then_some(until))).is_some() {
+                return Err(bad());
+            }
+        }
+        if r.at != body.len() {
+            return Err(bad());
+        }
+        let table = ItemTable { text, bounds, category_bounds, category_list, sensitive, tag_names, tag_bounds, tag_list, repeatable: Vec::new(), windows };
+        Ok(table.with_repeatable())
+    }
+
+    /// The items again, as the builder holds them.
+    pub(super) fn items(&self) -> Vec<Item> {
+        (0..self.len() as u32)
+            .map(|i| {
+                let (available_from_ms, available_until_ms) = self.window(i);
+                Item {
+                    id: self.id(i).to_string(),
+                    title: self.title(i).to_string(),
+                    categories: self.categories(i).to_vec(),
+                    tags: self.tags(i).iter().map(|&t| self.tag_names[t as usize].clone()).collect(),
+                    sensitive: self.item_sensitive(i),
+                    available_from_ms,
+                    available_until_ms,
+                }
+            })
+            .collect()
     }
 
     fn text(&self, at: usize) -> &str {
@@ -71,6 +255,16 @@ impl ItemTable {
         &self.category_list[self.category_bounds[i] as usize..self.category_bounds[i + 1] as usize]
     }
 
+    fn tags(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        &self.tag_list[self.tag_bounds[i] as usize..self.tag_bounds[i + 1] as usize]
+    }
+
+    /// The item's own sensitive category, if it has one.
+    pub(super) fn item_sensitive(&self, i: u32) -> Option<SensitiveCategory> {
+        self.sensitive[i as usize].checked_sub(1).map(|code| SENSITIVE[usize::from(code)])
+    }
+
     pub(super) fn is_repeatable(&self, i: u32) -> bool {
         self.repeatable[i as usize]
     }
@@ -81,7 +275,8 @@ impl ItemTable {
 
     /// Bytes held, for reports.
     pub(super) fn heap_bytes(&self) -> usize {
-        self.text.capacity() + 4 * (self.bounds.capacity() + self.category_bounds.capacity() + self.category_list.capacity()) + self.repeatable.capacity()
+        let lists = self.bounds.capacity() + self.category_bounds.capacity() + self.category_list.capacity() + self.tag_bounds.capacity() + self.tag_list.capacity();
+        self.text.capacity() + 4 * lists + self.sensitive.capacity() + self.repeatable.capacity() + 32 * self.windows.capacity()
     }
 }
 
@@ -339,6 +534,33 @@ mod tests {
         assert_eq!(Links::empty(2).lists(), vec![NeighbourList::default(); 2]);
         let unordered = NeighbourList { scale: 1.0, items: vec![5, 2], weights: vec![1, 1] };
         assert_eq!(Links::new(&[unordered]).unwrap_err(), PackError::Malformed("neighbour list out of order"));
+    }
+
+    #[test]
+    fn the_items_section_reads_back_and_refuses_what_does_not_fit() {
+        let item = |id: &str, tags: &[&str], sensitive| Item {
+            id: id.into(),
+            title: format!("Tïtle {id}"),
+            categories: vec![1],
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            sensitive,
+            available_from_ms: None,
+            available_until_ms: Some(i64::MAX),
+        };
+        let items = vec![item("a", &["repeatable", "x"], None), item("b", &[], Some(SensitiveCategory::Children)), item("c", &["x"], None)];
+        let wire = ItemTable::new(&items).unwrap().to_wire();
+        let table = ItemTable::from_wire(&wire, 2).unwrap();
+        assert_eq!(table.items(), items);
+        assert!(table.is_repeatable(0) && !table.is_repeatable(2));
+        assert_eq!(ItemTable::from_wire(&wire, 1).unwrap_err(), PackError::Malformed("item with empty id or unknown category"));
+        assert_eq!(ItemTable::from_wire(&wire[..wire.len() - 1], 2).unwrap_err(), PackError::Malformed("items"));
+        let empty_id = ItemTable::new(&[item("", &[], None)]).unwrap().to_wire();
+        assert_eq!(ItemTable::from_wire(&empty_id, 2).unwrap_err(), PackError::Malformed("item with empty id or unknown category"));
+        let mut split_char = ItemTable::new(&[item("a", &[], None)]).unwrap().to_wire();
+        // After the count, the text length and the 9 bytes of "a" and "Tïtle a", the
+        // id's end: moved to 3, inside "ï".
+        split_char[17..21].copy_from_slice(&3u32.to_le_bytes());
+        assert!(ItemTable::from_wire(&split_char, 2).is_err());
     }
 
     #[test]
