@@ -70,10 +70,27 @@ impl<'a> Reader<'a> {
         Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
 
-    /// `count` u32 values (the count bounded by the bytes left, before allocating).
-    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, PackError> {
-        let bytes = self.take(count.checked_mul(4).ok_or(PackError::Malformed("items"))?)?;
-        Ok(bytes.chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
+    fn varint(&mut self) -> Result<u32, PackError> {
+        read_varint_checked(self.bytes, &mut self.at).ok_or(PackError::Malformed("items"))
+    }
+
+    /// `n` lists of indices below `limit`, each a count and its values (LEB128),
+    /// as `n + 1` offsets and the values.
+    fn lists(&mut self, n: usize, limit: usize) -> Result<(Vec<u32>, Vec<u32>), PackError> {
+        let mut bounds = Vec::with_capacity(n + 1);
+        let mut values = Vec::new();
+        bounds.push(0);
+        for _ in 0..n {
+            for _ in 0..self.varint()? {
+                let value = self.varint()?;
+                if value as usize >= limit {
+                    return Err(PackError::Malformed("items"));
+                }
+                values.push(value);
+            }
+            bounds.push(offset(values.len())?);
+        }
+        Ok((bounds, values))
     }
 
     fn string(&mut self) -> Result<String, PackError> {
@@ -82,14 +99,12 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// `ends` (cumulative, one per entry) as `[0, ends…]`, checked to be
-/// non-decreasing and to stop at `total`.
-fn bounds_of(ends: Vec<u32>, total: usize) -> Result<Vec<u32>, PackError> {
-    let mut bounds = Vec::with_capacity(ends.len() + 1);
-    bounds.push(0);
-    bounds.extend(ends);
-    let ordered = bounds.windows(2).all(|w| w[0] <= w[1]);
-    (ordered && *bounds.last().expect("not empty") as usize == total).then_some(bounds).ok_or(PackError::Malformed("items"))
+/// Each list as its length and its values, LEB128.
+fn push_lists<'a>(out: &mut Vec<u8>, lists: impl Iterator<Item = &'a [u32]>) {
+    for list in lists {
+        push_varint(out, list.len() as u32);
+        list.iter().for_each(|&v| push_varint(out, v));
+    }
 }
 
 impl ItemTable {
@@ -141,31 +156,30 @@ impl ItemTable {
         self.sensitive.len()
     }
 
-    /// The items section: counts and offsets as u32 LE, the text, the
-    /// sensitivity codes, the tag names, and the availability windows.
+    /// The items section: the item count and text length (u32 LE), the text,
+    /// each id's and title's length (LEB128), each item's categories (a count
+    /// and the indices, LEB128), the sensitivity codes, the tag names, each
+    /// item's tags as its categories, and the availability windows.
     pub(super) fn to_wire(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        let put = |out: &mut Vec<u8>, values: &[u32]| values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-        put(&mut out, &[self.len() as u32, self.text.len() as u32]);
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(self.text.len() as u32).to_le_bytes());
         out.extend_from_slice(self.text.as_bytes());
-        put(&mut out, &self.bounds[1..]);
-        put(&mut out, &[self.category_list.len() as u32]);
-        put(&mut out, &self.category_bounds[1..]);
-        put(&mut out, &self.category_list);
+        self.bounds.windows(2).for_each(|w| push_varint(&mut out, w[1] - w[0]));
+        let n = self.len() as u32;
+        push_lists(&mut out, (0..n).map(|i| self.categories(i)));
         out.extend_from_slice(&self.sensitive);
-        put(&mut out, &[self.tag_names.len() as u32]);
+        out.extend_from_slice(&(self.tag_names.len() as u32).to_le_bytes());
         for name in &self.tag_names {
-            put(&mut out, &[name.len() as u32]);
+            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
             out.extend_from_slice(name.as_bytes());
         }
-        put(&mut out, &[self.tag_list.len() as u32]);
-        put(&mut out, &self.tag_bounds[1..]);
-        put(&mut out, &self.tag_list);
+        push_lists(&mut out, (0..n).map(|i| self.tags(i)));
         let mut windows: Vec<_> = self.windows.iter().collect();
         windows.sort_unstable_by_key(|(&i, _)| i);
-        put(&mut out, &[windows.len() as u32]);
+        out.extend_from_slice(&(windows.len() as u32).to_le_bytes());
         for (&i, &(from, until)) in windows {
-            put(&mut out, &[i]);
+            out.extend_from_slice(&i.to_le_bytes());
             out.push(u8::from(from.is_some()) | u8::from(until.is_some()) << 1);
             out.extend_from_slice(&from.unwrap_or(0).to_le_bytes());
             out.extend_from_slice(&until.unwrap_or(0).to_le_bytes());
@@ -178,33 +192,35 @@ impl ItemTable {
     /// every category, tag and window within range.
     pub(super) fn from_wire(body: &[u8], n_categories: usize) -> Result<Self, PackError> {
         let bad = || PackError::Malformed("items");
+        let unknown = || PackError::Malformed("item with empty id or unknown category");
         let mut r = Reader { bytes: body, at: 0 };
         let n = r.u32()? as usize;
         let text_len = r.u32()? as usize;
         let text = std::str::from_utf8(r.take(text_len)?).map_err(|_| bad())?.to_string();
-        let bounds = bounds_of(r.u32s(n.checked_mul(2).ok_or_else(bad)?)?, text.len())?;
-        let ids_and_titles_cut_cleanly = bounds.iter().all(|&b| text.is_char_boundary(b as usize));
-        let ids_present = bounds.chunks_exact(2).all(|w| w[0] < w[1]);
-        if !ids_and_titles_cut_cleanly || !ids_present {
-            return Err(PackError::Malformed("item with empty id or unknown category"));
+        // Every item takes at least a byte per list below: a count past the bytes left is refused before allocating.
+        if n > body.len() {
+            return Err(bad());
         }
-        let total = r.u32()? as usize;
-        let category_bounds = bounds_of(r.u32s(n)?, total)?;
-        let category_list = r.u32s(total)?;
-        if category_list.iter().any(|&c| c as usize >= n_categories) {
-            return Err(PackError::Malformed("item with empty id or unknown category"));
+        let mut bounds = Vec::with_capacity(2 * n + 1);
+        bounds.push(0u32);
+        for piece in 0..2 * n {
+            let end = bounds[piece].checked_add(r.varint()?).filter(|&end| end as usize <= text.len()).ok_or_else(bad)?;
+            let is_id = piece % 2 == 0;
+            if !text.is_char_boundary(end as usize) || (is_id && end == bounds[piece]) {
+                return Err(unknown());
+            }
+            bounds.push(end);
         }
+        if bounds[2 * n] as usize != text.len() {
+            return Err(bad());
+        }
+        let (category_bounds, category_list) = r.lists(n, n_categories).map_err(|_| unknown())?;
         let sensitive = r.take(n)?.to_vec();
         if sensitive.iter().any(|&s| usize::from(s) > SENSITIVE.len()) {
             return Err(bad());
         }
         let tag_names = (0..r.u32()?).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
-        let total = r.u32()? as usize;
-        let tag_bounds = bounds_of(r.u32s(n)?, total)?;
-        let tag_list = r.u32s(total)?;
-        if tag_list.iter().any(|&t| t as usize >= tag_names.len()) {
-            return Err(bad());
-        }
+        let (tag_bounds, tag_list) = r.lists(n, tag_names.len())?;
         let mut windows = HashMap::new();
         for _ in 0..r.u32()? {
             let (i, mask) = (r.u32()?, r.take(1)?[0]);
@@ -557,9 +573,9 @@ mod tests {
         let empty_id = ItemTable::new(&[item("", &[], None)]).unwrap().to_wire();
         assert_eq!(ItemTable::from_wire(&empty_id, 2).unwrap_err(), PackError::Malformed("item with empty id or unknown category"));
         let mut split_char = ItemTable::new(&[item("a", &[], None)]).unwrap().to_wire();
-        // After the count, the text length and the 9 bytes of "a" and "Tïtle a", the
-        // id's end: moved to 3, inside "ï".
-        split_char[17..21].copy_from_slice(&3u32.to_le_bytes());
+        // After the count, the text length and the 9 bytes of "a" and "Tïtle a": the
+        // id's and the title's lengths, moved to 3 and 6 so that the id ends inside "ï".
+        (split_char[17], split_char[18]) = (3, 6);
         assert!(ItemTable::from_wire(&split_char, 2).is_err());
     }
 
