@@ -137,3 +137,32 @@ fn ffi_errors_are_typed_and_carry_no_personal_data() {
     assert!(matches!(engine.shutdown(), Err(MizanError::Closed)));
     assert!("teleport".parse::<EventKind>().is_err(), "an unknown kind name is refused");
 }
+
+/// Times at either end of `i64` (and offsets at either end of `i32`) get an
+/// answer or a typed error, never a panic; a "not interested" stamped at such a
+/// time is refused rather than kept, and nothing is left unusable afterwards.
+#[test]
+fn extreme_times_are_answered_or_refused_never_a_panic() {
+    use mizan::{BestTimeRequest, Error, Feedback, InvalidReason};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 5), view(&item_id(0, 2), 3)]).unwrap();
+    for now in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX] {
+        let recs = engine.recommend(&mizan::RecommendRequest { now_ms: Some(now), ..Default::default() }).unwrap();
+        assert!(!recs.items.is_empty(), "a list at {now}");
+        engine.explain(&item_id(0, 3), Some(now)).unwrap();
+        for offset in [i32::MIN, -14 * 60, 0, 14 * 60, i32::MAX] {
+            let request = BestTimeRequest { now_ms: Some(now), utc_offset_minutes: offset, ..Default::default() };
+            match engine.best_time(&request) {
+                Ok(_) | Err(Error::InvalidRequest(InvalidReason::OutOfRange(_))) => {}
+                Err(other) => panic!("best_time at {now}, offset {offset}: {other}"),
+            }
+        }
+    }
+    for at in [i64::MIN, 0, i64::MAX] {
+        let feedback = Feedback { not_interested_categories: vec!["tea".into()], timestamp_ms: Some(at), ..Default::default() };
+        assert!(matches!(engine.feedback(&feedback), Err(Error::InvalidRequest(InvalidReason::OutOfRange("timestamp_ms")))), "{at}");
+    }
+    let after = engine.recommend(&mizan::RecommendRequest { now_ms: Some(NOW), ..Default::default() }).unwrap();
+    assert!(after.items.iter().any(|r| r.item_id.starts_with(&item_id(0, 0)[..3])), "tea is not suppressed by a refused feedback");
+}

@@ -15,7 +15,7 @@ use crate::config::EngineConfig;
 use crate::consent::{ConsentLedger, ConsentRecord, BUILT_IN_PURPOSES, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 use crate::crypto::KeyProvider;
 use crate::error::{Error, InvalidReason, Result};
-use crate::events::{hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
+use crate::events::{check_timestamp, hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
 use crate::export::{write_export, ExportHeader};
 use crate::inspect::{InspectInputs, InspectReport};
 use crate::model::{ModelState, ProfileIndex, UserProfile};
@@ -395,6 +395,9 @@ impl Engine {
         }
         self.with(|inner| {
             let at = feedback.timestamp_ms.unwrap_or_else(now_ms);
+            // Checked even without clicks: a "not interested" stamped at an
+            // absurd time would otherwise be kept and weigh on every ranking.
+            check_timestamp(at, now_ms(), inner.config.max_clock_skew_ms).map_err(|_| Error::InvalidRequest(InvalidReason::OutOfRange("timestamp_ms")))?;
             let events: Vec<Event> = feedback
                 .clicks
                 .iter()

@@ -131,12 +131,7 @@ impl Event {
         } else if self.item_id.len() > MAX_ID_LEN || self.item_id.chars().any(char::is_control) {
             return Err(InvalidReason::MalformedItemId);
         }
-        if self.timestamp_ms < YEAR_2000_MS {
-            return Err(InvalidReason::AncientTimestamp);
-        }
-        if self.timestamp_ms > now_ms.saturating_add(max_skew_ms) {
-            return Err(InvalidReason::FutureTimestamp);
-        }
+        check_timestamp(self.timestamp_ms, now_ms, max_skew_ms)?;
         match (self.kind, self.dwell_secs) {
             (EventKind::View, Some(d)) => check_range(d, "dwell_secs", MAX_DWELL_SECS)?,
             (_, Some(_)) => return Err(InvalidReason::Unexpected("dwell_secs")),
@@ -170,6 +165,18 @@ fn check_range(value: f64, field: &'static str, max: f64) -> std::result::Result
     } else {
         Ok(())
     }
+}
+
+/// Checks that `t_ms` is no earlier than the year 2000 and no later than
+/// `now_ms` plus the allowed clock skew.
+pub fn check_timestamp(t_ms: i64, now_ms: i64, max_skew_ms: i64) -> std::result::Result<(), InvalidReason> {
+    if t_ms < YEAR_2000_MS {
+        return Err(InvalidReason::AncientTimestamp);
+    }
+    if t_ms > now_ms.saturating_add(max_skew_ms) {
+        return Err(InvalidReason::FutureTimestamp);
+    }
+    Ok(())
 }
 
 /// Validates a whole batch; the first bad event refuses the batch.

@@ -42,7 +42,7 @@ pub struct Suppression {
 impl Suppression {
     /// `None` while the suppression still hides completely; afterwards the score penalty.
     pub fn penalty(&self, now_ms: i64) -> Option<f64> {
-        let age_days = (now_ms - self.at_ms) as f64 / DAY_MS as f64;
+        let age_days = now_ms.saturating_sub(self.at_ms) as f64 / DAY_MS as f64;
         let past_full = age_days - SUPPRESSION_FULL_DAYS as f64;
         (past_full >= 0.0).then(|| SUPPRESSION_PENALTY * 0.5f64.powf(past_full / SUPPRESSION_HALF_LIFE_DAYS))
     }

@@ -54,16 +54,16 @@ impl Decayed {
     /// Adds `weight` observed at `t_ms`; out-of-order times are handled exactly.
     pub fn add(&mut self, weight: f64, t_ms: i64, half_life_ms: f64) {
         if self.value == 0.0 || t_ms >= self.at_ms {
-            self.value = self.value * decay(t_ms - self.at_ms, half_life_ms) + weight;
+            self.value = self.value * decay(t_ms.saturating_sub(self.at_ms), half_life_ms) + weight;
             self.at_ms = t_ms;
         } else {
-            self.value += weight * decay(self.at_ms - t_ms, half_life_ms);
+            self.value += weight * decay(self.at_ms.saturating_sub(t_ms), half_life_ms);
         }
     }
 
     /// The value as of `now_ms` (never grows for a `now` before the reference time).
     pub fn at(&self, now_ms: i64, half_life_ms: f64) -> f64 {
-        self.value * decay((now_ms - self.at_ms).max(0), half_life_ms)
+        self.value * decay(now_ms.saturating_sub(self.at_ms).max(0), half_life_ms)
     }
 }
 

@@ -76,8 +76,12 @@ pub struct BestTime {
 /// Answers from decayed engagement per UTC hour of week (`engagement`, 168 bins).
 pub fn best_time(engagement: &[f64], events: u64, personalised: bool, request: &BestTimeRequest, now_ms: i64) -> Result<BestTime> {
     let bad = |field| Error::InvalidRequest(InvalidReason::OutOfRange(field));
-    if request.utc_offset_minutes.abs() > 14 * 60 {
+    if request.utc_offset_minutes.unsigned_abs() > 14 * 60 {
         return Err(bad("utc_offset_minutes"));
+    }
+    // Far enough from either end that the horizon and the offset cannot overflow.
+    if !(i64::MIN / 2..=i64::MAX / 2).contains(&now_ms) {
+        return Err(bad("now_ms"));
     }
     if request.quiet_hours.is_some_and(|q| q.start_hour > 23 || q.end_hour > 23) {
         return Err(bad("quiet_hours"));
