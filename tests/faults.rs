@@ -166,3 +166,30 @@ fn extreme_times_are_answered_or_refused_never_a_panic() {
     let after = engine.recommend(&mizan::RecommendRequest { now_ms: Some(NOW), ..Default::default() }).unwrap();
     assert!(after.items.iter().any(|r| r.item_id.starts_with(&item_id(0, 0)[..3])), "tea is not suppressed by a refused feedback");
 }
+
+/// Feedback ids follow the rules of event ids: a 10 MiB impression id, one
+/// with a control character and an empty one are refused, and the refused call
+/// leaves nothing behind (no count, no suppression, no event).
+#[test]
+fn feedback_ids_are_checked_like_event_ids() {
+    use mizan::{Error, Feedback, InvalidReason};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let before = engine.export_user_data().unwrap();
+    let huge = "x".repeat(10 << 20);
+    let cases = [
+        (Feedback { impressions: vec![huge], ..Default::default() }, InvalidReason::MalformedItemId),
+        (Feedback { clicks: vec!["a\u{7}b".into()], ..Default::default() }, InvalidReason::MalformedItemId),
+        (Feedback { not_interested: vec![String::new()], ..Default::default() }, InvalidReason::EmptyItemId),
+        (Feedback { impressions: vec![item_id(0, 1)], not_interested_categories: vec!["tea\n".into()], ..Default::default() }, InvalidReason::MalformedItemId),
+    ];
+    for (feedback, reason) in cases {
+        match engine.feedback(&feedback) {
+            Err(Error::InvalidRequest(r)) => assert_eq!(r, reason),
+            other => panic!("{other:?}"),
+        }
+    }
+    let after = engine.export_user_data().unwrap();
+    let without_time = |s: &str| s.split("\"exported_at_ms\"").nth(1).map(|rest| rest.split_once(',').map_or("", |(_, r)| r).to_string()).unwrap_or_default();
+    assert_eq!(without_time(&before), without_time(&after), "a refused call changes nothing");
+}

@@ -15,7 +15,7 @@ use crate::config::EngineConfig;
 use crate::consent::{ConsentLedger, ConsentRecord, BUILT_IN_PURPOSES, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 use crate::crypto::KeyProvider;
 use crate::error::{Error, InvalidReason, Result};
-use crate::events::{check_timestamp, hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
+use crate::events::{check_id, check_timestamp, hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
 use crate::export::{write_export, ExportHeader};
 use crate::inspect::{InspectInputs, InspectReport};
 use crate::model::{ModelState, ProfileIndex, UserProfile};
@@ -392,6 +392,11 @@ impl Engine {
             + feedback.not_interested_categories.len();
         if total > MAX_BATCH {
             return Err(Error::InvalidRequest(InvalidReason::TooMany("feedback entries")));
+        }
+        // Ids are kept in the state (counts, suppressions): the same rules as events' ids.
+        let ids = [&feedback.impressions, &feedback.clicks, &feedback.not_interested, &feedback.not_interested_categories];
+        if let Some(reason) = ids.iter().flat_map(|list| list.iter()).find_map(|id| check_id(id).err()) {
+            return Err(Error::InvalidRequest(reason));
         }
         self.with(|inner| {
             let at = feedback.timestamp_ms.unwrap_or_else(now_ms);

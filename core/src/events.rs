@@ -128,8 +128,8 @@ impl Event {
             }
         } else if self.kind == EventKind::SessionStart {
             return Err(InvalidReason::Unexpected("item_id"));
-        } else if self.item_id.len() > MAX_ID_LEN || self.item_id.chars().any(char::is_control) {
-            return Err(InvalidReason::MalformedItemId);
+        } else {
+            check_id(&self.item_id)?;
         }
         check_timestamp(self.timestamp_ms, now_ms, max_skew_ms)?;
         match (self.kind, self.dwell_secs) {
@@ -162,6 +162,18 @@ fn check_range(value: f64, field: &'static str, max: f64) -> std::result::Result
         Err(InvalidReason::Negative(field))
     } else if value > max {
         Err(InvalidReason::OutOfRange(field))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a non-empty item id (or category name) against the id rules: at most
+/// [`MAX_ID_LEN`] bytes, no control characters.
+pub fn check_id(id: &str) -> std::result::Result<(), InvalidReason> {
+    if id.is_empty() {
+        Err(InvalidReason::EmptyItemId)
+    } else if id.len() > MAX_ID_LEN || id.chars().any(char::is_control) {
+        Err(InvalidReason::MalformedItemId)
     } else {
         Ok(())
     }
