@@ -148,3 +148,26 @@ fn key_rotation_re_encrypts_without_loss() {
     assert!(matches!(engine.rotate_key(&StaticKey(vec![3; 4])), Err(Error::KeyProvider(_))));
     assert_eq!(ids(&engine).len(), before.len() + 1, "a refused rotation changes nothing");
 }
+
+/// Forgetting what matches nothing rewrites nothing and keeps what the online
+/// ranker learned; forgetting what matches still does both.
+#[test]
+fn forgetting_what_matches_nothing_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    let shown: Vec<String> = (2..6).map(|k| item_id(0, k)).collect();
+    let feedback = mizan::Feedback { impressions: shown.clone(), clicks: vec![shown[0].clone()], timestamp_ms: Some(NOW), ..Default::default() };
+    engine.feedback(&feedback).unwrap();
+    let before = engine.inspect().unwrap();
+    assert!(before.online_ranker.impressions > 0);
+    let none = mizan::ForgetRequest { item_ids: vec!["never-seen".into()], ..Default::default() };
+    assert_eq!(engine.forget(&none).unwrap(), 0);
+    let after = engine.inspect().unwrap();
+    assert_eq!((after.store.generation, after.online_ranker.impressions), (before.store.generation, before.online_ranker.impressions));
+    let one = mizan::ForgetRequest { item_ids: vec![item_id(0, 1)], ..Default::default() };
+    assert_eq!(engine.forget(&one).unwrap(), 1);
+    let forgotten = engine.inspect().unwrap();
+    assert!(forgotten.store.generation > before.store.generation);
+    assert_eq!(forgotten.online_ranker.impressions, 0, "what the ranker learned cannot be unpicked event by event");
+}

@@ -452,9 +452,18 @@ impl Engine {
                     && request.from_ms.is_none_or(|f| e.timestamp_ms >= f)
                     && request.until_ms.is_none_or(|u| e.timestamp_ms < u)
             };
-            if request.kinds.is_empty() && request.from_ms.is_none() && request.until_ms.is_none() {
-                // Forgetting items entirely also forgets the feedback kept about them.
-                for id in items.iter().flatten().chain(in_categories.iter().flatten()) {
+            // Forgetting items entirely also forgets the feedback kept about them.
+            let whole_items = request.kinds.is_empty() && request.from_ms.is_none() && request.until_ms.is_none();
+            let named = || items.iter().flatten().chain(in_categories.iter().flatten());
+            let feedback_kept = whole_items && named().any(|id| inner.state.feedback.mentions(id));
+            let mut matched = 0u64;
+            inner.store.read_from(None, |e| matched += u64::from(matches(&e)))?;
+            if matched == 0 && !feedback_kept {
+                // Nothing to forget: no rewrite, and the ranker keeps what it learned.
+                return Ok(0);
+            }
+            if whole_items {
+                for id in named() {
                     inner.state.feedback.forget_item(id);
                 }
             }

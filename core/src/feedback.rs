@@ -85,6 +85,11 @@ impl FeedbackState {
         self.today.get(id).filter(|(day, _)| *day == now_ms.div_euclid(DAY_MS)).map_or(0, |(_, n)| *n)
     }
 
+    /// Whether anything is kept about one item.
+    pub fn mentions(&self, id: &str) -> bool {
+        self.impressions.contains_key(id) || self.clicks.contains_key(id) || self.today.contains_key(id) || self.not_interested.contains_key(id)
+    }
+
     /// Drops everything kept about one item.
     pub fn forget_item(&mut self, id: &str) {
         self.impressions.remove(id);
