@@ -171,3 +171,26 @@ fn forgetting_what_matches_nothing_changes_nothing() {
     assert!(forgotten.store.generation > before.store.generation);
     assert_eq!(forgotten.online_ranker.impressions, 0, "what the ranker learned cannot be unpicked event by event");
 }
+
+/// A backfill reaching past the retention limit says what it kept: events
+/// older than the limit are counted as dropped by retention, never written,
+/// and the log is not rewritten to delete them.
+#[test]
+fn a_backfill_past_retention_says_what_it_dropped_and_rewrites_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    let generation = engine.inspect().unwrap().store.generation;
+    let now = mizan::engine::now_ms();
+    let day = 24 * HOUR;
+    let backfill = vec![
+        Event::new(EventKind::Purchase, item_id(0, 2), now - 400 * day),
+        Event::new(EventKind::Purchase, item_id(0, 3), now - 30 * day),
+        Event::new(EventKind::Purchase, item_id(0, 4), now - 366 * day),
+    ];
+    let outcome = engine.record(&backfill).unwrap();
+    assert_eq!((outcome.stored, outcome.dropped_by_retention, outcome.dropped_without_consent), (1, 2, 0));
+    let report = engine.inspect().unwrap();
+    assert_eq!((report.store.events, report.store.generation), (2, generation), "one more event, no rewrite");
+    assert_eq!(ids(&engine), vec![item_id(0, 1), item_id(0, 3)]);
+}

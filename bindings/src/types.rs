@@ -134,13 +134,20 @@ pub struct RecordOutcome {
     pub stored: u32,
     /// Events dropped because personalisation consent is not granted.
     pub dropped_without_consent: u32,
+    /// Events older than the retention limit: not stored, since retention would delete them at once.
+    pub dropped_by_retention: u32,
     /// Whether the stored events are already synced (always, without group commit).
     pub durable: bool,
 }
 
 impl From<mizan::RecordOutcome> for RecordOutcome {
     fn from(o: mizan::RecordOutcome) -> Self {
-        RecordOutcome { stored: o.stored, dropped_without_consent: o.dropped_without_consent, durable: o.durable }
+        RecordOutcome {
+            stored: o.stored,
+            dropped_without_consent: o.dropped_without_consent,
+            dropped_by_retention: o.dropped_by_retention,
+            durable: o.durable,
+        }
     }
 }
 

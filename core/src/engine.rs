@@ -40,6 +40,10 @@ pub struct RecordOutcome {
     pub stored: u32,
     /// Events discarded because personalisation consent is not granted.
     pub dropped_without_consent: u32,
+    /// Events older than the retention limit (`Retention::max_age_days`): not
+    /// stored, since retention would delete them at once (e.g. a backfill of
+    /// past orders reaching further back than the limit).
+    pub dropped_by_retention: u32,
     /// Whether the stored events are already synced to stable storage (see `SyncPolicy`).
     pub durable: bool,
 }
@@ -573,44 +577,55 @@ impl Inner {
     fn store_events(&mut self, events: &[Event]) -> Result<RecordOutcome> {
         let count = events.len() as u32;
         if !self.personalised() {
-            return Ok(RecordOutcome { stored: 0, dropped_without_consent: count, durable: true });
+            return Ok(RecordOutcome { stored: 0, dropped_without_consent: count, dropped_by_retention: 0, durable: true });
         }
-        let first = self.state.next_seq;
+        let cutoff = self.retention_cutoff(now_ms());
         let granularity = self.config.timestamp_granularity_ms;
         let keep_words = self.state.consent.is_granted(SEARCH_TERMS);
+        let mut next_seq = self.state.next_seq;
         let stored: Vec<StoredEvent> = events
             .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let mut s = StoredEvent::minimise(e, first + i as u64);
+            .filter_map(|e| {
+                let mut s = StoredEvent::minimise(e, next_seq);
                 if let Some(g) = granularity {
                     s.timestamp_ms -= s.timestamp_ms.rem_euclid(g);
+                }
+                // Older than retention keeps: never written (nor rewritten away after).
+                if cutoff.is_some_and(|cut| s.timestamp_ms < cut) {
+                    return None;
                 }
                 if !keep_words {
                     s.query_tokens.iter_mut().for_each(|t| *t = hash_token(t));
                 }
-                s
+                next_seq += 1;
+                Some(s)
             })
             .collect();
-        let durable = self.store.append(&stored)?;
+        let kept = stored.len() as u32;
+        let durable = if stored.is_empty() { true } else { self.store.append(&stored)? };
         for e in &stored {
             if let (Some((state, new_item)), Some(index), Some(catalog)) = (self.model.apply(e), &mut self.profile_index, &self.catalog) {
                 index.update(&e.item_id, &state, new_item, catalog);
             }
         }
-        self.state.next_seq = first + u64::from(count);
-        self.events_since_snapshot += u64::from(count);
+        self.state.next_seq = next_seq;
+        self.events_since_snapshot += u64::from(kept);
         self.enforce_retention(now_ms())?;
         if self.events_since_snapshot >= SNAPSHOT_EVERY {
             self.save_snapshot()?;
         }
-        Ok(RecordOutcome { stored: count, dropped_without_consent: 0, durable })
+        Ok(RecordOutcome { stored: kept, dropped_without_consent: 0, dropped_by_retention: count - kept, durable })
+    }
+
+    /// The oldest event time retention keeps at `now`, if there is an age limit.
+    fn retention_cutoff(&self, now: i64) -> Option<i64> {
+        self.config.retention.max_age_days.map(|d| now.saturating_sub(i64::from(d) * DAY_MS))
     }
 
     /// Deletes events past the age limit, and the oldest events when the log is too big.
     fn enforce_retention(&mut self, now: i64) -> Result<()> {
         let retention = self.config.retention;
-        let cutoff_ms = retention.max_age_days.map(|d| now - i64::from(d) * DAY_MS);
+        let cutoff_ms = self.retention_cutoff(now);
         let too_old = cutoff_ms.is_some_and(|cut| self.model.first_ms.is_some_and(|f| f < cut));
         let log_bytes = self.store.log_bytes();
         let too_big = retention.max_log_bytes.is_some_and(|max| log_bytes > max);
