@@ -43,41 +43,31 @@ fn bench(c: &mut Criterion) {
     let now = mizan::engine::now_ms();
     let mut group = c.benchmark_group("store");
     group.throughput(Throughput::Elements(BATCH as u64));
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path()), key()).unwrap();
-    engine.set_consent(PERSONALISATION, true, "bench", false).unwrap();
-    let mut n = 0;
-    group.bench_function("record_1000_batch", |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                batch(n % 10_000, now)
-            },
-            |events| engine.record(&events).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
-    drop(engine);
-    let dir = tempfile::tempdir().unwrap();
     let signer = ring::signature::Ed25519KeyPair::from_seed_unchecked(&[9; 32]).unwrap();
     let mut pack = mizan::packer::synthetic_pack(5_000, 0, 0);
     pack.items.iter_mut().enumerate().for_each(|(i, item)| item.id = format!("sku-{i:05}"));
-    let mut with_pack = config(dir.path());
-    with_pack.trusted_pack_keys = vec![mizan::catalog::public_key(&signer)];
-    let engine = Engine::open(with_pack, key()).unwrap();
-    engine.set_consent(PERSONALISATION, true, "bench", false).unwrap();
-    engine.load_catalog(&pack.sign(&signer)).unwrap();
-    group.bench_function("record_1000_batch_with_catalogue", |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                batch(n % 10_000, now)
-            },
-            |events| engine.record(&events).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
-    drop(engine);
+    let pack = pack.sign(&signer);
+    let mut n = 0;
+    for (name, with_pack) in [("record_1000_batch", false), ("record_1000_batch_with_catalogue", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut engine_config = config(dir.path());
+        engine_config.trusted_pack_keys = vec![mizan::catalog::public_key(&signer)];
+        let engine = Engine::open(engine_config, key()).unwrap();
+        engine.set_consent(PERSONALISATION, true, "bench", false).unwrap();
+        if with_pack {
+            engine.load_catalog(&pack).unwrap();
+        }
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    batch(n % 10_000, now)
+                },
+                |events| engine.record(&events).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
 
     let dir = tempfile::tempdir().unwrap();
     {
