@@ -88,6 +88,18 @@ class EngineTest {
     }
 
     @Test
+    fun aBackfillPastRetentionSaysWhatItDropped() {
+        open().use { engine ->
+            consented(engine)
+            val old = Event(itemId = "sku-03-05", kind = EventKind.PURCHASE, timestampMs = now - 400L * 86_400_000)
+            val outcome = engine.record(listOf(old) + history)
+            assertEquals(history.size.toUInt(), outcome.stored)
+            assertEquals(1U, outcome.droppedByRetention, "older than the default 365-day retention: not stored")
+            assertEquals(history.size.toULong(), engine.inspect().events)
+        }
+    }
+
+    @Test
     fun recordsAndRecommendsWithReasons() {
         open().use { engine ->
             consented(engine)
