@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::tables::{ItemTable, Links};
+use super::vectors;
 use super::{CatalogPack, Category, Embeddings, NeighbourList, PackMeta, RankerWeights};
 use crate::error::PackError;
 use crate::network::SequenceNetwork;
@@ -78,10 +79,10 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
         (name::TREND, encode(&(pack.trend_as_of_ms, &pack.trend))),
     ];
     if let Some(embeddings) = &pack.embeddings {
-        sections.push((name::EMBEDDINGS, encode(embeddings)));
+        sections.push((name::EMBEDDINGS, vectors::embeddings_to_wire(embeddings)));
     }
     if let Some(network) = &pack.network {
-        sections.push((name::NETWORK, encode(network)));
+        sections.push((name::NETWORK, vectors::network_to_wire(network)));
     }
     let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
     for (name, body) in &sections {
@@ -250,8 +251,8 @@ pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
         transitions: links(name::TRANSITIONS)?,
         trend,
         trend_as_of_ms,
-        embeddings: sections.optional::<Embeddings>(name::EMBEDDINGS)?,
-        network: sections.optional::<SequenceNetwork>(name::NETWORK)?,
+        embeddings: sections.body(name::EMBEDDINGS).map(vectors::embeddings_from_wire).transpose()?,
+        network: sections.body(name::NETWORK).map(vectors::network_from_wire).transpose()?,
         items,
     })
 }

@@ -6,6 +6,7 @@
 
 mod format;
 mod tables;
+mod vectors;
 
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};

@@ -49,21 +49,45 @@ fn offset(len: usize) -> Result<u32, PackError> {
 }
 
 /// Checked little-endian reads over an untrusted section body.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The section read, named in errors.
+    section: &'static str,
 }
 
 impl<'a> Reader<'a> {
+    pub(super) fn new(bytes: &'a [u8], section: &'static str) -> Self {
+        Reader { bytes, at: 0, section }
+    }
+
+    /// Fails unless every byte was read.
+    pub(super) fn finish(&self) -> Result<(), PackError> {
+        (self.at == self.bytes.len()).then_some(()).ok_or(PackError::Malformed(self.section))
+    }
+
     fn take(&mut self, len: usize) -> Result<&'a [u8], PackError> {
-        let end = self.at.checked_add(len).filter(|&end| end <= self.bytes.len()).ok_or(PackError::Malformed("items"))?;
+        let end = self.at.checked_add(len).filter(|&end| end <= self.bytes.len()).ok_or(PackError::Malformed(self.section))?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
     }
 
-    fn u32(&mut self) -> Result<u32, PackError> {
+    pub(super) fn u32(&mut self) -> Result<u32, PackError> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    /// A count (u32) and that many f32 values, little-endian.
+    pub(super) fn f32s(&mut self) -> Result<Vec<f32>, PackError> {
+        let count = self.u32()? as usize;
+        let bytes = self.take(count.checked_mul(4).ok_or(PackError::Malformed(self.section))?)?;
+        Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
+    }
+
+    /// A count (u32) and that many bytes, as int8 values.
+    pub(super) fn i8s(&mut self) -> Result<Vec<i8>, PackError> {
+        let count = self.u32()? as usize;
+        Ok(self.take(count)?.iter().map(|&b| b as i8).collect())
     }
 
     fn i64(&mut self) -> Result<i64, PackError> {
@@ -71,7 +95,7 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u32, PackError> {
-        read_varint_checked(self.bytes, &mut self.at).ok_or(PackError::Malformed("items"))
+        read_varint_checked(self.bytes, &mut self.at).ok_or(PackError::Malformed(self.section))
     }
 
     /// `n` lists of indices below `limit`, each a count and its values (LEB128),
@@ -84,7 +108,7 @@ impl<'a> Reader<'a> {
             for _ in 0..self.varint()? {
                 let value = self.varint()?;
                 if value as usize >= limit {
-                    return Err(PackError::Malformed("items"));
+                    return Err(PackError::Malformed(self.section));
                 }
                 values.push(value);
             }
@@ -95,7 +119,7 @@ impl<'a> Reader<'a> {
 
     fn string(&mut self) -> Result<String, PackError> {
         let len = self.u32()? as usize;
-        std::str::from_utf8(self.take(len)?).map(str::to_string).map_err(|_| PackError::Malformed("items"))
+        std::str::from_utf8(self.take(len)?).map(str::to_string).map_err(|_| PackError::Malformed(self.section))
     }
 }
 
@@ -193,7 +217,7 @@ impl ItemTable {
     pub(super) fn from_wire(body: &[u8], n_categories: usize) -> Result<Self, PackError> {
         let bad = || PackError::Malformed("items");
         let unknown = || PackError::Malformed("item with empty id or unknown category");
-        let mut r = Reader { bytes: body, at: 0 };
+        let mut r = Reader::new(body, "items");
         let n = r.u32()? as usize;
         let text_len = r.u32()? as usize;
         let text = std::str::from_utf8(r.take(text_len)?).map_err(|_| bad())?.to_string();
@@ -229,9 +253,7 @@ impl ItemTable {
                 return Err(bad());
             }
         }
-        if r.at != body.len() {
-            return Err(bad());
-        }
+        r.finish()?;
         let table = ItemTable { text, bounds, category_bounds, category_list, sensitive, tag_names, tag_bounds, tag_list, repeatable: Vec::new(), windows };
         Ok(table.with_repeatable())
     }
