@@ -10,8 +10,6 @@
 
 use std::sync::LazyLock;
 
-use serde::{Deserialize, Serialize};
-
 use crate::catalog::Embeddings;
 use crate::model::{history_weight, recent_weight, RECENT_ITEMS, SEQUENCE_WINDOW};
 
@@ -20,7 +18,7 @@ use crate::model::{history_weight, recent_weight, RECENT_ITEMS, SEQUENCE_WINDOW}
 static STEP_WEIGHTS: LazyLock<[(f64, f64); SEQUENCE_WINDOW]> = LazyLock::new(|| std::array::from_fn(|back| (recent_weight(back), history_weight(back))));
 
 /// A trained sequence network, as shipped in a pack (embeddings int8-quantised).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SequenceNetwork {
     /// Item embeddings: row `i` is item `i` among the recent items, row `n + i`
     /// the same item in the decayed history and as an output.

@@ -118,7 +118,7 @@ impl NeighbourList {
 }
 
 /// Item embeddings, int8-quantised per item: value = q × scales[item] / 127.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Embeddings {
     /// Dimensions per item.
     pub dim: u16,
