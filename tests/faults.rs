@@ -193,3 +193,27 @@ fn feedback_ids_are_checked_like_event_ids() {
     let without_time = |s: &str| s.split("\"exported_at_ms\"").nth(1).map(|rest| rest.split_once(',').map_or("", |(_, r)| r).to_string()).unwrap_or_default();
     assert_eq!(without_time(&before), without_time(&after), "a refused call changes nothing");
 }
+
+/// A store that cannot be opened (a damaged state file here; a lost key alike)
+/// can still be erased, without its key; an open store cannot be erased from
+/// outside its engine.
+#[test]
+fn a_store_that_cannot_be_opened_can_still_be_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("user");
+    let engine = ready(&store);
+    engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    assert!(matches!(mizan::Engine::destroy(&store), Err(Error::StoreLocked)), "not while an engine has it open");
+    engine.close().unwrap();
+    let state = store_file(&store, ".state");
+    let mut bytes = std::fs::read(&state).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x80;
+    std::fs::write(&state, bytes).unwrap();
+    assert!(matches!(open(&store, 1), Err(Error::Corrupt(_))));
+    mizan::Engine::destroy(&store).unwrap();
+    assert!(!store.exists(), "every file and the directory are gone");
+    mizan::Engine::destroy(&store).unwrap();
+    let fresh = open(&store, 2).unwrap();
+    assert_eq!(fresh.inspect().unwrap().store.events, 0, "a new key opens a new, empty store");
+}

@@ -18,6 +18,14 @@ pub fn personalisation_purpose() -> String {
     mizan::PERSONALISATION.to_string()
 }
 
+/// Erases the store in `data_dir` without opening it, for a store that cannot
+/// be opened (its key is lost, or its files are damaged beyond recovery).
+/// Fails with `StoreLocked` while an engine has the store open.
+#[uniffi::export]
+pub fn destroy_store(data_dir: String) -> Result<(), MizanError> {
+    Ok(mizan::Engine::destroy(data_dir)?)
+}
+
 /// Supplies the store's secret key material (at least 32 bytes, the same every
 /// time). Implement it in Kotlin over Android Keystore or in Swift over the Keychain.
 #[uniffi::export(with_foreign)]

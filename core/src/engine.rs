@@ -546,6 +546,14 @@ impl Engine {
         inner.store.erase()
     }
 
+    /// Erases the store in `data_dir` without opening it, for a store that
+    /// cannot be opened (its key is lost, or its files are damaged beyond
+    /// recovery): shreds the manifest and deletes every store file. Refused with
+    /// [`Error::StoreLocked`] while an engine has the store open.
+    pub fn destroy(data_dir: impl AsRef<std::path::Path>) -> Result<()> {
+        Store::destroy(data_dir.as_ref())
+    }
+
     /// Syncs, saves a snapshot if the model moved, closes the engine and releases
     /// the store lock. Later calls fail with [`Error::Closed`].
     pub fn close(&self) -> Result<()> {

@@ -397,20 +397,29 @@ impl Store {
     /// Crypto-shreds the store (overwrites the manifest holding the salt the data
     /// key is derived from), then deletes every file and the directory.
     pub fn erase(self) -> Result<()> {
-        shred(&self.dir.join(MANIFEST_FILE))?;
-        for entry in fs::read_dir(&self.dir).map_err(Error::io("listing the store directory"))?.flatten() {
-            let name = entry.file_name();
-            if name.to_str().is_some_and(is_store_file) {
-                remove_if_present(&entry.path())?;
-            }
-        }
         let Store { dir, _lock, .. } = self;
-        drop(_lock);
-        remove_if_present(&dir.join(LOCK_FILE))?;
-        sync_dir(&dir);
-        // Leave the directory if the host put other files in it.
-        let _ = fs::remove_dir(&dir);
-        Ok(())
+        wipe(&dir, _lock)
+    }
+
+    /// Erases the store in `dir` without opening it (a store whose key is lost
+    /// or whose files are damaged): shreds the manifest and deletes every store
+    /// file. Refused with [`Error::StoreLocked`] while an engine has it open;
+    /// nothing to do where there is no store.
+    pub fn destroy(dir: &Path) -> Result<()> {
+        if !dir.exists() {
+            return Ok(());
+        }
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))
+            .map_err(Error::io("opening the lock file"))?;
+        lock.try_lock().map_err(|e| match e {
+            fs::TryLockError::WouldBlock => Error::StoreLocked,
+            fs::TryLockError::Error(source) => Error::Io { op: "locking the store", source },
+        })?;
+        wipe(dir, lock)
     }
 
     fn active_seq(&self) -> u64 {
@@ -523,6 +532,24 @@ fn snapshot_path(dir: &Path, generation: u64) -> PathBuf {
 }
 
 /// Whether a file name belongs to the store (anything else in the directory is left alone).
+/// Shreds the manifest of the store in `dir` (whose `lock` is held), deletes
+/// every store file, then the lock, and the directory if nothing else is in it.
+fn wipe(dir: &Path, lock: fs::File) -> Result<()> {
+    shred(&dir.join(MANIFEST_FILE))?;
+    for entry in fs::read_dir(dir).map_err(Error::io("listing the store directory"))?.flatten() {
+        let name = entry.file_name();
+        if name.to_str().is_some_and(is_store_file) {
+            remove_if_present(&entry.path())?;
+        }
+    }
+    drop(lock);
+    remove_if_present(&dir.join(LOCK_FILE))?;
+    sync_dir(dir);
+    // Leave the directory if the host put other files in it.
+    let _ = fs::remove_dir(dir);
+    Ok(())
+}
+
 fn is_store_file(name: &str) -> bool {
     name == MANIFEST_FILE
         || name == PACK_FILE

@@ -88,6 +88,19 @@ class EngineTest {
     }
 
     @Test
+    fun aStoreIsDestroyedWithoutOpeningItButNotWhileOpen() {
+        val store = File(dir, "store")
+        open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            assertFailsWith<MizanException.StoreLocked> { destroyStore(store.path) }
+        }
+        assertTrue(store.exists())
+        destroyStore(store.path)
+        assertFalse(store.exists(), "every file and the directory are gone")
+    }
+
+    @Test
     fun aBackfillPastRetentionSaysWhatItDropped() {
         open().use { engine ->
             consented(engine)
