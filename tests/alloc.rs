@@ -9,9 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;
 
-use mizan::catalog::{public_key, CatalogPack, Category, Item, NeighbourList, PackMeta, RankerWeights};
+use mizan::catalog::{public_key, CatalogPack};
 use mizan::{Engine, EngineConfig, Event, EventKind, RecommendRequest, Retention, StaticKey, SyncPolicy, PERSONALISATION};
-use rand::{Rng, SeedableRng};
 
 struct Counting;
 
@@ -39,37 +38,10 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 const NOW: i64 = 1_780_000_000_000;
-const CATEGORIES: u32 = 20;
-
-/// A signed pack of `n` items in [`CATEGORIES`] categories, 40 neighbours and
-/// 20 successors each (seeded), and its public key.
+/// A signed synthetic pack of `n` items (40 neighbours and 20 successors
+/// each, `mizan::packer::synthetic_pack`) whose trend is as of [`NOW`], and its public key.
 fn pack(n: u32) -> (Vec<u8>, Vec<u8>) {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(u64::from(n));
-    let mut list = |len: usize| NeighbourList::quantise(&(0..len).map(|r| (rng.random_range(0..n), 1.0 / (r + 1) as f32)).collect::<Vec<_>>());
-    let items = (0..n)
-        .map(|i| Item {
-            id: format!("item-{i}"),
-            title: format!("Item {i}"),
-            categories: vec![i % CATEGORIES],
-            tags: vec![],
-            sensitive: None,
-            available_from_ms: None,
-            available_until_ms: None,
-        })
-        .collect();
-    let pack = CatalogPack {
-        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "alloc test".into() },
-        categories: (0..CATEGORIES).map(|c| Category { name: format!("category {c}"), sensitive: None }).collect(),
-        items,
-        neighbours: (0..n).map(|_| list(40)).collect(),
-        transitions: (0..n).map(|_| list(20)).collect(),
-        popularity: (0..n).map(|i| (i % 65_536) as u16).collect(),
-        trend: (0..n).map(|i| ((n - i) % 65_536) as u16).collect(),
-        trend_as_of_ms: NOW,
-        embeddings: None,
-        network: None,
-        default_weights: RankerWeights { embedding: 0.0, network: 0.0, ..RankerWeights::default() },
-    };
+    let pack = CatalogPack { trend_as_of_ms: NOW, ..mizan::packer::synthetic_pack(n, 0, 0) };
     let signer = ring::signature::Ed25519KeyPair::from_seed_unchecked(&[5; 32]).unwrap();
     (pack.sign(&signer), public_key(&signer))
 }
@@ -86,7 +58,7 @@ fn allocations_per_recommend(n: u32, history: u32) -> u64 {
     engine.set_consent(PERSONALISATION, true, "v1", false).unwrap();
     engine.load_catalog(&bytes).unwrap();
     let events: Vec<Event> =
-        (0..history).map(|i| Event::new(EventKind::View, format!("item-{}", (i * 7_919) % n), NOW - 60_000 * i64::from(history - i))).collect();
+        (0..history).map(|i| Event::new(EventKind::View, ((i * 7_919) % n).to_string(), NOW - 60_000 * i64::from(history - i))).collect();
     for batch in events.chunks(1_000) {
         engine.record(batch).unwrap();
     }
