@@ -752,10 +752,8 @@ impl Inner {
                 apply(i, s);
             }
         }
-        let category_index: BTreeMap<&str, u32> =
-            catalog.categories().iter().enumerate().map(|(c, category)| (category.name.as_str(), c as u32)).collect();
         for (name, s) in &feedback.not_interested_categories {
-            if let Some(&c) = category_index.get(name.as_str()) {
+            if let Some(c) = catalog.categories().iter().position(|category| category.name == *name).map(|c| c as u32) {
                 match s.penalty(now) {
                     None => drop(filters.excluded_categories.insert(c)),
                     Some(p) => *filters.category_penalties.entry(c).or_default() += p,

@@ -21,7 +21,7 @@ pub use ease::EaseConfig;
 pub use network::NetworkConfig;
 pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
 pub use sequential::SequentialConfig;
-pub use synthetic::{synthetic_pack, SYNTHETIC_NEIGHBOURS, SYNTHETIC_TRANSITIONS};
+pub use synthetic::synthetic_pack;
 pub use transitions::TransitionConfig;
 
 use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, TREND_WEIGHT};

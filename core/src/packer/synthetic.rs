@@ -8,9 +8,9 @@ use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, Pac
 use crate::network::SequenceNetwork;
 
 /// Neighbours per item in a synthetic pack.
-pub const SYNTHETIC_NEIGHBOURS: usize = 40;
+const SYNTHETIC_NEIGHBOURS: usize = 40;
 /// Successors per item in a synthetic pack.
-pub const SYNTHETIC_TRANSITIONS: usize = 20;
+const SYNTHETIC_TRANSITIONS: usize = 20;
 
 /// A synthetic pack of `items` items; with `network_dim > 0` it carries a
 /// sequence network of that size, with `embedding_dim > 0` weighed item

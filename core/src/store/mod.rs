@@ -149,16 +149,7 @@ impl Store {
     /// changes nothing.
     pub fn open(dir: &Path, key_provider: &dyn KeyProvider, options: StoreOptions) -> Result<Opened> {
         fs::create_dir_all(dir).map_err(Error::io("creating the store directory"))?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(LOCK_FILE))
-            .map_err(Error::io("opening the lock file"))?;
-        lock.try_lock().map_err(|e| match e {
-            fs::TryLockError::WouldBlock => Error::StoreLocked,
-            fs::TryLockError::Error(source) => Error::Io { op: "locking the store", source },
-        })?;
+        let lock = lock_store(dir)?;
         let material = key_provider.key_material().map_err(|_| Error::KeyProvider("the key provider returned an error".into()))?;
         let mut recovery = RecoveryReport::default();
         if legacy::present(dir) {
@@ -409,17 +400,7 @@ impl Store {
         if !dir.exists() {
             return Ok(());
         }
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(LOCK_FILE))
-            .map_err(Error::io("opening the lock file"))?;
-        lock.try_lock().map_err(|e| match e {
-            fs::TryLockError::WouldBlock => Error::StoreLocked,
-            fs::TryLockError::Error(source) => Error::Io { op: "locking the store", source },
-        })?;
-        wipe(dir, lock)
+        wipe(dir, lock_store(dir)?)
     }
 
     fn active_seq(&self) -> u64 {
@@ -532,6 +513,22 @@ fn snapshot_path(dir: &Path, generation: u64) -> PathBuf {
 }
 
 /// Whether a file name belongs to the store (anything else in the directory is left alone).
+/// Takes the store's lock in `dir`, or fails with [`Error::StoreLocked`] if an
+/// engine (in this or another process) holds it.
+fn lock_store(dir: &Path) -> Result<fs::File> {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(Error::io("opening the lock file"))?;
+    lock.try_lock().map_err(|e| match e {
+        fs::TryLockError::WouldBlock => Error::StoreLocked,
+        fs::TryLockError::Error(source) => Error::Io { op: "locking the store", source },
+    })?;
+    Ok(lock)
+}
+
 /// Shreds the manifest of the store in `dir` (whose `lock` is held), deletes
 /// every store file, then the lock, and the directory if nothing else is in it.
 fn wipe(dir: &Path, lock: fs::File) -> Result<()> {
