@@ -5,6 +5,7 @@ mod eval;
 mod measure;
 mod pack;
 mod shop;
+mod synth_log;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,22 @@ enum PackCommand {
         #[arg(long)]
         public_key_out: PathBuf,
     },
+    /// Write a synthetic catalogue and interaction log with a long tail (`catalog.csv`,
+    /// `interactions.csv`), for measuring the packer and the Spark job at scale.
+    SynthLog {
+        /// Items in the catalogue.
+        #[arg(long)]
+        items: u32,
+        /// Interactions per item, on average.
+        #[arg(long, default_value_t = 100)]
+        per_item: u32,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Measure what a pack costs a phone: bytes per item by section, load time, and
     /// the memory of an engine with it loaded and a history recorded.
     Measure {
@@ -105,6 +122,7 @@ fn main() -> ExitCode {
                 .map(|_| println!("wrote {} ({} bytes) and {}", out.display(), bytes.len(), public_key_out.display()))
                 .map_err(Into::into)
         }
+        Command::Pack(PackCommand::SynthLog { items, per_item, seed, out }) => synth_log::synth_log(items, per_item, seed, &out),
         Command::Pack(PackCommand::Synth { items, network_dim, embedding_dim, out, public_key_out }) => {
             measure::synth(items, network_dim, embedding_dim, &out, &public_key_out)
         }

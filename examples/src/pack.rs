@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, WEIGHT_NAMES};
 use mizan::packer::{
     build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
-    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
+    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
     TREND_HALF_LIFE_DAYS,
 };
 use ring::rand::SystemRandom;
@@ -27,7 +27,9 @@ const POPULATION_SEED: u64 = 20_260_302;
 /// The item-to-item model to learn.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ModelKind {
-    /// EASE closed-form item-to-item regression.
+    /// Co-occurrence in users' baskets scored by log-likelihood ratio: sparse, for catalogues of any size.
+    Llr,
+    /// EASE closed-form item-to-item regression (dense: up to some tens of thousands of items).
     Ease,
     /// Distance-discounted co-occurrence.
     Cooccurrence,
@@ -50,6 +52,19 @@ pub struct BuildArgs {
     /// Neighbours kept per item.
     #[arg(long, default_value_t = 40)]
     top_k: usize,
+    /// LLR: distinct items kept per user, the most recent (caps heavy users' pairs).
+    #[arg(long, default_value_t = LlrConfig::default().max_per_user)]
+    max_per_user: usize,
+    /// LLR: two basket items co-occur when at most this many positions apart (default: anywhere).
+    #[arg(long)]
+    window: Option<usize>,
+    /// LLR: users a pair must co-occur for before it can be a neighbour.
+    #[arg(long, default_value_t = LlrConfig::default().min_count)]
+    min_count: u32,
+    /// Memory the packer may use for dense matrices and LLR pair counts, in MB
+    /// (default: what the machine has available).
+    #[arg(long)]
+    memory_budget_mb: Option<u64>,
     /// Regularisation (EASE or sequential).
     #[arg(long, default_value_t = 250.0)]
     lambda: f64,
@@ -95,14 +110,15 @@ pub struct BuildArgs {
 pub fn build(args: &BuildArgs) -> CliResult<()> {
     let started = std::time::Instant::now();
     let catalog = read_catalog(&args.catalog)?;
-    let (interactions, unknown) = match &args.interactions {
-        Some(path) => {
-            let parsed = read_interactions_csv(File::open(path)?, &catalog)?;
-            (parsed.interactions, parsed.unknown_items)
-        }
-        None => (vec![], 0),
-    };
+    let memory_budget_bytes = args.memory_budget_mb.map(|mb| mb.saturating_mul(1 << 20));
     let model = match args.model {
+        ModelKind::Llr => ItemModel::Llr(LlrConfig {
+            top_k: args.top_k,
+            max_per_user: args.max_per_user,
+            window: args.window,
+            min_count: args.min_count,
+            pair_memory_bytes: memory_budget_bytes.map_or(LlrConfig::default().pair_memory_bytes, |b| (b / 2) as usize),
+        }),
         ModelKind::Ease => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
         ModelKind::Cooccurrence => ItemModel::Cooccurrence(CooccurrenceConfig { top_k: args.top_k, ..Default::default() }),
         ModelKind::Sequential => ItemModel::Sequential(SequentialConfig { lambda: args.lambda, top_k: args.top_k, ..Default::default() }),
@@ -117,13 +133,26 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     };
     let transitions = TransitionConfig { top_k: args.transitions_top_k, ..Default::default() };
     let network = (args.network_dim > 0).then(|| NetworkConfig { dim: args.network_dim, ..Default::default() });
-    let config = PackerConfig { model, transitions, embeddings, network, trend_half_life_days: args.trend_half_life_days };
-    let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
-    let signer = Ed25519KeyPair::from_pkcs8(&std::fs::read(&args.key)?).map_err(|_| "the key file is not a PKCS#8 Ed25519 key")?;
-    let n_items = catalog.items.len();
+    let config = PackerConfig { model, transitions, embeddings, network, trend_half_life_days: args.trend_half_life_days, memory_budget_bytes };
+    // Refuse what cannot work before reading a large log.
+    config.check_fits(catalog.items.len())?;
+    let key = std::fs::read(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?;
+    let signer = Ed25519KeyPair::from_pkcs8(&key).map_err(|_| format!("{}: not a PKCS#8 Ed25519 key", args.key.display()))?;
     if let Some(values) = &args.weights {
-        ranker_weights(values, &RankerWeights::default())?; // refuse bad weights before a long build
+        ranker_weights(values, &RankerWeights::default())?;
     }
+    let (interactions, skipped) = match &args.interactions {
+        Some(path) => {
+            let parsed = read_interactions_csv(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?, &catalog)?;
+            if let Some((line, reason)) = &parsed.first_bad_row {
+                eprintln!("{}: skipped {} malformed rows (the first, line {line}: {reason})", path.display(), parsed.bad_rows);
+            }
+            (parsed.interactions, format!("{} on unknown items and {} malformed rows skipped", parsed.unknown_items, parsed.bad_rows))
+        }
+        None => (vec![], String::new()),
+    };
+    let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
+    let n_items = catalog.items.len();
     let mut pack = build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?;
     if let Some(values) = &args.weights {
         pack.default_weights = ranker_weights(values, &pack.default_weights)?;
@@ -133,7 +162,7 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     CatalogPack::verify(&bytes, &[public_key(&signer)]).map_err(|e| format!("the built pack would be refused: {e}"))?;
     std::fs::write(&args.out, &bytes)?;
     println!(
-        "wrote {} ({} bytes): {n_items} items, {} interactions ({unknown} on unknown items skipped), in {:.2} s",
+        "wrote {} ({} bytes): {n_items} items, {} interactions ({skipped}), in {:.2} s",
         args.out.display(),
         bytes.len(),
         interactions.len(),
@@ -229,6 +258,10 @@ mod tests {
             interactions: None,
             model: ModelKind::Ease,
             top_k: 40,
+            max_per_user: 500,
+            window: None,
+            min_count: 2,
+            memory_budget_mb: None,
             lambda: 250.0,
             transitions_top_k: 20,
             als_factors: 0,
@@ -262,5 +295,20 @@ mod tests {
             assert!(build(&args(fresh.path(), Some(named(bad)))).is_err(), "{bad:?}");
             assert!(!fresh.path().join("out.pack").exists(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_dense_model_past_the_budget_is_refused_before_the_log_is_read_and_the_sparse_one_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.csv");
+        std::fs::write(&log, "user,item,timestamp_ms\nu1,a,1\nu1,b,2\nu2,a,3\nu2,b,x\nu2,b,4\n").unwrap();
+        let dense = BuildArgs { interactions: Some(dir.path().join("missing.csv")), memory_budget_mb: Some(0), ..args(dir.path(), None) };
+        let err = build(&dense).unwrap_err().to_string();
+        assert!(err.contains("--model llr"), "refused before the missing log is opened: {err}");
+        let sparse = BuildArgs { interactions: Some(log), model: ModelKind::Llr, memory_budget_mb: Some(1), ..args(dir.path(), None) };
+        build(&sparse).unwrap();
+        let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
+        let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
+        assert_eq!(pack.popularity[0], pack.popularity[1], "the malformed row is skipped, the rest counted");
     }
 }

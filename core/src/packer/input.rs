@@ -24,6 +24,10 @@ pub struct InteractionsInput {
     pub interactions: Vec<Interaction>,
     /// Rows naming items the catalogue does not have (skipped).
     pub unknown_items: usize,
+    /// Malformed rows (skipped): a missing field or a timestamp that is not a number.
+    pub bad_rows: usize,
+    /// The first malformed row's line and what is wrong with it.
+    pub first_bad_row: Option<(usize, String)>,
 }
 
 #[derive(Deserialize)]
@@ -117,7 +121,9 @@ pub fn read_catalog_csv(reader: impl Read) -> Result<CatalogInput, PackerError> 
     Ok(builder.finish())
 }
 
-/// Reads a CSV with header `user,item,timestamp_ms`; items are matched to `catalog` ids.
+/// Reads a CSV with header `user,item,timestamp_ms` row by row; items are
+/// matched to `catalog` ids. Malformed rows and rows on unknown items are
+/// counted and skipped, not fatal: one bad row in a billion must not stop a build.
 pub fn read_interactions_csv(reader: impl Read, catalog: &CatalogInput) -> Result<InteractionsInput, PackerError> {
     #[derive(Deserialize)]
     struct Row {
@@ -127,9 +133,21 @@ pub fn read_interactions_csv(reader: impl Read, catalog: &CatalogInput) -> Resul
     }
     let index: HashMap<&str, u32> = catalog.items.iter().enumerate().map(|(i, it)| (it.id.as_str(), i as u32)).collect();
     let mut users: HashMap<String, u32> = HashMap::new();
-    let mut out = InteractionsInput { interactions: Vec::new(), unknown_items: 0 };
-    for (n, record) in csv::Reader::from_reader(reader).deserialize::<Row>().enumerate() {
-        let row = record.map_err(|e| PackerError::Input { line: n + 2, reason: e.to_string() })?;
+    let mut out = InteractionsInput { interactions: Vec::new(), unknown_items: 0, bad_rows: 0, first_bad_row: None };
+    let mut reader = csv::Reader::from_reader(reader);
+    let headers = reader.headers().map_err(|e| PackerError::Input { line: 1, reason: e.to_string() })?;
+    if ["user", "item", "timestamp_ms"].iter().any(|h| !headers.iter().any(|c| c == *h)) {
+        return Err(PackerError::Input { line: 1, reason: "the header must name user, item and timestamp_ms".into() });
+    }
+    for (n, record) in reader.deserialize::<Row>().enumerate() {
+        let row = match record {
+            Ok(row) => row,
+            Err(e) => {
+                out.bad_rows += 1;
+                out.first_bad_row.get_or_insert((n + 2, e.to_string()));
+                continue;
+            }
+        };
         let Some(&item) = index.get(row.item.as_str()) else {
             out.unknown_items += 1;
             continue;
@@ -294,5 +312,17 @@ mod tests {
         assert_eq!(parsed.unknown_items, 1);
         assert_eq!(parsed.interactions.len(), 3);
         assert_eq!(parsed.interactions[2], Interaction { user: 0, item: 1, timestamp_ms: 8 });
+        assert_eq!(parsed.bad_rows, 0);
+    }
+
+    #[test]
+    fn malformed_interaction_rows_are_counted_and_skipped_but_a_wrong_header_is_refused() {
+        let catalog = read_catalog_json(r#"{"items": [{"id": "a", "title": "A"}]}"#.as_bytes()).unwrap();
+        let log = "user,item,timestamp_ms\nu1,a,5\nu1,a,soon\nu2\nu2,a,9\n";
+        let parsed = read_interactions_csv(log.as_bytes(), &catalog).unwrap();
+        assert_eq!(parsed.interactions.len(), 2);
+        assert_eq!(parsed.bad_rows, 2);
+        assert_eq!(parsed.first_bad_row.map(|(line, _)| line), Some(3));
+        assert!(read_interactions_csv("who,what,when\nu1,a,5\n".as_bytes(), &catalog).is_err());
     }
 }

@@ -1,13 +1,20 @@
 //! Builds catalogue packs off-device, from a catalogue and (optionally) an
 //! interaction log the app's backend lawfully holds: item-to-item neighbours
-//! (EASE or time-decayed co-occurrence), directional "what comes next"
-//! transitions and popularity. Compiled only with the `packer` feature, so the
-//! dense solver never reaches the mobile library.
+//! (log-likelihood co-occurrence, EASE, time-decayed co-occurrence or the
+//! sequential model), directional "what comes next" transitions and popularity.
+//! Compiled only with the `packer` feature, so the dense solver never reaches
+//! the mobile library.
+//!
+//! The log-likelihood model is sparse: its memory follows the interactions, so
+//! it builds packs for catalogues of any size. EASE and the sequential model
+//! are dense (n² and 4n² Gram matrices) and refuse, naming the sparse model,
+//! when they would not fit the machine's memory.
 
 mod als;
 mod cooccurrence;
 mod ease;
 mod input;
+mod llr;
 mod network;
 mod sequential;
 mod synthetic;
@@ -20,6 +27,7 @@ pub use cooccurrence::CooccurrenceConfig;
 pub use ease::EaseConfig;
 pub use network::NetworkConfig;
 pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
+pub use llr::LlrConfig;
 pub use sequential::SequentialConfig;
 pub use synthetic::synthetic_pack;
 pub use transitions::TransitionConfig;
@@ -40,6 +48,8 @@ pub struct Interaction {
 /// Which item-to-item model the pack carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemModel {
+    /// Co-occurrence in users' baskets scored by log-likelihood ratio (sparse, any size).
+    Llr(LlrConfig),
     /// Distance-discounted co-occurrence, cosine-normalised.
     Cooccurrence(CooccurrenceConfig),
     /// EASE (closed-form ridge regression item-to-item), pruned to the top K.
@@ -47,6 +57,30 @@ pub enum ItemModel {
     /// Ridge regression from the recent items and the decayed history to the next
     /// few items, pruned to the top K; its recent block replaces the counted transitions.
     Sequential(SequentialConfig),
+}
+
+impl ItemModel {
+    /// The model's name on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ItemModel::Llr(_) => "llr",
+            ItemModel::Cooccurrence(_) => "cooccurrence",
+            ItemModel::Ease(_) => "ease",
+            ItemModel::Sequential(_) => "sequential",
+        }
+    }
+
+    /// Bytes the model's dense matrices take at `n` items (none for the sparse models).
+    pub fn dense_bytes(&self, n: usize) -> u64 {
+        let square = (n as u64).saturating_mul(n as u64).saturating_mul(8);
+        match self {
+            // The Gram matrix, its factor, the inverse and the weights.
+            ItemModel::Ease(_) => square.saturating_mul(4),
+            // The 2n × 2n Gram matrix and its factor, the 2n × n right-hand side and solution.
+            ItemModel::Sequential(_) => square.saturating_mul(12),
+            ItemModel::Llr(_) | ItemModel::Cooccurrence(_) => 0,
+        }
+    }
 }
 
 /// Where item embeddings come from, if the pack carries any.
@@ -80,6 +114,8 @@ pub struct PackerConfig {
     /// How fast an interaction stops counting towards the trend (what is popular
     /// now): it counts half after this many days before the newest interaction.
     pub trend_half_life_days: f64,
+    /// Memory a dense model may take, in bytes; `None`: what the machine has available.
+    pub memory_budget_bytes: Option<u64>,
 }
 
 /// The trend's half-life packs are built with, chosen on the ML-1M temporal
@@ -94,7 +130,22 @@ impl Default for PackerConfig {
             embeddings: EmbeddingSource::None,
             network: None,
             trend_half_life_days: TREND_HALF_LIFE_DAYS,
+            memory_budget_bytes: None,
         }
+    }
+}
+
+impl PackerConfig {
+    /// Refuses a dense model whose matrices at `n` items would not fit the
+    /// memory budget (before any input is read, when called first).
+    pub fn check_fits(&self, n: usize) -> Result<(), PackerError> {
+        let needed = self.model.dense_bytes(n);
+        let budget = self.memory_budget_bytes.unwrap_or_else(available_memory_bytes);
+        if needed > budget {
+            let (needed_mb, budget_mb) = (needed >> 20, budget >> 20);
+            return Err(PackerError::TooLarge { model: self.model.name(), items: n, needed_mb, budget_mb });
+        }
+        Ok(())
     }
 }
 
@@ -117,6 +168,18 @@ pub enum PackerError {
     /// nothing to learn from.
     #[error("model fitting failed: {0}")]
     Solver(String),
+    /// A dense model would not fit in memory.
+    #[error("the {model} model needs {needed_mb} MB for {items} items, past the {budget_mb} MB available; use the sparse `llr` model (--model llr), whose memory follows the interactions")]
+    TooLarge {
+        /// The model refused.
+        model: &'static str,
+        /// Catalogue items.
+        items: usize,
+        /// Memory its dense matrices would take, in MB.
+        needed_mb: u64,
+        /// Memory it may take, in MB.
+        budget_mb: u64,
+    },
 }
 
 /// Learns a pack. Deterministic: the same inputs give the same pack, byte for byte once signed.
@@ -128,9 +191,11 @@ pub fn build_pack(
     config: &PackerConfig,
 ) -> Result<CatalogPack, PackerError> {
     let n = items.len();
+    config.check_fits(n)?;
     let timed = user_histories(interactions, n);
     let histories: Vec<Vec<u32>> = timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect();
     let (neighbours, transitions) = match &config.model {
+        ItemModel::Llr(c) => (llr::learn(&timed, n, c)?, transitions::learn(&histories, n, &config.transitions)),
         ItemModel::Cooccurrence(c) => (cooccurrence::learn(&timed, n, c), transitions::learn(&histories, n, &config.transitions)),
         ItemModel::Ease(c) => (ease::learn(&histories, n, c)?, transitions::learn(&histories, n, &config.transitions)),
         ItemModel::Sequential(c) => {
@@ -191,7 +256,7 @@ fn default_weights(model: &ItemModel, with_network: bool, with_embeddings: bool)
             trend: TREND_WEIGHT,
             embedding: 0.0,
         },
-        ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => {
+        ItemModel::Llr(_) | ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => {
             RankerWeights { network, embedding: if with_embeddings { EMBEDDING_WEIGHT } else { 0.0 }, ..RankerWeights::default() }
         }
     }
@@ -203,6 +268,14 @@ fn default_weights(model: &ItemModel, with_network: bool, with_embeddings: bool)
 pub fn ease_weights(histories: &[Vec<u32>], n: usize, lambda: f64) -> Result<Vec<f32>, PackerError> {
     let b = ease::weights(histories, n, lambda)?;
     Ok((0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| b[(i, j)] as f32).collect())
+}
+
+/// Memory the machine has available now (Linux's `MemAvailable`), or 8 GiB
+/// where that cannot be read.
+fn available_memory_bytes() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let available_kb = meminfo.lines().find_map(|l| l.strip_prefix("MemAvailable:")?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok());
+    available_kb.map_or(8 << 30, |kb| kb.saturating_mul(1024))
 }
 
 /// Each user's `(timestamp, item index)` in chronological order (ties broken by
@@ -281,6 +354,7 @@ pub(crate) mod tests {
     fn same_inputs_give_byte_identical_signed_packs() {
         let items: Vec<Item> = (0..6).map(|i| item(&format!("i{i}"))).collect();
         let models = [
+            ItemModel::Llr(LlrConfig::default()),
             ItemModel::Cooccurrence(CooccurrenceConfig::default()),
             ItemModel::Ease(EaseConfig::default()),
             ItemModel::Sequential(SequentialConfig::default()),
@@ -306,6 +380,21 @@ pub(crate) mod tests {
         assert_eq!(weight(ItemModel::Cooccurrence(CooccurrenceConfig::default()), als()), EMBEDDING_WEIGHT);
         assert_eq!(weight(ItemModel::Ease(EaseConfig::default()), EmbeddingSource::None), 0.0);
         assert_eq!(weight(ItemModel::Sequential(SequentialConfig::default()), als()), 0.0);
+    }
+
+    #[test]
+    fn dense_models_past_the_memory_budget_refuse_and_name_the_sparse_one() {
+        let items: Vec<Item> = (0..100).map(|i| item(&format!("i{i}"))).collect();
+        let budget = Some(ItemModel::Ease(EaseConfig::default()).dense_bytes(100) - 1);
+        for model in [ItemModel::Ease(EaseConfig::default()), ItemModel::Sequential(SequentialConfig::default())] {
+            let config = PackerConfig { model, memory_budget_bytes: budget, ..Default::default() };
+            let err = build_pack(meta(), vec![], items.clone(), &log(), &config).unwrap_err();
+            assert!(matches!(err, PackerError::TooLarge { items: 100, .. }), "{err}");
+            assert!(err.to_string().contains("--model llr"), "{err}");
+        }
+        let sparse = PackerConfig { model: ItemModel::Llr(LlrConfig::default()), memory_budget_bytes: Some(0), ..Default::default() };
+        assert!(build_pack(meta(), vec![], items, &log(), &sparse).is_ok());
+        assert_eq!(ItemModel::Ease(EaseConfig::default()).dense_bytes(100_000), 320_000_000_000);
     }
 
     #[test]

@@ -23,19 +23,20 @@ impl Default for TransitionConfig {
 
 /// Weight of i → j = Σ 1/distance over occurrences of j after i, divided by count(i).
 pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &TransitionConfig) -> Vec<NeighbourList> {
-    let mut counts = vec![0f32; n];
-    let mut next: Vec<HashMap<u32, f32>> = vec![HashMap::new(); n];
+    // Summed in f64, so that the Spark job's sums give the same weights and ties.
+    let mut counts = vec![0f64; n];
+    let mut next: Vec<HashMap<u32, f64>> = vec![HashMap::new(); n];
     for history in histories {
         for (pos, &a) in history.iter().enumerate() {
             counts[a as usize] += 1.0;
             for (dist, &b) in history[pos + 1..].iter().take(config.window).enumerate() {
                 if a != b {
-                    *next[a as usize].entry(b).or_default() += 1.0 / (dist + 1) as f32;
+                    *next[a as usize].entry(b).or_default() += 1.0 / (dist + 1) as f64;
                 }
             }
         }
     }
-    next.iter().enumerate().map(|(a, row)| top_k(row.iter().map(|(&b, &w)| (b, w / counts[a])), config.top_k)).collect()
+    next.iter().enumerate().map(|(a, row)| top_k(row.iter().map(|(&b, &w)| (b, (w / counts[a]) as f32)), config.top_k)).collect()
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use clap::Args;
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights};
 use mizan::packer::{
-    build_pack, AlsConfig, EaseConfig, EmbeddingSource, Interaction, ItemModel, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
+    build_pack, AlsConfig, EaseConfig, EmbeddingSource, Interaction, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
 };
 use ring::signature::Ed25519KeyPair;
 use serde::Serialize;
@@ -73,7 +73,7 @@ pub struct EvalArgs {
     /// Item embeddings learned by implicit ALS with this many factors (0 = none).
     #[arg(long, default_value_t = 0)]
     als_factors: usize,
-    /// The pack's item model: `ease` or `sequential`.
+    /// The pack's item model: `ease`, `llr` (sparse log-likelihood co-occurrence) or `sequential`.
     #[arg(long, default_value = "sequential")]
     model: String,
     /// Half-life, in steps back, of the recency-weighted EASE baseline.
@@ -469,13 +469,14 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
         .collect();
     let model = match args.model.as_str() {
         "ease" => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: size.neighbours }),
+        "llr" => ItemModel::Llr(LlrConfig { top_k: size.neighbours, ..Default::default() }),
         "sequential" => ItemModel::Sequential(SequentialConfig {
             lambda: args.seq_lambda,
             top_k: size.neighbours,
             steps_ahead: args.steps_ahead,
             ..Default::default()
         }),
-        _ => return Err("--model is ease or sequential".into()),
+        _ => return Err("--model is ease, llr or sequential".into()),
     };
     let config = PackerConfig {
         model,
@@ -483,6 +484,7 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
         network: network.then(|| NetworkConfig { dim: args.network_dim, epochs: args.network_epochs, ..Default::default() }),
         trend_half_life_days: args.trend_half_life_days,
         embeddings: if args.als_factors > 0 { EmbeddingSource::Als(AlsConfig { factors: args.als_factors, ..Default::default() }) } else { EmbeddingSource::None },
+        memory_budget_bytes: None,
     };
     let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name) };
     let mut pack = build_pack(meta, data.categories.clone(), data.items.clone(), &interactions, &config)?;
