@@ -33,8 +33,12 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PackCommand {
-    /// Learn a pack from a catalogue and an interaction log, and sign it.
+    /// Learn a pack from a catalogue and an interaction log (or build it from what
+    /// `pack learn` or the Spark job learned, with --learned), and sign it.
     Build(pack::BuildArgs),
+    /// Learn neighbours, transitions, popularity and trend into files, in the
+    /// layout the Spark job writes, for `pack build --learned` to sign.
+    Learn(pack::LearnOnlyArgs),
     /// Generate an Ed25519 signing key (PKCS#8) and its raw public key.
     Keygen {
         /// Where to write the private key; keep it off devices.
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Command::Demo => demo::run(),
         Command::Eval(args) => eval::run(&args),
         Command::Pack(PackCommand::Build(args)) => pack::build(&args),
+        Command::Pack(PackCommand::Learn(args)) => pack::learn(&args),
         Command::Pack(PackCommand::Keygen { out, public_key_out }) => pack::keygen(&out, &public_key_out),
         Command::Pack(PackCommand::Demo { out, public_key_out }) => {
             let (bytes, key) = pack::demo_pack(&shop::Shop::new());

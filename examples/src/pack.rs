@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, WEIGHT_NAMES};
 use mizan::packer::{
-    build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, AlsConfig, CatalogInput,
+    assemble, build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, read_learned, write_learned, AlsConfig, CatalogInput, Interaction,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
     TREND_HALF_LIFE_DAYS,
 };
@@ -37,13 +37,15 @@ pub enum ModelKind {
     Sequential,
 }
 
-/// Options of `mizan pack build`.
+/// How the item model, transitions, popularity and trend are learned (shared by
+/// `mizan pack learn` and `mizan pack build`).
 #[derive(Args, Debug)]
-pub struct BuildArgs {
+pub struct LearnArgs {
     /// Catalogue file: `.json` or `.csv` (see the packer docs for columns).
     #[arg(long)]
     catalog: PathBuf,
-    /// Interaction log CSV with header `user,item,timestamp_ms`.
+    /// Interaction log CSV with header `user,item,timestamp_ms` (read row by row;
+    /// malformed rows are counted and skipped).
     #[arg(long)]
     interactions: Option<PathBuf>,
     /// Item-to-item model.
@@ -71,6 +73,30 @@ pub struct BuildArgs {
     /// Successors kept per item for "what comes next".
     #[arg(long, default_value_t = 20)]
     transitions_top_k: usize,
+    /// Days after which an interaction counts half towards what is popular now.
+    #[arg(long, default_value_t = TREND_HALF_LIFE_DAYS)]
+    trend_half_life_days: f64,
+}
+
+/// Options of `mizan pack learn`.
+#[derive(Args, Debug)]
+pub struct LearnOnlyArgs {
+    #[command(flatten)]
+    learn: LearnArgs,
+    /// Directory to write what was learned into (the layout the Spark job writes).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Options of `mizan pack build`.
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    learn: LearnArgs,
+    /// Build from what `mizan pack learn` or the Spark job learned, instead of
+    /// learning from `--interactions` here.
+    #[arg(long, conflicts_with_all = ["interactions", "als_factors", "network_dim"])]
+    learned: Option<PathBuf>,
     /// Learn item embeddings with implicit ALS, this many dimensions (0 = none).
     #[arg(long, default_value_t = 0)]
     als_factors: usize,
@@ -86,9 +112,6 @@ pub struct BuildArgs {
     /// network, trend, embedding).
     #[arg(long, value_delimiter = ',')]
     weights: Option<Vec<String>>,
-    /// Days after which an interaction counts half towards what is popular now.
-    #[arg(long, default_value_t = TREND_HALF_LIFE_DAYS)]
-    trend_half_life_days: f64,
     /// PKCS#8 Ed25519 signing key (from `mizan pack keygen`).
     #[arg(long)]
     key: PathBuf,
@@ -106,68 +129,116 @@ pub struct BuildArgs {
     out: PathBuf,
 }
 
+impl LearnArgs {
+    fn config(&self) -> PackerConfig {
+        let memory_budget_bytes = self.memory_budget_mb.map(|mb| mb.saturating_mul(1 << 20));
+        let model = match self.model {
+            ModelKind::Llr => ItemModel::Llr(LlrConfig {
+                top_k: self.top_k,
+                max_per_user: self.max_per_user,
+                window: self.window,
+                min_count: self.min_count,
+                pair_memory_bytes: memory_budget_bytes.map_or(LlrConfig::default().pair_memory_bytes, |b| (b / 2) as usize),
+            }),
+            ModelKind::Ease => ItemModel::Ease(EaseConfig { lambda: self.lambda, top_k: self.top_k }),
+            ModelKind::Cooccurrence => ItemModel::Cooccurrence(CooccurrenceConfig { top_k: self.top_k, ..Default::default() }),
+            ModelKind::Sequential => ItemModel::Sequential(SequentialConfig { lambda: self.lambda, top_k: self.top_k, ..Default::default() }),
+        };
+        PackerConfig {
+            model,
+            transitions: TransitionConfig { top_k: self.transitions_top_k, ..Default::default() },
+            trend_half_life_days: self.trend_half_life_days,
+            memory_budget_bytes,
+            ..Default::default()
+        }
+    }
+
+    /// The interaction log, if one was given; prints what was skipped.
+    fn interactions(&self, catalog: &CatalogInput) -> CliResult<Vec<Interaction>> {
+        let Some(path) = &self.interactions else { return Ok(vec![]) };
+        let parsed = read_interactions_csv(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?, catalog)?;
+        if let Some((line, reason)) = &parsed.first_bad_row {
+            eprintln!("{}: skipped {} malformed rows (the first, line {line}: {reason})", path.display(), parsed.bad_rows);
+        }
+        if parsed.unknown_items > 0 {
+            eprintln!("{}: skipped {} rows on items the catalogue does not have", path.display(), parsed.unknown_items);
+        }
+        Ok(parsed.interactions)
+    }
+}
+
+/// Learns the item model, transitions, popularity and trend, and writes them
+/// as files (the same layout the Spark job writes).
+pub fn learn(args: &LearnOnlyArgs) -> CliResult<()> {
+    let started = std::time::Instant::now();
+    let catalog = read_catalog(&args.learn.catalog)?;
+    let config = args.learn.config();
+    config.check_fits(catalog.items.len())?;
+    let interactions = args.learn.interactions(&catalog)?;
+    let learned = mizan::packer::learn(&interactions, catalog.items.len(), &config)?;
+    let ids: Vec<String> = catalog.items.into_iter().map(|i| i.id).collect();
+    write_learned(&args.out, &learned, &ids)?;
+    println!(
+        "wrote {}: {} items, {} interactions, in {:.2} s",
+        args.out.display(),
+        ids.len(),
+        interactions.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// Builds, signs and writes a pack from files.
 pub fn build(args: &BuildArgs) -> CliResult<()> {
     let started = std::time::Instant::now();
-    let catalog = read_catalog(&args.catalog)?;
-    let memory_budget_bytes = args.memory_budget_mb.map(|mb| mb.saturating_mul(1 << 20));
-    let model = match args.model {
-        ModelKind::Llr => ItemModel::Llr(LlrConfig {
-            top_k: args.top_k,
-            max_per_user: args.max_per_user,
-            window: args.window,
-            min_count: args.min_count,
-            pair_memory_bytes: memory_budget_bytes.map_or(LlrConfig::default().pair_memory_bytes, |b| (b / 2) as usize),
-        }),
-        ModelKind::Ease => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: args.top_k }),
-        ModelKind::Cooccurrence => ItemModel::Cooccurrence(CooccurrenceConfig { top_k: args.top_k, ..Default::default() }),
-        ModelKind::Sequential => ItemModel::Sequential(SequentialConfig { lambda: args.lambda, top_k: args.top_k, ..Default::default() }),
-    };
-    let embeddings = match (&args.factors, args.als_factors) {
+    let catalog = read_catalog(&args.learn.catalog)?;
+    let n_items = catalog.items.len();
+    let mut config = args.learn.config();
+    config.embeddings = match (&args.factors, args.als_factors) {
         (Some(path), _) => {
-            let (dim, rows) = read_factors_csv(File::open(path)?, &catalog)?;
+            let (dim, rows) = read_factors_csv(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?, &catalog)?;
             EmbeddingSource::Precomputed { dim, rows }
         }
         (None, 0) => EmbeddingSource::None,
         (None, factors) => EmbeddingSource::Als(AlsConfig { factors, ..Default::default() }),
     };
-    let transitions = TransitionConfig { top_k: args.transitions_top_k, ..Default::default() };
-    let network = (args.network_dim > 0).then(|| NetworkConfig { dim: args.network_dim, ..Default::default() });
-    let config = PackerConfig { model, transitions, embeddings, network, trend_half_life_days: args.trend_half_life_days, memory_budget_bytes };
+    config.network = (args.network_dim > 0).then(|| NetworkConfig { dim: args.network_dim, ..Default::default() });
     // Refuse what cannot work before reading a large log.
-    config.check_fits(catalog.items.len())?;
+    if args.learned.is_none() {
+        config.check_fits(n_items)?;
+    }
     let key = std::fs::read(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?;
     let signer = Ed25519KeyPair::from_pkcs8(&key).map_err(|_| format!("{}: not a PKCS#8 Ed25519 key", args.key.display()))?;
     if let Some(values) = &args.weights {
         ranker_weights(values, &RankerWeights::default())?;
     }
-    let (interactions, skipped) = match &args.interactions {
-        Some(path) => {
-            let parsed = read_interactions_csv(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?, &catalog)?;
-            if let Some((line, reason)) = &parsed.first_bad_row {
-                eprintln!("{}: skipped {} malformed rows (the first, line {line}: {reason})", path.display(), parsed.bad_rows);
-            }
-            (parsed.interactions, format!("{} on unknown items and {} malformed rows skipped", parsed.unknown_items, parsed.bad_rows))
-        }
-        None => (vec![], String::new()),
-    };
     let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
-    let n_items = catalog.items.len();
-    let mut pack = build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?;
+    let (mut pack, interactions) = match &args.learned {
+        Some(dir) => {
+            let learned = read_learned(dir, &catalog)?;
+            let factors = match config.embeddings {
+                EmbeddingSource::Precomputed { dim, rows } => Some((dim, rows)),
+                _ => None,
+            };
+            (assemble(meta, catalog.categories, catalog.items, learned, factors, None)?, 0)
+        }
+        None => {
+            let interactions = args.learn.interactions(&catalog)?;
+            (build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?, interactions.len())
+        }
+    };
     if let Some(values) = &args.weights {
         pack.default_weights = ranker_weights(values, &pack.default_weights)?;
     }
     let bytes = pack.sign(&signer);
     // The engine's own checks, so that a pack it would refuse (e.g. NaN weights) is never written.
     CatalogPack::verify(&bytes, &[public_key(&signer)]).map_err(|e| format!("the built pack would be refused: {e}"))?;
-    std::fs::write(&args.out, &bytes)?;
-    println!(
-        "wrote {} ({} bytes): {n_items} items, {} interactions ({skipped}), in {:.2} s",
-        args.out.display(),
-        bytes.len(),
-        interactions.len(),
-        started.elapsed().as_secs_f64()
-    );
+    std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let from = match &args.learned {
+        Some(dir) => format!("learned in {}", dir.display()),
+        None => format!("{interactions} interactions"),
+    };
+    println!("wrote {} ({} bytes): {n_items} items, {from}, in {:.2} s", args.out.display(), bytes.len(), started.elapsed().as_secs_f64());
     if pack.embeddings.is_some() && pack.default_weights.embedding == 0.0 {
         eprintln!("note: the pack carries item embeddings at weight 0 (the default beside the sequential model); --weights embedding=2 makes them count");
     }
@@ -254,21 +325,24 @@ mod tests {
         std::fs::write(dir.join("catalog.csv"), "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,x,,,,\nb,B,x,,,,\n").unwrap();
         keygen(&dir.join("key.pk8"), &dir.join("key.pub")).unwrap();
         BuildArgs {
-            catalog: dir.join("catalog.csv"),
-            interactions: None,
-            model: ModelKind::Ease,
-            top_k: 40,
-            max_per_user: 500,
-            window: None,
-            min_count: 2,
-            memory_budget_mb: None,
-            lambda: 250.0,
-            transitions_top_k: 20,
+            learn: LearnArgs {
+                catalog: dir.join("catalog.csv"),
+                interactions: None,
+                model: ModelKind::Ease,
+                top_k: 40,
+                max_per_user: 500,
+                window: None,
+                min_count: 2,
+                memory_budget_mb: None,
+                lambda: 250.0,
+                transitions_top_k: 20,
+                trend_half_life_days: TREND_HALF_LIFE_DAYS,
+            },
+            learned: None,
             als_factors: 0,
             factors: None,
             network_dim: 0,
             weights,
-            trend_half_life_days: TREND_HALF_LIFE_DAYS,
             key: dir.join("key.pk8"),
             version: 1,
             built_at_ms: 0,
@@ -302,11 +376,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log.csv");
         std::fs::write(&log, "user,item,timestamp_ms\nu1,a,1\nu1,b,2\nu2,a,3\nu2,b,x\nu2,b,4\n").unwrap();
-        let dense = BuildArgs { interactions: Some(dir.path().join("missing.csv")), memory_budget_mb: Some(0), ..args(dir.path(), None) };
+        let mut dense = args(dir.path(), None);
+        (dense.learn.interactions, dense.learn.memory_budget_mb) = (Some(dir.path().join("missing.csv")), Some(0));
         let err = build(&dense).unwrap_err().to_string();
         assert!(err.contains("--model llr"), "refused before the missing log is opened: {err}");
-        let sparse = BuildArgs { interactions: Some(log), model: ModelKind::Llr, memory_budget_mb: Some(1), ..args(dir.path(), None) };
+        let learned = dir.path().join("learned");
+        let mut learn_args = args(dir.path(), None).learn;
+        (learn_args.interactions, learn_args.model) = (Some(log.clone()), ModelKind::Llr);
+        let mut from_files = args(dir.path(), None);
+        from_files.learned = Some(learned.clone());
+        // The last key generated signs every pack below.
+        let mut sparse = args(dir.path(), None);
+        (sparse.learn.interactions, sparse.learn.model, sparse.learn.memory_budget_mb) = (Some(log), ModelKind::Llr, Some(1));
         build(&sparse).unwrap();
+        let direct = std::fs::read(dir.path().join("out.pack")).unwrap();
+        // Learning to files and building from them gives the same pack.
+        learn(&LearnOnlyArgs { learn: learn_args, out: learned }).unwrap();
+        build(&from_files).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("out.pack")).unwrap(), direct);
         let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
         let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
         assert_eq!(pack.popularity[0], pack.popularity[1], "the malformed row is skipped, the rest counted");

@@ -2,8 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::top_k;
-use crate::catalog::NeighbourList;
+use super::{strongest, Row};
 
 /// How co-occurrence neighbours are learned.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +24,7 @@ impl Default for CooccurrenceConfig {
 
 /// Weight of a pair = Σ decay(time) / distance over co-occurrences, divided by
 /// √(count_a · count_b).
-pub(super) fn learn(histories: &[Vec<(i64, u32)>], n: usize, config: &CooccurrenceConfig) -> Vec<NeighbourList> {
+pub(super) fn learn(histories: &[Vec<(i64, u32)>], n: usize, config: &CooccurrenceConfig) -> Vec<Row> {
     let newest = histories.iter().flatten().map(|&(t, _)| t).max().unwrap_or(0);
     let decay = |t: i64| match config.half_life_days {
         Some(days) => 0.5f64.powf((newest - t) as f64 / 86_400_000.0 / days) as f32,
@@ -47,7 +46,7 @@ pub(super) fn learn(histories: &[Vec<(i64, u32)>], n: usize, config: &Cooccurren
     }
     co.iter()
         .enumerate()
-        .map(|(a, row)| top_k(row.iter().map(|(&b, &w)| (b, w / (counts[a] * counts[b as usize]).sqrt())), config.top_k))
+        .map(|(a, row)| strongest(row.iter().map(|(&b, &w)| (b, w / (counts[a] * counts[b as usize]).sqrt())), config.top_k))
         .collect()
 }
 
@@ -60,11 +59,11 @@ mod tests {
         let mut histories: Vec<Vec<(i64, u32)>> = (0..10).map(|_| vec![(0, 0), (0, 1)]).collect();
         histories.push(vec![(0, 2)]);
         let lists = learn(&histories, 3, &CooccurrenceConfig::default());
-        let bread: Vec<_> = lists[0].iter().collect();
+        let bread = &lists[0];
         assert_eq!(bread.len(), 1);
         assert_eq!(bread[0].0, 1);
         assert!((bread[0].1 - 1.0).abs() < 0.01);
-        assert!(lists[2].items.is_empty());
+        assert!(lists[2].is_empty());
     }
 
     #[test]
@@ -74,7 +73,7 @@ mod tests {
         let mut histories: Vec<Vec<(i64, u32)>> = (0..6).map(|_| vec![(0, 0), (0, 1)]).collect();
         histories.extend((0..3).map(|_| vec![(2 * YEAR, 0), (2 * YEAR, 2)]));
         histories.extend((0..3).map(|_| vec![(2 * YEAR, 1)]));
-        let strongest = |list: &NeighbourList| list.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|p| p.0);
+        let strongest = |list: &Row| list.first().map(|p| p.0);
         let decayed = learn(&histories, 3, &CooccurrenceConfig::default());
         assert_eq!(strongest(&decayed[0]), Some(2));
         let flat = learn(&histories, 3, &CooccurrenceConfig { half_life_days: None, ..Default::default() });

@@ -5,8 +5,7 @@
 use faer::linalg::solvers::DenseSolveCore;
 use faer::{Mat, Side};
 
-use super::{top_k, PackerError};
-use crate::catalog::NeighbourList;
+use super::{strongest, PackerError, Row};
 
 /// How EASE is learned.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,9 +49,9 @@ pub(super) fn weights(histories: &[Vec<u32>], n: usize, lambda: f64) -> Result<M
 }
 
 /// Per item, its `top_k` strongest positive EASE neighbours.
-pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &EaseConfig) -> Result<Vec<NeighbourList>, PackerError> {
+pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &EaseConfig) -> Result<Vec<Row>, PackerError> {
     let b = weights(histories, n, config.lambda)?;
-    Ok((0..n).map(|i| top_k((0..n).map(|j| (j as u32, b[(i, j)] as f32)), config.top_k)).collect())
+    Ok((0..n).map(|i| strongest((0..n).map(|j| (j as u32, b[(i, j)] as f32)), config.top_k)).collect())
 }
 
 #[cfg(test)]

@@ -16,8 +16,7 @@
 //! - the weight of `a → b` is `1 − 1 / (1 + LLR)`, kept for the `top_k`
 //!   strongest `b` of each `a` (ties by index) with `k11 ≥ min_count`.
 
-use super::{top_k, PackerError};
-use crate::catalog::NeighbourList;
+use super::{strongest, PackerError, Row};
 
 /// How log-likelihood neighbours are learned.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +92,7 @@ fn weight(llr: f64) -> f32 {
 }
 
 /// Per item, its `top_k` neighbours by log-likelihood ratio.
-pub(super) fn learn(histories: &[Vec<(i64, u32)>], n: usize, config: &LlrConfig) -> Result<Vec<NeighbourList>, PackerError> {
+pub(super) fn learn(histories: &[Vec<(i64, u32)>], n: usize, config: &LlrConfig) -> Result<Vec<Row>, PackerError> {
     if config.max_per_user < 2 || config.window == Some(0) || config.pair_memory_bytes < PAIR_BYTES {
         return Err(PackerError::Solver("LLR needs at least two items per user, a window of at least one and memory for pairs".into()));
     }
@@ -105,7 +104,7 @@ pub(super) fn learn(histories: &[Vec<(i64, u32)>], n: usize, config: &LlrConfig)
     // Both directions of every pair, so that each item's row can be read whole.
     let pairs: usize = baskets.iter().map(|b| (0..b.len()).map(|p| 2 * reach(b.len(), p)).sum::<usize>()).sum();
     let shards = (pairs * PAIR_BYTES).div_ceil(config.pair_memory_bytes).max(1);
-    let mut lists = vec![NeighbourList::default(); n];
+    let mut lists = vec![Row::new(); n];
     let mut keys: Vec<u64> = Vec::with_capacity(pairs.div_ceil(shards).min(config.pair_memory_bytes / PAIR_BYTES));
     for shard in 0..shards {
         keys.clear();
@@ -131,7 +130,7 @@ pub(super) fn learn(histories: &[Vec<(i64, u32)>], n: usize, config: &LlrConfig)
                 let (k12, k21) = (counts[a] - k11, counts[b as usize] - k11);
                 (b, weight(log_likelihood_ratio(k11, k12, k21, users - k11 - k12 - k21)))
             });
-            lists[a] = top_k(scored, config.top_k);
+            lists[a] = strongest(scored, config.top_k);
         }
     }
     Ok(lists)
@@ -175,12 +174,12 @@ mod tests {
         let mut histories: Vec<&[u32]> = vec![&[0, 1, 2]; 8];
         histories.extend([&[2, 3][..], &[2, 4], &[2, 3, 4], &[3, 4]]);
         let lists = learn(&timed(&histories), 5, &LlrConfig::default()).unwrap();
-        let strongest = |a: usize| lists[a].iter().max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0))).map(|p| p.0);
+        let strongest = |a: usize| lists[a].first().map(|p| p.0);
         assert_eq!(strongest(0), Some(1));
         assert_eq!(strongest(1), Some(0));
         let to = |b: u32| lists[0].iter().find(|p| p.0 == b).map_or(0.0, |p| p.1);
         assert!(to(1) > to(2) && to(2) > 0.0, "{:?}", lists[0]);
-        assert!(lists[3].iter().all(|(b, _)| b != 0), "never seen together");
+        assert!(lists[3].iter().all(|&(b, _)| b != 0), "never seen together");
     }
 
     #[test]
@@ -191,7 +190,7 @@ mod tests {
         let whole = learn(&timed, 30, &LlrConfig::default()).unwrap();
         let sharded = learn(&timed, 30, &LlrConfig { pair_memory_bytes: 64, ..Default::default() }).unwrap();
         assert_eq!(whole, sharded);
-        assert!(whole.iter().any(|l| !l.items.is_empty()));
+        assert!(whole.iter().any(|l| !l.is_empty()));
         let windowed = learn(&timed, 30, &LlrConfig { window: Some(2), ..Default::default() }).unwrap();
         assert_ne!(whole, windowed);
     }

@@ -14,6 +14,7 @@ mod als;
 mod cooccurrence;
 mod ease;
 mod input;
+mod learned;
 mod llr;
 mod network;
 mod sequential;
@@ -27,12 +28,14 @@ pub use cooccurrence::CooccurrenceConfig;
 pub use ease::EaseConfig;
 pub use network::NetworkConfig;
 pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
+pub use learned::{read_learned, write_learned};
 pub use llr::LlrConfig;
 pub use sequential::SequentialConfig;
 pub use synthetic::synthetic_pack;
 pub use transitions::TransitionConfig;
 
 use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, TREND_WEIGHT};
+use crate::network::SequenceNetwork;
 
 /// One interaction from the backend's log (item given by its index).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,6 +100,17 @@ pub enum EmbeddingSource {
         /// `dim` values per item, in catalogue order.
         rows: Vec<f32>,
     },
+}
+
+impl EmbeddingSource {
+    /// Dimensions per item (0 without embeddings).
+    fn dim(&self) -> usize {
+        match self {
+            EmbeddingSource::None => 0,
+            EmbeddingSource::Als(c) => c.factors,
+            EmbeddingSource::Precomputed { dim, .. } => *dim,
+        }
+    }
 }
 
 /// How a pack is learned.
@@ -182,6 +196,28 @@ pub enum PackerError {
     },
 }
 
+/// One item's learned list: `(item index, weight)`, strongest first (ties by index).
+pub type Row = Vec<(u32, f32)>;
+
+/// What a pack learns from the interaction log, before it is quantised: the
+/// same whether it was learned here ([`learn`]) or by the Spark job and read
+/// back ([`read_learned`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Learned {
+    /// The item model's name ([`ItemModel::name`]), which sets the pack's default weights.
+    pub model: String,
+    /// Per item, its neighbours.
+    pub neighbours: Vec<Row>,
+    /// Per item, what comes next.
+    pub transitions: Vec<Row>,
+    /// Interactions per item.
+    pub counts: Vec<f64>,
+    /// Interactions per item, each counting ½ per trend half-life before [`Self::trend_as_of_ms`].
+    pub trend_counts: Vec<f64>,
+    /// The newest interaction's time, when the trend is as of.
+    pub trend_as_of_ms: i64,
+}
+
 /// Learns a pack. Deterministic: the same inputs give the same pack, byte for byte once signed.
 pub fn build_pack(
     meta: PackMeta,
@@ -194,42 +230,77 @@ pub fn build_pack(
     config.check_fits(n)?;
     let timed = user_histories(interactions, n);
     let histories: Vec<Vec<u32>> = timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect();
+    let learned = learn_lists(&timed, &histories, n, config)?;
+    let embeddings = match &config.embeddings {
+        EmbeddingSource::None => None,
+        EmbeddingSource::Als(c) => Some(als::learn(&histories, n, c)?),
+        EmbeddingSource::Precomputed { rows, .. } => Some(rows.clone()),
+    };
+    let network = config.network.as_ref().map(|c| network::learn(&histories, n, c)).transpose()?;
+    assemble(meta, categories, items, learned, embeddings.map(|rows| (config.embeddings.dim(), rows)), network)
+}
+
+/// Learns the item model, transitions, popularity and trend (everything but
+/// embeddings and the network), as `mizan pack learn` writes them.
+pub fn learn(interactions: &[Interaction], n: usize, config: &PackerConfig) -> Result<Learned, PackerError> {
+    config.check_fits(n)?;
+    let timed = user_histories(interactions, n);
+    let histories: Vec<Vec<u32>> = timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect();
+    learn_lists(&timed, &histories, n, config)
+}
+
+fn learn_lists(timed: &[Vec<(i64, u32)>], histories: &[Vec<u32>], n: usize, config: &PackerConfig) -> Result<Learned, PackerError> {
     let (neighbours, transitions) = match &config.model {
-        ItemModel::Llr(c) => (llr::learn(&timed, n, c)?, transitions::learn(&histories, n, &config.transitions)),
-        ItemModel::Cooccurrence(c) => (cooccurrence::learn(&timed, n, c), transitions::learn(&histories, n, &config.transitions)),
-        ItemModel::Ease(c) => (ease::learn(&histories, n, c)?, transitions::learn(&histories, n, &config.transitions)),
+        ItemModel::Llr(c) => (llr::learn(timed, n, c)?, transitions::learn(histories, n, &config.transitions)),
+        ItemModel::Cooccurrence(c) => (cooccurrence::learn(timed, n, c), transitions::learn(histories, n, &config.transitions)),
+        ItemModel::Ease(c) => (ease::learn(histories, n, c)?, transitions::learn(histories, n, &config.transitions)),
         ItemModel::Sequential(c) => {
-            let lists = sequential::learn(&histories, n, c, config.transitions.top_k)?;
+            let lists = sequential::learn(histories, n, c, config.transitions.top_k)?;
             (lists.neighbours, lists.transitions)
         }
     };
-    let embeddings = match &config.embeddings {
-        EmbeddingSource::None => None,
-        EmbeddingSource::Als(c) => Some(Embeddings::quantise(c.factors, &als::learn(&histories, n, c)?)),
-        EmbeddingSource::Precomputed { dim, rows } => {
-            if *dim == 0 || rows.len() != dim * n || !rows.iter().all(|v| v.is_finite()) {
-                return Err(PackerError::Input { line: 0, reason: format!("factors must be {dim} finite values per item") });
-            }
-            Some(Embeddings::quantise(*dim, rows))
-        }
-    };
-    let network = config.network.as_ref().map(|c| network::learn(&histories, n, c)).transpose()?;
     let mut counts = vec![0.0f64; n];
     for &i in histories.iter().flatten() {
         counts[i as usize] += 1.0;
     }
     let trend_as_of_ms = timed.iter().flatten().map(|s| s.0).max().unwrap_or(0);
-    let trend = log_scaled(&recent_counts(&timed, n, config.trend_half_life_days, trend_as_of_ms)?);
-    let default_weights = default_weights(&config.model, network.is_some(), embeddings.is_some());
+    let trend_counts = recent_counts(timed, n, config.trend_half_life_days, trend_as_of_ms)?;
+    Ok(Learned { model: config.model.name().into(), neighbours, transitions, counts, trend_counts, trend_as_of_ms })
+}
+
+/// Quantises what was learned into a pack, with optional item factors
+/// (`(dim, rows)`, row-major) and a trained network.
+pub fn assemble(
+    meta: PackMeta,
+    categories: Vec<Category>,
+    items: Vec<Item>,
+    learned: Learned,
+    factors: Option<(usize, Vec<f32>)>,
+    network: Option<SequenceNetwork>,
+) -> Result<CatalogPack, PackerError> {
+    let n = items.len();
+    let sized = [learned.neighbours.len(), learned.transitions.len(), learned.counts.len(), learned.trend_counts.len()];
+    if sized.iter().any(|&len| len != n) {
+        return Err(PackerError::Input { line: 0, reason: format!("what was learned covers {sized:?} items, the catalogue {n}") });
+    }
+    let embeddings = match factors {
+        Some((dim, rows)) if dim == 0 || rows.len() != dim * n || !rows.iter().all(|v| v.is_finite()) => {
+            return Err(PackerError::Input { line: 0, reason: format!("factors must be {dim} finite values per item") });
+        }
+        Some((dim, rows)) => Some(Embeddings::quantise(dim, &rows)),
+        None => None,
+    };
+    let default_weights = default_weights(&learned.model, network.is_some(), embeddings.is_some());
+    let quantise = |rows: Vec<Row>| rows.iter().map(|row| NeighbourList::quantise(row)).collect();
     Ok(CatalogPack {
         meta,
         categories,
         items,
-        neighbours,
-        transitions,
-        popularity: log_scaled(&counts),
-        trend,
-        trend_as_of_ms,
+        neighbours: quantise(learned.neighbours),
+        transitions: quantise(learned.transitions),
+        popularity: log_scaled(&learned.counts),
+        trend: log_scaled(&learned.trend_counts),
+        trend_as_of_ms: learned.trend_as_of_ms,
         embeddings,
         default_weights,
         network,
@@ -240,12 +311,12 @@ pub fn build_pack(
 /// scored almost entirely by the learned blocks (and the network, if any), at the
 /// weights chosen on ML-1M validation; popularity only breaks ties and orders the
 /// list before consent.
-fn default_weights(model: &ItemModel, with_network: bool, with_embeddings: bool) -> RankerWeights {
+fn default_weights(model: &str, with_network: bool, with_embeddings: bool) -> RankerWeights {
     let network = if with_network { NETWORK_WEIGHT } else { 0.0 };
     match model {
         // Embeddings add nothing to the sequential model and its network on ML-1M
         // validation (BENCHMARKS.md), so its packs leave them unweighed.
-        ItemModel::Sequential(_) => RankerWeights {
+        "sequential" => RankerWeights {
             neighbour: 1.0,
             transition: 1.0,
             category: 0.0,
@@ -256,9 +327,7 @@ fn default_weights(model: &ItemModel, with_network: bool, with_embeddings: bool)
             trend: TREND_WEIGHT,
             embedding: 0.0,
         },
-        ItemModel::Llr(_) | ItemModel::Ease(_) | ItemModel::Cooccurrence(_) => {
-            RankerWeights { network, embedding: if with_embeddings { EMBEDDING_WEIGHT } else { 0.0 }, ..RankerWeights::default() }
-        }
+        _ => RankerWeights { network, embedding: if with_embeddings { EMBEDDING_WEIGHT } else { 0.0 }, ..RankerWeights::default() },
     }
 }
 
@@ -294,14 +363,9 @@ fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<(i64, u32)>
         .collect()
 }
 
-/// Keeps the `k` largest weights of a row (ties by index) and quantises them.
-fn top_k(row: impl Iterator<Item = (u32, f32)>, k: usize) -> NeighbourList {
-    NeighbourList::quantise(&strongest(row, k))
-}
-
 /// The `k` largest positive weights of a row, strongest first (ties by index).
-fn strongest(row: impl Iterator<Item = (u32, f32)>, k: usize) -> Vec<(u32, f32)> {
-    let mut pairs: Vec<(u32, f32)> = row.filter(|(_, w)| *w > 0.0 && w.is_finite()).collect();
+fn strongest(row: impl Iterator<Item = (u32, f32)>, k: usize) -> Row {
+    let mut pairs: Row = row.filter(|(_, w)| *w > 0.0 && w.is_finite()).collect();
     strongest_first(&mut pairs);
     pairs.truncate(k);
     pairs

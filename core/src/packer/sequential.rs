@@ -19,8 +19,7 @@
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
 
-use super::{strongest, strongest_first, PackerError};
-use crate::catalog::NeighbourList;
+use super::{strongest, strongest_first, PackerError, Row};
 use crate::network::sequence_inputs;
 
 /// How sequential weights are learned.
@@ -45,9 +44,9 @@ impl Default for SequentialConfig {
 /// What the sequential model puts in a pack.
 pub(super) struct SequentialLists {
     /// Per item, its strongest successors as part of the decayed history.
-    pub(super) neighbours: Vec<NeighbourList>,
+    pub(super) neighbours: Vec<Row>,
     /// Per item, its strongest successors as one of the last few items.
-    pub(super) transitions: Vec<NeighbourList>,
+    pub(super) transitions: Vec<Row>,
 }
 
 /// The normal equations `(SᵀS + λI, SᵀY)`: `2n × 2n` and `2n × n`. Row `i` is
@@ -126,9 +125,9 @@ pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &SequentialConfig,
             refitted[r].push((j as u32, beta[(a, 0)] as f32));
         }
     }
-    let list = |mut pairs: Vec<(u32, f32)>| {
+    let list = |mut pairs: Row| {
         strongest_first(&mut pairs);
-        NeighbourList::quantise(&pairs)
+        pairs
     };
     let mut lists = refitted.into_iter().map(list);
     Ok(SequentialLists { transitions: lists.by_ref().take(n).collect(), neighbours: lists.collect() })

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::top_k;
-use crate::catalog::NeighbourList;
+use super::{strongest, Row};
 
 /// How transitions are learned.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +21,7 @@ impl Default for TransitionConfig {
 }
 
 /// Weight of i → j = Σ 1/distance over occurrences of j after i, divided by count(i).
-pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &TransitionConfig) -> Vec<NeighbourList> {
+pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &TransitionConfig) -> Vec<Row> {
     // Summed in f64, so that the Spark job's sums give the same weights and ties.
     let mut counts = vec![0f64; n];
     let mut next: Vec<HashMap<u32, f64>> = vec![HashMap::new(); n];
@@ -36,7 +35,7 @@ pub(super) fn learn(histories: &[Vec<u32>], n: usize, config: &TransitionConfig)
             }
         }
     }
-    next.iter().enumerate().map(|(a, row)| top_k(row.iter().map(|(&b, &w)| (b, (w / counts[a]) as f32)), config.top_k)).collect()
+    next.iter().enumerate().map(|(a, row)| strongest(row.iter().map(|(&b, &w)| (b, (w / counts[a]) as f32)), config.top_k)).collect()
 }
 
 #[cfg(test)]
@@ -47,9 +46,8 @@ mod tests {
     fn transitions_are_directional() {
         let histories: Vec<Vec<u32>> = (0..5).map(|_| vec![0, 1, 2]).collect();
         let lists = learn(&histories, 3, &TransitionConfig { window: 1, top_k: 5 });
-        assert_eq!(lists[0].items, vec![1]);
-        assert_eq!(lists[1].items, vec![2]);
-        assert!(lists[2].items.is_empty(), "nothing follows the last item");
-        assert!((lists[0].iter().next().unwrap().1 - 1.0).abs() < 0.01);
+        assert_eq!(lists[0], vec![(1, 1.0)]);
+        assert_eq!(lists[1], vec![(2, 1.0)]);
+        assert!(lists[2].is_empty(), "nothing follows the last item");
     }
 }
