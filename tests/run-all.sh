@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: Rust (unit + integration), the MovieLens fetch script, Kotlin bindings on the JVM, Swift
-# static checks. Installs what it needs (Kotlin compiler, JNA, JUnit, tree-sitter).
+# static checks, the Spark job. Installs what it needs (Kotlin compiler, JNA, JUnit, tree-sitter, pyspark).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,6 +11,8 @@ echo "== cargo test --workspace"
 cargo test --workspace
 echo "== MovieLens fetch script (Python)"
 python3 -m unittest tests/test_fetch.py
+echo "== Spark job against the Rust packer (PySpark, local[2])"
+bash examples/spark/test.sh
 echo "== Kotlin bindings (JVM)"
 bash android/scripts/test-jvm.sh
 echo "== Swift bindings (static checks)"

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, WEIGHT_NAMES};
 use mizan::packer::{
-    assemble, build_pack, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, read_learned, write_learned, AlsConfig, CatalogInput, Interaction,
+    assemble, build_pack, part_files, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, read_learned, write_learned, AlsConfig, CatalogInput, Interaction,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
     TREND_HALF_LIFE_DAYS,
 };
@@ -196,7 +196,7 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     let mut config = args.learn.config();
     config.embeddings = match (&args.factors, args.als_factors) {
         (Some(path), _) => {
-            let (dim, rows) = read_factors_csv(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?, &catalog)?;
+            let (dim, rows) = read_factors_csv(&factor_rows(path)?[..], &catalog).map_err(|e| format!("{}: {e}", path.display()))?;
             EmbeddingSource::Precomputed { dim, rows }
         }
         (None, 0) => EmbeddingSource::None,
@@ -261,8 +261,18 @@ pub fn ranker_weights(pairs: &[String], pack_defaults: &RankerWeights) -> CliRes
     Ok(weights)
 }
 
+/// The factor rows in `path`: a file, or a directory of `*.csv` parts without
+/// headers (as the Spark job writes them), concatenated in name order.
+fn factor_rows(path: &Path) -> CliResult<Vec<u8>> {
+    let mut rows = Vec::new();
+    for part in part_files(path)? {
+        rows.extend(std::fs::read(&part).map_err(|e| format!("{}: {e}", part.display()))?);
+    }
+    Ok(rows)
+}
+
 fn read_catalog(path: &Path) -> CliResult<CatalogInput> {
-    let file = File::open(path)?;
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(match path.extension().and_then(|e| e.to_str()) {
         Some("json") => read_catalog_json(file)?,
         Some("csv") => read_catalog_csv(file)?,

@@ -113,15 +113,20 @@ fn number(row: &csv::StringRecord, column: usize) -> Result<f64, &'static str> {
     row.get(column).and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| v.is_finite()).ok_or("a value is missing or not a finite number")
 }
 
-/// The files of table `name`: `name.csv`, or the `*.csv` parts in `name/`.
+/// The files of table `name`: `name.csv`, or the parts in `name/`.
 fn parts(dir: &Path, name: &str) -> Result<Vec<PathBuf>, PackerError> {
     let single = dir.join(format!("{name}.csv"));
-    if single.is_file() {
-        return Ok(vec![single]);
+    part_files(&if single.is_file() { single } else { dir.join(name) })
+}
+
+/// `path` itself if it is a file; if it is a directory (as Spark writes a
+/// table), its `*.csv` parts in name order.
+pub fn part_files(path: &Path) -> Result<Vec<PathBuf>, PackerError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
     }
-    let folder = dir.join(name);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .map_err(|e| io_error(&folder, e))?
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| io_error(path, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
         .collect();

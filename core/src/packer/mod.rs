@@ -28,7 +28,7 @@ pub use cooccurrence::CooccurrenceConfig;
 pub use ease::EaseConfig;
 pub use network::NetworkConfig;
 pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, CatalogInput, InteractionsInput};
-pub use learned::{read_learned, write_learned};
+pub use learned::{part_files, read_learned, write_learned};
 pub use llr::LlrConfig;
 pub use sequential::SequentialConfig;
 pub use synthetic::synthetic_pack;
