@@ -228,3 +228,34 @@ fn the_profile_kept_event_by_event_ranks_exactly_as_one_rebuilt_from_the_log() {
         assert_eq!(engine.explain(&item_id(1, 3), Some(NOW)).unwrap(), explained, "step {step}");
     }
 }
+
+/// A pack for part of a catalogue (one section of the shop): events on items
+/// outside it are kept in the log, counted as unknown, and never drive the list
+/// or its reasons; a later pack that covers them uses them at once.
+#[test]
+fn events_outside_a_partial_pack_are_kept_and_count_once_a_pack_covers_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let books: Vec<String> = (0..PER_CATEGORY).map(|k| item_id(1, k)).collect();
+    let section = signed_pack_changed(2, &books.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    engine.load_catalog(&section).unwrap();
+    let mut events: Vec<Event> = books.iter().take(4).enumerate().map(|(k, id)| view(id, 30 + k as i64)).collect();
+    events.push(view(&item_id(0, 1), 5));
+    engine.record(&events).unwrap();
+
+    let report = engine.inspect().unwrap();
+    assert_eq!((report.store.events, report.unknown_items), (5, 4), "kept in the log, unknown to the pack");
+    let list = engine.recommend(&request()).unwrap();
+    assert!(!list.items.is_empty());
+    for r in &list.items {
+        assert!(!r.item_id.starts_with("books-"), "{}", r.item_id);
+        assert!(r.reasons.iter().all(|reason| !reason.source_item_id.as_deref().unwrap_or("").starts_with("books-")), "{:?}", r.reasons);
+    }
+    assert!(engine.export_user_data().unwrap().contains(&books[0]), "exported with the rest");
+
+    engine.load_catalog(&signed_pack(3)).unwrap();
+    assert_eq!(engine.inspect().unwrap().unknown_items, 0);
+    let all = RecommendRequest { k: 10, diversity: 0.0, exploration: 0.0, ..request() };
+    let covered = engine.recommend(&all).unwrap();
+    assert!(covered.items.iter().take(3).all(|r| r.item_id.starts_with("books-")), "four views of books now lead");
+}

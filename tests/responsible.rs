@@ -168,7 +168,7 @@ fn repeatable_items_stay_recommendable_after_purchase() {
         available_until_ms: None,
     };
     let pack = CatalogPack {
-        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "t".into() },
+        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "t".into(), coverage: None },
         categories: vec![Category { name: "groceries".into(), sensitive: None }],
         items: vec![item("milk", vec!["repeatable".into()]), item("kettle", vec![])],
         neighbours: vec![NeighbourList::default(); 2],
@@ -240,7 +240,7 @@ fn seed_near_hit_pack() -> Vec<u8> {
     neighbours[0] = NeighbourList::quantise(&(1..=10).map(|i| (i as u32, 1.0 - i as f32 / 20.0)).collect::<Vec<_>>());
     let popularity = ids.iter().map(|id| if id.starts_with("hit-") { 20_000 } else { 500 }).collect();
     CatalogPack {
-        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "t".into() },
+        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "t".into(), coverage: None },
         categories: vec![Category { name: "films".into(), sensitive: None }],
         items: ids.iter().map(item).collect(),
         neighbours,

@@ -415,11 +415,17 @@ pub struct PackInfo {
     pub built_at_ms: i64,
     /// Source description.
     pub source: String,
+    /// When the pack holds part of a larger catalogue: how it was restricted
+    /// (e.g. `categories: Dairy, Bakery`); none for a whole catalogue.
+    pub covers: Option<String>,
+    /// Items in the catalogue the pack was taken from (none for a whole catalogue).
+    pub source_items: Option<u64>,
 }
 
 impl From<mizan::PackMeta> for PackInfo {
     fn from(m: mizan::PackMeta) -> Self {
-        PackInfo { pack_version: m.pack_version, built_at_ms: m.built_at_ms, source: m.source }
+        let (covers, source_items) = m.coverage.map(|c| (c.subset, c.source_items)).unzip();
+        PackInfo { pack_version: m.pack_version, built_at_ms: m.built_at_ms, source: m.source, covers, source_items }
     }
 }
 

@@ -40,7 +40,7 @@ pub mod rank;
 pub mod store;
 pub mod timing;
 
-pub use catalog::{Catalog, CatalogPack, Category, Item, PackMeta, SensitiveCategory};
+pub use catalog::{Catalog, CatalogPack, Category, Coverage, Item, PackMeta, SensitiveCategory};
 pub use consent::{ConsentRecord, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 pub use crypto::{KeyProvider, StaticKey};
 pub use config::{EngineConfig, Retention};

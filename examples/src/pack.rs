@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, WEIGHT_NAMES};
 use mizan::packer::{
-    assemble, build_pack, part_files, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, read_learned, write_learned, AlsConfig, CatalogInput, Interaction,
-    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, TransitionConfig,
+    assemble, build_pack, part_files, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, read_learned, restrict, write_learned, AlsConfig, CatalogInput, Interaction,
+    CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, Subset, TransitionConfig,
     TREND_HALF_LIFE_DAYS,
 };
 use ring::rand::SystemRandom;
@@ -124,6 +124,15 @@ pub struct BuildArgs {
     /// Description of the data the pack was learned from.
     #[arg(long, default_value = "")]
     source: String,
+    /// Keep only the items in these categories (by name), e.g. one section of the shop.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["als_factors", "network_dim"])]
+    only_categories: Vec<String>,
+    /// Keep only the items carrying any of these tags, e.g. a market's `market:sa`.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["als_factors", "network_dim"])]
+    only_tags: Vec<String>,
+    /// Keep at most this many items (of those kept), the most interacted with.
+    #[arg(long, conflicts_with_all = ["als_factors", "network_dim"])]
+    top_items: Option<usize>,
     /// Where to write the signed pack.
     #[arg(long)]
     out: PathBuf,
@@ -212,19 +221,34 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     if let Some(values) = &args.weights {
         ranker_weights(values, &RankerWeights::default())?;
     }
-    let meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone() };
+    let mut meta = PackMeta { pack_version: args.version, built_at_ms: args.built_at_ms, source: args.source.clone(), coverage: None };
+    let subset = Subset { categories: args.only_categories.clone(), tags: args.only_tags.clone(), most_interacted: args.top_items };
+    let factors = |embeddings: EmbeddingSource| match embeddings {
+        EmbeddingSource::Precomputed { dim, rows } => Some((dim, rows)),
+        _ => None,
+    };
     let (mut pack, interactions) = match &args.learned {
-        Some(dir) => {
-            let learned = read_learned(dir, &catalog)?;
-            let factors = match config.embeddings {
-                EmbeddingSource::Precomputed { dim, rows } => Some((dim, rows)),
-                _ => None,
-            };
-            (assemble(meta, catalog.categories, catalog.items, learned, factors, None)?, 0)
-        }
-        None => {
+        None if subset.is_whole() => {
             let interactions = args.learn.interactions(&catalog)?;
             (build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?, interactions.len())
+        }
+        learned_dir => {
+            let (learned, interactions) = match learned_dir {
+                Some(dir) => (read_learned(dir, &catalog)?, 0),
+                None => {
+                    let interactions = args.learn.interactions(&catalog)?;
+                    (mizan::packer::learn(&interactions, n_items, &config)?, interactions.len())
+                }
+            };
+            let (items, learned, factors) = if subset.is_whole() {
+                (catalog.items, learned, factors(config.embeddings))
+            } else {
+                let part = restrict(catalog.items, &catalog.categories, learned, factors(config.embeddings), &subset)?;
+                eprintln!("the pack covers {} of {n_items} items ({})", part.items.len(), part.coverage.subset);
+                meta.coverage = Some(part.coverage);
+                (part.items, part.learned, part.factors)
+            };
+            (assemble(meta, catalog.categories, items, learned, factors, None)?, interactions)
         }
     };
     if let Some(values) = &args.weights {
@@ -238,7 +262,8 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         Some(dir) => format!("learned in {}", dir.display()),
         None => format!("{interactions} interactions"),
     };
-    println!("wrote {} ({} bytes): {n_items} items, {from}, in {:.2} s", args.out.display(), bytes.len(), started.elapsed().as_secs_f64());
+    let kept = pack.items.len();
+    println!("wrote {} ({} bytes): {kept} items, {from}, in {:.2} s", args.out.display(), bytes.len(), started.elapsed().as_secs_f64());
     if pack.embeddings.is_some() && pack.default_weights.embedding == 0.0 {
         eprintln!("note: the pack carries item embeddings at weight 0 (the default beside the sequential model); --weights embedding=2 makes them count");
     }
@@ -302,6 +327,7 @@ pub fn demo_pack(shop: &Shop) -> (Vec<u8>, Vec<u8>) {
         pack_version: 1,
         built_at_ms: DEMO_NOW_MS,
         source: format!("synthetic shop: {POPULATION} simulated shoppers, {} interactions", interactions.len()),
+        coverage: None,
     };
     let pack = build_pack(meta, shop.categories.clone(), shop.items.clone(), &interactions, &PackerConfig::default())
         .expect("co-occurrence packing cannot fail");
@@ -349,6 +375,9 @@ mod tests {
                 trend_half_life_days: TREND_HALF_LIFE_DAYS,
             },
             learned: None,
+            only_categories: vec![],
+            only_tags: vec![],
+            top_items: None,
             als_factors: 0,
             factors: None,
             network_dim: 0,
@@ -407,5 +436,23 @@ mod tests {
         let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
         let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
         assert_eq!(pack.popularity[0], pack.popularity[1], "the malformed row is skipped, the rest counted");
+    }
+
+    #[test]
+    fn a_pack_for_part_of_the_catalogue_says_what_it_covers() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.csv");
+        std::fs::write(&log, "user,item,timestamp_ms\nu1,a,1\nu1,b,2\nu2,b,3\n").unwrap();
+        let mut part = args(dir.path(), None);
+        (part.learn.interactions, part.learn.model) = (Some(log), ModelKind::Llr);
+        (part.only_categories, part.top_items) = (vec!["x".into()], Some(1));
+        build(&part).unwrap();
+        let public_key = std::fs::read(dir.path().join("key.pub")).unwrap();
+        let pack = CatalogPack::verify(&std::fs::read(dir.path().join("out.pack")).unwrap(), &[public_key]).unwrap();
+        assert_eq!(pack.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["b"], "the most interacted");
+        let coverage = pack.meta.coverage.expect("the pack says what it covers");
+        assert_eq!((coverage.subset.as_str(), coverage.source_items), ("categories: x; the 1 most interacted items", 2));
+        part.only_categories = vec!["no such section".into()];
+        assert!(build(&part).unwrap_err().to_string().contains("no such section"));
     }
 }

@@ -61,7 +61,7 @@ fn pack_of(version: u64, removed: &[&str], added: &[(&str, u32)], config: &Packe
             }
         }
     }
-    let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into() };
+    let meta = PackMeta { pack_version: version, built_at_ms: NOW, source: "integration tests".into(), coverage: None };
     build_pack(meta, categories, items, &log, config).expect("packs").sign(&signer())
 }
 
@@ -71,7 +71,7 @@ fn pack_of(version: u64, removed: &[&str], added: &[(&str, u32)], config: &Packe
 pub fn signed_sequential_pack() -> Vec<u8> {
     let sequential = SequentialConfig { lambda: 1.0, ..Default::default() }; // a tiny log needs little shrinkage
     let config = PackerConfig { model: ItemModel::Sequential(sequential), ..Default::default() };
-    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (sequential)".into() };
+    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (sequential)".into(), coverage: None };
     let (categories, items) = catalogue(&[], &[]);
     build_pack(meta, categories, items, &walks(), &config).expect("packs").sign(&signer())
 }
@@ -81,7 +81,7 @@ pub fn signed_sequential_pack() -> Vec<u8> {
 pub fn signed_network_pack() -> Vec<u8> {
     let network = NetworkConfig { dim: 16, epochs: 30, batch: 32, dropout: 0.0, learning_rate: 0.02, ..Default::default() };
     let config = PackerConfig { network: Some(network), ..Default::default() };
-    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (network)".into() };
+    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (network)".into(), coverage: None };
     let (categories, items) = catalogue(&[], &[]);
     let mut pack = build_pack(meta, categories, items, &walks(), &config).expect("packs");
     pack.default_weights = RankerWeights { neighbour: 0.0, transition: 0.0, category: 0.0, popularity: 0.001, network: 1.0, ..pack.default_weights };
@@ -98,7 +98,7 @@ pub fn signed_trend_pack() -> Vec<u8> {
     let (old_hit, new_hit) = (2 * PER_CATEGORY, PER_CATEGORY + 7);
     log.extend((100..140).map(|user| Interaction { user, item: old_hit, timestamp_ms: NOW - 60 * DAY }));
     log.extend((200..208).map(|user| Interaction { user, item: new_hit, timestamp_ms: NOW - DAY }));
-    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (trend)".into() };
+    let meta = PackMeta { pack_version: 1, built_at_ms: NOW, source: "integration tests (trend)".into(), coverage: None };
     let (categories, items) = catalogue(&[], &[]);
     build_pack(meta, categories, items, &log, &PackerConfig::default()).expect("packs").sign(&signer())
 }

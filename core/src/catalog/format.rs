@@ -47,6 +47,7 @@ mod name {
     pub const TREND: &str = "trend";
     pub const EMBEDDINGS: &str = "embeddings";
     pub const NETWORK: &str = "network";
+    pub const COVERAGE: &str = "coverage";
 }
 
 fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
@@ -83,6 +84,9 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
     }
     if let Some(network) = &pack.network {
         sections.push((name::NETWORK, vectors::network_to_wire(network)));
+    }
+    if let Some(coverage) = &pack.meta.coverage {
+        sections.push((name::COVERAGE, encode(coverage)));
     }
     let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
     for (name, body) in &sections {
@@ -242,8 +246,9 @@ pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
         sections.body(name).map_or_else(|| Ok(Links::empty(n)), |body| Links::from_wire(body, n, name))
     };
     let (trend_as_of_ms, trend) = sections.optional::<TrendSection>(name::TREND)?.unwrap_or_else(|| (0, vec![0; n]));
+    let meta = PackMeta { coverage: sections.optional(name::COVERAGE)?, ..sections.required::<PackMeta>(name::META)? };
     Ok(Decoded {
-        meta: sections.required::<PackMeta>(name::META)?,
+        meta,
         categories,
         popularity: sections.required(name::POPULARITY)?,
         weights: RankerWeights::from_named(weights.iter().map(|(name, value)| (name.as_str(), *value))),
@@ -316,6 +321,17 @@ mod tests {
         let mut overlong = payload_of(&borrowed(&sections));
         overlong.truncate(overlong.len() - 1);
         assert_eq!(read(&overlong), Err(PackError::Malformed("section table")));
+    }
+
+    #[test]
+    fn what_a_partial_pack_covers_travels_in_its_own_section() {
+        let coverage = crate::catalog::Coverage { subset: "categories: tea".into(), source_items: 40 };
+        let mut pack = tiny_pack();
+        pack.meta.coverage = Some(coverage.clone());
+        let sections = sections_of(&pack);
+        assert!(sections.iter().any(|(n, _)| n == name::COVERAGE));
+        assert_eq!(read(&payload_of(&borrowed(&sections))).unwrap().meta.coverage, Some(coverage));
+        assert!(sections_of(&tiny_pack()).iter().all(|(n, _)| n != name::COVERAGE), "a whole catalogue has none");
     }
 
     #[test]

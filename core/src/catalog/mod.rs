@@ -45,6 +45,19 @@ pub struct PackMeta {
     pub built_at_ms: i64,
     /// Free-text description of the data the pack was learned from.
     pub source: String,
+    /// The part of a larger catalogue the pack holds, when it was restricted to
+    /// one (travels in its own optional section, not in the meta section).
+    #[serde(skip)]
+    pub coverage: Option<Coverage>,
+}
+
+/// What part of a larger catalogue a pack covers (e.g. one market or section of a shop).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// How the catalogue was restricted, e.g. `categories: Dairy, Bakery`.
+    pub subset: String,
+    /// Items in the catalogue it was taken from.
+    pub source_items: u64,
 }
 
 /// A catalogue category.
@@ -698,7 +711,7 @@ pub(crate) mod tests {
             available_until_ms: None,
         };
         CatalogPack {
-            meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "test".into() },
+            meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "test".into(), coverage: None },
             categories: vec![
                 Category { name: "fruit".into(), sensitive: None },
                 Category { name: "pharmacy".into(), sensitive: Some(SensitiveCategory::Health) },

@@ -18,6 +18,7 @@ mod learned;
 mod llr;
 mod network;
 mod sequential;
+mod subset;
 mod synthetic;
 mod transitions;
 
@@ -31,6 +32,7 @@ pub use input::{read_catalog_csv, read_catalog_json, read_factors_csv, read_inte
 pub use learned::{part_files, read_learned, write_learned};
 pub use llr::LlrConfig;
 pub use sequential::SequentialConfig;
+pub use subset::{restrict, Restricted, Subset};
 pub use synthetic::synthetic_pack;
 pub use transitions::TransitionConfig;
 
@@ -407,7 +409,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn meta() -> PackMeta {
-        PackMeta { pack_version: 1, built_at_ms: 0, source: "test".into() }
+        PackMeta { pack_version: 1, built_at_ms: 0, source: "test".into(), coverage: None }
     }
 
     fn log() -> Vec<Interaction> {

@@ -49,7 +49,7 @@ pub fn synthetic_pack(items: u32, network_dim: usize, embedding_dim: usize) -> C
         output_bias: wave(n, 3.0),
     });
     CatalogPack {
-        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "synthetic".into() },
+        meta: PackMeta { pack_version: 1, built_at_ms: 0, source: "synthetic".into(), coverage: None },
         categories: (0..n_categories).map(|c| Category { name: format!("genre {c}"), sensitive: None }).collect(),
         items: catalogue,
         neighbours,

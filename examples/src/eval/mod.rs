@@ -486,7 +486,7 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
         embeddings: if args.als_factors > 0 { EmbeddingSource::Als(AlsConfig { factors: args.als_factors, ..Default::default() }) } else { EmbeddingSource::None },
         memory_budget_bytes: None,
     };
-    let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name) };
+    let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name), coverage: None };
     let mut pack = build_pack(meta, data.categories.clone(), data.items.clone(), &interactions, &config)?;
     if let Some(values) = &args.weights {
         pack.default_weights = crate::pack::ranker_weights(values, &pack.default_weights)?;
