@@ -30,6 +30,7 @@ Malformed rows and rows on items outside the catalogue are counted, not fatal.
 
 import argparse
 import json
+import math
 import sys
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -49,12 +50,12 @@ def parse_args(argv):
     p.add_argument("--window", type=int, default=None, help="basket items co-occur when at most this many positions apart (default: anywhere)")
     p.add_argument("--min-count", type=int, default=2, help="users a pair must co-occur for")
     p.add_argument("--transitions-top-k", type=int, default=20, help="successors kept per item")
-    p.add_argument("--transition-window", type=int, default=3, help="steps within which an item counts as following another")
+    p.add_argument("--transition-window", type=int, default=3, help="steps within which an item counts as following another (1 to 8)")
     p.add_argument("--trend-half-life-days", type=float, default=2.0)
     p.add_argument("--als-factors", type=int, default=0, help="also learn item factors with MLlib implicit ALS (0: none)")
     args = p.parse_args(argv)
-    if args.max_per_user < 2 or (args.window is not None and args.window < 1) or args.transition_window < 1:
-        p.error("--max-per-user must be at least 2, --window and --transition-window at least 1")
+    if args.max_per_user < 2 or (args.window is not None and args.window < 1) or not 1 <= args.transition_window <= 8:
+        p.error("--max-per-user must be at least 2, --window at least 1, --transition-window 1 to 8")
     if not args.trend_half_life_days > 0:
         p.error("--trend-half-life-days must be positive")
     return args
@@ -117,11 +118,13 @@ def learn(spark: SparkSession, args) -> dict:
         F.sum(F.pow(F.lit(0.5), ((F.lit(as_of) - F.col("ts")) / F.lit(DAY_MS)) / F.lit(args.trend_half_life_days))).alias("trend"),
     )
 
-    # What comes next: the following steps of each chronological history.
+    # What comes next: the following steps of each chronological history. 1/distance is summed in
+    # whole units of 1/lcm(1..window), exactly and in any order, as the packer sums it.
+    units = math.lcm(*range(1, args.transition_window + 1))
     order = Window.partitionBy("user").orderBy("ts", "idx")
     steps = known.select(
         "user", F.col("idx").alias("a"),
-        F.array(*[F.struct(F.lead("idx", d).over(order).alias("b"), F.lit(1.0 / d).alias("w")) for d in range(1, args.transition_window + 1)]).alias("next"),
+        F.array(*[F.struct(F.lead("idx", d).over(order).alias("b"), F.lit(units // d).cast(LongType()).alias("w")) for d in range(1, args.transition_window + 1)]).alias("next"),
     )
     follows = steps.select("a", F.explode("next").alias("n")).select("a", F.col("n.b").alias("b"), F.col("n.w").alias("w"))
     follows = follows.where(F.col("b").isNotNull() & (F.col("a") != F.col("b")))
@@ -129,7 +132,7 @@ def learn(spark: SparkSession, args) -> dict:
     transitions = (
         follows.groupBy("a", "b").agg(F.sum("w").alias("w"))
         .join(item_counts, "a")
-        .select("a", "b", (F.col("w") / F.col("count")).alias("weight"))
+        .select("a", "b", ((F.col("w").cast("double") / F.lit(float(units))) / F.col("count").cast("double")).alias("weight"))
     )
     transitions = strongest(transitions, args.transitions_top_k, "b")
 

@@ -253,9 +253,9 @@ pub fn learn(interactions: &[Interaction], n: usize, config: &PackerConfig) -> R
 
 fn learn_lists(timed: &[Vec<(i64, u32)>], histories: &[Vec<u32>], n: usize, config: &PackerConfig) -> Result<Learned, PackerError> {
     let (neighbours, transitions) = match &config.model {
-        ItemModel::Llr(c) => (llr::learn(timed, n, c)?, transitions::learn(histories, n, &config.transitions)),
-        ItemModel::Cooccurrence(c) => (cooccurrence::learn(timed, n, c), transitions::learn(histories, n, &config.transitions)),
-        ItemModel::Ease(c) => (ease::learn(histories, n, c)?, transitions::learn(histories, n, &config.transitions)),
+        ItemModel::Llr(c) => (llr::learn(timed, n, c)?, transitions::learn(histories, n, &config.transitions)?),
+        ItemModel::Cooccurrence(c) => (cooccurrence::learn(timed, n, c), transitions::learn(histories, n, &config.transitions)?),
+        ItemModel::Ease(c) => (ease::learn(histories, n, c)?, transitions::learn(histories, n, &config.transitions)?),
         ItemModel::Sequential(c) => {
             let lists = sequential::learn(histories, n, c, config.transitions.top_k)?;
             (lists.neighbours, lists.transitions)
@@ -370,6 +370,7 @@ fn strongest(row: impl Iterator<Item = (u32, f32)>, k: usize) -> Row {
     let mut pairs: Row = row.filter(|(_, w)| *w > 0.0 && w.is_finite()).collect();
     strongest_first(&mut pairs);
     pairs.truncate(k);
+    pairs.shrink_to_fit(); // rows are kept for every item until the pack is assembled
     pairs
 }
 
