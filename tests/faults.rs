@@ -217,3 +217,52 @@ fn a_store_that_cannot_be_opened_can_still_be_erased() {
     let fresh = open(&store, 2).unwrap();
     assert_eq!(fresh.inspect().unwrap().store.events, 0, "a new key opens a new, empty store");
 }
+
+/// Issue 20, defect 3: a failed call leaves no partial effect, so a retry never
+/// counts twice. The state file's temporary path is blocked by a directory, so
+/// saving the state fails (as on a full disk).
+#[test]
+fn feedback_that_fails_to_save_leaves_nothing_behind_and_a_retry_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let blocker = store_file(dir.path(), ".state").with_extension("tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    let click = mizan::Feedback {
+        impressions: vec![item_id(0, 1), item_id(0, 2)],
+        clicks: vec![item_id(0, 1)],
+        not_interested: vec![item_id(0, 3)],
+        timestamp_ms: Some(NOW),
+        ..mizan::Feedback::default()
+    };
+    let before = engine.inspect().unwrap();
+    for _ in 0..3 {
+        assert!(matches!(engine.feedback(&click), Err(Error::Io { .. })));
+    }
+    let after = engine.inspect().unwrap();
+    assert_eq!((after.store.events, after.impressions, after.suppressed_items), (before.store.events, 0, 0), "nothing applied");
+    std::fs::remove_dir(&blocker).unwrap();
+    engine.feedback(&click).unwrap();
+    let report = engine.inspect().unwrap();
+    assert_eq!((report.store.events, report.impressions, report.suppressed_items), (2, 2, 1), "one click and one dismissal, once");
+    drop(engine);
+    let reopened = open(dir.path(), 1).unwrap().inspect().unwrap();
+    assert_eq!((reopened.store.events, reopened.impressions), (2, 2));
+}
+
+/// Once a batch is in the log, upkeep that fails afterwards (here the model
+/// snapshot) does not fail the call: the host would retry and record it twice.
+#[test]
+fn a_recorded_batch_is_acknowledged_even_when_the_snapshot_after_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    let blocker = store_file(dir.path(), ".state").with_extension("tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    let batch: Vec<mizan::Event> = (0..10_000).map(|k| view(&item_id(k % 4, k as u32 % PER_CATEGORY), 1 + k as i64 / 100)).collect();
+    for _ in 0..5 {
+        assert_eq!(engine.record(&batch).unwrap().stored, 10_000, "50,000 events call for a snapshot, which cannot be written");
+    }
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(engine.inspect().unwrap().store.events, 50_000);
+    drop(engine);
+    assert_eq!(open(dir.path(), 1).unwrap().inspect().unwrap().store.events, 50_000, "nothing lost or doubled");
+}

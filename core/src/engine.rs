@@ -414,6 +414,10 @@ impl Engine {
                 .chain(feedback.not_interested.iter().map(|id| Event::new(EventKind::Dismiss, id.clone(), at)))
                 .collect();
             validate_batch(&events, now_ms(), inner.config.max_clock_skew_ms)?;
+            // All or nothing, so that a retry after an error never counts twice: the
+            // new state is saved first (atomically), then the events appended; if
+            // either fails, the state before the call is restored.
+            let before = inner.state.clone();
             let suppression = Suppression { at_ms: at, reason: feedback.reason };
             for id in &feedback.not_interested {
                 inner.state.feedback.not_interested.insert(id.clone(), suppression);
@@ -426,8 +430,15 @@ impl Engine {
                 feedback.impressions.iter().for_each(|id| inner.state.feedback.impression(id, at));
                 feedback.clicks.iter().for_each(|id| inner.state.feedback.click(id));
             }
-            inner.store_events(&events)?;
-            inner.save_state()
+            let applied = inner.save_state().and_then(|()| inner.store_events(&events));
+            if let Err(e) = applied {
+                inner.state = before;
+                // Best effort: if this fails too, the state saved above holds the
+                // feedback without its events, and the error below says the call failed.
+                let _ = inner.save_state();
+                return Err(e);
+            }
+            Ok(())
         })
     }
 
@@ -618,9 +629,12 @@ impl Inner {
         }
         self.state.next_seq = next_seq;
         self.events_since_snapshot += u64::from(kept);
-        self.enforce_retention(now_ms())?;
+        // The events are in the log: upkeep that fails now (dropping what retention
+        // expires, the snapshot) is retried by the next call and at open, and must
+        // not fail this one, or a retry would record the batch twice.
+        let _ = self.enforce_retention(now_ms());
         if self.events_since_snapshot >= SNAPSHOT_EVERY {
-            self.save_snapshot()?;
+            let _ = self.save_snapshot();
         }
         Ok(RecordOutcome { stored: kept, dropped_without_consent: 0, dropped_by_retention: count - kept, durable })
     }
