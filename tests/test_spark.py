@@ -108,6 +108,15 @@ class SparkJobAgreesWithThePacker(unittest.TestCase):
         self.assert_same_lists(rust, spark)
         self.assertEqual(self.build(rust, "rust-capped.pack"), self.build(spark, "spark-capped.pack"))
 
+    def test_a_parquet_table_gives_what_the_csv_gives(self):
+        parquet = os.path.join(self.dir, "interactions.parquet")
+        self.spark.read.option("header", True).csv(self.log).write.parquet(parquet)
+        learned = {}
+        for name, source in [("csv", self.log), ("parquet", parquet)]:
+            learned[name] = os.path.join(self.dir, "from-" + name)
+            mizan_spark.learn(self.spark, mizan_spark.parse_args(["--catalog", self.catalog, "--interactions", source, "--out", learned[name]]))
+        self.assertEqual(self.build(learned["csv"], "csv.pack"), self.build(learned["parquet"], "parquet.pack"))
+
     def test_mllib_factors_become_the_packs_embeddings(self):
         out = os.path.join(self.dir, "als")
         args = mizan_spark.parse_args(["--catalog", self.catalog, "--interactions", self.log, "--out", out, "--als-factors", "4"])

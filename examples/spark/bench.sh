@@ -2,7 +2,7 @@
 # The Spark job at growing input sizes, on this machine in local mode: wall time and shuffle
 # bytes per size (from Spark's event log). Synthetic long-tail logs from `mizan pack synth-log`,
 # 100 interactions per item. Writes results/spark-bench/results.jsonl.
-#   Usage: examples/spark/bench.sh [INTERACTIONS...]   (default: 1000000 10000000 50000000)
+#   Usage: examples/spark/bench.sh [INTERACTIONS...]   (default: 1000000 3000000 10000000)
 #   Env: SPARK_MASTER (default local[2]), SPARK_DRIVER_MEMORY (default 12g), JOB_ARGS (extra job flags)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -12,7 +12,7 @@ VENV="${MIZAN_TOOLS_DIR:-$HOME/.cache/mizan-tools}/spark-venv"
 cargo build --release -p mizan-cli
 OUT="$ROOT/results/spark-bench"
 mkdir -p "$OUT"
-sizes=("$@"); (( ${#sizes[@]} )) || sizes=(1000000 10000000 50000000)
+sizes=("$@"); (( ${#sizes[@]} )) || sizes=(1000000 3000000 10000000)
 for size in "${sizes[@]}"; do
   items=$(( size / 100 ))
   data="$OUT/log-$size"

@@ -8,6 +8,7 @@ import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
+import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
 /** A key provider written in Kotlin, as an app would over Android Keystore. */
@@ -161,7 +162,9 @@ class EngineTest {
     @Test
     fun tamperedPackIsRefusedAndThePreviousPackKept() {
         open().use { engine ->
-            engine.loadCatalog(pack)
+            val info = engine.loadCatalog(pack)
+            assertNull(info.covers, "the demo pack holds its whole catalogue")
+            assertNull(info.sourceItems)
             val tampered = pack.copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
             assertFailsWith<MizanException.PackRejected> { engine.loadCatalog(tampered) }
             assertFailsWith<MizanException.PackRejected> { engine.loadCatalog(pack.copyOf(pack.size - 1)) }
