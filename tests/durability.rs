@@ -275,3 +275,57 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Issue 20, defect 5: an erase that stopped after shredding the manifest (the
+/// first step) is completed at the next open, instead of bricking the store.
+#[test]
+fn an_interrupted_erase_is_completed_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    engine.close().unwrap();
+    let manifest = dir.path().join("MANIFEST");
+    std::fs::write(&manifest, vec![0u8; std::fs::metadata(&manifest).unwrap().len() as usize]).unwrap();
+    let reopened = open(dir.path(), 1).expect("the erase is finished, not refused");
+    let report = reopened.inspect().unwrap();
+    assert!(report.store.interrupted_erase_completed);
+    assert_eq!(report.store.events, 0);
+    assert!(reopened.export_user_data().unwrap().matches(&item_id(0, 1)).next().is_none(), "erased data stays erased");
+}
+
+/// A deleted manifest takes the salt of the data key with it: the files left
+/// are unreadable by anyone. Open starts empty and says so, never silently.
+#[test]
+fn a_deleted_manifest_is_reported_not_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    engine.close().unwrap();
+    std::fs::remove_file(dir.path().join("MANIFEST")).unwrap();
+    let report = open(dir.path(), 1).unwrap().inspect().unwrap();
+    assert_eq!(report.store.events, 0);
+    assert!(report.store.unreadable_files_removed >= 2, "segment and state files: {}", report.store.unreadable_files_removed);
+}
+
+/// A crash during the version-1 migration after its new manifest was committed,
+/// while the old files were being shredded and deleted: the next open finishes
+/// the clean-up and keeps the migrated events (the key ring shredded, or gone).
+#[test]
+fn a_migration_interrupted_while_removing_the_old_files_is_finished() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/store-v1");
+    for keyring in [Some(vec![0u8; std::fs::metadata(fixture.join("keyring")).unwrap().len() as usize]), None] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&fixture, dir.path());
+        open(dir.path(), 1).unwrap().close().unwrap();
+        std::fs::copy(fixture.join("events.log"), dir.path().join("events.log")).unwrap();
+        std::fs::copy(fixture.join("state.bin"), dir.path().join("state.bin")).unwrap();
+        if let Some(shredded) = &keyring {
+            std::fs::write(dir.path().join("keyring"), shredded).unwrap();
+        }
+        let engine = open(dir.path(), 1).expect("the clean-up is finished, not refused");
+        assert_eq!(stored_ids(&engine).len(), 4, "the migrated events are kept");
+        for old in ["keyring", "events.log", "state.bin"] {
+            assert!(!dir.path().join(old).exists(), "{old} left behind");
+        }
+    }
+}

@@ -43,6 +43,12 @@ pub struct StoreSummary {
     pub snapshot_discarded: bool,
     /// Set when the store was migrated from an older format at open.
     pub migrated_from: Option<u16>,
+    /// Store files found at open without the manifest that holds their key's
+    /// salt (deleted or never committed): unreadable by anyone, so deleted, and
+    /// the store started empty. Non-zero means earlier data was lost.
+    pub unreadable_files_removed: u64,
+    /// An erase interrupted after its first step was completed at open.
+    pub interrupted_erase_completed: bool,
 }
 
 /// The data-minimisation and durability policy in force.
@@ -188,6 +194,8 @@ impl InspectReport {
                 missing_segments: recovery.missing_segments,
                 snapshot_discarded: recovery.snapshot_discarded,
                 migrated_from: recovery.migrated_from,
+                unreadable_files_removed: recovery.orphaned_files_removed,
+                interrupted_erase_completed: recovery.interrupted_erase_completed,
             },
             policy: PolicySummary {
                 sync,

@@ -20,9 +20,14 @@ pub(super) struct LegacyStore {
     pub corrupt_records: u64,
 }
 
-/// Whether `dir` holds a version-1 store.
+/// Whether `dir` holds a version-1 store (its key ring, so it can be read).
 pub(super) fn present(dir: &Path) -> bool {
     dir.join(KEYRING_FILE).exists()
+}
+
+/// Whether any version-1 file is in `dir` (with its key ring or without).
+pub(super) fn leftovers(dir: &Path) -> bool {
+    [KEYRING_FILE, LOG_FILE, STATE_FILE].iter().any(|name| dir.join(name).exists())
 }
 
 /// Reads a version-1 store, unlocking it with `material`.

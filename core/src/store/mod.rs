@@ -98,9 +98,12 @@ pub struct RecoveryReport {
     pub snapshot_discarded: bool,
     /// The store was migrated from this older format version when opened.
     pub migrated_from: Option<u16>,
-    /// Files found without a manifest (an interrupted creation or erasure): no key
-    /// can read them any more, so they were deleted and the store started empty.
+    /// Files found without a manifest (an interrupted creation or erasure, or a
+    /// deleted manifest): the manifest held the salt of their key, so nothing can
+    /// read them any more; they were deleted and the store started empty.
     pub orphaned_files_removed: u64,
+    /// An erase had been interrupted after shredding the manifest; it was completed.
+    pub interrupted_erase_completed: bool,
 }
 
 /// A saved model snapshot and the log position it covers.
@@ -152,9 +155,23 @@ impl Store {
         let lock = lock_store(dir)?;
         let material = key_provider.key_material().map_err(|_| Error::KeyProvider("the key provider returned an error".into()))?;
         let mut recovery = RecoveryReport::default();
-        if legacy::present(dir) {
-            migrate_v1(dir, &material, options)?;
-            recovery.migrated_from = Some(1);
+        if is_shredded(&dir.join(MANIFEST_FILE)) {
+            // An erase stopped after its first step (the manifest shredded, so no
+            // key reads the files any more): finish it.
+            remove_store_files(dir)?;
+            recovery.interrupted_erase_completed = true;
+        }
+        if legacy::leftovers(dir) {
+            if Manifest::read(dir, &material)?.is_some() {
+                // The migration committed before a crash; only removing the old files remained.
+                remove_legacy_files(dir)?;
+            } else if legacy::present(dir) {
+                migrate_v1(dir, &material, options)?;
+                recovery.migrated_from = Some(1);
+            } else {
+                // Old files without their key ring: nothing can read them.
+                remove_legacy_files(dir)?;
+            }
         }
         let manifest = match Manifest::read(dir, &material)? {
             Some(m) => m,
@@ -533,18 +550,30 @@ fn lock_store(dir: &Path) -> Result<fs::File> {
 /// every store file, then the lock, and the directory if nothing else is in it.
 fn wipe(dir: &Path, lock: fs::File) -> Result<()> {
     shred(&dir.join(MANIFEST_FILE))?;
-    for entry in fs::read_dir(dir).map_err(Error::io("listing the store directory"))?.flatten() {
-        let name = entry.file_name();
-        if name.to_str().is_some_and(is_store_file) {
-            remove_if_present(&entry.path())?;
-        }
-    }
+    remove_store_files(dir)?;
     drop(lock);
     remove_if_present(&dir.join(LOCK_FILE))?;
     sync_dir(dir);
     // Leave the directory if the host put other files in it.
     let _ = fs::remove_dir(dir);
     Ok(())
+}
+
+/// Deletes every store file in `dir` (not the lock, nor the host's own files).
+fn remove_store_files(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(Error::io("listing the store directory"))?.flatten() {
+        let name = entry.file_name();
+        if name.to_str().is_some_and(is_store_file) {
+            remove_if_present(&entry.path())?;
+        }
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Whether `path` is a file of zeros only: what [`shred`] leaves.
+fn is_shredded(path: &Path) -> bool {
+    fs::read(path).is_ok_and(|bytes| !bytes.is_empty() && bytes.iter().all(|&b| b == 0))
 }
 
 fn is_store_file(name: &str) -> bool {
@@ -588,6 +617,11 @@ fn migrate_v1(dir: &Path, material: &[u8], options: StoreOptions) -> Result<()> 
         write_sealed(&state_path(dir, 1), STATE_MAGIC, &manifest, b"mizan/state", state)?;
     }
     manifest.commit(dir, &salt)?;
+    remove_legacy_files(dir)
+}
+
+/// Shreds and deletes a version-1 store's files, key ring first.
+fn remove_legacy_files(dir: &Path) -> Result<()> {
     for name in [legacy::KEYRING_FILE, legacy::LOG_FILE, legacy::STATE_FILE] {
         shred(&dir.join(name))?;
         remove_if_present(&dir.join(name))?;
