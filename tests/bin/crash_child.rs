@@ -4,7 +4,8 @@
 //! `crash_child <mode> <dir> <trial>` with mode
 //! - `append`: record batches forever, printing `A <batch>` after each acknowledged batch;
 //! - `compact`: the same, and every third batch forget the batch two before it
-//!   (a full log rewrite), printing `F <batch>` once the forget returned;
+//!   (a full log rewrite), printing `FORGETTING <batch>` before and `F <batch>`
+//!   once the forget returned;
 //! - `hold`: open the store, print `OPEN`, and wait to be killed;
 //! - `fill`: limit file size (RLIMIT_FSIZE) and record until a write fails, then print `ERR`.
 
@@ -49,6 +50,7 @@ fn main() {
         }
         if mode == "compact" && batch % 3 == 2 {
             let forget = ForgetRequest { item_ids: (0..BATCH).map(|j| item_id(trial, batch - 2, j)).collect(), ..Default::default() };
+            writeln!(out, "FORGETTING {}", batch - 2).and_then(|_| out.flush()).expect("stdout");
             engine.forget(&forget).expect("forget");
             writeln!(out, "F {}", batch - 2).and_then(|_| out.flush()).expect("stdout");
         }
