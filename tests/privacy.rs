@@ -202,3 +202,35 @@ fn the_built_library_imports_no_networking_functions() {
         assert!(!names.contains(&sym), "the library imports {sym}");
     }
 }
+
+/// Issue 20, defect 8: words searched without the search-terms consent are kept
+/// as keyed hashes under a secret of the store, so a dictionary of candidate
+/// words recovers nothing from an export or a stolen state, and two stores hash
+/// the same word differently; the hashed words still count for a category.
+#[test]
+fn words_searched_without_consent_cannot_be_recovered_with_a_dictionary() {
+    let dictionary = ["hiv", "test", "pregnancy", "loan", "divorce", "tea", "books", "garden", "pharmacy"];
+    let unkeyed = |word: &str| {
+        let digest = ring::digest::digest(&ring::digest::SHA256, word.as_bytes());
+        format!("#{}", digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect::<String>())
+    };
+    let mut per_store = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = ready(dir.path());
+        let search = Event { query: Some("HIV test tea".into()), ..Event::new(EventKind::Search, "", NOW - 1000) };
+        engine.record(&[search]).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&engine.export_user_data().unwrap()).unwrap();
+        let tokens: Vec<String> =
+            json["events"][0]["query_tokens"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+        assert_eq!(tokens.len(), 3);
+        for token in &tokens {
+            assert!(token.starts_with('#'), "{token}");
+            assert!(dictionary.iter().all(|w| *token != unkeyed(w) && !token.contains(w)), "{token} is a dictionary word");
+        }
+        let interests = engine.inspect().unwrap().top_categories;
+        assert!(interests.iter().any(|c| c.name == "tea"), "the hashed word still names its category: {interests:?}");
+        per_store.push(tokens);
+    }
+    assert_ne!(per_store[0], per_store[1], "each store has its own key");
+}

@@ -135,8 +135,37 @@ pub struct ForgetRequest {
 }
 
 /// State kept beside the event log, encrypted.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct EngineState {
+    consent: ConsentLedger,
+    next_seq: u64,
+    feedback: FeedbackState,
+    online: OnlineRanker,
+    token_key: TokenKey,
+}
+
+/// The store's secret for hashing query words kept without consent
+/// ([`hash_token`]); random per store, it lives only in the encrypted state.
+#[derive(Clone, Serialize, Deserialize)]
+struct TokenKey([u8; 32]);
+
+impl TokenKey {
+    fn random() -> Result<Self> {
+        let mut key = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key).map_err(|_| Error::KeyProvider("no system randomness".into()))?;
+        Ok(TokenKey(key))
+    }
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
+}
+
+/// The state layout before the token key, still read when migrating.
+#[derive(Deserialize)]
+struct EngineStateV3 {
     consent: ConsentLedger,
     next_seq: u64,
     feedback: FeedbackState,
@@ -161,11 +190,24 @@ struct EngineStateV1 {
 }
 
 /// Marks the current state layout.
-const STATE_MAGIC: &[u8; 4] = b"ES03";
+const STATE_MAGIC: &[u8; 4] = b"ES04";
+/// Marks the layout of [`EngineStateV3`].
+const STATE_MAGIC_V3: &[u8; 4] = b"ES03";
 /// Marks the layout of [`EngineStateV2`].
 const STATE_MAGIC_V2: &[u8; 4] = b"ES02";
 
 impl EngineState {
+    /// The state of a new store.
+    fn new() -> Result<Self> {
+        Ok(EngineState {
+            consent: ConsentLedger::default(),
+            next_seq: 0,
+            feedback: FeedbackState::default(),
+            online: OnlineRanker::default(),
+            token_key: TokenKey::random()?,
+        })
+    }
+
     fn encode(&self) -> Result<Vec<u8>> {
         let mut bytes = STATE_MAGIC.to_vec();
         bytes.extend(bincode::serde::encode_to_vec(self, bincode::config::standard()).map_err(|_| Error::Corrupt("engine state does not encode"))?);
@@ -180,15 +222,23 @@ impl EngineState {
             let state: EngineState = bincode::serde::decode_from_slice(body, config).map_err(malformed)?.0;
             return Some(state).filter(|s| s.online.is_consistent()).ok_or_else(corrupt);
         }
+        // Older layouts gain a new token key: words hashed before it (unkeyed) no
+        // longer match a category, and nothing else changes.
+        let fresh = EngineState::new()?;
+        if let Some(body) = bytes.strip_prefix(STATE_MAGIC_V3) {
+            let (old, _): (EngineStateV3, usize) = bincode::serde::decode_from_slice(body, config).map_err(malformed)?;
+            let state = EngineState { consent: old.consent, next_seq: old.next_seq, feedback: old.feedback, online: old.online, ..fresh };
+            return Some(state).filter(|s| s.online.is_consistent()).ok_or_else(corrupt);
+        }
         if let Some(body) = bytes.strip_prefix(STATE_MAGIC_V2) {
             let (old, _): (EngineStateV2, usize) = bincode::serde::decode_from_slice(body, config).map_err(malformed)?;
-            return Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback: old.feedback, online: OnlineRanker::default() });
+            return Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback: old.feedback, ..fresh });
         }
         let (old, _): (EngineStateV1, usize) = bincode::serde::decode_from_slice(bytes, config).map_err(malformed)?;
         let mut feedback = FeedbackState { impressions: old.impressions, ..Default::default() };
         feedback.not_interested =
             old.not_interested.into_iter().map(|(id, at_ms)| (id, Suppression { at_ms, reason: None })).collect();
-        Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback, online: OnlineRanker::default() })
+        Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback, ..fresh })
     }
 }
 
@@ -229,7 +279,7 @@ impl Engine {
         let opened = Store::open(&config.data_dir, key_provider.as_ref(), config.store_options())?;
         let mut state = match opened.state {
             Some(bytes) => EngineState::decode(&bytes)?,
-            None => EngineState::default(),
+            None => EngineState::new()?,
         };
         // A saved pack signed by a key that is no longer trusted is simply not used.
         let catalog = opened.pack.and_then(|bytes| Catalog::from_signed(&bytes, &config.trusted_pack_keys).ok());
@@ -614,7 +664,7 @@ impl Inner {
                     return None;
                 }
                 if !keep_words {
-                    s.query_tokens.iter_mut().for_each(|t| *t = hash_token(t));
+                    s.query_tokens.iter_mut().for_each(|t| *t = hash_token(&self.state.token_key.0, t));
                 }
                 next_seq += 1;
                 Some(s)
@@ -747,7 +797,8 @@ impl Inner {
     /// Rebuilds the profile index: after the catalogue, a consent or the whole model changed.
     fn reindex(&mut self) {
         let sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
-        self.profile_index = self.catalog.as_ref().map(|catalog| ProfileIndex::build(&self.model, catalog, sensitive));
+        let key = Some(self.state.token_key.0.as_slice());
+        self.profile_index = self.catalog.as_ref().map(|catalog| ProfileIndex::build(&self.model, catalog, sensitive, key));
     }
 
     /// Exclusions and penalties from "not interested" and frequency caps, and the
@@ -834,5 +885,19 @@ mod tests {
         assert_eq!((state.next_seq, &state.feedback, &state.online), (7, &feedback, &OnlineRanker::default()));
         let again = EngineState::decode(&state.encode().unwrap()).unwrap();
         assert_eq!(again.feedback, feedback);
+    }
+
+    #[test]
+    fn a_state_saved_before_the_token_key_is_read_with_a_new_key() {
+        let mut feedback = FeedbackState::default();
+        feedback.impression("a", 5);
+        let mut bytes = STATE_MAGIC_V3.to_vec();
+        let old = (ConsentLedger::default(), 9u64, &feedback, OnlineRanker::default());
+        bytes.extend(bincode::serde::encode_to_vec(old, bincode::config::standard()).unwrap());
+        let state = EngineState::decode(&bytes).unwrap();
+        assert_eq!((state.next_seq, &state.feedback), (9, &feedback));
+        let again = EngineState::decode(&state.encode().unwrap()).unwrap();
+        assert_eq!(again.token_key.0, state.token_key.0, "the key is kept once saved");
+        assert_ne!(EngineState::new().unwrap().token_key.0, state.token_key.0, "each store draws its own");
     }
 }

@@ -253,10 +253,12 @@ impl StoredEvent {
 }
 
 /// The stored stand-in for a query word when search terms may not be kept:
-/// `#` and 16 hex digits of its SHA-256.
-pub fn hash_token(token: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    let hex: String = digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
+/// `#` and 16 hex digits of its HMAC-SHA256 under `key`, a secret of the store
+/// (kept in its encrypted state), so that nobody without it can test words
+/// from a dictionary against the stand-ins.
+pub fn hash_token(key: &[u8], token: &str) -> String {
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), token.as_bytes());
+    let hex: String = tag.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("#{hex}")
 }
 

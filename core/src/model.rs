@@ -253,7 +253,9 @@ pub struct ProfileIndex {
 impl ProfileIndex {
     /// The index of everything `model` holds through `catalog`. With
     /// `allow_sensitive` (an explicit consent purpose) sensitive items count too.
-    pub fn build(model: &ModelState, catalog: &Catalog, allow_sensitive: bool) -> Self {
+    /// With the store's `token_key`, searches kept as keyed hashes count towards
+    /// the categories they name.
+    pub fn build(model: &ModelState, catalog: &Catalog, allow_sensitive: bool, token_key: Option<&[u8]>) -> Self {
         let query_categories = catalog
             .categories()
             .iter()
@@ -261,7 +263,8 @@ impl ProfileIndex {
             .filter(|(_, c)| allow_sensitive || c.sensitive.is_none())
             .flat_map(|(i, c)| {
                 let name = c.name.to_lowercase();
-                [(hash_token(&name), i as u32), (name, i as u32)]
+                let hashed = token_key.map(|key| (hash_token(key, &name), i as u32));
+                hashed.into_iter().chain([(name, i as u32)])
             })
             .collect();
         let mut index = ProfileIndex {
@@ -350,7 +353,7 @@ impl UserProfile {
     /// scratch (what [`ProfileIndex`] maintains). With `allow_sensitive` (an
     /// explicit consent purpose) sensitive items count too.
     pub fn build(model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64, allow_sensitive: bool) -> Self {
-        ProfileIndex::build(model, catalog, allow_sensitive).profile(model, catalog, weights, now_ms)
+        ProfileIndex::build(model, catalog, allow_sensitive, None).profile(model, catalog, weights, now_ms)
     }
 
     /// What the profile holds about item `index`, if anything.
@@ -504,7 +507,7 @@ mod tests {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             let allow_sensitive = seed % 2 == 0;
             let mut model = ModelState::default();
-            let mut index = ProfileIndex::build(&model, &catalog, allow_sensitive);
+            let mut index = ProfileIndex::build(&model, &catalog, allow_sensitive, None);
             for seq in 0..200u64 {
                 let item = ["a", "b", "c", "zzz", ""][rng.random_range(0..5)];
                 let mut event = ev(kinds[rng.random_range(0..kinds.len())], item, NOW - rng.random_range(0..40 * DAY));
@@ -518,7 +521,7 @@ mod tests {
                     index.update(&event.item_id, &state, new_item, &catalog);
                 }
                 if seq % 25 == 24 {
-                    assert_eq!(index, ProfileIndex::build(&model, &catalog, allow_sensitive), "seed {seed}, event {seq}");
+                    assert_eq!(index, ProfileIndex::build(&model, &catalog, allow_sensitive, None), "seed {seed}, event {seq}");
                     let now = NOW + rng.random_range(-DAY..DAY);
                     let rebuilt = UserProfile::build(&model, &catalog, &weights, now, allow_sensitive);
                     assert_eq!(index.profile(&model, &catalog, &weights, now), rebuilt, "seed {seed}, event {seq}");
