@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use crate::catalog::Embeddings;
+use crate::catalog::{in_bounds, Embeddings};
 use crate::model::{history_weight, recent_weight, RECENT_ITEMS, SEQUENCE_WINDOW};
 
 /// Per step back, the recent and history weights, computed once: the packer
@@ -61,7 +61,7 @@ impl SequenceNetwork {
     /// Whether the shapes fit a catalogue of `n` items and every value is finite.
     pub fn is_consistent(&self, n: usize) -> bool {
         let d = self.dim();
-        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+        let finite = |v: &[f32]| v.iter().all(|&x| in_bounds(x));
         d > 0
             && self.input.scales.len() == 2 * n
             && self.input.values.len() == 2 * n * d

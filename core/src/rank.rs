@@ -739,7 +739,7 @@ fn category_overlap(catalog: &Catalog, a: u32, b: u32) -> f64 {
 mod tests {
     use super::*;
     use crate::catalog::tests::tiny_pack;
-    use crate::catalog::{CatalogPack, Item, NeighbourList};
+    use crate::catalog::{CatalogPack, Item, NeighbourList, WEIGHT_NAMES};
     use crate::events::{EventKind, StoredEvent};
 
     const NOW: i64 = 1_780_000_000_000;
@@ -901,5 +901,28 @@ mod tests {
         let filters = Filters { excluded: [0].into(), ..Default::default() };
         let recs = Ranker::new(&catalog, &profile, &weights, &filters).rank(&options(false), &mut Scratch::default());
         assert!(recs.iter().all(|r| r.item_id != "a"));
+    }
+
+    /// A pack signed by a trusted key may still be hostile: at the largest values a
+    /// pack may carry, every score stays finite (and past them the pack is refused).
+    #[test]
+    fn the_largest_values_a_pack_may_carry_keep_every_score_finite() {
+        use crate::catalog::MAX_PACK_VALUE as MAX;
+        let mut network = crate::network::tests::successor_network(3);
+        network.input.scales.iter_mut().for_each(|s| *s = MAX);
+        network.hidden.iter_mut().chain(&mut network.hidden_bias).chain(&mut network.output_bias).for_each(|v| *v = MAX);
+        let mut pack = CatalogPack { network: Some(network), ..tiny_pack() };
+        pack.neighbours.iter_mut().chain(&mut pack.transitions).for_each(|l| l.scale = MAX);
+        pack.embeddings.as_mut().unwrap().scales.iter_mut().for_each(|s| *s = MAX);
+        let weights = RankerWeights::from_named(WEIGHT_NAMES.iter().map(|&n| (n, MAX)));
+        pack.default_weights = weights.clone();
+        let catalog = Catalog::new(pack).expect("at the bounds a pack is accepted");
+        let history: Vec<StoredEvent> = ["a", "b", "c", "a"].iter().map(|id| view(id)).collect();
+        let profile = UserProfile::build(&crate::model::model_of(&history), &catalog, &weights, NOW, true);
+        let none = Filters::default();
+        let options = RankOptions { include_seen: true, ..options(true) };
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options, &mut Scratch::default());
+        assert!(!recs.is_empty());
+        assert!(recs.iter().all(|r| r.score.is_finite()), "{:?}", recs.iter().map(|r| r.score).collect::<Vec<_>>());
     }
 }

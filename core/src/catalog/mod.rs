@@ -391,7 +391,7 @@ impl CatalogPack {
             return Err(PackError::Malformed("item with empty id or unknown category"));
         }
         let bad_list = |l: &NeighbourList| {
-            l.items.len() != l.weights.len() || !l.scale.is_finite() || l.items.iter().any(|&i| i as usize >= n)
+            l.items.len() != l.weights.len() || !in_bounds(l.scale) || l.items.iter().any(|&i| i as usize >= n)
         };
         if self.neighbours.iter().chain(&self.transitions).any(bad_list) {
             return Err(PackError::Malformed("neighbour list out of range"));
@@ -415,17 +415,28 @@ fn check_model(
     }
     if let Some(e) = embeddings {
         let dim = usize::from(e.dim);
-        if dim == 0 || e.scales.len() != n || e.values.len() != n * dim || !e.scales.iter().all(|s| s.is_finite()) {
+        if dim == 0 || e.scales.len() != n || e.values.len() != n * dim || !e.scales.iter().all(|&s| in_bounds(s)) {
             return Err(PackError::Malformed("embeddings"));
         }
     }
     if network.is_some_and(|net| !net.is_consistent(n)) {
         return Err(PackError::Malformed("sequence network"));
     }
-    if !w.named().iter().all(|(_, x)| x.is_finite()) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
+    if !w.named().iter().all(|&(_, x)| in_bounds(x)) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
         return Err(PackError::Malformed("default weights"));
     }
     Ok(())
+}
+
+/// The largest magnitude a pack may give a weight, a scale or a network value.
+/// Real packs stay far below it (EASE and LLR weights under 1, the sequential
+/// model's boost 40); bounded so, no sum a ranking makes can overflow to an
+/// infinity or a NaN, even from a hostile pack signed by a trusted key.
+pub const MAX_PACK_VALUE: f32 = 1.0e6;
+
+/// Whether `x` is a value a pack may carry: finite and within [`MAX_PACK_VALUE`].
+pub(crate) fn in_bounds(x: f32) -> bool {
+    x.is_finite() && x.abs() <= MAX_PACK_VALUE
 }
 
 /// The raw public key of a signing key pair, for [`CatalogPack::verify`].
@@ -729,6 +740,21 @@ pub(crate) mod tests {
             embeddings: Some(Embeddings::quantise(2, &[1.0, 0.0, 0.9, 0.1, -0.5, 0.5])),
             network: None,
             default_weights: RankerWeights::default(),
+        }
+    }
+
+    #[test]
+    fn values_past_the_bound_are_refused_even_when_signed() {
+        let too_big = MAX_PACK_VALUE * 2.0;
+        let mut weights = tiny_pack();
+        weights.default_weights.popularity = too_big;
+        let mut scale = tiny_pack();
+        scale.neighbours[0].scale = too_big;
+        let mut embedding = tiny_pack();
+        embedding.embeddings.as_mut().unwrap().scales[1] = -too_big;
+        for (what, pack) in [("weights", weights), ("list scale", scale), ("embedding scale", embedding)] {
+            let verified = CatalogPack::verify(&pack.sign(&signer(1)), &[public_key(&signer(1))]);
+            assert!(matches!(verified, Err(PackError::Malformed(_))), "{what}: {verified:?}");
         }
     }
 

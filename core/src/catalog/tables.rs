@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::hash::Hasher;
 
-use super::{Item, NeighbourList, SensitiveCategory};
+use super::{in_bounds, Item, NeighbourList, SensitiveCategory};
 use crate::error::PackError;
 
 /// Per item its id and title, categories, tags, sensitivity and availability,
@@ -405,13 +405,13 @@ impl Links {
     }
 
     /// Reads and checks a section for a catalogue of `n` items: one list per
-    /// item, finite scales, every varint well formed, every index below `n`.
+    /// item, scales within [`super::MAX_PACK_VALUE`], every varint well formed, every index below `n`.
     pub(super) fn from_wire(body: &[u8], n: usize, section: &'static str) -> Result<Self, PackError> {
         let bad = || PackError::Malformed(section);
         let count = u32::from_le_bytes(body.get(..4).ok_or_else(bad)?.try_into().expect("4 bytes")) as usize;
         let scale_bytes = body.get(4..4 + 4 * count).filter(|_| count == n).ok_or_else(bad)?;
         let scales: Vec<f32> = scale_bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
-        if !scales.iter().all(|s| s.is_finite()) {
+        if !scales.iter().all(|&s| in_bounds(s)) {
             return Err(bad());
         }
         let bytes = &body[4 + 4 * count..];
