@@ -16,12 +16,24 @@ struct Counting;
 
 thread_local! {
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts an allocation of `size` bytes on this thread.
+fn count(size: usize) {
+    ALLOCATIONS.with(|a| a.set(a.get() + 1));
+    LARGEST.with(|l| l.set(l.get().max(size)));
 }
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        count(layout.size());
         unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -29,7 +41,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        count(new_size);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -84,4 +96,37 @@ fn recommend_allocates_nothing_in_proportion_to_the_catalogue_or_the_history() {
     let bound = 25 * 20;
     assert!(small <= bound && large <= bound, "{small} and {large} allocations, bound {bound}");
     assert!(large.abs_diff(small) <= 2 * 20, "{small} against {large}: the count moves only with the items' reasons");
+}
+
+/// Issue 20, defect 7: a validly signed pack whose categories section claims a
+/// 512 MiB name in seven bytes is refused without allocating anything near
+/// that (on a phone such an allocation aborts the app, which no error can catch).
+#[test]
+fn a_hostile_length_prefix_in_a_signed_pack_allocates_nothing_near_it() {
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    // Categories: one, whose name claims 2^29 bytes (bincode varint: 252, then a u32).
+    let categories = [1u8, 252, 0, 0, 0, 0x20, b'a'];
+    let sections: [(&str, &[u8]); 1] = [("categories", &categories)];
+    let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
+    for (name, body) in sections {
+        payload.push(name.len() as u8);
+        payload.extend_from_slice(name.as_bytes());
+        payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    }
+    sections.iter().for_each(|(_, body)| payload.extend_from_slice(body));
+    let signer = Ed25519KeyPair::from_seed_unchecked(&[9; 32]).unwrap();
+    let mut pack = b"MZPK".to_vec();
+    pack.extend_from_slice(&mizan::catalog::PACK_FORMAT_VERSION.to_le_bytes());
+    pack.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    let mut message = pack.clone();
+    message.extend_from_slice(ring::digest::digest(&ring::digest::SHA256, &payload).as_ref());
+    let signature = signer.sign(&message);
+    pack.extend_from_slice(&payload);
+    pack.extend_from_slice(signature.as_ref());
+
+    LARGEST.with(|l| l.set(0));
+    let verified = CatalogPack::verify(&pack, &[signer.public_key().as_ref().to_vec()]);
+    let largest = LARGEST.with(Cell::get);
+    assert!(matches!(verified, Err(mizan::PackError::Malformed("categories"))), "{verified:?}");
+    assert!(largest < 2 << 20, "{largest} bytes allocated at once");
 }

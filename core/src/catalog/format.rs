@@ -31,9 +31,11 @@ const PACK_MAGIC: &[u8; 4] = b"MZPK";
 pub const PACK_FORMAT_VERSION: u16 = 6;
 const PACK_HEADER_LEN: usize = 10;
 const SIGNATURE_LEN: usize = 64;
-/// No section decodes to more than this many bytes: a hostile length prefix
-/// is refused before anything is allocated for it.
-const DECODE_LIMIT: usize = 1 << 30;
+/// A bincode section decodes to at most this many bytes of memory per byte it
+/// holds (a category, 32 bytes in memory, takes at least 2 in a pack), so that
+/// a length prefix claiming more than the section could hold is refused before
+/// anything is allocated for it.
+const MEMORY_PER_BYTE: usize = 16;
 
 /// Section names.
 mod name {
@@ -54,13 +56,25 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bincode::serde::encode_to_vec(value, bincode::config::standard()).expect("in-memory values encode")
 }
 
-/// Decodes a whole section body as `T`; trailing bytes refuse it.
+/// Decodes a whole section body as `T`; trailing bytes refuse it, and so does
+/// a length prefix claiming more memory than [`MEMORY_PER_BYTE`] times the body
+/// (bincode checks its limit before it allocates; the limit is a constant, so
+/// the smallest of a few that covers the body is used).
 fn decode<T: DeserializeOwned>(body: &[u8], section: &'static str) -> Result<T, PackError> {
-    let config = bincode::config::standard().with_limit::<DECODE_LIMIT>();
-    match bincode::serde::decode_from_slice(body, config) {
-        Ok((value, used)) if used == body.len() => Ok(value),
-        _ => Err(PackError::Malformed(section)),
+    fn with_limit<T: DeserializeOwned, const LIMIT: usize>(body: &[u8]) -> Option<T> {
+        let config = bincode::config::standard().with_limit::<LIMIT>();
+        match bincode::serde::decode_from_slice(body, config) {
+            Ok((value, used)) if used == body.len() => Some(value),
+            _ => None,
+        }
     }
+    let decoded = match body.len().saturating_mul(MEMORY_PER_BYTE) {
+        0..=0x10_0000 => with_limit::<T, 0x10_0000>(body),
+        0..=0x100_0000 => with_limit::<T, 0x100_0000>(body),
+        0..=0x1000_0000 => with_limit::<T, 0x1000_0000>(body),
+        _ => with_limit::<T, 0x4000_0000>(body),
+    };
+    decoded.ok_or(PackError::Malformed(section))
 }
 
 /// The trend section: the moment it describes, and what was popular then per item.
