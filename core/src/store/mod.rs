@@ -50,8 +50,9 @@ const LOCK_FILE: &str = "LOCK";
 const PACK_FILE: &str = "catalog.pack";
 const STATE_MAGIC: &[u8; 4] = b"MZST";
 const SNAPSHOT_MAGIC: &[u8; 4] = b"MZSN";
-/// Events per record when a rewrite re-batches the log.
-const REWRITE_BATCH: usize = 4_096;
+/// Events per record when a rewrite re-batches the log: small, so that one
+/// damaged record loses few events (reading resumes at the next record).
+const REWRITE_BATCH: usize = 256;
 
 /// When appended batches are synced to stable storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -112,8 +112,20 @@ pub(super) fn scan(
         };
         let len = u32::from_le_bytes(frame[..4].try_into().expect("4 bytes"));
         if u32::from_le_bytes(frame[4..].try_into().expect("4 bytes")) != !len {
-            end.damaged = true;
-            break;
+            // A damaged frame: records are authenticated one by one, so the next
+            // one that is framed and authenticates is where reading resumes; the
+            // damaged record counts as corrupt. Without one, the rest is damage.
+            match resync(&bytes, pos + 1, key, generation, seq) {
+                Some(next) => {
+                    end.corrupt_records += 1;
+                    pos = next;
+                    continue;
+                }
+                None => {
+                    end.damaged = true;
+                    break;
+                }
+            }
         }
         let Some(sealed) = bytes.get(pos + FRAME_LEN..pos + FRAME_LEN + len as usize) else {
             end.torn = true;
@@ -133,6 +145,18 @@ pub(super) fn scan(
         end.good_end = next;
     }
     Ok(end)
+}
+
+/// The offset of the first record at or after `from` in `bytes` that is framed
+/// and authenticates at that offset (random bytes pass the frame check once in
+/// 2^32 positions, and then the AEAD tag).
+fn resync(bytes: &[u8], from: usize, key: &DataKey, generation: u64, seq: u64) -> Option<usize> {
+    (from..bytes.len().saturating_sub(FRAME_LEN)).find(|&p| {
+        let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let len = word(p);
+        word(p + 4) == !len
+            && bytes.get(p + FRAME_LEN..p + FRAME_LEN + len as usize).is_some_and(|sealed| key.open(&context(generation, seq, p as u64), sealed).is_some())
+    })
 }
 
 /// Creates segment `seq` with its header, synced.

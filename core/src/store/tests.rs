@@ -110,9 +110,10 @@ fn a_torn_tail_is_cut_and_a_corrupt_record_skipped_and_counted() {
 }
 
 #[test]
-fn damage_in_the_last_segment_starts_a_new_one() {
+fn damage_at_the_end_of_the_last_segment_starts_a_new_one() {
     let (dir, seg, mut bytes) = two_records();
-    bytes[segment::HEADER_LEN as usize] ^= 0x01; // the first record's length
+    let first_len = u32::from_le_bytes(bytes[segment::HEADER_LEN as usize..][..4].try_into().unwrap()) as usize;
+    bytes[segment::HEADER_LEN as usize + 8 + first_len] ^= 0x01; // the last record's length: nothing after it to resume at
     fs::write(&seg, &bytes).unwrap();
     let mut opened = open(dir.path(), 3).unwrap();
     assert_eq!(opened.store.recovery().damaged_segments, 1);
@@ -120,7 +121,7 @@ fn damage_in_the_last_segment_starts_a_new_one() {
     opened.store.append(&[ev(3)]).unwrap();
     drop(opened);
     let mut reopened = open(dir.path(), 3).unwrap();
-    assert_eq!(all(&mut reopened.store), vec![ev(3)]);
+    assert_eq!(all(&mut reopened.store), vec![ev(1), ev(3)]);
 }
 
 #[test]
@@ -198,4 +199,30 @@ fn files_without_a_manifest_are_unreadable_and_cleared() {
     let mut opened = open(dir.path(), 3).unwrap();
     assert!(opened.store.recovery().orphaned_files_removed >= 1);
     assert!(all(&mut opened.store).is_empty());
+}
+
+/// Issue 20, defects 5 and 10: a flipped bit in a record's length field costs
+/// that record only; reading resumes at the next record, which authenticates.
+#[test]
+fn a_damaged_length_field_costs_one_record_and_reading_resumes_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 3).unwrap().store;
+    for batch in 0..3u64 {
+        store.append(&(batch * 10..batch * 10 + 10).map(ev).collect::<Vec<_>>()).unwrap();
+    }
+    store.flush().unwrap();
+    drop(store);
+    let (name, mut bytes) = files(dir.path()).into_iter().find(|(n, _)| n.ends_with(".seg")).unwrap();
+    let first_len = u32::from_le_bytes(bytes[segment::HEADER_LEN as usize..][..4].try_into().unwrap()) as usize;
+    let second = segment::HEADER_LEN as usize + 8 + first_len;
+    bytes[second + 1] ^= 0x10;
+    fs::write(dir.path().join(&name), &bytes).unwrap();
+
+    let mut opened = open(dir.path(), 3).unwrap();
+    let seqs: Vec<u64> = all(&mut opened.store).iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (0..10).chain(20..30).collect::<Vec<_>>(), "the first and third records are kept");
+    let recovery = opened.store.recovery();
+    assert_eq!((recovery.corrupt_records, recovery.damaged_segments), (1, 0), "{recovery:?}");
+    opened.store.append(&[ev(30)]).unwrap();
+    assert_eq!(all(&mut opened.store).len(), 21, "appends continue after the last good record");
 }
