@@ -259,3 +259,25 @@ fn events_outside_a_partial_pack_are_kept_and_count_once_a_pack_covers_them() {
     let covered = engine.recommend(&all).unwrap();
     assert!(covered.items.iter().take(3).all(|r| r.item_id.starts_with("books-")), "four views of books now lead");
 }
+
+/// Issue 20, defect 9 (packs): an older pack after a newer one is a rollback,
+/// refused through the API and not used when swapped in on disk; the store's
+/// authenticated state remembers the newest version it used.
+#[test]
+fn an_older_pack_is_refused_after_a_newer_one_even_swapped_in_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.load_catalog(&signed_pack(3)).unwrap();
+    let refused = engine.load_catalog(&signed_pack(2));
+    assert!(matches!(refused, Err(Error::PackRejected(mizan::PackError::Rollback { offered: 2, used: 3 }))), "{refused:?}");
+    engine.load_catalog(&signed_pack(3)).expect("the same version again is no rollback");
+    assert_eq!(engine.inspect().unwrap().catalog.unwrap().meta.pack_version, 3);
+    engine.close().unwrap();
+
+    std::fs::write(dir.path().join("catalog.pack"), signed_pack(1)).unwrap();
+    let reopened = open(dir.path(), 1).unwrap();
+    assert!(reopened.inspect().unwrap().catalog.is_none(), "the older pack on disk is not used");
+    assert!(matches!(reopened.recommend(&request()), Err(Error::NoCatalog)));
+    reopened.load_catalog(&signed_pack(4)).unwrap();
+    assert!(!reopened.recommend(&request()).unwrap().items.is_empty());
+}

@@ -14,7 +14,7 @@ use crate::catalog::{Catalog, PackMeta, RankerWeights};
 use crate::config::EngineConfig;
 use crate::consent::{ConsentLedger, ConsentRecord, BUILT_IN_PURPOSES, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 use crate::crypto::KeyProvider;
-use crate::error::{Error, InvalidReason, Result};
+use crate::error::{Error, InvalidReason, PackError, Result};
 use crate::events::{check_id, check_timestamp, hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
 use crate::export::{write_export, ExportHeader};
 use crate::inspect::{InspectInputs, InspectReport};
@@ -142,6 +142,8 @@ struct EngineState {
     feedback: FeedbackState,
     online: OnlineRanker,
     token_key: TokenKey,
+    /// The newest pack version this store has used: an older pack is a rollback.
+    newest_pack: u64,
 }
 
 /// The store's secret for hashing query words kept without consent
@@ -205,6 +207,7 @@ impl EngineState {
             feedback: FeedbackState::default(),
             online: OnlineRanker::default(),
             token_key: TokenKey::random()?,
+            newest_pack: 0,
         })
     }
 
@@ -282,7 +285,12 @@ impl Engine {
             None => EngineState::new()?,
         };
         // A saved pack signed by a key that is no longer trusted is simply not used.
-        let catalog = opened.pack.and_then(|bytes| Catalog::from_signed(&bytes, &config.trusted_pack_keys).ok());
+        // A saved pack older than one the store has used was swapped in on disk:
+        // not used either (the authenticated state remembers the newest version).
+        let catalog = opened
+            .pack
+            .and_then(|bytes| Catalog::from_signed(&bytes, &config.trusted_pack_keys).ok())
+            .filter(|c| c.meta().pack_version >= state.newest_pack);
         let mut store = opened.store;
         let had_snapshot = opened.snapshot.is_some();
         let (mut model, from) = match opened.snapshot.and_then(decode_model) {
@@ -341,10 +349,23 @@ impl Engine {
     }
 
     /// Verifies a signed catalogue pack and swaps it in. A refused pack leaves
-    /// the previous one in use. User state is kept across packs.
+    /// the previous one in use. User state is kept across packs. A pack older
+    /// than one this store has used is refused ([`PackError::Rollback`]); the
+    /// same version again is accepted.
     pub fn load_catalog(&self, signed_pack: &[u8]) -> Result<PackMeta> {
         self.with(|inner| {
             let catalog = Catalog::from_signed(signed_pack, &inner.config.trusted_pack_keys)?;
+            let (offered, used) = (catalog.meta().pack_version, inner.state.newest_pack);
+            if offered < used {
+                return Err(Error::PackRejected(PackError::Rollback { offered, used }));
+            }
+            if offered > used {
+                inner.state.newest_pack = offered;
+                if let Err(e) = inner.save_state() {
+                    inner.state.newest_pack = used;
+                    return Err(e);
+                }
+            }
             inner.store.save_pack(signed_pack)?;
             let meta = catalog.meta().clone();
             inner.catalog = Some(catalog);

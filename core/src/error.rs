@@ -134,4 +134,13 @@ pub enum PackError {
     /// The engine was configured without any trusted pack key.
     #[error("no trusted pack key is configured")]
     NoTrustedKey,
+    /// The pack is older than one this store has already used (a rollback, e.g.
+    /// a replayed or swapped-in older pack).
+    #[error("pack version {offered} is older than version {used}, which this store has used")]
+    Rollback {
+        /// The version offered.
+        offered: u64,
+        /// The newest version this store has used.
+        used: u64,
+    },
 }
