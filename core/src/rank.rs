@@ -355,7 +355,15 @@ impl<'a> Ranker<'a> {
         let mut list: Vec<Recommendation> =
             picked.iter().map(|&n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)).collect();
         let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].0).collect();
-        list.extend(self.explore(&taken, slots, options, &signals, s));
+        let explored = self.explore(&taken, slots, options, &signals, s);
+        // Exploration slots nothing could fill (e.g. a catalogue without
+        // categories) go to the next best items: a list is short only when
+        // fewer items are eligible than asked for.
+        let unfilled = slots - explored.len();
+        let spare = (0..scored.len()).filter(|n| !picked.contains(n) && explored.iter().all(|r| r.item_id != self.catalog.id(scored[*n].0)));
+        let fills: Vec<usize> = spare.take(unfilled).collect();
+        list.extend(fills.iter().map(|&n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)));
+        list.extend(explored);
         s.scored = scored;
         list
     }
@@ -924,5 +932,31 @@ mod tests {
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options, &mut Scratch::default());
         assert!(!recs.is_empty());
         assert!(recs.iter().all(|r| r.score.is_finite()), "{:?}", recs.iter().map(|r| r.score).collect::<Vec<_>>());
+    }
+
+    /// Issue 18: k = 10 with the default exploration over a catalogue without
+    /// categories gave 9 items. Slots exploration cannot fill go to the next best.
+    #[test]
+    fn exploration_that_finds_nothing_to_explore_never_shortens_the_list() {
+        let n = 30u32;
+        let item = |i: u32| Item { id: format!("i{i}"), title: format!("I{i}"), categories: vec![], ..tiny_pack().items[0].clone() };
+        let pack = CatalogPack {
+            items: (0..n).map(item).collect(),
+            neighbours: vec![NeighbourList::default(); n as usize],
+            transitions: vec![NeighbourList::default(); n as usize],
+            popularity: (0..n).map(|i| (i * 1000) as u16).collect(),
+            trend: vec![0; n as usize],
+            embeddings: None,
+            ..tiny_pack()
+        };
+        let catalog = Catalog::new(pack).unwrap();
+        let weights = RankerWeights::default();
+        let profile = UserProfile::anonymous(&catalog, NOW);
+        let none = Filters::default();
+        let options = RankOptions { k: 10, exploration: 0.1, ..options(false) };
+        let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options, &mut Scratch::default());
+        assert_eq!(recs.len(), 10);
+        let distinct: BTreeSet<&str> = recs.iter().map(|r| r.item_id.as_str()).collect();
+        assert_eq!(distinct.len(), 10);
     }
 }
