@@ -130,11 +130,39 @@ fn ffi_errors_are_typed_and_carry_no_personal_data() {
         other => panic!("expected InvalidInput, got {other:?}"),
     }
     assert!(matches!(engine.load_catalog(b"garbage".to_vec()), Err(MizanError::PackRejected { .. })));
-    assert!(matches!(engine.explain(secret_id.into(), None), Err(MizanError::NoCatalog)));
-    assert!(matches!(Engine::open(config.clone(), Arc::new(Key(1))), Err(MizanError::StoreLocked)));
+    // Every error carries a message (an empty one is useless in a crash report) and no personal data.
+    let errors = [
+        engine.explain(secret_id.into(), None).unwrap_err(),
+        Engine::open(config.clone(), Arc::new(Key(1))).err().unwrap(),
+    ];
+    assert!(matches!(errors[0], MizanError::NoCatalog { .. }));
+    assert!(matches!(errors[1], MizanError::StoreLocked { .. }));
     engine.shutdown().unwrap();
-    assert!(matches!(Engine::open(config.clone(), Arc::new(Key(9))), Err(MizanError::WrongKey)));
-    assert!(matches!(engine.shutdown(), Err(MizanError::Closed)));
+    let errors = [errors[0].to_string(), errors[1].to_string(), {
+        let wrong = Engine::open(config.clone(), Arc::new(Key(9))).err().unwrap();
+        assert!(matches!(wrong, MizanError::WrongKey { .. }));
+        wrong.to_string()
+    }, {
+        let closed = engine.shutdown().unwrap_err();
+        assert!(matches!(closed, MizanError::Closed { .. }));
+        closed.to_string()
+    }];
+    for message in errors {
+        assert!(message.len() > 12 && !message.contains(secret_id), "{message}");
+    }
+
+    struct Refusing;
+    impl KeyProvider for Refusing {
+        fn key_material(&self) -> Result<Vec<u8>, KeyProviderError> {
+            Err(KeyProviderError::Unavailable { reason: "key permanently invalidated\n(biometrics changed)".into() })
+        }
+    }
+    match Engine::open(config.clone(), Arc::new(Refusing)) {
+        Err(MizanError::KeyUnavailable { reason }) => {
+            assert!(reason.contains("key permanently invalidated") && !reason.contains('\n'), "the host's cause is kept: {reason}");
+        }
+        other => panic!("expected KeyUnavailable, got {:?}", other.err()),
+    }
     assert!("teleport".parse::<EventKind>().is_err(), "an unknown kind name is refused");
 }
 

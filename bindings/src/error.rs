@@ -11,11 +11,17 @@ pub enum MizanError {
         reason: String,
     },
     /// The item is not in the loaded catalogue.
-    #[error("unknown item")]
-    UnknownItem,
+    #[error("unknown item: {reason}")]
+    UnknownItem {
+        /// What happened, for logs and crash reports (never the id itself).
+        reason: String,
+    },
     /// No catalogue pack is loaded yet.
-    #[error("no catalogue pack is loaded")]
-    NoCatalog,
+    #[error("no catalogue: {reason}")]
+    NoCatalog {
+        /// What happened, for logs and crash reports.
+        reason: String,
+    },
     /// A catalogue pack was refused; the previous pack stays in use.
     #[error("catalogue pack refused: {reason}")]
     PackRejected {
@@ -23,8 +29,11 @@ pub enum MizanError {
         reason: String,
     },
     /// The key does not open this store; nothing was changed.
-    #[error("the supplied key does not open this store")]
-    WrongKey,
+    #[error("wrong key: {reason}")]
+    WrongKey {
+        /// What happened, for logs and crash reports.
+        reason: String,
+    },
     /// The host key provider failed or returned unusable key material.
     #[error("key provider failed: {reason}")]
     KeyUnavailable {
@@ -32,8 +41,11 @@ pub enum MizanError {
         reason: String,
     },
     /// Another engine instance has this store open.
-    #[error("the store is already open elsewhere")]
-    StoreLocked,
+    #[error("store locked: {reason}")]
+    StoreLocked {
+        /// What happened, for logs and crash reports.
+        reason: String,
+    },
     /// A storage operation failed; earlier data is intact.
     #[error("storage failure: {reason}")]
     Storage {
@@ -41,8 +53,11 @@ pub enum MizanError {
         reason: String,
     },
     /// The engine was closed or erased.
-    #[error("the engine is closed")]
-    Closed,
+    #[error("closed: {reason}")]
+    Closed {
+        /// What happened, for logs and crash reports.
+        reason: String,
+    },
 }
 
 impl From<mizan::Error> for MizanError {
@@ -50,14 +65,16 @@ impl From<mizan::Error> for MizanError {
         use mizan::Error as E;
         match e {
             E::InvalidEvent { .. } | E::InvalidRequest(_) => MizanError::InvalidInput { reason: e.to_string() },
-            E::UnknownItem => MizanError::UnknownItem,
-            E::NoCatalog => MizanError::NoCatalog,
+            // Every variant carries a message, so that no exception reaches a
+            // crash report with an empty one.
+            E::UnknownItem => MizanError::UnknownItem { reason: e.to_string() },
+            E::NoCatalog => MizanError::NoCatalog { reason: e.to_string() },
             E::PackRejected(p) => MizanError::PackRejected { reason: p.to_string() },
-            E::WrongKey => MizanError::WrongKey,
+            E::WrongKey => MizanError::WrongKey { reason: e.to_string() },
             E::KeyProvider(reason) => MizanError::KeyUnavailable { reason },
-            E::StoreLocked => MizanError::StoreLocked,
+            E::StoreLocked => MizanError::StoreLocked { reason: e.to_string() },
             E::Corrupt(_) | E::Io { .. } => MizanError::Storage { reason: e.to_string() },
-            E::Closed => MizanError::Closed,
+            E::Closed => MizanError::Closed { reason: e.to_string() },
         }
     }
 }

@@ -77,6 +77,15 @@ impl DataKey {
     }
 }
 
+/// The error for a key provider that failed with `reason`: the host's own words
+/// are kept (so that an invalidated key and a locked device can be told apart in
+/// a crash report), without control characters and at most 200 characters long.
+/// Hosts must not put key material in them.
+pub fn provider_failure(reason: &str) -> Error {
+    let cause: String = reason.chars().filter(|c| !c.is_control()).take(200).collect();
+    Error::KeyProvider(format!("the key provider failed: {cause}"))
+}
+
 /// Refuses key material too short to derive a data key from.
 pub fn check_material(material: &[u8]) -> Result<()> {
     if material.len() < MIN_KEY_MATERIAL {

@@ -564,7 +564,7 @@ impl Engine {
     /// after the host rotated its Keystore key). Atomic; afterwards only the new
     /// key opens the store.
     pub fn rotate_key(&self, new_provider: &dyn KeyProvider) -> Result<()> {
-        let material = new_provider.key_material().map_err(|_| Error::KeyProvider("the key provider returned an error".into()))?;
+        let material = new_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?;
         crate::crypto::check_material(&material)?;
         self.with(|inner| {
             let state = inner.state.encode()?;

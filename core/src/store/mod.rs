@@ -154,7 +154,7 @@ impl Store {
     pub fn open(dir: &Path, key_provider: &dyn KeyProvider, options: StoreOptions) -> Result<Opened> {
         fs::create_dir_all(dir).map_err(Error::io("creating the store directory"))?;
         let lock = lock_store(dir)?;
-        let material = key_provider.key_material().map_err(|_| Error::KeyProvider("the key provider returned an error".into()))?;
+        let material = key_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?;
         let mut recovery = RecoveryReport::default();
         if is_shredded(&dir.join(MANIFEST_FILE)) {
             // An erase stopped after its first step (the manifest shredded, so no

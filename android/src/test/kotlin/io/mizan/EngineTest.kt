@@ -178,8 +178,10 @@ class EngineTest {
             consented(engine)
             engine.record(history)
         }
-        assertFailsWith<MizanException.WrongKey> { open(key(2)) }
-        assertFailsWith<MizanException.KeyUnavailable> { open(LockedKeystore()) }
+        val wrong = assertFailsWith<MizanException.WrongKey> { open(key(2)) }
+        assertTrue(!wrong.message.isNullOrBlank(), "a crash report gets a message")
+        val locked = assertFailsWith<MizanException.KeyUnavailable> { open(LockedKeystore()) }
+        assertTrue(locked.reason.contains("keystore locked"), "the key provider's own cause is kept: ${locked.reason}")
         open(key(1)).use { engine -> assertEquals(history.size.toULong(), engine.inspect().events) }
     }
 
@@ -243,10 +245,11 @@ class EngineTest {
     @Test
     fun callsAfterShutdownAndSecondOpensAreRefused() {
         open().use { engine ->
-            assertFailsWith<MizanException.StoreLocked> { open() }
+            val locked = assertFailsWith<MizanException.StoreLocked> { open() }
             engine.shutdown()
-            assertFailsWith<MizanException.Closed> { engine.record(history) }
+            val closed = assertFailsWith<MizanException.Closed> { engine.record(history) }
             assertFailsWith<MizanException.Closed> { engine.shutdown() }
+            for (e in listOf(locked, closed)) assertTrue(!e.message.isNullOrBlank(), "empty message from ${e::class.simpleName}")
         }
         open().use { engine -> assertEquals(0UL, engine.inspect().events) }
     }
