@@ -659,6 +659,16 @@ impl Engine {
     }
 }
 
+impl Drop for Engine {
+    /// Dropping an open engine closes it (Kotlin's `close()` and `use {}`, Swift's
+    /// deinit, a handle the garbage collector finalises): the log is synced and a
+    /// snapshot saved, then the store unlocked. Best effort, as a drop cannot
+    /// report an error; [`Engine::close`] reports one.
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
 impl Inner {
     fn personalised(&self) -> bool {
         self.state.consent.is_granted(PERSONALISATION)
