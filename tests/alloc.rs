@@ -100,7 +100,8 @@ fn recommend_allocates_nothing_in_proportion_to_the_catalogue_or_the_history() {
 
 /// Issue 20, defect 7: a validly signed pack whose categories section claims a
 /// 512 MiB name in seven bytes is refused without allocating anything near
-/// that (on a phone such an allocation aborts the app, which no error can catch).
+/// that (on a phone such an allocation aborts the app, which no error can catch):
+/// small sections decode under a 16 MiB limit, checked before allocating.
 #[test]
 fn a_hostile_length_prefix_in_a_signed_pack_allocates_nothing_near_it() {
     use ring::signature::{Ed25519KeyPair, KeyPair};

@@ -9,6 +9,8 @@ echo "== cargo build --workspace"
 cargo build --workspace --all-targets
 echo "== cargo test --workspace"
 cargo test --workspace
+echo "== mobile library size"
+bash tests/check-mobile-size.sh
 echo "== MovieLens fetch script (Python)"
 python3 -m unittest tests/test_fetch.py
 echo "== Spark job against the Rust packer (PySpark, local[2])"

@@ -31,11 +31,16 @@ const PACK_MAGIC: &[u8; 4] = b"MZPK";
 pub const PACK_FORMAT_VERSION: u16 = 6;
 const PACK_HEADER_LEN: usize = 10;
 const SIGNATURE_LEN: usize = 64;
-/// A bincode section decodes to at most this many bytes of memory per byte it
-/// holds (a category, 32 bytes in memory, takes at least 2 in a pack), so that
-/// a length prefix claiming more than the section could hold is refused before
-/// anything is allocated for it.
-const MEMORY_PER_BYTE: usize = 16;
+/// A bincode section of up to [`SMALL_SECTION`] bytes decodes under
+/// [`SMALL_LIMIT`], more than any real one needs (a category, 32 bytes in
+/// memory, takes at least 2 in a pack), so that a length prefix claiming more
+/// is refused before anything is allocated for it; larger sections (the
+/// popularity of a catalogue past about 350k items) under [`LARGE_LIMIT`].
+/// Two limits, not one per size: each is a type parameter in bincode, and each
+/// costs the mobile library a copy of every section decoder.
+const SMALL_SECTION: usize = 1 << 20;
+const SMALL_LIMIT: usize = 16 << 20;
+const LARGE_LIMIT: usize = 1 << 30;
 
 /// Section names.
 mod name {
@@ -57,9 +62,7 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 }
 
 /// Decodes a whole section body as `T`; trailing bytes refuse it, and so does
-/// a length prefix claiming more memory than [`MEMORY_PER_BYTE`] times the body
-/// (bincode checks its limit before it allocates; the limit is a constant, so
-/// the smallest of a few that covers the body is used).
+/// a length prefix claiming more memory than the section's limit.
 fn decode<T: DeserializeOwned>(body: &[u8], section: &'static str) -> Result<T, PackError> {
     fn with_limit<T: DeserializeOwned, const LIMIT: usize>(body: &[u8]) -> Option<T> {
         let config = bincode::config::standard().with_limit::<LIMIT>();
@@ -68,12 +71,7 @@ fn decode<T: DeserializeOwned>(body: &[u8], section: &'static str) -> Result<T, 
             _ => None,
         }
     }
-    let decoded = match body.len().saturating_mul(MEMORY_PER_BYTE) {
-        0..=0x10_0000 => with_limit::<T, 0x10_0000>(body),
-        0..=0x100_0000 => with_limit::<T, 0x100_0000>(body),
-        0..=0x1000_0000 => with_limit::<T, 0x1000_0000>(body),
-        _ => with_limit::<T, 0x4000_0000>(body),
-    };
+    let decoded = if body.len() <= SMALL_SECTION { with_limit::<T, SMALL_LIMIT>(body) } else { with_limit::<T, LARGE_LIMIT>(body) };
     decoded.ok_or(PackError::Malformed(section))
 }
 

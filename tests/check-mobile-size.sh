@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the mobile library as apps ship it (release-mobile: opt-level z, LTO, stripped,
+# panic=unwind; the host target stands in for the Android ones) and fails if it is larger
+# than the budget. Usage: tests/check-mobile-size.sh [BUDGET_BYTES] (default 1,500,000).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BUDGET="${1:-1500000}"
+cargo build -p mizan-ffi --profile release-mobile --no-default-features --lib
+LIB=target/release-mobile/libmizan_ffi.so
+[[ -f "$LIB" ]] || LIB=target/release-mobile/libmizan_ffi.dylib
+SIZE=$(wc -c < "$LIB")
+echo "mobile library: $SIZE bytes (budget $BUDGET)"
+if (( SIZE > BUDGET )); then
+  echo "check-mobile-size: $LIB is $SIZE bytes, past the $BUDGET-byte budget" >&2
+  exit 1
+fi
