@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust (unit + integration), the MovieLens fetch script, Kotlin bindings on the JVM, Swift
-# static checks, the Spark job. Installs what it needs (Kotlin compiler, JNA, JUnit, tree-sitter, pyspark).
+# static checks, the Spark job, a smoke of the fuzz targets. Installs what it needs (Kotlin compiler, JNA,
+# JUnit, tree-sitter, pyspark, cargo-fuzz).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,6 +10,8 @@ echo "== cargo build --workspace"
 cargo build --workspace --all-targets
 echo "== cargo test --workspace"
 cargo test --workspace
+echo "== fuzz targets (a few seconds each)"
+bash tests/fuzz-smoke.sh
 echo "== mobile library size"
 bash tests/check-mobile-size.sh
 echo "== MovieLens fetch script (Python)"
