@@ -3,11 +3,13 @@
 //! and error; no logic lives here.
 
 mod error;
+mod logging;
 mod types;
 
 use std::sync::Arc;
 
 pub use error::{KeyProviderError, MizanError};
+pub use logging::{set_logger, LogLevel, Logger};
 pub use types::*;
 
 uniffi::setup_scaffolding!();

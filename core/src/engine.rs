@@ -22,7 +22,7 @@ use crate::model::{ModelState, ProfileIndex, UserProfile};
 use crate::feedback::{FeedbackState, NotInterestedReason, Suppression};
 use crate::online::{Impression, OnlineRanker};
 use crate::rank::{Filters, RankOptions, Ranker, Recommendation, Scratch};
-use crate::store::{LogPosition, Snapshot, Store};
+use crate::store::{LogPosition, RecoveryReport, Snapshot, Store};
 use crate::timing::{best_time, BestTime, BestTimeRequest};
 
 /// Most items one recommend call may return.
@@ -287,10 +287,18 @@ impl Engine {
         // A saved pack signed by a key that is no longer trusted is simply not used.
         // A saved pack older than one the store has used was swapped in on disk:
         // not used either (the authenticated state remembers the newest version).
-        let catalog = opened
-            .pack
-            .and_then(|bytes| Catalog::from_signed(&bytes, &config.trusted_pack_keys).ok())
-            .filter(|c| c.meta().pack_version >= state.newest_pack);
+        let catalog = match opened.pack.map(|bytes| Catalog::from_signed(&bytes, &config.trusted_pack_keys)) {
+            None => None,
+            Some(Ok(c)) if c.meta().pack_version >= state.newest_pack => Some(c),
+            Some(Ok(c)) => {
+                log::warn!("the saved pack (version {}) is older than version {} and is not used", c.meta().pack_version, state.newest_pack);
+                None
+            }
+            Some(Err(e)) => {
+                log::warn!("the saved pack is not used: {e}");
+                None
+            }
+        };
         let mut store = opened.store;
         let had_snapshot = opened.snapshot.is_some();
         let (mut model, from) = match opened.snapshot.and_then(decode_model) {
@@ -312,6 +320,11 @@ impl Engine {
             Inner { config, store, model, state, catalog, events_since_snapshot: replayed, profile_index: None, scratch: Scratch::default() };
         inner.reindex();
         inner.enforce_retention(now_ms())?;
+        let recovery = inner.store.recovery();
+        if recovery != &RecoveryReport::default() {
+            log::warn!("recovered at open: {recovery:?}");
+        }
+        log::info!("store opened: {} events, {replayed} replayed after the snapshot", inner.model.events);
         Ok(Engine { inner: Mutex::new(Some(inner)) })
     }
 
@@ -354,9 +367,10 @@ impl Engine {
     /// same version again is accepted.
     pub fn load_catalog(&self, signed_pack: &[u8]) -> Result<PackMeta> {
         self.with(|inner| {
-            let catalog = Catalog::from_signed(signed_pack, &inner.config.trusted_pack_keys)?;
+            let catalog = Catalog::from_signed(signed_pack, &inner.config.trusted_pack_keys).inspect_err(|e| log::warn!("refused a pack: {e}"))?;
             let (offered, used) = (catalog.meta().pack_version, inner.state.newest_pack);
             if offered < used {
+                log::warn!("refused pack version {offered}: this store has used version {used}");
                 return Err(Error::PackRejected(PackError::Rollback { offered, used }));
             }
             if offered > used {
@@ -368,6 +382,7 @@ impl Engine {
             }
             inner.store.save_pack(signed_pack)?;
             let meta = catalog.meta().clone();
+            log::info!("loaded pack version {} ({} items)", meta.pack_version, catalog.len());
             inner.catalog = Some(catalog);
             inner.reindex();
             Ok(meta)
@@ -503,6 +518,7 @@ impl Engine {
             }
             let applied = inner.save_state().and_then(|()| inner.store_events(&events));
             if let Err(e) = applied {
+                log::warn!("feedback not applied, the state before it restored: {e}");
                 inner.state = before;
                 // Best effort: if this fails too, the state saved above holds the
                 // feedback without its events, and the error below says the call failed.
@@ -713,9 +729,13 @@ impl Inner {
         // The events are in the log: upkeep that fails now (dropping what retention
         // expires, the snapshot) is retried by the next call and at open, and must
         // not fail this one, or a retry would record the batch twice.
-        let _ = self.enforce_retention(now_ms());
+        if let Err(e) = self.enforce_retention(now_ms()) {
+            log::warn!("retention upkeep failed after a record; retried by the next call: {e}");
+        }
         if self.events_since_snapshot >= SNAPSHOT_EVERY {
-            let _ = self.save_snapshot();
+            if let Err(e) = self.save_snapshot() {
+                log::warn!("saving a snapshot failed; retried by the next call: {e}");
+            }
         }
         Ok(RecordOutcome { stored: kept, dropped_without_consent: 0, dropped_by_retention: count - kept, durable })
     }

@@ -237,3 +237,50 @@ fn kind_counts(events: &[Event]) -> String {
         .join(", ")
 }
 
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Every log line, as a host's logger would receive it.
+    struct Capture(Mutex<Vec<String>>);
+
+    impl log::Log for Capture {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+
+        fn log(&self, record: &log::Record<'_>) {
+            self.0.lock().unwrap().push(format!("{} {}: {}", record.level(), record.target(), record.args()));
+        }
+
+        fn flush(&self) {}
+    }
+
+    static CAPTURE: Capture = Capture(Mutex::new(Vec::new()));
+
+    /// Issue 19 item 7: over the demo's whole run (three shoppers, consent,
+    /// packs, feedback, forgetting, erasure), the library logs its lifecycle and
+    /// no line names an item, a title or a category.
+    #[test]
+    fn the_demo_logs_no_personal_data() {
+        log::set_logger(&CAPTURE).expect("the only logger in this test binary");
+        log::set_max_level(log::LevelFilter::Trace);
+        run().expect("the demo runs");
+        let lines = CAPTURE.0.lock().unwrap().clone();
+        assert!(lines.iter().any(|l| l.contains("store opened")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("loaded pack version")), "{lines:?}");
+        let shop = Shop::new();
+        let personal: Vec<&str> = shop
+            .items
+            .iter()
+            .flat_map(|i| [i.id.as_str(), i.title.as_str()])
+            .chain(shop.categories.iter().map(|c| c.name.as_str()))
+            .collect();
+        for line in lines.iter().filter(|l| l.contains("mizan")) {
+            assert!(personal.iter().all(|p| !line.contains(p)), "personal data in a log line: {line}");
+        }
+    }
+}

@@ -320,4 +320,18 @@ class EngineTest {
             assertEquals(listOf("newsletter"), engine.consents().map { it.purpose })
         }
     }
+
+    @Test
+    fun logLinesReachAKotlinLoggerAtItsLevel() {
+        val lines = java.util.Collections.synchronizedList(mutableListOf<Pair<LogLevel, String>>())
+        setLogger(object : Logger {
+            override fun log(level: LogLevel, target: String, message: String) {
+                lines.add(level to "$target: $message")
+            }
+        }, LogLevel.INFO)
+        open().use { engine -> engine.loadCatalog(pack) }
+        assertTrue(lines.any { it.second.contains("store opened") }, lines.toString())
+        assertTrue(lines.any { it.second.contains("loaded pack version") }, lines.toString())
+        assertTrue(lines.none { it.first == LogLevel.DEBUG || it.first == LogLevel.TRACE }, "finer lines are filtered in Rust")
+    }
 }
