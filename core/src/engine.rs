@@ -578,7 +578,9 @@ impl Engine {
 
     /// Re-encrypts the whole store under key material from `new_provider` (e.g.
     /// after the host rotated its Keystore key). Atomic; afterwards only the new
-    /// key opens the store.
+    /// key opens the store. If the process dies during the call, the store is
+    /// under the old key or the new one: open with the old key, and on
+    /// [`Error::WrongKey`] with the new one (keep both until an open succeeds).
     pub fn rotate_key(&self, new_provider: &dyn KeyProvider) -> Result<()> {
         let material = new_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?;
         crate::crypto::check_material(&material)?;

@@ -7,6 +7,8 @@
 //!   (a full log rewrite), printing `FORGETTING <batch>` before and `F <batch>`
 //!   once the forget returned;
 //! - `hold`: open the store, print `OPEN`, and wait to be killed;
+//! - `rotate`: record batches, and after every fifth print `ROTATING <n>`, re-key
+//!   the store to key byte 8 + n and print `ROTATED <n>`;
 //! - `fill`: limit file size (RLIMIT_FSIZE) and record until a write fails, then print `ERR`.
 
 use std::io::Write;
@@ -28,7 +30,9 @@ fn main() {
     if trial % 2 == 1 {
         config.sync = SyncPolicy::GroupCommit { max_bytes: 4_096, max_delay_ms: 5 };
     }
-    let engine = Engine::open(config, Arc::new(StaticKey(vec![7; 32]))).expect("open");
+    // A rotating child resumes under the key its last rotation left in force.
+    let key = std::env::var("MIZAN_CHILD_KEY").ok().and_then(|k| k.parse().ok()).unwrap_or(7u8);
+    let engine = Engine::open(config, Arc::new(StaticKey(vec![key; 32]))).expect("open");
     let mut out = std::io::stdout().lock();
     if mode == "hold" {
         writeln!(out, "OPEN").and_then(|_| out.flush()).expect("stdout");
@@ -47,6 +51,12 @@ fn main() {
                 writeln!(out, "ERR {}", kind(&e)).and_then(|_| out.flush()).expect("stdout");
                 return;
             }
+        }
+        if mode == "rotate" && batch % 5 == 4 {
+            let n = batch / 5;
+            writeln!(out, "ROTATING {n}").and_then(|_| out.flush()).expect("stdout");
+            engine.rotate_key(&StaticKey(vec![8 + n as u8; 32])).expect("rotate");
+            writeln!(out, "ROTATED {n}").and_then(|_| out.flush()).expect("stdout");
         }
         if mode == "compact" && batch % 3 == 2 {
             let forget = ForgetRequest { item_ids: (0..BATCH).map(|j| item_id(trial, batch - 2, j)).collect(), ..Default::default() };
