@@ -294,3 +294,20 @@ fn a_recorded_batch_is_acknowledged_even_when_the_snapshot_after_it_fails() {
     drop(engine);
     assert_eq!(open(dir.path(), 1).unwrap().inspect().unwrap().store.events, 50_000, "nothing lost or doubled");
 }
+
+/// Issue 19 item 5: dropping an engine without closing it (Kotlin's `close()`,
+/// a finalised handle) syncs the log, saves a snapshot and unlocks the store.
+#[test]
+fn a_dropped_engine_is_closed_properly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = mizan::EngineConfig::new(dir.path(), vec![trusted_key()]);
+    config.sync = mizan::SyncPolicy::GroupCommit { max_bytes: u64::MAX, max_delay_ms: u64::MAX };
+    let engine = mizan::Engine::open(config.clone(), Arc::new(mizan::StaticKey(vec![1; 32]))).unwrap();
+    engine.set_consent(mizan::PERSONALISATION, true, "v1", false).unwrap();
+    let outcome = engine.record(&[view(&item_id(0, 1), 5), view(&item_id(0, 2), 4)]).unwrap();
+    assert!(!outcome.durable, "group commit: not synced yet");
+    drop(engine);
+    let reopened = mizan::Engine::open(config, Arc::new(mizan::StaticKey(vec![1; 32]))).expect("unlocked");
+    let report = reopened.inspect().unwrap();
+    assert_eq!((report.store.events, report.store.events_since_snapshot), (2, 0), "kept, and a snapshot covers them");
+}

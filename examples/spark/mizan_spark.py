@@ -10,6 +10,8 @@ It computes, with the same definitions as the Rust packer's `llr` model
 
 - popularity (interactions per item) and the trend (each interaction counting
   half per `--trend-half-life-days` before the newest one);
+- per item, its users and how many came back to it later (the packer marks
+  items a quarter of whose users do as consumable);
 - per item, its top-K neighbours: co-occurrence in users' baskets (each user's
   `--max-per-user` most recently used distinct items, pairs at most `--window`
   positions apart), scored by Dunning's log-likelihood ratio as Mahout's
@@ -118,6 +120,14 @@ def learn(spark: SparkSession, args) -> dict:
         F.sum(F.pow(F.lit(0.5), ((F.lit(as_of) - F.col("ts")) / F.lit(DAY_MS)) / F.lit(args.trend_half_life_days))).alias("trend"),
     )
 
+    # Who came back to an item at a later time: what marks it consumable in the pack.
+    per_user = known.groupBy("user", "idx").agg(F.min("ts").alias("first"), F.max("ts").alias("last"))
+    repeats = per_user.groupBy("idx").agg(
+        F.count(F.lit(1)).alias("users"),
+        F.sum(F.when(F.col("last") > F.col("first"), 1).otherwise(0)).alias("repeat_users"),
+    )
+    items = items.join(repeats, "idx")
+
     # What comes next: the following steps of each chronological history. 1/distance is summed in
     # whole units of 1/lcm(1..window), exactly and in any order, as the packer sums it.
     units = math.lcm(*range(1, args.transition_window + 1))
@@ -162,7 +172,7 @@ def learn(spark: SparkSession, args) -> dict:
 
     ids = catalogue.select(F.col("idx"), F.col("id"))
     a_ids, b_ids = ids.withColumnRenamed("idx", "a").withColumnRenamed("id", "item"), ids.withColumnRenamed("idx", "b")
-    write_csv(items.join(ids, "idx").select(F.col("id").alias("item"), "count", "trend"), args.out + "/items")
+    write_csv(items.join(ids, "idx").select(F.col("id").alias("item"), "count", "trend", "users", "repeat_users"), args.out + "/items")
     write_csv(neighbours.join(a_ids, "a").join(b_ids, "b").select("item", F.col("id").alias("neighbour"), "weight"), args.out + "/neighbours")
     write_csv(transitions.join(a_ids, "a").join(b_ids, "b").select("item", F.col("id").alias("next"), "weight"), args.out + "/transitions")
     if args.als_factors > 0:

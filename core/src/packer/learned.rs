@@ -4,7 +4,8 @@
 //! signing key is. A learned directory holds:
 //!
 //! - `meta.json`: `{"model": "llr", "trend_as_of_ms": …}` (other keys are informational);
-//! - `items`: CSV `item,count,trend` (interactions, and the trend's decayed count);
+//! - `items`: CSV `item,count,trend,users,repeat_users` (interactions, the trend's
+//!   decayed count, distinct users, and users who came back to the item later);
 //! - `neighbours`: CSV `item,neighbour,weight`;
 //! - `transitions`: CSV `item,next,weight`.
 //!
@@ -34,9 +35,10 @@ pub fn write_learned(dir: &Path, learned: &Learned, ids: &[String]) -> Result<()
     let meta = Meta { model: learned.model.clone(), trend_as_of_ms: learned.trend_as_of_ms };
     std::fs::write(dir.join("meta.json"), serde_json::to_vec_pretty(&meta).map_err(|e| PackerError::Solver(e.to_string()))?)
         .map_err(|e| io_error(&dir.join("meta.json"), e))?;
-    let mut items = table(dir, "items", "item,count,trend")?;
+    let mut items = table(dir, "items", "item,count,trend,users,repeat_users")?;
     for (i, id) in ids.iter().enumerate() {
-        items.write_record([id.clone(), learned.counts[i].to_string(), learned.trend_counts[i].to_string()])?;
+        let (users, repeaters) = learned.repeat_users[i];
+        items.write_record([id.clone(), learned.counts[i].to_string(), learned.trend_counts[i].to_string(), users.to_string(), repeaters.to_string()])?;
     }
     items.flush()?;
     for (name, header, rows) in [("neighbours", "item,neighbour,weight", &learned.neighbours), ("transitions", "item,next,weight", &learned.transitions)] {
@@ -72,10 +74,13 @@ pub fn read_learned(dir: &Path, catalog: &CatalogInput) -> Result<Learned, Packe
         counts: vec![0.0; n],
         trend_counts: vec![0.0; n],
         trend_as_of_ms: meta.trend_as_of_ms,
+        repeat_users: vec![(0, 0); n],
     };
     for_rows(dir, "items", &index, |item, row| {
         learned.counts[item] = number(row, 1)?;
         learned.trend_counts[item] = number(row, 2)?;
+        let whole = |column| row.get(column).map_or(Ok(0), |v| v.trim().parse::<u64>().map_err(|_| "a user count is not a whole number"));
+        learned.repeat_users[item] = (whole(3)?, whole(4)?);
         Ok(())
     })?;
     for (name, rows) in [("neighbours", &mut learned.neighbours), ("transitions", &mut learned.transitions)] {

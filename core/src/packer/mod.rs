@@ -218,6 +218,21 @@ pub struct Learned {
     pub trend_counts: Vec<f64>,
     /// The newest interaction's time, when the trend is as of.
     pub trend_as_of_ms: i64,
+    /// Per item, how many people used it, and how many of them used it again later.
+    pub repeat_users: Vec<(u64, u64)>,
+}
+
+/// Users an item needs before its repeat share can mark it consumable.
+pub const CONSUMABLE_MIN_USERS: u64 = 5;
+/// Share of an item's users who come back to it that marks it consumable.
+pub const CONSUMABLE_REPEAT_SHARE: f64 = 0.25;
+/// A catalogue tag that keeps an item from being marked consumable by the data.
+pub const NOT_REPEATABLE_TAG: &str = "not-repeatable";
+
+/// Whether the log shows an item to be bought again and again: enough users,
+/// and a quarter of them came back to it at a later time.
+fn consumable((users, repeaters): (u64, u64)) -> bool {
+    users >= CONSUMABLE_MIN_USERS && repeaters as f64 >= CONSUMABLE_REPEAT_SHARE * users as f64
 }
 
 /// Learns a pack. Deterministic: the same inputs give the same pack, byte for byte once signed.
@@ -267,7 +282,31 @@ fn learn_lists(timed: &[Vec<(i64, u32)>], histories: &[Vec<u32>], n: usize, conf
     }
     let trend_as_of_ms = timed.iter().flatten().map(|s| s.0).max().unwrap_or(0);
     let trend_counts = recent_counts(timed, n, config.trend_half_life_days, trend_as_of_ms)?;
-    Ok(Learned { model: config.model.name().into(), neighbours, transitions, counts, trend_counts, trend_as_of_ms })
+    Ok(Learned { model: config.model.name().into(), neighbours, transitions, counts, trend_counts, trend_as_of_ms, repeat_users: repeat_users(timed, n) })
+}
+
+/// Per item, its users and how many of them used it again at a later time.
+fn repeat_users(timed: &[Vec<(i64, u32)>], n: usize) -> Vec<(u64, u64)> {
+    let mut out = vec![(0u64, 0u64); n];
+    let mut first_seen: std::collections::HashMap<u32, i64> = std::collections::HashMap::new();
+    for history in timed {
+        first_seen.clear();
+        let mut again: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        for &(t, i) in history {
+            match first_seen.get(&i) {
+                None => {
+                    first_seen.insert(i, t);
+                }
+                Some(&first) if t > first => {
+                    again.insert(i);
+                }
+                Some(_) => {}
+            }
+        }
+        first_seen.keys().for_each(|&i| out[i as usize].0 += 1);
+        again.iter().for_each(|&i| out[i as usize].1 += 1);
+    }
+    out
 }
 
 /// Quantises what was learned into a pack, with optional item factors
@@ -281,7 +320,7 @@ pub fn assemble(
     network: Option<SequenceNetwork>,
 ) -> Result<CatalogPack, PackerError> {
     let n = items.len();
-    let sized = [learned.neighbours.len(), learned.transitions.len(), learned.counts.len(), learned.trend_counts.len()];
+    let sized = [learned.neighbours.len(), learned.transitions.len(), learned.counts.len(), learned.trend_counts.len(), learned.repeat_users.len()];
     if sized.iter().any(|&len| len != n) {
         return Err(PackerError::Input { line: 0, reason: format!("what was learned covers {sized:?} items, the catalogue {n}") });
     }
@@ -293,6 +332,15 @@ pub fn assemble(
         None => None,
     };
     let default_weights = default_weights(&learned.model, network.is_some(), embeddings.is_some());
+    // Items the log shows to be re-bought are marked repeatable, unless the
+    // catalogue tags them either way (its tags override the data).
+    let mut items = items;
+    for (item, &stats) in items.iter_mut().zip(&learned.repeat_users) {
+        let tagged = item.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG || t == NOT_REPEATABLE_TAG);
+        if !tagged && consumable(stats) {
+            item.tags.push(crate::rank::REPEATABLE_TAG.to_string());
+        }
+    }
     let quantise = |rows: Vec<Row>| rows.iter().map(|row| NeighbourList::quantise(row)).collect();
     Ok(CatalogPack {
         meta,
@@ -462,6 +510,23 @@ pub(crate) mod tests {
         let sparse = PackerConfig { model: ItemModel::Llr(LlrConfig::default()), memory_budget_bytes: Some(0), ..Default::default() };
         assert!(build_pack(meta(), vec![], items, &log(), &sparse).is_ok());
         assert_eq!(ItemModel::Ease(EaseConfig::default()).dense_bytes(100_000), 320_000_000_000);
+    }
+
+    #[test]
+    fn items_people_come_back_to_are_marked_consumable_unless_the_catalogue_says_otherwise() {
+        let mut items: Vec<Item> = (0..3).map(|i| item(&format!("i{i}"))).collect();
+        items[2].tags.push(NOT_REPEATABLE_TAG.into());
+        // Six people buy i0 and i2 twice, a week apart, and i1 once.
+        let log: Vec<Interaction> = (0..6u32)
+            .flat_map(|user| [(0, 0), (0, 7), (1, 0), (2, 0), (2, 7)].map(|(item, day)| Interaction { user, item, timestamp_ms: day * 86_400_000 + i64::from(user) }))
+            .collect();
+        let pack = build_pack(meta(), vec![], items, &log, &PackerConfig::default()).unwrap();
+        let repeatable = |i: usize| pack.items[i].tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG);
+        assert!(repeatable(0), "bought again by every buyer");
+        assert!(!repeatable(1), "bought once");
+        assert!(!repeatable(2), "the catalogue's tag overrides the data");
+        let few = build_pack(meta(), vec![], (0..3).map(|i| item(&format!("i{i}"))).collect(), &log[..10], &PackerConfig::default()).unwrap();
+        assert!(few.items[0].tags.is_empty(), "two buyers are too few to tell");
     }
 
     #[test]

@@ -102,6 +102,7 @@ pub fn restrict(
         counts: pick(learned.counts),
         trend_counts: pick(learned.trend_counts),
         trend_as_of_ms: learned.trend_as_of_ms,
+        repeat_users: learned.repeat_users.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(r, _)| r).collect(),
     };
     let factors = factors.map(|(dim, rows)| {
         let kept_rows = rows.chunks(dim.max(1)).zip(&keep).filter(|(_, &k)| k).flat_map(|(row, _)| row.iter().copied()).collect();
@@ -132,6 +133,7 @@ mod tests {
             counts: vec![5.0, 1.0, 9.0, 2.0],
             trend_counts: vec![0.5, 0.1, 0.9, 0.2],
             trend_as_of_ms: 7,
+            repeat_users: vec![(0, 0); 4],
         }
     }
 
