@@ -147,8 +147,9 @@ struct EngineState {
 }
 
 /// The store's secret for hashing query words kept without consent
-/// ([`hash_token`]); random per store, it lives only in the encrypted state.
-#[derive(Clone, Serialize, Deserialize)]
+/// ([`hash_token`]); random per store, it lives only in the encrypted state,
+/// and is wiped from memory when dropped.
+#[derive(Clone, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 struct TokenKey([u8; 32]);
 
 impl TokenKey {
@@ -582,7 +583,7 @@ impl Engine {
     /// under the old key or the new one: open with the old key, and on
     /// [`Error::WrongKey`] with the new one (keep both until an open succeeds).
     pub fn rotate_key(&self, new_provider: &dyn KeyProvider) -> Result<()> {
-        let material = new_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?;
+        let material = zeroize::Zeroizing::new(new_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?);
         crate::crypto::check_material(&material)?;
         self.with(|inner| {
             let state = inner.state.encode()?;

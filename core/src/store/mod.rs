@@ -43,6 +43,7 @@ pub use segment::LogPosition;
 use crate::crypto::{KeyProvider, SALT_LEN};
 use crate::error::{Error, Result};
 use crate::events::StoredEvent;
+use zeroize::Zeroizing;
 use fsutil::{header, read_optional, remove_if_present, shred, strip_header, sync_dir, write_atomically};
 use manifest::{Manifest, MANIFEST_FILE};
 
@@ -119,7 +120,8 @@ pub struct Snapshot {
 /// An open store directory. Holding it holds the lock.
 pub struct Store {
     dir: PathBuf,
-    material: Vec<u8>,
+    /// The host's key material, wiped from memory when the store is dropped.
+    material: Zeroizing<Vec<u8>>,
     manifest: Manifest,
     segments: Vec<u64>,
     active: File,
@@ -154,7 +156,7 @@ impl Store {
     pub fn open(dir: &Path, key_provider: &dyn KeyProvider, options: StoreOptions) -> Result<Opened> {
         fs::create_dir_all(dir).map_err(Error::io("creating the store directory"))?;
         let lock = lock_store(dir)?;
-        let material = key_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?;
+        let material = Zeroizing::new(key_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?);
         let mut recovery = RecoveryReport::default();
         if is_shredded(&dir.join(MANIFEST_FILE)) {
             // An erase stopped after its first step (the manifest shredded, so no
@@ -324,7 +326,7 @@ impl Store {
     /// re-sealing `state` with it; with `new_material`, under a new host key (key
     /// rotation). Atomic: on any failure the old generation stays current.
     /// Returns the number of events dropped.
-    pub fn rewrite(&mut self, new_material: Option<Vec<u8>>, state: &[u8], mut keep: impl FnMut(&StoredEvent) -> bool) -> Result<u64> {
+    pub fn rewrite(&mut self, new_material: Option<Zeroizing<Vec<u8>>>, state: &[u8], mut keep: impl FnMut(&StoredEvent) -> bool) -> Result<u64> {
         self.flush()?;
         let material = new_material.unwrap_or_else(|| self.material.clone());
         let generation = self.manifest.generation + 1;

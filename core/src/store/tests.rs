@@ -133,7 +133,7 @@ fn rewrite_filters_atomically_and_rotates_keys() {
     assert_eq!(dropped, 5);
     store.append(&[ev(10)]).unwrap();
     assert_eq!(all(&mut store).iter().map(|e| e.seq).collect::<Vec<_>>(), vec![0, 2, 4, 6, 8, 10]);
-    store.rewrite(Some(vec![9; 32]), b"s2", |_| true).unwrap();
+    store.rewrite(Some(zeroize::Zeroizing::new(vec![9; 32])), b"s2", |_| true).unwrap();
     assert_eq!(store.generation(), 3);
     drop(store);
     assert!(matches!(open(dir.path(), 3), Err(Error::WrongKey)), "the old key no longer opens the store");
