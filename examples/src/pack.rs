@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, WEIGHT_NAMES};
 use mizan::packer::{
-    assemble, build_pack, part_files, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, read_learned, restrict, write_learned, AlsConfig, CatalogInput, Interaction,
+    assemble, build_pack, part_files, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, mark_consumables, read_learned, restrict, write_learned, AlsConfig, CatalogInput, Interaction,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, Subset, TransitionConfig,
     TREND_HALF_LIFE_DAYS,
 };
@@ -76,6 +76,11 @@ pub struct LearnArgs {
     /// Days after which an interaction counts half towards what is popular now.
     #[arg(long, default_value_t = TREND_HALF_LIFE_DAYS)]
     trend_half_life_days: f64,
+    /// The log is of purchases: mark the items a quarter of whose (five or more)
+    /// buyers buy them again as repeatable (a catalogue tag `repeatable` or
+    /// `not-repeatable` overrides this).
+    #[arg(long)]
+    mark_consumables: bool,
 }
 
 /// Options of `mizan pack learn`.
@@ -158,6 +163,7 @@ impl LearnArgs {
             transitions: TransitionConfig { top_k: self.transitions_top_k, ..Default::default() },
             trend_half_life_days: self.trend_half_life_days,
             memory_budget_bytes,
+            mark_consumables: self.mark_consumables,
             ..Default::default()
         }
     }
@@ -240,10 +246,14 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
                     (mizan::packer::learn(&interactions, n_items, &config)?, interactions.len())
                 }
             };
+            let mut items = catalog.items;
+            if config.mark_consumables {
+                eprintln!("marked {} consumable items as repeatable", mark_consumables(&mut items, &learned));
+            }
             let (items, learned, factors) = if subset.is_whole() {
-                (catalog.items, learned, factors(config.embeddings))
+                (items, learned, factors(config.embeddings))
             } else {
-                let part = restrict(catalog.items, &catalog.categories, learned, factors(config.embeddings), &subset)?;
+                let part = restrict(items, &catalog.categories, learned, factors(config.embeddings), &subset)?;
                 eprintln!("the pack covers {} of {n_items} items ({})", part.items.len(), part.coverage.subset);
                 meta.coverage = Some(part.coverage);
                 (part.items, part.learned, part.factors)
@@ -373,6 +383,7 @@ mod tests {
                 lambda: 250.0,
                 transitions_top_k: 20,
                 trend_half_life_days: TREND_HALF_LIFE_DAYS,
+                mark_consumables: false,
             },
             learned: None,
             only_categories: vec![],

@@ -132,6 +132,8 @@ pub struct PackerConfig {
     pub trend_half_life_days: f64,
     /// Memory a dense model may take, in bytes; `None`: what the machine has available.
     pub memory_budget_bytes: Option<u64>,
+    /// The log is of purchases: mark items people buy again as repeatable ([`mark_consumables`]).
+    pub mark_consumables: bool,
 }
 
 /// The trend's half-life packs are built with, chosen on the ML-1M temporal
@@ -147,6 +149,7 @@ impl Default for PackerConfig {
             network: None,
             trend_half_life_days: TREND_HALF_LIFE_DAYS,
             memory_budget_bytes: None,
+            mark_consumables: false,
         }
     }
 }
@@ -235,6 +238,22 @@ fn consumable((users, repeaters): (u64, u64)) -> bool {
     users >= CONSUMABLE_MIN_USERS && repeaters as f64 >= CONSUMABLE_REPEAT_SHARE * users as f64
 }
 
+/// Marks the items a purchase log shows to be re-bought ([`consumable`]) as
+/// repeatable, unless the catalogue tags them either way (its tags override
+/// the data). Only for logs of purchases: people come back to what they view
+/// whatever it is. Returns how many items were marked.
+pub fn mark_consumables(items: &mut [Item], learned: &Learned) -> usize {
+    let mut marked = 0;
+    for (item, &stats) in items.iter_mut().zip(&learned.repeat_users) {
+        let tagged = item.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG || t == NOT_REPEATABLE_TAG);
+        if !tagged && consumable(stats) {
+            item.tags.push(crate::rank::REPEATABLE_TAG.to_string());
+            marked += 1;
+        }
+    }
+    marked
+}
+
 /// Learns a pack. Deterministic: the same inputs give the same pack, byte for byte once signed.
 pub fn build_pack(
     meta: PackMeta,
@@ -254,6 +273,10 @@ pub fn build_pack(
         EmbeddingSource::Precomputed { rows, .. } => Some(rows.clone()),
     };
     let network = config.network.as_ref().map(|c| network::learn(&histories, n, c)).transpose()?;
+    let mut items = items;
+    if config.mark_consumables {
+        mark_consumables(&mut items, &learned);
+    }
     assemble(meta, categories, items, learned, embeddings.map(|rows| (config.embeddings.dim(), rows)), network)
 }
 
@@ -332,15 +355,6 @@ pub fn assemble(
         None => None,
     };
     let default_weights = default_weights(&learned.model, network.is_some(), embeddings.is_some());
-    // Items the log shows to be re-bought are marked repeatable, unless the
-    // catalogue tags them either way (its tags override the data).
-    let mut items = items;
-    for (item, &stats) in items.iter_mut().zip(&learned.repeat_users) {
-        let tagged = item.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG || t == NOT_REPEATABLE_TAG);
-        if !tagged && consumable(stats) {
-            item.tags.push(crate::rank::REPEATABLE_TAG.to_string());
-        }
-    }
     let quantise = |rows: Vec<Row>| rows.iter().map(|row| NeighbourList::quantise(row)).collect();
     Ok(CatalogPack {
         meta,
@@ -520,12 +534,15 @@ pub(crate) mod tests {
         let log: Vec<Interaction> = (0..6u32)
             .flat_map(|user| [(0, 0), (0, 7), (1, 0), (2, 0), (2, 7)].map(|(item, day)| Interaction { user, item, timestamp_ms: day * 86_400_000 + i64::from(user) }))
             .collect();
-        let pack = build_pack(meta(), vec![], items, &log, &PackerConfig::default()).unwrap();
+        let purchases = PackerConfig { mark_consumables: true, ..PackerConfig::default() };
+        let unmarked = build_pack(meta(), vec![], items.clone(), &log, &PackerConfig::default()).unwrap();
+        assert!(unmarked.items[0].tags.is_empty(), "only a log of purchases marks consumables");
+        let pack = build_pack(meta(), vec![], items, &log, &purchases).unwrap();
         let repeatable = |i: usize| pack.items[i].tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG);
         assert!(repeatable(0), "bought again by every buyer");
         assert!(!repeatable(1), "bought once");
         assert!(!repeatable(2), "the catalogue's tag overrides the data");
-        let few = build_pack(meta(), vec![], (0..3).map(|i| item(&format!("i{i}"))).collect(), &log[..10], &PackerConfig::default()).unwrap();
+        let few = build_pack(meta(), vec![], (0..3).map(|i| item(&format!("i{i}"))).collect(), &log[..10], &purchases).unwrap();
         assert!(few.items[0].tags.is_empty(), "two buyers are too few to tell");
     }
 

@@ -485,6 +485,7 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
         trend_half_life_days: args.trend_half_life_days,
         embeddings: if args.als_factors > 0 { EmbeddingSource::Als(AlsConfig { factors: args.als_factors, ..Default::default() }) } else { EmbeddingSource::None },
         memory_budget_bytes: None,
+        mark_consumables: false,
     };
     let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: format!("evaluation split {}", split.name), coverage: None };
     let mut pack = build_pack(meta, data.categories.clone(), data.items.clone(), &interactions, &config)?;
