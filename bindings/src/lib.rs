@@ -20,6 +20,18 @@ pub fn personalisation_purpose() -> String {
     mizan::PERSONALISATION.to_string()
 }
 
+/// The purpose name that lets query words be kept readable (otherwise only keyed hashes).
+#[uniffi::export]
+pub fn search_terms_purpose() -> String {
+    mizan::SEARCH_TERMS.to_string()
+}
+
+/// The purpose name that lets sensitive categories shape the profile.
+#[uniffi::export]
+pub fn sensitive_profiling_purpose() -> String {
+    mizan::SENSITIVE_PROFILING.to_string()
+}
+
 /// Erases the store in `data_dir` without opening it, for a store that cannot
 /// be opened (its key is lost, or its files are damaged beyond recovery).
 /// Fails with `StoreLocked` while an engine has the store open.

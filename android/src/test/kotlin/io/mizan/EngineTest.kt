@@ -318,6 +318,8 @@ class EngineTest {
             engine.setConsent("newsletter", true, "policy-1", false)
             assertFailsWith<MizanException.InvalidInput> { engine.setConsent("tracking", true, "policy-1", false) }
             assertEquals(listOf("newsletter"), engine.consents().map { it.purpose })
+            for (builtIn in listOf(searchTermsPurpose(), sensitiveProfilingPurpose())) engine.setConsent(builtIn, false, "policy-1", false)
+            assertEquals(setOf("newsletter", "search_terms", "sensitive_profiling"), engine.consents().map { it.purpose }.toSet())
         }
     }
 
