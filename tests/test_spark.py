@@ -123,7 +123,10 @@ class SparkJobAgreesWithThePacker(unittest.TestCase):
         out = os.path.join(self.dir, "als")
         args = mizan_spark.parse_args(["--catalog", self.catalog, "--interactions", self.log, "--out", out, "--als-factors", "4"])
         mizan_spark.learn(self.spark, args)
-        rows = [r for part in sorted(glob.glob(os.path.join(out, "factors", "*.csv"))) for r in csv.reader(open(part))]
+        rows = []
+        for part in sorted(glob.glob(os.path.join(out, "factors", "*.csv"))):
+            with open(part, newline="") as f:
+                rows += list(csv.reader(f))
         self.assertEqual(len(rows), 300, "every catalogue item has factors")
         plain, with_factors = self.build(out, "plain.pack"), self.build(out, "als.pack", "--factors", os.path.join(out, "factors"))
         self.assertGreater(len(with_factors), len(plain) + 300 * 4)

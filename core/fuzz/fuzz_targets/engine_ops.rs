@@ -16,17 +16,6 @@ use mizan::{
 };
 use ring::signature::Ed25519KeyPair;
 
-const KINDS: [EventKind; 8] = [
-    EventKind::View,
-    EventKind::AddToCart,
-    EventKind::Purchase,
-    EventKind::Rating,
-    EventKind::Search,
-    EventKind::Dismiss,
-    EventKind::NotificationOpen,
-    EventKind::SessionStart,
-];
-
 #[derive(Arbitrary, Debug)]
 enum Op {
     Record(Vec<(u8, u8, i64, Option<f64>, Option<f64>, Option<String>)>),
@@ -89,7 +78,7 @@ fuzz_target!(|ops: Vec<Op>| {
                         dwell_secs: dwell,
                         rating,
                         query,
-                        ..Event::new(KINDS[kind as usize % KINDS.len()], id(item), ts)
+                        ..Event::new(EventKind::ALL[kind as usize % EventKind::ALL.len()], id(item), ts)
                     })
                     .collect();
                 let before = engine.inspect().map(|r| r.store.events);
@@ -133,7 +122,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let request = ForgetRequest {
                     item_ids: items.into_iter().map(id).collect(),
                     categories: vec![],
-                    kinds: kinds.into_iter().map(|k| KINDS[k as usize % KINDS.len()]).collect(),
+                    kinds: kinds.into_iter().map(|k| EventKind::ALL[k as usize % EventKind::ALL.len()]).collect(),
                     from_ms,
                     until_ms,
                 };

@@ -14,17 +14,6 @@ struct Input {
     events: Vec<(u8, String, i64, Option<f64>, Option<f64>, Option<String>)>,
 }
 
-const KINDS: [EventKind; 8] = [
-    EventKind::View,
-    EventKind::AddToCart,
-    EventKind::Purchase,
-    EventKind::Rating,
-    EventKind::Search,
-    EventKind::Dismiss,
-    EventKind::NotificationOpen,
-    EventKind::SessionStart,
-];
-
 fuzz_target!(|input: Input| {
     let events: Vec<Event> = input
         .events
@@ -33,7 +22,7 @@ fuzz_target!(|input: Input| {
             dwell_secs: dwell,
             rating,
             query,
-            ..Event::new(KINDS[kind as usize % KINDS.len()], item, ts)
+            ..Event::new(EventKind::ALL[kind as usize % EventKind::ALL.len()], item, ts)
         })
         .collect();
     let _ = mizan::events::validate_batch(&events, input.now_ms, input.max_skew_ms);
