@@ -116,14 +116,7 @@ fn a_hostile_length_prefix_in_a_signed_pack_allocates_nothing_near_it() {
     }
     sections.iter().for_each(|(_, body)| payload.extend_from_slice(body));
     let signer = Ed25519KeyPair::from_seed_unchecked(&[9; 32]).unwrap();
-    let mut pack = b"MZPK".to_vec();
-    pack.extend_from_slice(&mizan::catalog::PACK_FORMAT_VERSION.to_le_bytes());
-    pack.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    let mut message = pack.clone();
-    message.extend_from_slice(ring::digest::digest(&ring::digest::SHA256, &payload).as_ref());
-    let signature = signer.sign(&message);
-    pack.extend_from_slice(&payload);
-    pack.extend_from_slice(signature.as_ref());
+    let pack = mizan::catalog::sign_payload(&payload, &signer);
 
     LARGEST.with(|l| l.set(0));
     let verified = CatalogPack::verify(&pack, &[signer.public_key().as_ref().to_vec()]);

@@ -31,9 +31,14 @@ const KILLS_PER_STORE: u32 = 10;
 
 /// Opens a store the way the child does (key 7, no retention).
 fn open_as_child(dir: &Path) -> mizan::Result<Engine> {
+    open_as_child_with_key(dir, 7)
+}
+
+/// Opens a store as the child does, under key byte `key` (after rotations).
+fn open_as_child_with_key(dir: &Path, key: u8) -> mizan::Result<Engine> {
     let mut config = EngineConfig::new(dir, vec![trusted_key()]);
     config.retention = Retention { max_age_days: None, max_log_bytes: None };
-    Engine::open(config, Arc::new(StaticKey(vec![7; 32])))
+    Engine::open(config, Arc::new(StaticKey(vec![key; 32])))
 }
 
 fn spawn(mode: &str, dir: &Path, trial: u32) -> Child {
@@ -396,11 +401,7 @@ fn a_kill_during_key_rotation_leaves_one_of_the_two_keys_working() {
         let lines = run_until("rotate", dir.path(), trial, |_, line| line == format!("{phase} {rotation}"));
         let acked: Vec<u32> = lines.iter().filter_map(|l| l.strip_prefix("A ")?.parse().ok()).collect();
         let (old, new) = (if rotation == 0 { 7 } else { 8 + rotation as u8 - 1 }, 8 + rotation as u8);
-        let open_with = |key: u8| {
-            let mut config = EngineConfig::new(dir.path(), vec![trusted_key()]);
-            config.retention = Retention { max_age_days: None, max_log_bytes: None };
-            Engine::open(config, Arc::new(StaticKey(vec![key; 32])))
-        };
+        let open_with = |key: u8| open_as_child_with_key(dir.path(), key);
         let engine = match open_with(old) {
             Ok(engine) => {
                 old_in_force += 1;

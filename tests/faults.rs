@@ -103,7 +103,7 @@ fn many_threads_can_share_one_engine() {
 
 #[test]
 fn ffi_errors_are_typed_and_carry_no_personal_data() {
-    use mizan_ffi::{Engine, EngineConfig, KeyProvider, KeyProviderError, MizanError};
+    use mizan_ffi::{Engine, KeyProvider, KeyProviderError, MizanError};
 
     struct Key(u8);
     impl KeyProvider for Key {
@@ -112,16 +112,7 @@ fn ffi_errors_are_typed_and_carry_no_personal_data() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let config = EngineConfig {
-        data_dir: dir.path().display().to_string(),
-        trusted_pack_keys: vec![trusted_key()],
-        max_clock_skew_ms: 60_000,
-        group_commit_ms: None,
-        retention_days: 0,
-        max_log_bytes: 0,
-        timestamp_granularity_ms: None,
-        declared_purposes: vec![],
-    };
+    let config = ffi_config(dir.path());
     let engine = Engine::open(config.clone(), Arc::new(Key(1))).unwrap();
     let secret_id = "user-secret-item-id";
     let bad = mizan_ffi::Event { item_id: secret_id.into(), kind: mizan_ffi::EventKind::Rating, timestamp_ms: NOW, dwell_secs: None, rating: Some(f64::INFINITY), query: None };

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use mizan_ffi::{set_logger, Engine, EngineConfig, Event, EventKind, KeyProvider, KeyProviderError, LogLevel, Logger};
+use mizan_ffi::{set_logger, Engine, Event, EventKind, KeyProvider, KeyProviderError, LogLevel, Logger};
 use mizan_integration_tests::*;
 
 #[derive(Default)]
@@ -24,25 +24,12 @@ impl KeyProvider for Key {
     }
 }
 
-fn config(dir: &std::path::Path) -> EngineConfig {
-    EngineConfig {
-        data_dir: dir.display().to_string(),
-        trusted_pack_keys: vec![trusted_key()],
-        max_clock_skew_ms: 60_000,
-        group_commit_ms: None,
-        retention_days: 0,
-        max_log_bytes: 0,
-        timestamp_granularity_ms: None,
-        declared_purposes: vec![],
-    }
-}
-
 #[test]
 fn recoveries_reach_the_host_logger_at_its_level_without_personal_data() {
     let lines = Arc::new(Lines::default());
     set_logger(lines.clone(), LogLevel::Warn);
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path()), Arc::new(Key)).unwrap();
+    let engine = Engine::open(ffi_config(dir.path()), Arc::new(Key)).unwrap();
     engine.set_consent(mizan::PERSONALISATION.into(), true, "v1".into(), false).unwrap();
     let secret = "secret-item-4711";
     let view = Event { item_id: secret.into(), kind: EventKind::View, timestamp_ms: NOW, dwell_secs: None, rating: None, query: None };
@@ -56,7 +43,7 @@ fn recoveries_reach_the_host_logger_at_its_level_without_personal_data() {
     bytes.extend_from_slice(&[7, 0, 0]); // a torn tail
     std::fs::write(&segment, bytes).unwrap();
     set_logger(lines.clone(), LogLevel::Info);
-    Engine::open(config(dir.path()), Arc::new(Key)).unwrap().shutdown().unwrap();
+    Engine::open(ffi_config(dir.path()), Arc::new(Key)).unwrap().shutdown().unwrap();
 
     let lines = lines.0.lock().unwrap().clone();
     assert!(lines.iter().any(|(level, line)| *level == LogLevel::Warn && line.contains("recovered at open") && line.contains("truncated_bytes: 3")), "{lines:?}");

@@ -37,6 +37,21 @@ pub fn signed_pack(version: u64) -> Vec<u8> {
     signed_pack_changed(version, &[], &[])
 }
 
+/// The bindings' configuration of a store in `dir` trusting the test pack key,
+/// with the defaults an app would pass.
+pub fn ffi_config(dir: &Path) -> mizan_ffi::EngineConfig {
+    mizan_ffi::EngineConfig {
+        data_dir: dir.display().to_string(),
+        trusted_pack_keys: vec![trusted_key()],
+        max_clock_skew_ms: 60_000,
+        group_commit_ms: None,
+        retention_days: 0,
+        max_log_bytes: 0,
+        timestamp_granularity_ms: None,
+        declared_purposes: vec![],
+    }
+}
+
 /// The test pack without the items in `removed` and with `added` items
 /// `(id, category)` that nobody has interacted with yet.
 pub fn signed_pack_changed(version: u64, removed: &[&str], added: &[(&str, u32)]) -> Vec<u8> {

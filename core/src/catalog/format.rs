@@ -124,7 +124,9 @@ fn signed_message(header: &[u8], payload: &[u8]) -> Vec<u8> {
 }
 
 /// `MZPK` ‖ version ‖ payload length ‖ payload ‖ Ed25519 signature of the header and the payload's SHA-256.
-pub(super) fn sign_payload(payload: &[u8], signer: &Ed25519KeyPair) -> Vec<u8> {
+/// Public for tests, fuzzing and tools that build a payload by hand; packs are
+/// built with [`CatalogPack::sign`].
+pub fn sign_payload(payload: &[u8], signer: &Ed25519KeyPair) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(PACK_HEADER_LEN + payload.len() + SIGNATURE_LEN);
     bytes.extend_from_slice(PACK_MAGIC);
     bytes.extend_from_slice(&PACK_FORMAT_VERSION.to_le_bytes());

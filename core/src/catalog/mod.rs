@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::PackError;
 use crate::network::SequenceNetwork;
 
-pub use format::PACK_FORMAT_VERSION;
+pub use format::{sign_payload, PACK_FORMAT_VERSION};
 pub use tables::LinkList;
 use tables::{IdIndex, ItemTable, Links};
 

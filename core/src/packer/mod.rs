@@ -265,7 +265,7 @@ pub fn build_pack(
     let n = items.len();
     config.check_fits(n)?;
     let timed = user_histories(interactions, n);
-    let histories: Vec<Vec<u32>> = timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect();
+    let histories = item_sequences(&timed);
     let learned = learn_lists(&timed, &histories, n, config)?;
     let embeddings = match &config.embeddings {
         EmbeddingSource::None => None,
@@ -285,8 +285,7 @@ pub fn build_pack(
 pub fn learn(interactions: &[Interaction], n: usize, config: &PackerConfig) -> Result<Learned, PackerError> {
     config.check_fits(n)?;
     let timed = user_histories(interactions, n);
-    let histories: Vec<Vec<u32>> = timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect();
-    learn_lists(&timed, &histories, n, config)
+    learn_lists(&timed, &item_sequences(&timed), n, config)
 }
 
 fn learn_lists(timed: &[Vec<(i64, u32)>], histories: &[Vec<u32>], n: usize, config: &PackerConfig) -> Result<Learned, PackerError> {
@@ -311,23 +310,18 @@ fn learn_lists(timed: &[Vec<(i64, u32)>], histories: &[Vec<u32>], n: usize, conf
 /// Per item, its users and how many of them used it again at a later time.
 fn repeat_users(timed: &[Vec<(i64, u32)>], n: usize) -> Vec<(u64, u64)> {
     let mut out = vec![(0u64, 0u64); n];
-    let mut first_seen: std::collections::HashMap<u32, i64> = std::collections::HashMap::new();
+    // Per item of one history: its first time, and whether it came again later.
+    let mut seen: BTreeMap<u32, (i64, bool)> = BTreeMap::new();
     for history in timed {
-        first_seen.clear();
-        let mut again: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        seen.clear();
         for &(t, i) in history {
-            match first_seen.get(&i) {
-                None => {
-                    first_seen.insert(i, t);
-                }
-                Some(&first) if t > first => {
-                    again.insert(i);
-                }
-                Some(_) => {}
-            }
+            let (first, again) = seen.entry(i).or_insert((t, false));
+            *again |= t > *first;
         }
-        first_seen.keys().for_each(|&i| out[i as usize].0 += 1);
-        again.iter().for_each(|&i| out[i as usize].1 += 1);
+        for (&i, &(_, again)) in &seen {
+            out[i as usize].0 += 1;
+            out[i as usize].1 += u64::from(again);
+        }
     }
     out
 }
@@ -425,6 +419,11 @@ fn user_histories(interactions: &[Interaction], n: usize) -> Vec<Vec<(i64, u32)>
             h
         })
         .collect()
+}
+
+/// The item sequences of chronological `(timestamp, item)` histories.
+fn item_sequences(timed: &[Vec<(i64, u32)>]) -> Vec<Vec<u32>> {
+    timed.iter().map(|h| h.iter().map(|&(_, item)| item).collect()).collect()
 }
 
 /// The `k` largest positive weights of a row, strongest first (ties by index).
