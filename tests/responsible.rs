@@ -210,9 +210,12 @@ fn sensitive_categories_shape_the_profile_only_with_their_purpose_and_are_never_
     engine.record(&(0..6).map(|k| view(&item_id(3, k), 30)).collect::<Vec<_>>()).unwrap();
     let report = engine.inspect().unwrap();
     assert!(report.top_categories.iter().all(|c| c.name != "pharmacy"));
+    assert_eq!(report.sensitive_items_ignored, 6);
     engine.set_consent(mizan::SENSITIVE_PROFILING, true, "v1", false).unwrap();
     let report = engine.inspect().unwrap();
-    assert!(report.top_items.iter().any(|w| w.name.starts_with("pharmacy-")), "the purpose lets them in");
+    assert_eq!(report.sensitive_items_ignored, 0, "the purpose lets them into the profile");
+    // ...but debug output never names them, consent or not.
+    assert!(report.top_items.iter().all(|w| !w.name.starts_with("pharmacy-")) && report.top_categories.iter().all(|c| c.name != "pharmacy"));
     let recs = engine.recommend(&mizan::RecommendRequest { k: 40, ..request() }).unwrap();
     for reason in recs.items.iter().flat_map(|r| &r.reasons) {
         assert!(!reason.text.contains("pharmacy") && reason.source_item_id.as_deref().is_none_or(|s| !s.starts_with("pharmacy")), "{}", reason.text);

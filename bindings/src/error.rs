@@ -58,6 +58,12 @@ pub enum MizanError {
         /// What happened, for logs and crash reports.
         reason: String,
     },
+    /// The debug API is off.
+    #[error("debug API disabled: {reason}")]
+    DebugDisabled {
+        /// What happened, for logs and crash reports.
+        reason: String,
+    },
 }
 
 impl From<mizan::Error> for MizanError {
@@ -75,6 +81,7 @@ impl From<mizan::Error> for MizanError {
             E::StoreLocked => MizanError::StoreLocked { reason: e.to_string() },
             E::Corrupt(_) | E::Io { .. } => MizanError::Storage { reason: e.to_string() },
             E::Closed => MizanError::Closed { reason: e.to_string() },
+            E::DebugDisabled => MizanError::DebugDisabled { reason: e.to_string() },
         }
     }
 }

@@ -137,6 +137,12 @@ impl Engine {
         Ok(self.core.inspect()?.into())
     }
 
+    /// The model inspector's snapshot, as JSON for `mizan inspect`. Raises
+    /// `DebugDisabled` unless `EngineConfig.debugApi` is set.
+    pub fn debug_snapshot(&self, options: DebugOptions) -> Res<String> {
+        Ok(self.core.debug_snapshot_json(&options.into())?)
+    }
+
     /// Everything stored and inferred about the person, as JSON.
     pub fn export_user_data(&self) -> Res<String> {
         Ok(self.core.export_user_data()?)

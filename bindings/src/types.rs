@@ -31,6 +31,9 @@ pub struct EngineConfig {
     /// (`personalisation`, `search_terms`, `sensitive_profiling`).
     #[uniffi(default = [])]
     pub declared_purposes: Vec<String>,
+    /// Enables `debugSnapshot` (debug builds only).
+    #[uniffi(default = false)]
+    pub debug_api: bool,
 }
 
 /// Bytes pending that trigger a group commit.
@@ -54,6 +57,7 @@ impl From<EngineConfig> for mizan::EngineConfig {
             timestamp_granularity_ms: c.timestamp_granularity_ms,
             declared_purposes: c.declared_purposes,
             full_scan: false,
+            debug_api: c.debug_api,
         }
     }
 }
@@ -555,6 +559,46 @@ impl From<mizan::BestTime> for BestTime {
             confidence: t.confidence,
             fallback: t.fallback,
             based_on_events: t.based_on_events,
+        }
+    }
+}
+
+/// What a debug snapshot holds (see the core's `DebugOptions`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DebugOptions {
+    /// Top items listed (1–100).
+    #[uniffi(default = 10)]
+    pub top_n: u32,
+    /// Items explained, listed or not (≤ 100).
+    #[uniffi(default = [])]
+    pub item_ids: Vec<String>,
+    /// Include stored events.
+    #[uniffi(default = false)]
+    pub include_raw_events: bool,
+    /// Null: now.
+    #[uniffi(default = None)]
+    pub now_ms: Option<i64>,
+    /// Places quiet hours.
+    #[uniffi(default = 0)]
+    pub utc_offset_minutes: i32,
+    /// As in recommend.
+    #[uniffi(default = None)]
+    pub max_impressions_per_item_per_day: Option<u32>,
+    /// As in recommend.
+    #[uniffi(default = None)]
+    pub max_impressions_per_category_per_day: Option<u32>,
+}
+
+impl From<DebugOptions> for mizan::DebugOptions {
+    fn from(o: DebugOptions) -> Self {
+        mizan::DebugOptions {
+            top_n: o.top_n,
+            item_ids: o.item_ids,
+            include_raw_events: o.include_raw_events,
+            now_ms: o.now_ms,
+            utc_offset_minutes: o.utc_offset_minutes,
+            max_impressions_per_item_per_day: o.max_impressions_per_item_per_day,
+            max_impressions_per_category_per_day: o.max_impressions_per_category_per_day,
         }
     }
 }

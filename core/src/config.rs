@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::store::{StoreOptions, SyncPolicy};
 
 /// Retention limits, enforced when the store is opened and as events are appended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retention {
     /// Events older than this many days are deleted.
     pub max_age_days: Option<u32>,
@@ -44,6 +44,9 @@ pub struct EngineConfig {
     /// list (the reference ranking, for evaluation; its cost grows with the
     /// catalogue).
     pub full_scan: bool,
+    /// Whether [`crate::Engine::debug_snapshot`] answers (off by default: a
+    /// host turns it on in debug builds only).
+    pub debug_api: bool,
 }
 
 impl EngineConfig {
@@ -59,6 +62,7 @@ impl EngineConfig {
             timestamp_granularity_ms: None,
             declared_purposes: Vec::new(),
             full_scan: false,
+            debug_api: false,
         }
     }
 

@@ -14,6 +14,7 @@ use crate::catalog::{Catalog, PackMeta, RankerWeights};
 use crate::config::EngineConfig;
 use crate::consent::{ConsentLedger, ConsentRecord, BUILT_IN_PURPOSES, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 use crate::crypto::KeyProvider;
+use crate::debug::{DebugOptions, DebugSnapshot};
 use crate::error::{Error, InvalidReason, PackError, Result};
 use crate::events::{check_id, check_timestamp, hash_token, validate_batch, Event, EventKind, StoredEvent, MAX_BATCH};
 use crate::export::{write_export, ExportHeader};
@@ -595,22 +596,44 @@ impl Engine {
     /// A snapshot of what the engine holds and has learned, for developers.
     pub fn inspect(&self) -> Result<InspectReport> {
         self.with(|inner| {
-            let profile = inner.profile(now_ms());
-            Ok(InspectReport::build(InspectInputs {
-                store: &inner.store,
-                config: &inner.config,
-                model: &inner.model,
-                consents: inner.state.consent.current(),
-                personalised: inner.personalised(),
-                catalog: inner.catalog.as_ref(),
-                profile: &profile,
-                impressions: inner.state.feedback.impressions.values().map(|&v| u64::from(v)).sum(),
-                suppressed_items: inner.state.feedback.not_interested.len() as u64,
-                events_since_snapshot: inner.events_since_snapshot,
-                online: &inner.state.online,
-                ranker_weights: inner.catalog.as_ref().map(|c| inner.weights(c)),
-                now_ms: now_ms(),
-            }))
+            let now = now_ms();
+            Ok(inner.inspect_report(&inner.profile(now), now))
+        })
+    }
+
+    /// The model inspector's snapshot: what [`Self::inspect`] reports, the current
+    /// top items with every signal's share of their scores, why the named items
+    /// are or are not listed, the interests, the hour-of-week engagement and the
+    /// ranker's on-device adjustments ([`crate::debug`]). Aggregates only unless
+    /// raw events are asked for; sensitive items and categories never appear.
+    /// Refused with [`Error::DebugDisabled`] unless the host enabled it
+    /// ([`EngineConfig::debug_api`]) in a library built with the `debug-api` feature.
+    pub fn debug_snapshot(&self, options: &DebugOptions) -> Result<DebugSnapshot> {
+        self.debug_call(options, Inner::debug_snapshot)
+    }
+
+    /// [`Self::debug_snapshot`] as pretty-printed JSON (what the bindings hand
+    /// to Kotlin and Swift). Without the `debug-api` feature no serialiser for
+    /// it is compiled in.
+    pub fn debug_snapshot_json(&self, options: &DebugOptions) -> Result<String> {
+        self.debug_call(options, Inner::debug_snapshot_json)
+    }
+
+    fn debug_call<T>(&self, options: &DebugOptions, call: impl FnOnce(&mut Inner, &DebugOptions) -> Result<T>) -> Result<T> {
+        if options.top_n == 0 || options.top_n > crate::debug::MAX_DEBUG_ITEMS {
+            return Err(Error::InvalidRequest(InvalidReason::OutOfRange("top_n")));
+        }
+        if options.item_ids.len() > crate::debug::MAX_DEBUG_ITEMS as usize {
+            return Err(Error::InvalidRequest(InvalidReason::TooMany("item_ids")));
+        }
+        if let Some(reason) = options.item_ids.iter().find_map(|id| check_id(id).err()) {
+            return Err(Error::InvalidRequest(reason));
+        }
+        self.with(|inner| {
+            if !inner.config.debug_api {
+                return Err(Error::DebugDisabled);
+            }
+            call(inner, options)
         })
     }
 
@@ -840,12 +863,112 @@ impl Inner {
         self.state.online.learn(&impressions, defaults);
     }
 
+    fn inspect_report(&self, profile: &UserProfile, now: i64) -> InspectReport {
+        InspectReport::build(InspectInputs {
+            store: &self.store,
+            config: &self.config,
+            model: &self.model,
+            consents: self.state.consent.current(),
+            personalised: self.personalised(),
+            catalog: self.catalog.as_ref(),
+            profile,
+            impressions: self.state.feedback.impressions.values().map(|&v| u64::from(v)).sum(),
+            suppressed_items: self.state.feedback.not_interested.len() as u64,
+            events_since_snapshot: self.events_since_snapshot,
+            online: &self.state.online,
+            ranker_weights: self.catalog.as_ref().map(|c| self.weights(c)),
+            now_ms: now,
+        })
+    }
+
     fn profile(&self, now: i64) -> UserProfile {
         match (&self.catalog, &self.profile_index, self.personalised()) {
             (Some(catalog), Some(index), true) => index.profile(&self.model, catalog, catalog.weights(), now),
             (Some(catalog), _, _) => UserProfile::anonymous(catalog, now),
             (None, _, _) => UserProfile::default(),
         }
+    }
+
+    #[cfg(not(feature = "debug-api"))]
+    fn debug_snapshot(&mut self, _: &DebugOptions) -> Result<DebugSnapshot> {
+        Err(Error::DebugDisabled)
+    }
+
+    #[cfg(not(feature = "debug-api"))]
+    fn debug_snapshot_json(&mut self, _: &DebugOptions) -> Result<String> {
+        Err(Error::DebugDisabled)
+    }
+
+    #[cfg(feature = "debug-api")]
+    fn debug_snapshot_json(&mut self, options: &DebugOptions) -> Result<String> {
+        self.debug_snapshot(options).map(|s| s.to_json())
+    }
+
+    #[cfg(feature = "debug-api")]
+    fn debug_snapshot(&mut self, options: &DebugOptions) -> Result<DebugSnapshot> {
+        use crate::debug::{Engagement, RawEvents};
+        let now = options.now_ms.unwrap_or_else(now_ms);
+        let best_time_request = BestTimeRequest { now_ms: Some(now), utc_offset_minutes: options.utc_offset_minutes, ..BestTimeRequest::default() };
+        let quiet = best_time_request.quiet_hours.expect("the default request has quiet hours");
+        let engagement = Engagement {
+            by_hour_of_week: self.model.engagement_by_hour_of_week(now),
+            events: self.model.engagement_events,
+            utc_offset_minutes: options.utc_offset_minutes,
+            quiet_hours_of_week: (0..crate::model::HOURS_PER_WEEK as u32)
+                .filter(|&h| quiet.contains(crate::timing::local_hour(h, options.utc_offset_minutes)))
+                .collect(),
+            best_time: best_time(&self.model.engagement_by_hour_of_week(now), self.model.engagement_events, self.personalised(), &best_time_request, now)?.into(),
+        };
+        let raw_events = match options.include_raw_events {
+            false => None,
+            true => {
+                let mut raw = RawEvents { events: Vec::new(), sensitive_left_out: 0 };
+                let catalog = self.catalog.as_ref();
+                self.store.read_from(None, |e| match catalog.and_then(|c| c.index_of(&e.item_id)).is_some_and(|i| catalog.is_some_and(|c| c.is_sensitive(i))) {
+                    true => raw.sensitive_left_out += 1,
+                    false => raw.events.push(e),
+                })?;
+                Some(raw)
+            }
+        };
+        let profile = self.profile(now);
+        let report = self.inspect_report(&profile, now);
+        let request = RecommendRequest {
+            k: options.top_n,
+            now_ms: Some(now),
+            max_impressions_per_item_per_day: options.max_impressions_per_item_per_day,
+            max_impressions_per_category_per_day: options.max_impressions_per_category_per_day,
+            ..RecommendRequest::default()
+        };
+        let (catalog, weights, filters) = match &self.catalog {
+            Some(c) => (Some(c), Some(self.weights(c)), self.filters(c, now, &request)),
+            None => (None, None, Filters::default()),
+        };
+        let rank_options = RankOptions {
+            k: request.k as usize,
+            candidates: None,
+            include_seen: request.include_seen,
+            diversity: request.diversity,
+            personalised: self.personalised(),
+            now_ms: now,
+            exploration: request.exploration,
+            novelty: request.novelty,
+            seed: now.div_euclid(3_600_000) as u64,
+        };
+        Ok(crate::debug::build(crate::debug::DebugInputs {
+            report,
+            catalog,
+            profile: &profile,
+            weights,
+            filters,
+            feedback: &self.state.feedback,
+            options: rank_options,
+            full_scan: self.config.full_scan,
+            named: &options.item_ids,
+            engagement,
+            raw_events,
+            scratch: &mut self.scratch,
+        }))
     }
 
     /// Rebuilds the profile index: after the catalogue, a consent or the whole model changed.
@@ -939,6 +1062,17 @@ mod tests {
         assert_eq!((state.next_seq, &state.feedback, &state.online), (7, &feedback, &OnlineRanker::default()));
         let again = EngineState::decode(&state.encode().unwrap()).unwrap();
         assert_eq!(again.feedback, feedback);
+    }
+
+    /// Built without the `debug-api` feature (as `cargo test -p mizan --lib`
+    /// builds it; the test command runs it), the call is refused whatever the host says.
+    #[cfg(not(feature = "debug-api"))]
+    #[test]
+    fn without_the_debug_api_feature_a_snapshot_is_refused_even_when_the_host_enables_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EngineConfig { debug_api: true, ..EngineConfig::new(dir.path(), vec![]) };
+        let engine = Engine::open(config, Arc::new(crate::StaticKey(vec![1; 32]))).unwrap();
+        assert!(matches!(engine.debug_snapshot(&DebugOptions::default()), Err(Error::DebugDisabled)));
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub enum Error {
     /// The engine was closed (or erased) and can no longer be used.
     #[error("the engine is closed")]
     Closed,
+    /// The debug API is off: the host did not enable it (`EngineConfig::debug_api`),
+    /// or the library was built without the `debug-api` feature.
+    #[error("the debug API is disabled")]
+    DebugDisabled,
 }
 
 impl Error {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, PackMeta, RankerWeights};
 use crate::config::{EngineConfig, Retention};
@@ -15,7 +15,7 @@ use crate::store::{Store, SyncPolicy, STORE_FORMAT_VERSION};
 const TOP_N: usize = 10;
 
 /// Storage facts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreSummary {
     /// Events currently stored.
     pub events: u64,
@@ -52,7 +52,7 @@ pub struct StoreSummary {
 }
 
 /// The data-minimisation and durability policy in force.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicySummary {
     /// "every_batch" or "group_commit(<bytes> B, <ms> ms)".
     pub sync: String,
@@ -61,13 +61,13 @@ pub struct PolicySummary {
     /// Stored timestamps are rounded down to this many ms, if set.
     pub timestamp_granularity_ms: Option<i64>,
     /// What each stored event keeps (everything else the host sends is dropped).
-    pub stored_fields: &'static str,
+    pub stored_fields: String,
     /// Consent purposes the app declared besides the built-in ones.
     pub declared_purposes: Vec<String>,
 }
 
 /// The loaded catalogue pack.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogSummary {
     /// Pack provenance.
     pub meta: PackMeta,
@@ -82,7 +82,7 @@ pub struct CatalogSummary {
 }
 
 /// A named weight in the model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Weighted {
     /// Item id or category name.
     pub name: String,
@@ -91,7 +91,7 @@ pub struct Weighted {
 }
 
 /// Everything a developer needs to see what the on-device model knows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InspectReport {
     /// Storage facts.
     pub store: StoreSummary,
@@ -167,9 +167,10 @@ impl InspectReport {
     /// Assembles the report.
     pub fn build(inputs: InspectInputs<'_>) -> Self {
         let (top_categories, top_items) = match inputs.catalog {
+            // Even with consent to sensitive profiling, a report never names them.
             Some(catalog) => (
-                top(inputs.profile.categories.iter().map(|(&c, &w)| (catalog.category(c).name.clone(), w))),
-                top(inputs.profile.items.iter().map(|&(i, ref s)| (catalog.id(i).to_string(), s.score))),
+                top(inputs.profile.categories.iter().filter(|(&c, _)| catalog.category(c).sensitive.is_none()).map(|(&c, &w)| (catalog.category(c).name.clone(), w))),
+                top(inputs.profile.items.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|&(i, ref s)| (catalog.id(i).to_string(), s.score))),
             ),
             None => (vec![], vec![]),
         };
@@ -202,7 +203,8 @@ impl InspectReport {
                 retention: inputs.config.retention,
                 timestamp_granularity_ms: inputs.config.timestamp_granularity_ms,
                 stored_fields: "seq, kind, item_id, timestamp_ms, dwell_secs (views), rating (ratings), \
-                                query words (searches; hashed unless 'search_terms' is granted)",
+                                query words (searches; hashed unless 'search_terms' is granted)"
+                    .to_string(),
                 declared_purposes: inputs.config.declared_purposes.clone(),
             },
             consents: inputs.consents,

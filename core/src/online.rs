@@ -43,7 +43,7 @@ pub struct Impression {
 }
 
 /// What the online ranker has learned, for the debug report and the export.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OnlineSummary {
     /// Impressions learned from.
     pub impressions: u64,

@@ -105,8 +105,8 @@ pub struct Filters {
 
 /// History evidence for one candidate: a summed score and its strongest source.
 #[derive(Debug, Clone, Copy)]
-struct Evidence {
-    sum: f64,
+pub(crate) struct Evidence {
+    pub(crate) sum: f64,
     /// The largest positive contribution, and its source ([`NO_SOURCE`] if none).
     top: f64,
     source: u32,
@@ -243,14 +243,14 @@ impl Scratch {
         }
     }
 
-    fn is_candidate(&self, i: u32) -> bool {
+    pub(crate) fn is_candidate(&self, i: u32) -> bool {
         self.marks.get(i as usize).is_some_and(|&m| m == self.stamp)
     }
 }
 
 /// Everything personal that scoring reads beside the evidence, computed once per ranking.
 #[derive(Default)]
-struct Signals {
+pub(crate) struct Signals {
     /// The sequence network's hidden state for the person (empty without one).
     hidden: Vec<f32>,
     /// ln Σ exp(logit) over the candidates, and ln n: a logit minus the first plus
@@ -263,19 +263,19 @@ struct Signals {
 
 /// Per-candidate score parts before re-ranking.
 #[derive(Debug, Clone, Default)]
-struct ScoreParts {
-    neighbour: Evidence,
-    sequence: Evidence,
+pub(crate) struct ScoreParts {
+    pub(crate) neighbour: Evidence,
+    pub(crate) sequence: Evidence,
     /// The sequence network's log-odds of coming next (0 without a network).
-    network: f64,
-    category: f64,
-    popularity: f64,
+    pub(crate) network: f64,
+    pub(crate) category: f64,
+    pub(crate) popularity: f64,
     /// What is popular now, times the share of its weight in force for this person.
-    trend: f64,
+    pub(crate) trend: f64,
     /// The cosine between the item's embedding and the person's taste.
-    embedding: f64,
-    novelty: f64,
-    penalty: f64,
+    pub(crate) embedding: f64,
+    pub(crate) novelty: f64,
+    pub(crate) penalty: f64,
 }
 
 impl ScoreParts {
@@ -284,7 +284,26 @@ impl ScoreParts {
         [self.neighbour.sum, self.sequence.sum, self.network, self.category, self.popularity]
     }
 
-    fn total(&self, w: &RankerWeights) -> f64 {
+    /// Each part with its weight, in the order [`Self::total`] sums them
+    /// (novelty counts once, a penalty against the score).
+    #[cfg(feature = "debug-api")]
+    pub(crate) fn weighted(&self, w: &RankerWeights) -> [(&'static str, f64, f64); 9] {
+        [
+            ("neighbour", self.neighbour.sum, f64::from(w.neighbour)),
+            ("transition", self.sequence.sum, f64::from(w.transition)),
+            ("network", self.network, f64::from(w.network)),
+            ("category", self.category, f64::from(w.category)),
+            ("popularity", self.popularity, f64::from(w.popularity)),
+            ("trend", self.trend, f64::from(w.trend)),
+            ("embedding", self.embedding, f64::from(w.embedding)),
+            ("novelty", self.novelty, 1.0),
+            ("penalty", self.penalty, -1.0),
+        ]
+    }
+
+    /// The score: the sum of the weighted parts (written out, not summed over
+    /// [`Self::weighted`]: this is the hot path, and the mobile library's size).
+    pub(crate) fn total(&self, w: &RankerWeights) -> f64 {
         f64::from(w.neighbour) * self.neighbour.sum
             + f64::from(w.transition) * self.sequence.sum
             + f64::from(w.network) * self.network
@@ -295,6 +314,24 @@ impl ScoreParts {
             + self.novelty
             - self.penalty
     }
+}
+
+/// How a listed item got its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// By its score, `relevance_rank` (from 0) among the scored items before
+    /// diversity re-ranking.
+    Relevance { relevance_rank: usize },
+    /// Chosen to explore `category`.
+    Exploration { category: u32 },
+}
+
+/// One item of a ranked list, before it is worded.
+pub(crate) struct Listed {
+    pub(crate) index: u32,
+    pub(crate) parts: ScoreParts,
+    pub(crate) total: f64,
+    pub(crate) placement: Placement,
 }
 
 /// Which items a ranking scores.
@@ -331,6 +368,13 @@ impl<'a> Ranker<'a> {
 
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions, s: &mut Scratch) -> Vec<Recommendation> {
+        let (listed, _) = self.rank_listed(options, s);
+        listed.iter().map(|l| self.listed_recommendation(l)).collect()
+    }
+
+    /// The top `k` items with their score parts, and what scoring read beside
+    /// the evidence (for scoring further items against the same ranking).
+    pub(crate) fn rank_listed(&self, options: &RankOptions, s: &mut Scratch) -> (Vec<Listed>, Signals) {
         let pool = Pool { explicit: options.candidates.as_deref(), extra: &[], include_seen: options.include_seen };
         let signals = self.prepare(pool, options.personalised, s);
         let mut scored = std::mem::take(&mut s.scored);
@@ -352,25 +396,44 @@ impl<'a> Ranker<'a> {
         }
         scored.sort_unstable_by(order);
         let picked = mmr(self.catalog, &scored, options.k - slots, options.diversity);
-        let mut list: Vec<Recommendation> =
-            picked.iter().map(|&n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)).collect();
+        let listed_at = |n: usize, placement| Listed { index: scored[n].0, parts: scored[n].1.clone(), total: scored[n].2, placement };
+        let mut list: Vec<Listed> = picked.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })).collect();
         let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].0).collect();
         let explored = self.explore(&taken, slots, options, &signals, s);
         // Exploration slots nothing could fill (e.g. a catalogue without
         // categories) go to the next best items: a list is short only when
         // fewer items are eligible than asked for.
         let unfilled = slots - explored.len();
-        let spare = (0..scored.len()).filter(|n| !picked.contains(n) && explored.iter().all(|r| r.item_id != self.catalog.id(scored[*n].0)));
+        let spare = (0..scored.len()).filter(|n| !picked.contains(n) && explored.iter().all(|l| l.index != scored[*n].0));
         let fills: Vec<usize> = spare.take(unfilled).collect();
-        list.extend(fills.iter().map(|&n| self.recommendation(scored[n].0, &scored[n].1, scored[n].2)));
+        list.extend(fills.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })));
         list.extend(explored);
         s.scored = scored;
-        list
+        (list, signals)
+    }
+
+    /// A listed item as the host sees it; explored items lead with why.
+    fn listed_recommendation(&self, listed: &Listed) -> Recommendation {
+        let mut rec = self.recommendation(listed.index, &listed.parts, listed.total);
+        if let Placement::Exploration { category } = listed.placement {
+            let name = &self.catalog.category(category).name;
+            rec.reasons.insert(
+                0,
+                Reason {
+                    kind: ReasonKind::Exploration,
+                    text: format!("Something different to explore: popular in {name}"),
+                    source_item_id: None,
+                    category: Some(name.clone()),
+                    contribution: 0.0,
+                },
+            );
+        }
+        rec
     }
 
     /// An item's parts under `options` (with novelty); `logit` is its network
     /// logit when already computed.
-    fn scored_parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, options: &RankOptions) -> ScoreParts {
+    pub(crate) fn scored_parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, options: &RankOptions) -> ScoreParts {
         let mut parts = self.parts(i, logit, signals, s, options.personalised);
         parts.novelty = f64::from(options.novelty) * (1.0 - parts.popularity);
         parts
@@ -407,17 +470,7 @@ impl<'a> Ranker<'a> {
     fn gather_evidence(&self, s: &mut Scratch) {
         let items = &self.profile.items;
         let mut sources = std::mem::take(&mut s.keyed);
-        sources.clear();
-        if items.len() > MAX_EVIDENCE_SOURCES {
-            sources.extend(items.iter().enumerate().map(|(at, (_, interest))| (interest.score.abs(), at as u32)));
-            let strongest = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-            sources.select_nth_unstable_by(MAX_EVIDENCE_SOURCES, strongest);
-            sources.truncate(MAX_EVIDENCE_SOURCES);
-            // Summed in item order, as over a history that fits.
-            sources.sort_unstable_by_key(|&(_, at)| at);
-        } else {
-            sources.extend((0..items.len() as u32).map(|at| (0.0, at)));
-        }
+        self.evidence_sources(&mut sources);
         for &(_, at) in &sources {
             let (source, interest) = &items[at as usize];
             let source = *source;
@@ -434,6 +487,53 @@ impl<'a> Ranker<'a> {
             }
         }
         s.sequence.sort_unstable_by_key(|&(i, _)| i);
+    }
+
+    /// The positions in the profile's items of those that feed the neighbour
+    /// evidence (all of them, or the [`MAX_EVIDENCE_SOURCES`] strongest by
+    /// absolute interest), in item order, into `sources` (replaced).
+    pub(crate) fn evidence_sources(&self, sources: &mut Vec<(f64, u32)>) {
+        let items = &self.profile.items;
+        sources.clear();
+        if items.len() > MAX_EVIDENCE_SOURCES {
+            sources.extend(items.iter().enumerate().map(|(at, (_, interest))| (interest.score.abs(), at as u32)));
+            let strongest = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            sources.select_nth_unstable_by(MAX_EVIDENCE_SOURCES, strongest);
+            sources.truncate(MAX_EVIDENCE_SOURCES);
+            // Summed in item order, as over a history that fits.
+            sources.sort_unstable_by_key(|&(_, at)| at);
+        } else {
+            sources.extend((0..items.len() as u32).map(|at| (0.0, at)));
+        }
+    }
+
+    /// Each history item's share of item `i`'s neighbour evidence and of its
+    /// transition evidence, before the ranker's weights (the debug path: it
+    /// walks every source's links for one target).
+    #[cfg(feature = "debug-api")]
+    pub(crate) fn evidence_shares(&self, i: u32) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
+        let mut sources = Vec::new();
+        self.evidence_sources(&mut sources);
+        let neighbour = sources
+            .iter()
+            .map(|&(_, at)| &self.profile.items[at as usize])
+            .filter_map(|(source, interest)| {
+                let sim = self.catalog.neighbours(*source).iter().find(|&(target, _)| target == i)?.1;
+                Some((*source, self.profile.scaled_interest(interest) * f64::from(sim)))
+            })
+            .collect();
+        let transition = self
+            .profile
+            .recent
+            .iter()
+            .take(RECENT_ITEMS)
+            .enumerate()
+            .filter_map(|(age, &source)| {
+                let weight = self.catalog.transitions(source).iter().find(|&(target, _)| target == i)?.1;
+                Some((source, recent_weight(age) * f64::from(weight)))
+            })
+            .collect();
+        (neighbour, transition)
     }
 
     /// The items a ranking scores: the app's candidates if it gave any; every
@@ -483,7 +583,7 @@ impl<'a> Ranker<'a> {
     /// from Beta(1 + clicks, 1 + unclicked impressions); categories not yet in the
     /// list come first, best draw first, and each contributes its most popular
     /// eligible item (among the app's candidates, if it gave any).
-    fn explore(&self, taken: &BTreeSet<u32>, slots: usize, options: &RankOptions, signals: &Signals, s: &Scratch) -> Vec<Recommendation> {
+    fn explore(&self, taken: &BTreeSet<u32>, slots: usize, options: &RankOptions, signals: &Signals, s: &Scratch) -> Vec<Listed> {
         if slots == 0 {
             return Vec::new();
         }
@@ -498,7 +598,7 @@ impl<'a> Ranker<'a> {
             })
             .collect();
         draws.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
-        let mut out: Vec<Recommendation> = Vec::new();
+        let mut out: Vec<Listed> = Vec::new();
         let mut chosen: BTreeSet<u32> = BTreeSet::new();
         for (_, _, category) in draws {
             if out.len() == slots {
@@ -515,19 +615,7 @@ impl<'a> Ranker<'a> {
                 chosen.insert(i);
                 let parts = self.scored_parts(i, None, signals, s, options);
                 let total = parts.total(self.weights);
-                let name = &self.catalog.category(category).name;
-                let mut rec = self.recommendation(i, &parts, total);
-                rec.reasons.insert(
-                    0,
-                    Reason {
-                        kind: ReasonKind::Exploration,
-                        text: format!("Something different to explore: popular in {name}"),
-                        source_item_id: None,
-                        category: Some(name.clone()),
-                        contribution: 0.0,
-                    },
-                );
-                out.push(rec);
+                out.push(Listed { index: i, parts, total, placement: Placement::Exploration { category } });
             }
         }
         out
@@ -542,7 +630,7 @@ impl<'a> Ranker<'a> {
         self.recommendation(index, &parts, total)
     }
 
-    fn is_eligible(&self, i: u32, options: &RankOptions) -> bool {
+    pub(crate) fn is_eligible(&self, i: u32, options: &RankOptions) -> bool {
         if (i as usize) >= self.catalog.len() || !self.catalog.is_available(i, options.now_ms) || self.filters.excluded.contains(&i) {
             return false;
         }
@@ -594,7 +682,7 @@ impl<'a> Ranker<'a> {
         }
     }
 
-    fn recommendation(&self, i: u32, parts: &ScoreParts, total: f64) -> Recommendation {
+    pub(crate) fn recommendation(&self, i: u32, parts: &ScoreParts, total: f64) -> Recommendation {
         let w = self.weights;
         let mut reasons = Vec::new();
         let network_part = f64::from(w.network) * parts.network.max(0.0);
@@ -660,7 +748,7 @@ impl<'a> Ranker<'a> {
     }
 
     /// The recent item, other than `i` and not sensitive, whose embedding lies closest to `i`'s.
-    fn closest_recent(&self, i: u32) -> Option<u32> {
+    pub(crate) fn closest_recent(&self, i: u32) -> Option<u32> {
         let embeddings = self.catalog.embeddings()?;
         let target = embeddings.taste(&[i]);
         self.profile
@@ -674,7 +762,7 @@ impl<'a> Ranker<'a> {
     }
 
     /// The recent item that most supports `i` in the sequence network.
-    fn network_source(&self, i: u32) -> Option<u32> {
+    pub(crate) fn network_source(&self, i: u32) -> Option<u32> {
         self.catalog.network()?.strongest_source(&self.profile.recent, i)
     }
 

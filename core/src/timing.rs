@@ -21,8 +21,15 @@ pub struct QuietHours {
     pub end_hour: u8,
 }
 
+/// The local hour (0–23) at the start of the UTC hour of the week `hour`
+/// (Monday 00:00 UTC = 0), `utc_offset_minutes` from UTC.
+pub fn local_hour(hour: u32, utc_offset_minutes: i32) -> u8 {
+    (i64::from(hour) * 60 + i64::from(utc_offset_minutes)).div_euclid(60).rem_euclid(24) as u8
+}
+
 impl QuietHours {
-    fn contains(&self, hour: u8) -> bool {
+    /// Whether the local `hour` is quiet.
+    pub fn contains(&self, hour: u8) -> bool {
         if self.start_hour <= self.end_hour {
             (self.start_hour..self.end_hour).contains(&hour)
         } else {

@@ -49,6 +49,7 @@ pub fn ffi_config(dir: &Path) -> mizan_ffi::EngineConfig {
         max_log_bytes: 0,
         timestamp_granularity_ms: None,
         declared_purposes: vec![],
+        debug_api: false,
     }
 }
 

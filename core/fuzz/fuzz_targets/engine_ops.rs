@@ -37,6 +37,7 @@ enum Op {
     Consent(u8, bool, bool),
     BestTime { now_ms: Option<i64>, utc_offset_minutes: i32, quiet: Option<(u8, u8)>, horizon_hours: u32 },
     Inspect,
+    DebugSnapshot { top_n: u32, items: Vec<u8>, raw: bool, now_ms: Option<i64>, utc_offset_minutes: i32, per_item: Option<u32> },
     Export,
     RotateKey(u8),
     Reopen,
@@ -59,6 +60,7 @@ fn pack() -> &'static (Vec<u8>, Vec<u8>) {
 fn open(dir: &std::path::Path, key: u8) -> mizan::Result<Engine> {
     let mut config = EngineConfig::new(dir, vec![pack().1.clone()]);
     config.sync = SyncPolicy::GroupCommit { max_bytes: u64::MAX, max_delay_ms: u64::MAX };
+    config.debug_api = true;
     Engine::open(config, Arc::new(StaticKey(vec![key; 32])))
 }
 
@@ -138,6 +140,18 @@ fuzz_target!(|ops: Vec<Op>| {
             }
             Op::Inspect => {
                 let _ = engine.inspect();
+            }
+            Op::DebugSnapshot { top_n, items, raw, now_ms, utc_offset_minutes, per_item } => {
+                let options = mizan::DebugOptions {
+                    top_n,
+                    item_ids: items.into_iter().map(id).collect(),
+                    include_raw_events: raw,
+                    now_ms,
+                    utc_offset_minutes,
+                    max_impressions_per_item_per_day: per_item,
+                    max_impressions_per_category_per_day: None,
+                };
+                let _ = engine.debug_snapshot_json(&options);
             }
             Op::Export => {
                 let _ = engine.export_user_data();

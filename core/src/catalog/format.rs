@@ -37,7 +37,8 @@ const SIGNATURE_LEN: usize = 64;
 /// is refused before anything is allocated for it; larger sections (the
 /// popularity of a catalogue past about 350k items) under [`LARGE_LIMIT`].
 /// Two limits, not one per size: each is a type parameter in bincode, and each
-/// costs the mobile library a copy of every section decoder.
+/// costs the mobile library a copy of every section decoder; sections small by
+/// nature (meta, weights, coverage) get only the small one.
 const SMALL_SECTION: usize = 1 << 20;
 const SMALL_LIMIT: usize = 16 << 20;
 const LARGE_LIMIT: usize = 1 << 30;
@@ -64,15 +65,21 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 /// Decodes a whole section body as `T`; trailing bytes refuse it, and so does
 /// a length prefix claiming more memory than the section's limit.
 fn decode<T: DeserializeOwned>(body: &[u8], section: &'static str) -> Result<T, PackError> {
-    fn with_limit<T: DeserializeOwned, const LIMIT: usize>(body: &[u8]) -> Option<T> {
-        let config = bincode::config::standard().with_limit::<LIMIT>();
-        match bincode::serde::decode_from_slice(body, config) {
-            Ok((value, used)) if used == body.len() => Some(value),
-            _ => None,
-        }
-    }
     let decoded = if body.len() <= SMALL_SECTION { with_limit::<T, SMALL_LIMIT>(body) } else { with_limit::<T, LARGE_LIMIT>(body) };
     decoded.ok_or(PackError::Malformed(section))
+}
+
+/// [`decode`] for a section small by nature: past [`SMALL_SECTION`] it is refused.
+fn decode_small<T: DeserializeOwned>(body: &[u8], section: &'static str) -> Result<T, PackError> {
+    Some(body).filter(|b| b.len() <= SMALL_SECTION).and_then(with_limit::<T, SMALL_LIMIT>).ok_or(PackError::Malformed(section))
+}
+
+fn with_limit<T: DeserializeOwned, const LIMIT: usize>(body: &[u8]) -> Option<T> {
+    let config = bincode::config::standard().with_limit::<LIMIT>();
+    match bincode::serde::decode_from_slice(body, config) {
+        Ok((value, used)) if used == body.len() => Some(value),
+        _ => None,
+    }
 }
 
 /// The trend section: the moment it describes, and what was popular then per item.
@@ -208,6 +215,14 @@ impl<'a> Sections<'a> {
     fn required<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, PackError> {
         self.optional(name)?.ok_or(PackError::Malformed(name))
     }
+
+    fn optional_small<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, PackError> {
+        self.body(name).map(|body| decode_small(body, name)).transpose()
+    }
+
+    fn required_small<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, PackError> {
+        self.optional_small(name)?.ok_or(PackError::Malformed(name))
+    }
 }
 
 /// The name and body size of each section of a verified payload, in order.
@@ -255,12 +270,12 @@ pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
     let categories: Vec<Category> = sections.required(name::CATEGORIES)?;
     let items = ItemTable::from_wire(sections.body(name::ITEMS).ok_or(PackError::Malformed(name::ITEMS))?, categories.len())?;
     let n = items.len();
-    let weights: Vec<(String, f32)> = sections.required(name::WEIGHTS)?;
+    let weights: Vec<(String, f32)> = sections.required_small(name::WEIGHTS)?;
     let links = |name: &'static str| -> Result<Links, PackError> {
         sections.body(name).map_or_else(|| Ok(Links::empty(n)), |body| Links::from_wire(body, n, name))
     };
     let (trend_as_of_ms, trend) = sections.optional::<TrendSection>(name::TREND)?.unwrap_or_else(|| (0, vec![0; n]));
-    let meta = PackMeta { coverage: sections.optional(name::COVERAGE)?, ..sections.required::<PackMeta>(name::META)? };
+    let meta = PackMeta { coverage: sections.optional_small(name::COVERAGE)?, ..sections.required_small::<PackMeta>(name::META)? };
     Ok(Decoded {
         meta,
         categories,

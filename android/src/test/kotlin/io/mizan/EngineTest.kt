@@ -336,4 +336,27 @@ class EngineTest {
         assertTrue(lines.any { it.second.contains("loaded pack version") }, lines.toString())
         assertTrue(lines.none { it.first == LogLevel.DEBUG || it.first == LogLevel.TRACE }, "finer lines are filtered in Rust")
     }
+
+    @Test
+    fun theDebugSnapshotIsRefusedUnlessEnabledAndExplainsTheList() {
+        open().use { engine ->
+            consented(engine)
+            engine.record(history)
+            assertFailsWith<MizanException.DebugDisabled> { engine.debugSnapshot(DebugOptions()) }
+        }
+        val config = EngineConfig(dataDir = File(dir, "store").path, trustedPackKeys = listOf(trustedKey), debugApi = true)
+        Engine.open(config, key()).use { engine ->
+            val top = engine.recommend(RecommendRequest(k = 5u, nowMs = now)).items.first()
+            val json = engine.debugSnapshot(DebugOptions(topN = 5u, itemIds = listOf("sku-03-05", "no-such-item"), nowMs = now))
+            // What a developer pulls from the device (adb pull) and renders with `mizan inspect`.
+            val file = File(dir, "mizan-debug.json").apply { writeText(json) }
+            assertTrue(file.length() > 1000, "a snapshot with content")
+            assertTrue(json.contains("\"format\": \"mizan-debug-snapshot\""), json.take(200))
+            assertTrue(json.contains("\"item_id\": \"${top.itemId}\""), "the list's top item is explained")
+            assertTrue(json.contains("\"status\": \"seen\""), "a bought item is not listed because it was seen")
+            assertTrue(json.contains("\"status\": \"unknown\""), "an unknown id is reported as unknown")
+            assertTrue(json.contains("\"raw_events\": null"), "no raw events unless asked for")
+            assertFailsWith<MizanException.InvalidInput> { engine.debugSnapshot(DebugOptions(topN = 0u)) }
+        }
+    }
 }
