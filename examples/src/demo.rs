@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mizan::{Engine, EngineConfig, Event, EventKind, Feedback, RecommendRequest, Recommendations, StaticKey, PERSONALISATION};
+use mizan::{DebugOptions, DebugSnapshot, Engine, EngineConfig, Event, EventKind, Feedback, RecommendRequest, Recommendations, StaticKey, PERSONALISATION};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -21,10 +21,12 @@ struct Demo {
     trusted_key: Vec<u8>,
     root: PathBuf,
     category_of: HashMap<String, String>,
+    report_dir: PathBuf,
 }
 
-/// Runs the demo in a fresh temporary directory, removed afterwards.
-pub fn run() -> DemoResult {
+/// Runs the demo in a fresh temporary directory, removed afterwards; one
+/// shopper's inspector pages go to `report_dir` (kept).
+pub fn run(report_dir: Option<PathBuf>) -> DemoResult {
     let shop = Shop::new();
     let (pack, trusted_key) = demo_pack(&shop);
     let root = std::env::temp_dir().join(format!("mizan-demo-{}", std::process::id()));
@@ -33,7 +35,8 @@ pub fn run() -> DemoResult {
         .iter()
         .map(|i| (i.id.clone(), shop.categories[i.categories[0] as usize].name.clone()))
         .collect();
-    let demo = Demo { shop, pack, trusted_key, root, category_of };
+    let report_dir = report_dir.unwrap_or_else(|| std::env::temp_dir().join("mizan-inspector"));
+    let demo = Demo { shop, pack, trusted_key, root, category_of, report_dir };
     let result = demo.story();
     let _ = std::fs::remove_dir_all(&demo.root);
     result
@@ -72,8 +75,18 @@ impl Demo {
             engines.push(e);
         }
         for ((shopper, engine), history) in shoppers.iter().zip(&engines).zip(&histories) {
-            let outcome = engine.record(history)?;
-            println!("  {:<6} {:>3} events stored ({})", shopper.name, outcome.stored, kind_counts(history));
+            // Sessions (and notification opens) on most days at the shopper's usual hour.
+            let hours: Vec<Event> = (1..=12)
+                .filter(|day| day % 4 != 0)
+                .map(|day: i64| {
+                    let kind = if day % 3 == 0 { EventKind::NotificationOpen } else { EventKind::SessionStart };
+                    let at = (DEMO_NOW_MS - day * 86_400_000).div_euclid(86_400_000) * 86_400_000 + shopper.usual_hour * 3_600_000;
+                    Event::new(kind, "", at)
+                })
+                .collect();
+            let history: Vec<Event> = history.iter().cloned().chain(hours).collect();
+            let outcome = engine.record(&history)?;
+            println!("  {:<6} {:>3} events stored ({})", shopper.name, outcome.stored, kind_counts(&history));
         }
         let bad = Event { dwell_secs: Some(f64::NAN), ..Event::new(EventKind::View, "sku-00-00", DEMO_NOW_MS) };
         match engines[0].record(&[bad]) {
@@ -92,6 +105,8 @@ impl Demo {
 
         section(4, "The list shifts after new behaviour");
         let before = engines[0].recommend(&request)?;
+        let debug_options = |named: Vec<String>| DebugOptions { now_ms: Some(DEMO_NOW_MS), item_ids: named, ..DebugOptions::default() };
+        let snapshot_before = engines[0].debug_snapshot(&debug_options(vec![]))?;
         let sports = self.shop.category("Sports & Outdoors");
         let new_events: Vec<Event> = (0..4)
             .map(|k| {
@@ -121,6 +136,9 @@ impl Demo {
         if !gone {
             return Err("a dismissed item was recommended again".into());
         }
+
+        let named = vec![top.item_id.clone(), before.items[0].item_id.clone(), self.shop.items[sports * 24 + 1].id.clone(), self.shop.items[sports * 24 + 23].id.clone()];
+        let snapshot_after = engines[0].debug_snapshot(&debug_options(named))?;
 
         section(6, "Coming back after a break");
         let back = RecommendRequest { now_ms: Some(DEMO_NOW_MS + 14 * 86_400_000), ..request.clone() };
@@ -156,6 +174,7 @@ impl Demo {
             online.impressions,
             if moved.is_empty() { "none yet (no clicks)".to_string() } else { moved.join(", ") }
         );
+        self.write_reports(&snapshot_before, &snapshot_after)?;
         let before_close = engines[0].recommend(&request)?;
         engines[0].close()?;
         let reopened = self.open("Amal")?;
@@ -185,6 +204,25 @@ impl Demo {
         Ok(())
     }
 
+    /// Writes Amal's snapshots before and after her morning of sports, the
+    /// inspector page of the later one and the page of what changed.
+    fn write_reports(&self, before: &DebugSnapshot, after: &DebugSnapshot) -> DemoResult {
+        std::fs::create_dir_all(&self.report_dir)?;
+        let path = |name: &str| self.report_dir.join(name);
+        std::fs::write(path("amal-before.json"), before.to_json())?;
+        std::fs::write(path("amal.json"), after.to_json())?;
+        std::fs::write(path("amal.html"), crate::inspect::report(after))?;
+        std::fs::write(path("amal-diff.html"), crate::inspect::diff(before, after))?;
+        let first = &after.recommendations[0];
+        let signals: Vec<String> = first.contributions.iter().filter(|c| c.contribution != 0.0).map(|c| format!("{} {:+.2}", c.signal, c.contribution)).collect();
+        println!("  debug_snapshot()     #1 {} = {} = {:.2}", first.title, signals.join(" "), first.score);
+        for named in &after.named_items {
+            println!("                       {}: {:?}", named.item_id, named.verdict);
+        }
+        println!("  inspector page       {} (what changed this morning: {})", path("amal.html").display(), path("amal-diff.html").display());
+        Ok(())
+    }
+
     fn persona(&self, name: &'static str, tastes: &[(&str, f64)], style: usize, usual_hour: i64) -> Shopper {
         let tastes = tastes.iter().map(|(c, w)| (self.shop.category(c), *w)).collect();
         Shopper { name, tastes, style, usual_hour }
@@ -196,7 +234,9 @@ impl Demo {
 
     fn open(&self, name: &str) -> Result<Engine, mizan::Error> {
         let key = StaticKey(format!("demo key for {name}, keystore-held in an app").into_bytes());
-        let engine = Engine::open(EngineConfig::new(self.store_dir(name), vec![self.trusted_key.clone()]), Arc::new(key))?;
+        // The demo is a developer's build: the debug API is on.
+        let config = EngineConfig { debug_api: true, ..EngineConfig::new(self.store_dir(name), vec![self.trusted_key.clone()]) };
+        let engine = Engine::open(config, Arc::new(key))?;
         if engine.inspect()?.catalog.is_none() {
             engine.load_catalog(&self.pack)?;
         }
@@ -268,7 +308,8 @@ mod tests {
     fn the_demo_logs_no_personal_data() {
         log::set_logger(&CAPTURE).expect("the only logger in this test binary");
         log::set_max_level(log::LevelFilter::Trace);
-        run().expect("the demo runs");
+        let reports = tempfile::tempdir().unwrap();
+        run(Some(reports.path().to_path_buf())).expect("the demo runs");
         let lines = CAPTURE.0.lock().unwrap().clone();
         assert!(lines.iter().any(|l| l.contains("store opened")), "{lines:?}");
         assert!(lines.iter().any(|l| l.contains("loaded pack version")), "{lines:?}");

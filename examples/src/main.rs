@@ -2,6 +2,7 @@
 
 mod demo;
 mod eval;
+mod inspect;
 mod measure;
 mod pack;
 mod shop;
@@ -23,12 +24,27 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Walk through consent, recording, recommendations, inspect, export and erasure on the embedded shop.
-    Demo,
+    Demo {
+        /// Where to write one shopper's debug snapshots and inspector pages
+        /// (default: a `mizan-inspector` directory in the system's temporary directory).
+        #[arg(long)]
+        report_dir: Option<PathBuf>,
+    },
     /// Measure recommendation quality on a dataset (see examples/movielens/).
     Eval(eval::EvalArgs),
     /// Catalogue pack tools.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Render a debug snapshot (`debugSnapshot()` on a device) as one self-contained
+    /// HTML page, or what changed between two snapshots.
+    Inspect {
+        /// The snapshot, or an earlier and a later one to compare.
+        #[arg(required = true, num_args = 1..=2)]
+        snapshots: Vec<PathBuf>,
+        /// Where to write the page.
+        #[arg(long)]
+        html: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,7 +131,8 @@ enum PackCommand {
 
 fn main() -> ExitCode {
     let result: Result<(), Box<dyn std::error::Error>> = match Cli::parse().command {
-        Command::Demo => demo::run(),
+        Command::Demo { report_dir } => demo::run(report_dir),
+        Command::Inspect { snapshots, html } => inspect::run(&snapshots, &html),
         Command::Eval(args) => eval::run(&args),
         Command::Pack(PackCommand::Build(args)) => pack::build(&args),
         Command::Pack(PackCommand::Learn(args)) => pack::learn(&args),
