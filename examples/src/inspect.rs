@@ -453,6 +453,19 @@ mod tests {
     }
 
     #[test]
+    fn other_documents_and_versions_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [("{\"format\": \"mizan-export\"}", "not a mizan-debug-snapshot document"), ("{\"format\": \"mizan-debug-snapshot\", \"version\": 2}", "snapshot version 2"), ("not json", "not JSON")];
+        for (n, (text, expected)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{n}.json"));
+            std::fs::write(&path, text).unwrap();
+            let error = read_snapshot(&path).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+        assert!(run(&[], &dir.path().join("out.html")).is_err(), "a snapshot is required");
+    }
+
+    #[test]
     fn text_is_escaped() {
         assert_eq!(esc("<b a=\"x\">&'"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
         assert_eq!(truncate("abcdef", 3), "abc…");
