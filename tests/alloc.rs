@@ -107,14 +107,7 @@ fn a_hostile_length_prefix_in_a_signed_pack_allocates_nothing_near_it() {
     use ring::signature::{Ed25519KeyPair, KeyPair};
     // Categories: one, whose name claims 2^29 bytes (bincode varint: 252, then a u32).
     let categories = [1u8, 252, 0, 0, 0, 0x20, b'a'];
-    let sections: [(&str, &[u8]); 1] = [("categories", &categories)];
-    let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
-    for (name, body) in sections {
-        payload.push(name.len() as u8);
-        payload.extend_from_slice(name.as_bytes());
-        payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    }
-    sections.iter().for_each(|(_, body)| payload.extend_from_slice(body));
+    let payload = mizan::catalog::payload_from_sections(&[("categories", &categories[..])]);
     let signer = Ed25519KeyPair::from_seed_unchecked(&[9; 32]).unwrap();
     let pack = mizan::catalog::sign_payload(&payload, &signer);
 

@@ -430,17 +430,7 @@ impl Engine {
             };
             let profile = inner.profile(now);
             let filters = inner.filters(catalog, now, request);
-            let options = RankOptions {
-                k: request.k as usize,
-                candidates,
-                include_seen: request.include_seen,
-                diversity: request.diversity,
-                personalised,
-                now_ms: now,
-                exploration: request.exploration,
-                novelty: request.novelty,
-                seed: request.seed.unwrap_or(now.div_euclid(3_600_000) as u64),
-            };
+            let options = rank_options(request, now, personalised, candidates);
             let weights = inner.weights(catalog);
             let ranker = Ranker::new(catalog, &profile, &weights, &filters).with_full_scan(inner.config.full_scan);
             let items = ranker.rank(&options, &mut inner.scratch);
@@ -910,21 +900,22 @@ impl Inner {
         let now = options.now_ms.unwrap_or_else(now_ms);
         let best_time_request = BestTimeRequest { now_ms: Some(now), utc_offset_minutes: options.utc_offset_minutes, ..BestTimeRequest::default() };
         let quiet = best_time_request.quiet_hours.expect("the default request has quiet hours");
+        let by_hour_of_week = self.model.engagement_by_hour_of_week(now);
         let engagement = Engagement {
-            by_hour_of_week: self.model.engagement_by_hour_of_week(now),
+            best_time: best_time(&by_hour_of_week, self.model.engagement_events, self.personalised(), &best_time_request, now)?.into(),
+            by_hour_of_week,
             events: self.model.engagement_events,
             utc_offset_minutes: options.utc_offset_minutes,
             quiet_hours_of_week: (0..crate::model::HOURS_PER_WEEK as u32)
                 .filter(|&h| quiet.contains(crate::timing::local_hour(h, options.utc_offset_minutes)))
                 .collect(),
-            best_time: best_time(&self.model.engagement_by_hour_of_week(now), self.model.engagement_events, self.personalised(), &best_time_request, now)?.into(),
         };
         let raw_events = match options.include_raw_events {
             false => None,
             true => {
                 let mut raw = RawEvents { events: Vec::new(), sensitive_left_out: 0 };
-                let catalog = self.catalog.as_ref();
-                self.store.read_from(None, |e| match catalog.and_then(|c| c.index_of(&e.item_id)).is_some_and(|i| catalog.is_some_and(|c| c.is_sensitive(i))) {
+                let sensitive = |id: &str| self.catalog.as_ref().is_some_and(|c| c.index_of(id).is_some_and(|i| c.is_sensitive(i)));
+                self.store.read_from(None, |e| match sensitive(&e.item_id) {
                     true => raw.sensitive_left_out += 1,
                     false => raw.events.push(e),
                 })?;
@@ -944,17 +935,6 @@ impl Inner {
             Some(c) => (Some(c), Some(self.weights(c)), self.filters(c, now, &request)),
             None => (None, None, Filters::default()),
         };
-        let rank_options = RankOptions {
-            k: request.k as usize,
-            candidates: None,
-            include_seen: request.include_seen,
-            diversity: request.diversity,
-            personalised: self.personalised(),
-            now_ms: now,
-            exploration: request.exploration,
-            novelty: request.novelty,
-            seed: now.div_euclid(3_600_000) as u64,
-        };
         Ok(crate::debug::build(crate::debug::DebugInputs {
             report,
             catalog,
@@ -962,7 +942,7 @@ impl Inner {
             weights,
             filters,
             feedback: &self.state.feedback,
-            options: rank_options,
+            options: rank_options(&request, now, self.personalised(), None),
             full_scan: self.config.full_scan,
             named: &options.item_ids,
             engagement,
@@ -1026,6 +1006,21 @@ impl Inner {
             }
         }
         filters
+    }
+}
+
+/// How the ranker serves `request` at `now` (the seed, if not given, follows the hour).
+fn rank_options(request: &RecommendRequest, now: i64, personalised: bool, candidates: Option<Vec<u32>>) -> RankOptions {
+    RankOptions {
+        k: request.k as usize,
+        candidates,
+        include_seen: request.include_seen,
+        diversity: request.diversity,
+        personalised,
+        now_ms: now,
+        exploration: request.exploration,
+        novelty: request.novelty,
+        seed: request.seed.unwrap_or(now.div_euclid(3_600_000) as u64),
     }
 }
 

@@ -508,12 +508,11 @@ impl<'a> Ranker<'a> {
     }
 
     /// Each history item's share of item `i`'s neighbour evidence and of its
-    /// transition evidence, before the ranker's weights (the debug path: it
-    /// walks every source's links for one target).
+    /// transition evidence, before the ranker's weights, given the
+    /// [`Self::evidence_sources`] (the debug path: it walks every source's links
+    /// for one target).
     #[cfg(feature = "debug-api")]
-    pub(crate) fn evidence_shares(&self, i: u32) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
-        let mut sources = Vec::new();
-        self.evidence_sources(&mut sources);
+    pub(crate) fn evidence_shares(&self, i: u32, sources: &[(f64, u32)]) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
         let neighbour = sources
             .iter()
             .map(|&(_, at)| &self.profile.items[at as usize])

@@ -107,13 +107,20 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
     if let Some(coverage) = &pack.meta.coverage {
         sections.push((name::COVERAGE, encode(coverage)));
     }
+    payload_from_sections(&sections)
+}
+
+/// A payload of `(name, body)` sections, in their order: the section table
+/// (count, then each name and body length), then the bodies. Public for tests,
+/// fuzzing and tools that build a payload by hand (sign it with [`sign_payload`]).
+pub fn payload_from_sections<B: AsRef<[u8]>>(sections: &[(&str, B)]) -> Vec<u8> {
     let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
-    for (name, body) in &sections {
+    for (name, body) in sections {
         payload.push(name.len() as u8);
         payload.extend_from_slice(name.as_bytes());
-        payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        payload.extend_from_slice(&(body.as_ref().len() as u32).to_le_bytes());
     }
-    sections.iter().for_each(|(_, body)| payload.extend_from_slice(body));
+    sections.iter().for_each(|(_, body)| payload.extend_from_slice(body.as_ref()));
     payload
 }
 
@@ -171,6 +178,9 @@ pub(super) fn verified_payload<'a>(bytes: &'a [u8], trusted_keys: &[Vec<u8>]) ->
     Ok(payload)
 }
 
+/// Reads one section body as `T`.
+type Decoder<T> = fn(&[u8], &'static str) -> Result<T, PackError>;
+
 /// The sections of a payload by name, in their order.
 struct Sections<'a>(Vec<(&'a str, &'a [u8])>);
 
@@ -208,20 +218,14 @@ impl<'a> Sections<'a> {
         self.0.iter().find(|(n, _)| *n == name).map(|&(_, body)| body)
     }
 
-    fn optional<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, PackError> {
+    /// Section `name` read by `decode` ([`decode`], or [`decode_small`] for the
+    /// sections small by nature), if present.
+    fn optional<T>(&self, name: &'static str, decode: Decoder<T>) -> Result<Option<T>, PackError> {
         self.body(name).map(|body| decode(body, name)).transpose()
     }
 
-    fn required<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, PackError> {
-        self.optional(name)?.ok_or(PackError::Malformed(name))
-    }
-
-    fn optional_small<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, PackError> {
-        self.body(name).map(|body| decode_small(body, name)).transpose()
-    }
-
-    fn required_small<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, PackError> {
-        self.optional_small(name)?.ok_or(PackError::Malformed(name))
+    fn required<T>(&self, name: &'static str, decode: Decoder<T>) -> Result<T, PackError> {
+        self.optional(name, decode)?.ok_or(PackError::Malformed(name))
     }
 }
 
@@ -267,19 +271,19 @@ impl Decoded {
 /// Decodes a verified payload; unknown sections are skipped.
 pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
     let sections = Sections::parse(payload)?;
-    let categories: Vec<Category> = sections.required(name::CATEGORIES)?;
+    let categories: Vec<Category> = sections.required(name::CATEGORIES, decode)?;
     let items = ItemTable::from_wire(sections.body(name::ITEMS).ok_or(PackError::Malformed(name::ITEMS))?, categories.len())?;
     let n = items.len();
-    let weights: Vec<(String, f32)> = sections.required_small(name::WEIGHTS)?;
+    let weights: Vec<(String, f32)> = sections.required(name::WEIGHTS, decode_small)?;
     let links = |name: &'static str| -> Result<Links, PackError> {
         sections.body(name).map_or_else(|| Ok(Links::empty(n)), |body| Links::from_wire(body, n, name))
     };
-    let (trend_as_of_ms, trend) = sections.optional::<TrendSection>(name::TREND)?.unwrap_or_else(|| (0, vec![0; n]));
-    let meta = PackMeta { coverage: sections.optional_small(name::COVERAGE)?, ..sections.required_small::<PackMeta>(name::META)? };
+    let (trend_as_of_ms, trend) = sections.optional::<TrendSection>(name::TREND, decode)?.unwrap_or_else(|| (0, vec![0; n]));
+    let meta = PackMeta { coverage: sections.optional(name::COVERAGE, decode_small)?, ..sections.required::<PackMeta>(name::META, decode_small)? };
     Ok(Decoded {
         meta,
         categories,
-        popularity: sections.required(name::POPULARITY)?,
+        popularity: sections.required(name::POPULARITY, decode)?,
         weights: RankerWeights::from_named(weights.iter().map(|(name, value)| (name.as_str(), *value))),
         neighbours: links(name::NEIGHBOURS)?,
         transitions: links(name::TRANSITIONS)?,
@@ -301,18 +305,6 @@ mod tests {
         CatalogPack::verify(&sign_payload(payload, &signer(1)), &[public_key(&signer(1))])
     }
 
-    /// Rebuilds a payload from (name, body) pairs, e.g. to add or drop sections.
-    fn payload_of(sections: &[(&str, Vec<u8>)]) -> Vec<u8> {
-        let mut payload = (sections.len() as u16).to_le_bytes().to_vec();
-        for (name, body) in sections {
-            payload.push(name.len() as u8);
-            payload.extend_from_slice(name.as_bytes());
-            payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        }
-        sections.iter().for_each(|(_, body)| payload.extend_from_slice(body));
-        payload
-    }
-
     fn sections_of(pack: &CatalogPack) -> Vec<(String, Vec<u8>)> {
         let payload = encode_payload(pack);
         Sections::parse(&payload).unwrap().0.into_iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect()
@@ -327,9 +319,9 @@ mod tests {
         let pack = tiny_pack();
         let mut sections = sections_of(&pack);
         sections.insert(2, ("a future part".to_string(), vec![1, 2, 3]));
-        assert_eq!(read(&payload_of(&borrowed(&sections))).unwrap(), pack, "an unknown section changes nothing");
+        assert_eq!(read(&payload_from_sections(&borrowed(&sections))).unwrap(), pack, "an unknown section changes nothing");
         let without: Vec<_> = sections.into_iter().filter(|(n, _)| n != name::TRANSITIONS && n != name::EMBEDDINGS).collect();
-        let read_back = read(&payload_of(&borrowed(&without))).unwrap();
+        let read_back = read(&payload_from_sections(&borrowed(&without))).unwrap();
         assert_eq!(read_back.transitions, vec![NeighbourList::default(); 3]);
         assert_eq!(read_back.embeddings, None);
     }
@@ -339,15 +331,15 @@ mod tests {
         let sections = sections_of(&tiny_pack());
         for required in [name::META, name::CATEGORIES, name::ITEMS, name::POPULARITY, name::WEIGHTS] {
             let without: Vec<_> = sections.iter().filter(|(n, _)| n != required).cloned().collect();
-            assert_eq!(read(&payload_of(&borrowed(&without))), Err(PackError::Malformed(required)), "{required}");
+            assert_eq!(read(&payload_from_sections(&borrowed(&without))), Err(PackError::Malformed(required)), "{required}");
         }
         let mut twice = sections.clone();
         twice.push(sections[0].clone());
-        assert_eq!(read(&payload_of(&borrowed(&twice))), Err(PackError::Malformed("a section appears twice")));
-        let mut trailing = payload_of(&borrowed(&sections));
+        assert_eq!(read(&payload_from_sections(&borrowed(&twice))), Err(PackError::Malformed("a section appears twice")));
+        let mut trailing = payload_from_sections(&borrowed(&sections));
         trailing.push(0);
         assert_eq!(read(&trailing), Err(PackError::Malformed("trailing bytes in payload")));
-        let mut overlong = payload_of(&borrowed(&sections));
+        let mut overlong = payload_from_sections(&borrowed(&sections));
         overlong.truncate(overlong.len() - 1);
         assert_eq!(read(&overlong), Err(PackError::Malformed("section table")));
     }
@@ -359,7 +351,7 @@ mod tests {
         pack.meta.coverage = Some(coverage.clone());
         let sections = sections_of(&pack);
         assert!(sections.iter().any(|(n, _)| n == name::COVERAGE));
-        assert_eq!(read(&payload_of(&borrowed(&sections))).unwrap().meta.coverage, Some(coverage));
+        assert_eq!(read(&payload_from_sections(&borrowed(&sections))).unwrap().meta.coverage, Some(coverage));
         assert!(sections_of(&tiny_pack()).iter().all(|(n, _)| n != name::COVERAGE), "a whole catalogue has none");
     }
 
@@ -368,7 +360,7 @@ mod tests {
         let mut sections = sections_of(&tiny_pack());
         let weights: Vec<(&str, f32)> = vec![("popularity", 2.0), ("a future weight", 9.0)];
         sections.iter_mut().find(|(n, _)| n == name::WEIGHTS).unwrap().1 = encode(&weights);
-        let read_back = read(&payload_of(&borrowed(&sections))).unwrap().default_weights;
+        let read_back = read(&payload_from_sections(&borrowed(&sections))).unwrap().default_weights;
         assert_eq!(read_back, RankerWeights { popularity: 2.0, ..RankerWeights::zero() }, "unknown names ignored, missing ones 0");
     }
 
@@ -380,7 +372,7 @@ mod tests {
         meta.push(253);
         meta.extend_from_slice(&(1u64 << 40).to_le_bytes());
         sections[0].1 = meta;
-        assert_eq!(read(&payload_of(&borrowed(&sections))), Err(PackError::Malformed(name::META)));
+        assert_eq!(read(&payload_from_sections(&borrowed(&sections))), Err(PackError::Malformed(name::META)));
     }
 
     #[test]

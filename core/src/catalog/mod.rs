@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::PackError;
 use crate::network::SequenceNetwork;
 
-pub use format::{sign_payload, PACK_FORMAT_VERSION};
+pub use format::{payload_from_sections, sign_payload, PACK_FORMAT_VERSION};
 pub use tables::LinkList;
 use tables::{IdIndex, ItemTable, Links};
 

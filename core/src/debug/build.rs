@@ -55,7 +55,12 @@ pub(crate) fn build(inputs: DebugInputs<'_>) -> DebugSnapshot {
     let ranker = Ranker::new(catalog, inputs.profile, &weights, &inputs.filters).with_full_scan(inputs.full_scan);
     let (listed, signals) = ranker.rank_listed(&inputs.options, inputs.scratch);
     let scratch = &*inputs.scratch;
-    let explain = |i: u32, parts: &ScoreParts| contributions(catalog, &ranker, &weights, inputs.profile, i, parts);
+    let mut sources = Vec::new();
+    ranker.evidence_sources(&mut sources);
+    let explain = |i: u32, parts: &ScoreParts| {
+        let shares = ranker.evidence_shares(i, &sources);
+        contributions(catalog, &ranker, &weights, inputs.profile, i, parts, shares)
+    };
     snapshot.recommendations = listed
         .iter()
         .enumerate()
@@ -135,11 +140,19 @@ fn placement(catalog: &Catalog, listed: &Listed) -> PlacementSummary {
 }
 
 /// Every signal's weighted share of item `i`'s score, in the order the score
-/// sums them, with the history items or categories behind each.
-fn contributions(catalog: &Catalog, ranker: &Ranker<'_>, weights: &RankerWeights, profile: &UserProfile, i: u32, parts: &ScoreParts) -> Vec<Contribution> {
-    let (neighbour_shares, transition_shares) = ranker.evidence_shares(i);
-    let items = |shares: Vec<(u32, f64)>, weight: f64| -> Vec<Source> {
-        strongest(shares.into_iter().filter(|&(s, _)| !catalog.is_sensitive(s)).map(|(s, share)| item_source(catalog, s, weight * share)))
+/// sums them, with the history items or categories behind each; `shares` are
+/// [`Ranker::evidence_shares`] of `i`.
+fn contributions(
+    catalog: &Catalog,
+    ranker: &Ranker<'_>,
+    weights: &RankerWeights,
+    profile: &UserProfile,
+    i: u32,
+    parts: &ScoreParts,
+    (neighbour_shares, transition_shares): (Vec<(u32, f64)>, Vec<(u32, f64)>),
+) -> Vec<Contribution> {
+    let items = |shares: &[(u32, f64)], weight: f64| -> Vec<Source> {
+        strongest(shares.iter().filter(|&&(s, _)| !catalog.is_sensitive(s)).map(|&(s, share)| item_source(catalog, s, weight * share)))
     };
     parts
         .weighted(weights)
@@ -148,8 +161,8 @@ fn contributions(catalog: &Catalog, ranker: &Ranker<'_>, weights: &RankerWeights
             // + 0.0: a penalty of nothing reads 0, not -0.
             let contribution = weight * value + 0.0;
             let sources = match signal {
-                "neighbour" => items(neighbour_shares.clone(), weight),
-                "transition" => items(transition_shares.clone(), weight),
+                "neighbour" => items(&neighbour_shares, weight),
+                "transition" => items(&transition_shares, weight),
                 "network" if contribution != 0.0 => ranker.network_source(i).filter(|&s| !catalog.is_sensitive(s)).map(|s| vec![item_source(catalog, s, contribution)]).unwrap_or_default(),
                 "embedding" if contribution != 0.0 => ranker.closest_recent(i).map(|s| vec![item_source(catalog, s, contribution)]).unwrap_or_default(),
                 "category" => {
