@@ -3,12 +3,14 @@
 //! item id so it survives catalogue swaps. [`UserProfile`] is its view through
 //! one catalogue at one moment; sensitive and unknown items never enter it.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, RankerWeights};
 use crate::events::{hash_token, EventKind, StoredEvent};
+use crate::evidence::{EvidenceView, NeighbourEvidence, SourceUnits};
 use crate::feedback::SUPPRESSION_FULL_DAYS;
 
 /// Long-term interest halves every 21 days.
@@ -61,6 +63,11 @@ impl Decayed {
         }
     }
 
+    /// The value carried to `reference_ms`, forwards or backwards.
+    fn as_of(&self, reference_ms: i64, half_life_ms: f64) -> f64 {
+        self.value * 0.5f64.powf(reference_ms.saturating_sub(self.at_ms) as f64 / half_life_ms)
+    }
+
     /// The value as of `now_ms` (never grows for a `now` before the reference time).
     pub fn at(&self, now_ms: i64, half_life_ms: f64) -> f64 {
         self.value * decay(now_ms.saturating_sub(self.at_ms).max(0), half_life_ms)
@@ -97,6 +104,13 @@ impl ItemState {
             purchased: false,
             last_dismissed_ms: None,
         }
+    }
+}
+
+impl ItemState {
+    /// The long- and short-term interest carried to `reference_ms`.
+    pub(crate) fn interest_as_of(&self, reference_ms: i64, long_half_life_ms: f64, short_half_life_ms: f64) -> (f64, f64) {
+        (self.long.as_of(reference_ms, long_half_life_ms), self.short.as_of(reference_ms, short_half_life_ms))
     }
 }
 
@@ -231,6 +245,17 @@ pub struct UserProfile {
     /// How much of the trend weight is in force: [`Self::share_for_time_away`],
     /// or none when the profile's moment is before the pack's trend.
     pub trend_share: f64,
+    /// The neighbour evidence of the whole history, scaled as [`Self::scaled_interest`].
+    #[serde(skip)]
+    pub(crate) evidence: EvidenceView,
+    /// Per item (parallel to `items`), its weight per quantised step of its
+    /// neighbour links, the sequence term included.
+    #[serde(skip)]
+    pub(crate) source_weights: Vec<f64>,
+    /// The items with a sequence term and its weight per quantised step of
+    /// their links: the part of the neighbour evidence read per ranking.
+    #[serde(skip)]
+    pub(crate) sequence_sources: Vec<(u32, f64)>,
 }
 
 /// The part of a person's profile that does not depend on the moment: which of
@@ -242,7 +267,11 @@ pub struct UserProfile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileIndex {
     allow_sensitive: bool,
-    entries: BTreeMap<u32, ItemState>,
+    /// Per item, its state and what it adds to the neighbour evidence.
+    entries: BTreeMap<u32, (ItemState, SourceUnits)>,
+    /// The time of the newest event on an entry.
+    newest_ms: Option<i64>,
+    evidence: NeighbourEvidence,
     order: BTreeSet<((i64, u64), u32)>,
     unknown_items: usize,
     sensitive_items_ignored: usize,
@@ -270,13 +299,18 @@ impl ProfileIndex {
         let mut index = ProfileIndex {
             allow_sensitive,
             entries: BTreeMap::new(),
+            newest_ms: None,
+            evidence: NeighbourEvidence::empty_at(catalog, 0, 0),
             order: BTreeSet::new(),
             unknown_items: 0,
             sensitive_items_ignored: 0,
             query_categories,
         };
         for (id, state) in &model.items {
-            index.update(id, state, true, catalog);
+            index.insert(id, state, true, catalog, false);
+        }
+        if let Some(newest) = index.newest_ms {
+            index.rebuild_evidence(catalog, NeighbourEvidence::reference_for(newest));
         }
         index
     }
@@ -284,20 +318,62 @@ impl ProfileIndex {
     /// Takes in the state of the item `id` after an event on it (`new_item`:
     /// the first), as [`ModelState::apply`] returns it.
     pub fn update(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog) {
-        match catalog.index_of(id) {
-            None => self.unknown_items += usize::from(new_item),
-            Some(index) if catalog.is_sensitive(index) && !self.allow_sensitive => self.sensitive_items_ignored += usize::from(new_item),
-            Some(index) => {
-                let old = self.entries.insert(index, *state).and_then(|old| old.last_positive);
-                if old != state.last_positive {
-                    if let Some(p) = old {
-                        self.order.remove(&(p, index));
-                    }
-                    if let Some(p) = state.last_positive {
-                        self.order.insert((p, index));
-                    }
-                }
+        if self.insert(id, state, new_item, catalog, true) {
+            let reference = self.newest_ms.map_or(0, NeighbourEvidence::reference_for);
+            self.rebuild_evidence(catalog, reference);
+        }
+    }
+
+    /// Records the item's state if the profile may use it, and with
+    /// `keep_evidence` its change to the neighbour evidence; returns whether
+    /// the evidence must be rebuilt instead (its reference time moved).
+    fn insert(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog, keep_evidence: bool) -> bool {
+        let index = match catalog.index_of(id) {
+            None => {
+                self.unknown_items += usize::from(new_item);
+                return false;
             }
+            Some(index) if catalog.is_sensitive(index) && !self.allow_sensitive => {
+                self.sensitive_items_ignored += usize::from(new_item);
+                return false;
+            }
+            Some(index) => index,
+        };
+        self.newest_ms = Some(self.newest_ms.map_or(state.last_ms, |n| n.max(state.last_ms)));
+        let moved = keep_evidence && self.newest_ms.map_or(0, NeighbourEvidence::reference_for) != self.evidence.reference_ms();
+        let (entry, old) = match self.entries.entry(index) {
+            Entry::Occupied(e) => {
+                let e = e.into_mut();
+                let old = *e;
+                e.0 = *state;
+                (e, Some(old))
+            }
+            Entry::Vacant(v) => (v.insert((*state, SourceUnits::default())), None),
+        };
+        if keep_evidence && !moved {
+            let units = self.evidence.units(catalog, index, state);
+            self.evidence.update(catalog, index, old.map(|(_, units)| units), units);
+            entry.1 = units;
+        }
+        let old_positive = old.and_then(|(old, _)| old.last_positive);
+        if old_positive != state.last_positive {
+            if let Some(p) = old_positive {
+                self.order.remove(&(p, index));
+            }
+            if let Some(p) = state.last_positive {
+                self.order.insert((p, index));
+            }
+        }
+        moved
+    }
+
+    /// Recomputes every entry's evidence units and the sums as of `reference_ms`.
+    fn rebuild_evidence(&mut self, catalog: &Catalog, reference_ms: i64) {
+        let links = self.entries.keys().map(|&i| catalog.neighbours(i).len()).sum();
+        self.evidence = NeighbourEvidence::empty_at(catalog, reference_ms, links);
+        for (&index, (state, units)) in &mut self.entries {
+            *units = self.evidence.units(catalog, index, state);
+            self.evidence.update(catalog, index, None, *units);
         }
     }
 
@@ -317,7 +393,7 @@ impl ProfileIndex {
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
         let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
-        for (&index, state) in &self.entries {
+        for (&index, (state, _)) in &self.entries {
             let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
                 Ok(at) => sequence_boost * history_weight(steps_back[at].1),
                 Err(_) => 0.0,
@@ -341,7 +417,22 @@ impl ProfileIndex {
         if max_cat > 0.0 {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
+
         profile.max_item_interest = profile.items.iter().map(|(_, i)| i.score.abs()).fold(0.0, f64::max);
+        let inverse = if profile.max_item_interest > 0.0 { 1.0 / profile.max_item_interest } else { 0.0 };
+        profile.evidence = self.evidence.view(now_ms, inverse, boost * inverse);
+        profile.source_weights = Vec::with_capacity(self.entries.len());
+        for (_, units) in self.entries.values() {
+            profile.source_weights.push(profile.evidence.source_weight(*units));
+        }
+        profile.sequence_sources = Vec::with_capacity(steps_back.len());
+        for &(i, back) in &steps_back {
+            let weight = sequence_boost * history_weight(back) * catalog.neighbours(i).unit() * inverse;
+            profile.sequence_sources.push((i, weight));
+            if let Ok(at) = profile.items.binary_search_by_key(&i, |&(j, _)| j) {
+                profile.source_weights[at] += weight;
+            }
+        }
         profile.away_ms = profile.items.iter().map(|(_, i)| i.last_ms).max().map(|last| now_ms.saturating_sub(last).max(0));
         profile.trend_share = if catalog.trend_in_force(now_ms) { profile.share_for_time_away() } else { 0.0 };
         profile
@@ -485,9 +576,7 @@ mod tests {
         let n = pack.items.len();
         (pack.neighbours, pack.transitions, pack.popularity, pack.trend) = (vec![Default::default(); n], vec![Default::default(); n], vec![0; n], vec![0; n]);
         pack.embeddings = None;
-        let events: Vec<StoredEvent> = (0..n)
-            .map(|i| StoredEvent { seq: i as u64, ..ev(EventKind::View, &format!("i{i}"), NOW) })
-            .collect();
+        let events: Vec<StoredEvent> = (0..n).map(|i| StoredEvent { seq: i as u64, ..ev(EventKind::View, &format!("i{i}"), NOW) }).collect();
         let p = UserProfile::build(&model_of(&events), &Catalog::new(pack).unwrap(), &RankerWeights::default(), NOW, false);
         let score = |back: usize| p.interest((n - 1 - back) as u32).unwrap().score;
         assert!(score(SEQUENCE_WINDOW - 1) > score(SEQUENCE_WINDOW));

@@ -83,12 +83,13 @@ impl SequenceNetwork {
         for (row, weight) in sequence_inputs(most_recent_first.iter().copied(), self.output_bias.len()) {
             h0.iter_mut().zip(self.input.vector(row as u32)).for_each(|(h, e)| *h += weight as f32 * e);
         }
-        let mut h = h0.clone();
-        for (k, out) in h.iter_mut().enumerate() {
-            let z = self.hidden_bias[k] + h0.iter().enumerate().map(|(i, x)| x * self.hidden[i * d + k]).sum::<f32>();
-            *out += z.max(0.0);
+        // Row by row, so the inner loop reads the hidden matrix contiguously;
+        // each unit still sums its inputs in the same order.
+        let mut z = vec![0f32; d];
+        for (x, row) in h0.iter().zip(self.hidden.chunks_exact(d)) {
+            z.iter_mut().zip(row).for_each(|(z, w)| *z += x * w);
         }
-        h
+        h0.iter().zip(&z).zip(&self.hidden_bias).map(|((h, z), b)| h + (b + z).max(0.0)).collect()
     }
 
     /// Item `j`'s logit of coming next after the history whose hidden state is `hidden`.

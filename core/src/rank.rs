@@ -1,6 +1,8 @@
 //! Scoring, re-ranking and explanations. A candidate's score is the sum of
 //! named contributions (history neighbours, category interest, popularity), so
-//! every recommendation can say which signals put it there.
+//! every recommendation can say which signals put it there. The history's
+//! neighbour evidence is kept with the profile ([`crate::evidence`]); a
+//! ranking adds what moves with every event and scores candidates only.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -110,15 +112,13 @@ pub(crate) struct Evidence {
     /// The largest positive contribution, and its source ([`NO_SOURCE`] if none).
     top: f64,
     source: u32,
-    /// In [`Scratch`], the ranking it belongs to (it fills what would be padding).
-    stamp: u32,
 }
 
 const NO_SOURCE: u32 = u32::MAX;
 
 impl Default for Evidence {
     fn default() -> Self {
-        Evidence { sum: 0.0, top: 0.0, source: NO_SOURCE, stamp: 0 }
+        Evidence { sum: 0.0, top: 0.0, source: NO_SOURCE }
     }
 }
 
@@ -136,10 +136,6 @@ impl Evidence {
     }
 }
 
-/// At most this many of the person's items (the strongest, by absolute
-/// interest) feed the neighbour evidence: beyond them, an item's share of any
-/// score is tiny, and the cost would grow with the whole history.
-pub const MAX_EVIDENCE_SOURCES: usize = 1_000;
 /// How many items with the strongest history evidence become candidates.
 pub const EVIDENCE_CANDIDATES: usize = 256;
 /// How many of the person's strongest categories contribute their heads.
@@ -150,15 +146,16 @@ pub const CATEGORY_HEAD: usize = 32;
 /// A candidate with its score parts and total.
 type Scored = (u32, ScoreParts, f64);
 
-/// Buffers an engine keeps across rankings: per-item evidence and candidate
-/// marks (reset by a generation stamp, not cleared), the candidate list and
-/// their scores. Once grown, a ranking reuses them instead of allocating in
+/// Buffers an engine keeps across rankings: the evidence gathered per request
+/// (valid where a bit says so), candidate marks (reset by a generation stamp,
+/// not cleared), the candidate list and their scores. Once grown, a ranking reuses them instead of allocating in
 /// proportion to the catalogue or the history.
 #[derive(Debug, Default)]
 pub struct Scratch {
     stamp: u32,
-    /// Per catalogue item, its evidence, current when its stamp is.
-    neighbour: Vec<Evidence>,
+    /// Per catalogue item, the sequence term of its neighbour evidence,
+    /// current when its bit in `touched_bits` is set.
+    neighbour: Vec<f64>,
     /// Transition evidence of the few items that follow the recent ones, by item
     /// (in item order once gathered).
     sequence: Vec<(u32, Evidence)>,
@@ -166,10 +163,12 @@ pub struct Scratch {
     /// most lookups need no search.
     in_sequence: Vec<u64>,
     touched: Vec<u32>,
+    /// One bit per catalogue item: set for the items in `touched`.
+    touched_bits: Vec<u64>,
     marks: Vec<u32>,
     candidates: Vec<u32>,
     logits: Vec<f64>,
-    keyed: Vec<(f64, u32)>,
+    keyed: Vec<u64>,
     scored: Vec<Scored>,
 }
 
@@ -178,15 +177,18 @@ impl Scratch {
     fn begin(&mut self, n: usize) {
         if self.neighbour.len() != n {
             self.in_sequence = vec![0; n.div_ceil(64)];
-            self.neighbour = vec![Evidence::default(); n];
+            self.touched_bits = vec![0; n.div_ceil(64)];
+            self.neighbour = vec![0.0; n];
             self.marks = vec![0; n];
             self.stamp = 0;
         }
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
-            self.neighbour.iter_mut().for_each(|e| e.stamp = 0);
             self.marks.iter_mut().for_each(|m| *m = 0);
             self.stamp = 1;
+        }
+        for &i in &self.touched {
+            self.touched_bits[i as usize / 64] = 0;
         }
         self.touched.clear();
         for &(i, _) in &self.sequence {
@@ -198,14 +200,14 @@ impl Scratch {
         self.scored.clear();
     }
 
-    /// Item `i`'s neighbour evidence, made current (empty if it was stale).
-    fn neighbour(&mut self, i: u32) -> &mut Evidence {
-        let e = &mut self.neighbour[i as usize];
-        if e.stamp != self.stamp {
-            *e = Evidence { stamp: self.stamp, ..Evidence::default() };
+    /// The sequence term of item `i`'s neighbour evidence, made current (0 if it was stale).
+    fn neighbour(&mut self, i: u32) -> &mut f64 {
+        if !self.is_touched(i) {
+            self.neighbour[i as usize] = 0.0;
             self.touched.push(i);
+            self.touched_bits[i as usize / 64] |= 1 << (i % 64);
         }
-        e
+        &mut self.neighbour[i as usize]
     }
 
     /// Item `i`'s transition evidence, while it is being gathered.
@@ -223,14 +225,21 @@ impl Scratch {
         &mut self.sequence[at].1
     }
 
+    /// Item `i`'s evidence gathered in this ranking: the sequence term of its
+    /// neighbour evidence, and its transition evidence.
     fn evidence(&self, i: u32) -> (Evidence, Evidence) {
-        let neighbour = self.neighbour.get(i as usize).filter(|e| e.stamp == self.stamp).copied().unwrap_or_default();
+        let neighbour = Evidence { sum: if self.is_touched(i) { self.neighbour[i as usize] } else { 0.0 }, ..Evidence::default() };
         let flagged = self.in_sequence.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0);
         let sequence = match flagged {
             true => self.sequence.binary_search_by_key(&i, |&(j, _)| j).map_or_else(|_| Evidence::default(), |at| self.sequence[at].1),
             false => Evidence::default(),
         };
         (neighbour, sequence)
+    }
+
+    /// Whether item `i` has evidence gathered in this ranking.
+    fn is_touched(&self, i: u32) -> bool {
+        self.touched_bits.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
 
     /// Adds `i` to the candidates once.
@@ -409,6 +418,9 @@ impl<'a> Ranker<'a> {
         list.extend(fills.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })));
         list.extend(explored);
         s.scored = scored;
+        if options.personalised {
+            list.iter_mut().for_each(|l| self.strongest_source(l.index, &mut l.parts.neighbour));
+        }
         (list, signals)
     }
 
@@ -452,7 +464,7 @@ impl<'a> Ranker<'a> {
                 }
             }
         }
-        self.gather_candidates(pool, s);
+        self.gather_candidates(pool, personalised, s);
         if let Some(net) = &self.catalog.network() {
             if personalised && self.weights.network != 0.0 && !self.profile.recent.is_empty() {
                 signals.hidden = net.hidden_state(&self.profile.recent);
@@ -464,61 +476,64 @@ impl<'a> Ranker<'a> {
         signals
     }
 
-    /// Sums, for every item the history points to, interest × similarity over
-    /// the history's [`MAX_EVIDENCE_SOURCES`] strongest items, and transition
-    /// weight from the most recent items (halving per step back).
+    /// Adds to the neighbour evidence kept with the profile its sequence term
+    /// (the latest items' links), and gathers the transition weight from the
+    /// most recent items (halving per step back).
     fn gather_evidence(&self, s: &mut Scratch) {
-        let items = &self.profile.items;
-        let mut sources = std::mem::take(&mut s.keyed);
-        self.evidence_sources(&mut sources);
-        for &(_, at) in &sources {
-            let (source, interest) = &items[at as usize];
-            let source = *source;
-            let scaled = self.profile.scaled_interest(interest);
-            for (target, sim) in self.catalog.neighbours(source).iter() {
-                s.neighbour(target).add(source, scaled * f64::from(sim));
+        for &(source, weight) in &self.profile.sequence_sources {
+            for (target, q) in self.catalog.neighbours(source).quantised() {
+                *s.neighbour(target) += weight * f64::from(q);
             }
         }
-        s.keyed = sources;
         for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
-            let recency = recent_weight(age);
-            for (target, weight) in self.catalog.transitions(source).iter() {
-                s.sequence(target).add(source, recency * f64::from(weight));
+            for (target, contribution) in self.catalog.transitions(source).scaled(recent_weight(age)) {
+                s.sequence(target).add(source, contribution);
             }
         }
         s.sequence.sort_unstable_by_key(|&(i, _)| i);
     }
 
-    /// The positions in the profile's items of those that feed the neighbour
-    /// evidence (all of them, or the [`MAX_EVIDENCE_SOURCES`] strongest by
-    /// absolute interest), in item order, into `sources` (replaced).
-    pub(crate) fn evidence_sources(&self, sources: &mut Vec<(f64, u32)>) {
+    /// Item `i`'s neighbour and transition evidence, before the ranker's
+    /// weights (the neighbour evidence without its strongest source, which
+    /// [`Self::strongest_source`] finds for the few items that need it).
+    fn evidence(&self, i: u32, s: &Scratch) -> (Evidence, Evidence) {
+        let (mut neighbour, sequence) = s.evidence(i);
+        neighbour.sum += self.profile.evidence.total(i);
+        (neighbour, sequence)
+    }
+
+    /// The history item that adds most to `target`'s neighbour evidence,
+    /// recorded in its [`Evidence`]: only the items that link to it are looked at.
+    fn strongest_source(&self, target: u32, evidence: &mut Evidence) {
         let items = &self.profile.items;
-        sources.clear();
-        if items.len() > MAX_EVIDENCE_SOURCES {
-            sources.extend(items.iter().enumerate().map(|(at, (_, interest))| (interest.score.abs(), at as u32)));
-            let strongest = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-            sources.select_nth_unstable_by(MAX_EVIDENCE_SOURCES, strongest);
-            sources.truncate(MAX_EVIDENCE_SOURCES);
-            // Summed in item order, as over a history that fits.
-            sources.sort_unstable_by_key(|&(_, at)| at);
-        } else {
-            sources.extend((0..items.len() as u32).map(|at| (0.0, at)));
+        for source in self.profile.evidence.sources_of(target) {
+            let Ok(at) = items.binary_search_by_key(&source, |&(i, _)| i) else {
+                continue;
+            };
+            let weight = self.profile.source_weights[at];
+            // Lists are in item order: stop past the target.
+            for (_, q) in self.catalog.neighbours(source).quantised().take_while(|&(t, _)| t <= target).filter(|&(t, _)| t == target) {
+                let contribution = weight * f64::from(q);
+                if contribution > evidence.top || (contribution == evidence.top && contribution > 0.0 && source < evidence.source) {
+                    (evidence.top, evidence.source) = (contribution, source);
+                }
+            }
         }
     }
 
     /// Each history item's share of item `i`'s neighbour evidence and of its
-    /// transition evidence, before the ranker's weights, given the
-    /// [`Self::evidence_sources`] (the debug path: it walks every source's links
-    /// for one target).
+    /// transition evidence, before the ranker's weights (the debug path: it
+    /// walks every source's links for one target).
     #[cfg(feature = "debug-api")]
-    pub(crate) fn evidence_shares(&self, i: u32, sources: &[(f64, u32)]) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
-        let neighbour = sources
+    pub(crate) fn evidence_shares(&self, i: u32) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
+        let neighbour = self
+            .profile
+            .items
             .iter()
-            .map(|&(_, at)| &self.profile.items[at as usize])
-            .filter_map(|(source, interest)| {
-                let sim = self.catalog.neighbours(*source).iter().find(|&(target, _)| target == i)?.1;
-                Some((*source, self.profile.scaled_interest(interest) * f64::from(sim)))
+            .zip(&self.profile.source_weights)
+            .filter_map(|(&(source, _), &weight)| {
+                let q = self.catalog.neighbours(source).quantised().find(|&(target, _)| target == i)?.1;
+                Some((source, weight * f64::from(q)))
             })
             .collect();
         let transition = self
@@ -528,8 +543,8 @@ impl<'a> Ranker<'a> {
             .take(RECENT_ITEMS)
             .enumerate()
             .filter_map(|(age, &source)| {
-                let weight = self.catalog.transitions(source).iter().find(|&(target, _)| target == i)?.1;
-                Some((source, recent_weight(age) * f64::from(weight)))
+                let contribution = self.catalog.transitions(source).scaled(recent_weight(age)).find(|&(target, _)| target == i)?.1;
+                Some((source, contribution))
             })
             .collect();
         (neighbour, transition)
@@ -540,7 +555,7 @@ impl<'a> Ranker<'a> {
     /// evidence, every successor of the recent items, the heads of the person's
     /// strongest categories, what is most popular overall and now, and (when
     /// seen items may be listed) the recent items themselves.
-    fn gather_candidates(&self, pool: Pool<'_>, s: &mut Scratch) {
+    fn gather_candidates(&self, pool: Pool<'_>, personalised: bool, s: &mut Scratch) {
         let n = self.catalog.len() as u32;
         match pool.explicit {
             Some(explicit) => explicit.iter().filter(|&&i| i < n).for_each(|&i| s.candidate(i)),
@@ -556,15 +571,18 @@ impl<'a> Ranker<'a> {
                     }
                 }
                 for &i in &s.touched {
-                    let (neighbour, sequence) = s.evidence(i);
-                    keyed.push((f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum, i));
+                    let (neighbour, sequence) = self.evidence(i, s);
+                    keyed.push(strength_key(f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum, i));
                 }
-                let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+                // Items only the kept sums point to: no sequence or transition term.
+                if personalised {
+                    self.profile.evidence.append_linked(f64::from(w.neighbour), |i| s.is_touched(i), &mut keyed);
+                }
                 if keyed.len() > EVIDENCE_CANDIDATES {
-                    keyed.select_nth_unstable_by(EVIDENCE_CANDIDATES, order);
+                    keyed.select_nth_unstable_by(EVIDENCE_CANDIDATES, |a, b| b.cmp(a));
                     keyed.truncate(EVIDENCE_CANDIDATES);
                 }
-                keyed.iter().for_each(|&(_, i)| s.candidate(i));
+                keyed.iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
                 s.keyed = keyed;
                 for c in self.profile.strongest_categories(CATEGORY_CANDIDATES) {
                     self.catalog.category_items(c).iter().take(CATEGORY_HEAD).for_each(|&i| s.candidate(i));
@@ -624,7 +642,10 @@ impl<'a> Ranker<'a> {
     pub fn explain(&self, index: u32, personalised: bool, s: &mut Scratch) -> Recommendation {
         let pool = Pool { explicit: None, extra: &[index], include_seen: true };
         let signals = self.prepare(pool, personalised, s);
-        let parts = self.parts(index, None, &signals, s, personalised);
+        let mut parts = self.parts(index, None, &signals, s, personalised);
+        if personalised {
+            self.strongest_source(index, &mut parts.neighbour);
+        }
         let total = parts.total(self.weights);
         self.recommendation(index, &parts, total)
     }
@@ -655,7 +676,10 @@ impl<'a> Ranker<'a> {
     }
 
     fn parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, personalised: bool) -> ScoreParts {
-        let (neighbour, sequence) = s.evidence(i);
+        let (neighbour, sequence) = match personalised {
+            true => self.evidence(i, s),
+            false => Default::default(),
+        };
         let network = match &self.catalog.network() {
             Some(net) if !signals.hidden.is_empty() => logit.unwrap_or_else(|| net.logit(&signals.hidden, i)) - signals.log_sum + signals.ln_n,
             _ => 0.0,
@@ -721,7 +745,10 @@ impl<'a> Ranker<'a> {
                 });
             }
         }
-        let popular = [(ReasonKind::Popular, "Popular", "with everyone", parts.popularity, w.popularity), (ReasonKind::Trending, "Trending", "now", parts.trend, w.trend)];
+        let popular = [
+            (ReasonKind::Popular, "Popular", "with everyone", parts.popularity, w.popularity),
+            (ReasonKind::Trending, "Trending", "now", parts.trend, w.trend),
+        ];
         for (kind, word, fallback, part, weight) in popular {
             if part > 0.0 {
                 reasons.push(Reason {
@@ -767,12 +794,7 @@ impl<'a> Ranker<'a> {
 
     /// The first non-sensitive category of an item; sensitive names never appear in reasons.
     fn display_category(&self, i: u32) -> Option<String> {
-        self.catalog
-            .item_categories(i)
-            .iter()
-            .map(|&c| self.catalog.category(c))
-            .find(|c| c.sensitive.is_none())
-            .map(|c| c.name.clone())
+        self.catalog.item_categories(i).iter().map(|&c| self.catalog.category(c)).find(|c| c.sensitive.is_none()).map(|c| c.name.clone())
     }
 }
 
@@ -786,6 +808,15 @@ fn explore_slots(options: &RankOptions) -> usize {
 /// never changes the outcome in practice.
 fn mmr_pool_len(k: usize) -> usize {
     k.saturating_mul(5).max(30)
+}
+
+/// A candidate's evidence and index as one integer that orders by evidence
+/// (at single precision), then by lower index: selecting the largest keys
+/// needs only integer comparisons.
+pub(crate) fn strength_key(strength: f64, i: u32) -> u64 {
+    let bits = (strength as f32).to_bits();
+    let ordered = if bits >> 31 == 1 { !bits } else { bits | 0x8000_0000 };
+    (u64::from(ordered) << 32) | u64::from(u32::MAX - i)
 }
 
 /// Maximal marginal relevance: picks `k` positions of `scored` (sorted best
@@ -960,34 +991,6 @@ mod tests {
         assert_eq!(recs.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["c"]);
     }
 
-    /// A history longer than [`MAX_EVIDENCE_SOURCES`] items feeds the evidence
-    /// from its strongest items only: the weakest one, however similar to the
-    /// target, neither adds to its score nor explains it.
-    #[test]
-    fn only_the_strongest_items_of_a_long_history_feed_the_evidence() {
-        let mut pack = tiny_pack();
-        let n = MAX_EVIDENCE_SOURCES + 2;
-        let target = (n - 1) as u32;
-        pack.items = (0..n).map(|i| Item { id: i.to_string(), title: format!("T{i}"), ..pack.items[0].clone() }).collect();
-        pack.neighbours = (0..n as u32).map(|i| NeighbourList::quantise(&[(target, if i == 0 { 1.0 } else { 0.01 })])).collect();
-        (pack.transitions, pack.popularity, pack.trend, pack.embeddings) = (vec![Default::default(); n], vec![0; n], vec![0; n], None);
-        let catalog = Catalog::new(pack).unwrap();
-        let interest = |score: f64| crate::model::ItemInterest { score, strongest_kind: EventKind::View, last_ms: NOW, purchased: false, dismissed: false };
-        // Items 0..=MAX_EVIDENCE_SOURCES, item 0 the weakest.
-        let items: Vec<_> = (0..=MAX_EVIDENCE_SOURCES as u32).map(|i| (i, interest(1.0 + f64::from(i) * 1e-3))).collect();
-        let max_item_interest = items.last().unwrap().1.score;
-        let weights = RankerWeights { neighbour: 1.0, ..RankerWeights::zero() };
-        let none = Filters::default();
-        let explain = |items: Vec<(u32, crate::model::ItemInterest)>| {
-            let profile = UserProfile { items, max_item_interest, ..UserProfile::default() };
-            Ranker::new(&catalog, &profile, &weights, &none).explain(target, true, &mut Scratch::default())
-        };
-        let long = explain(items.clone());
-        assert_ne!(long.reasons[0].source_item_id.as_deref(), Some("0"), "the weakest item is left out");
-        let fits = explain(items[..MAX_EVIDENCE_SOURCES].to_vec());
-        assert_eq!(fits.reasons[0].source_item_id.as_deref(), Some("0"), "within the bound it counts, and explains most");
-    }
-
     #[test]
     fn suppressed_items_never_appear() {
         let catalog = Catalog::new(tiny_pack()).unwrap();
@@ -1045,5 +1048,80 @@ mod tests {
         assert_eq!(recs.len(), 10);
         let distinct: BTreeSet<&str> = recs.iter().map(|r| r.item_id.as_str()).collect();
         assert_eq!(distinct.len(), 10);
+    }
+
+    /// A catalogue of `n` items with seeded random neighbour lists (negative
+    /// weights and equal weights included) and one category.
+    fn random_links_pack(n: usize, rng: &mut impl rand::Rng) -> CatalogPack {
+        let mut pack = tiny_pack();
+        pack.items = (0..n).map(|i| Item { id: i.to_string(), title: format!("T{i}"), ..pack.items[0].clone() }).collect();
+        pack.neighbours = (0..n)
+            .map(|_| {
+                let mut links: Vec<(u32, f32)> = (0..rng.random_range(0..12))
+                    .map(|_| (rng.random_range(0..n as u32), [1.0, 0.5, -0.25, 0.125][rng.random_range(0..4)] * rng.random_range(0.1f32..4.0)))
+                    .collect();
+                links.sort_by_key(|l| l.0);
+                links.dedup_by_key(|l| l.0);
+                NeighbourList::quantise(&links)
+            })
+            .collect();
+        (pack.transitions, pack.popularity, pack.trend, pack.embeddings) = (vec![Default::default(); n], vec![1; n], vec![1; n], None);
+        pack
+    }
+
+    /// The strongest source found through the items linking to a target is
+    /// the one a walk over every source's links finds, for every item, over
+    /// seeded random histories (dismissals make some sources negative).
+    #[test]
+    fn the_strongest_source_is_found_exactly_through_the_items_linking_to_it() {
+        use rand::{Rng, SeedableRng};
+        for seed in 0..8u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let n = 400;
+            let catalog = Catalog::new(random_links_pack(n, &mut rng)).unwrap();
+            let events: Vec<StoredEvent> = (0..rng.random_range(1..300))
+                .map(|seq| {
+                    let kind = [EventKind::View, EventKind::Purchase, EventKind::Dismiss][rng.random_range(0..3)];
+                    StoredEvent { seq, kind, timestamp_ms: NOW - rng.random_range(0..90 * 86_400_000), ..view(&rng.random_range(0..n).to_string()) }
+                })
+                .collect();
+            let weights = RankerWeights::default();
+            let profile = UserProfile::build(&crate::model::model_of(&events), &catalog, &weights, NOW, false);
+            let none = Filters::default();
+            let ranker = Ranker::new(&catalog, &profile, &weights, &none);
+            let mut found = vec![Evidence::default(); n];
+            found.iter_mut().enumerate().for_each(|(i, e)| ranker.strongest_source(i as u32, e));
+            for (target, found) in found.iter().enumerate() {
+                let mut expected = Evidence::default();
+                for (&(source, _), &weight) in profile.items.iter().zip(&profile.source_weights) {
+                    if let Some((_, q)) = catalog.neighbours(source).quantised().find(|&(t, _)| t as usize == target) {
+                        expected.add(source, weight * f64::from(q));
+                    }
+                }
+                assert_eq!(found.top_source(), expected.top_source(), "seed {seed}, item {target}");
+            }
+        }
+    }
+
+    /// Every item of a long history feeds the evidence: the weakest of 1,200,
+    /// the only one linked to the target, still explains it.
+    #[test]
+    fn every_item_of_a_long_history_feeds_the_evidence() {
+        let n = 1_201;
+        let target = (n - 1) as u32;
+        let mut pack = tiny_pack();
+        pack.items = (0..n).map(|i| Item { id: i.to_string(), title: format!("T{i}"), ..pack.items[0].clone() }).collect();
+        pack.neighbours =
+            (0..n as u32).map(|i| if i == 0 { NeighbourList::quantise(&[(target, 1.0)]) } else { NeighbourList::quantise(&[(0, 0.01)]) }).collect();
+        (pack.transitions, pack.popularity, pack.trend, pack.embeddings) = (vec![Default::default(); n], vec![0; n], vec![0; n], None);
+        let catalog = Catalog::new(pack).unwrap();
+        // Item 0 first and longest ago: the weakest interest.
+        let events: Vec<StoredEvent> =
+            (0..target).map(|i| StoredEvent { seq: u64::from(i), timestamp_ms: NOW - 60_000 * i64::from(target - i), ..view(&i.to_string()) }).collect();
+        let weights = RankerWeights { neighbour: 1.0, ..RankerWeights::zero() };
+        let profile = UserProfile::build(&crate::model::model_of(&events), &catalog, &weights, NOW, false);
+        let explained = Ranker::new(&catalog, &profile, &weights, &Filters::default()).explain(target, true, &mut Scratch::default());
+        assert!(explained.score > 0.0);
+        assert_eq!(explained.reasons[0].source_item_id.as_deref(), Some("0"));
     }
 }

@@ -105,7 +105,13 @@ pub struct NeighbourList {
 /// with value ≈ q × scale / 127.
 fn quantise_int8(values: impl Iterator<Item = f32> + Clone) -> (f32, Vec<i8>) {
     let scale = values.clone().map(f32::abs).fold(0.0f32, f32::max);
-    let q = |w: f32| if scale > 0.0 { (w / scale * 127.0).round().clamp(-127.0, 127.0) as i8 } else { 0 };
+    let q = |w: f32| {
+        if scale > 0.0 {
+            (w / scale * 127.0).round().clamp(-127.0, 127.0) as i8
+        } else {
+            0
+        }
+    };
     (scale, values.map(q).collect())
 }
 
@@ -276,8 +282,7 @@ impl Default for RankerWeights {
 }
 
 /// The names of the ranker weights, as packs and the CLI spell them.
-pub const WEIGHT_NAMES: [&str; 9] =
-    ["neighbour", "transition", "category", "popularity", "session_boost", "sequence_boost", "network", "trend", "embedding"];
+pub const WEIGHT_NAMES: [&str; 9] = ["neighbour", "transition", "category", "popularity", "session_boost", "sequence_boost", "network", "trend", "embedding"];
 
 impl RankerWeights {
     /// Every weight 0: a pack without any part.
@@ -390,9 +395,7 @@ impl CatalogPack {
         if self.items.iter().any(|i| i.id.is_empty() || i.categories.iter().any(|&c| c >= n_cat)) {
             return Err(PackError::Malformed("item with empty id or unknown category"));
         }
-        let bad_list = |l: &NeighbourList| {
-            l.items.len() != l.weights.len() || !in_bounds(l.scale) || l.items.iter().any(|&i| i as usize >= n)
-        };
+        let bad_list = |l: &NeighbourList| l.items.len() != l.weights.len() || !in_bounds(l.scale) || l.items.iter().any(|&i| i as usize >= n);
         if self.neighbours.iter().chain(&self.transitions).any(bad_list) {
             return Err(PackError::Malformed("neighbour list out of range"));
         }
@@ -672,6 +675,12 @@ impl Catalog {
         self.neighbours.of(index)
     }
 
+    /// The largest weight of any item's neighbour list (quantised weights are
+    /// relative to their list's).
+    pub fn max_neighbour_scale(&self) -> f32 {
+        self.neighbours.max_scale()
+    }
+
     /// The items that most often follow this one.
     pub fn transitions(&self, index: u32) -> LinkList<'_> {
         self.transitions.of(index)
@@ -686,9 +695,8 @@ impl Catalog {
     /// The bytes this catalogue holds in memory, by part.
     pub fn footprint(&self) -> CatalogFootprint {
         let embeddings = self.embeddings.as_ref().map_or(0, |e| e.values.len() + 4 * e.scales.len());
-        let network = self.network.as_ref().map_or(0, |n| {
-            n.input.values.len() + 4 * (n.input.scales.len() + n.hidden.len() + n.hidden_bias.len() + n.output_bias.len())
-        });
+        let network =
+            self.network.as_ref().map_or(0, |n| n.input.values.len() + 4 * (n.input.scales.len() + n.hidden.len() + n.hidden_bias.len() + n.output_bias.len()));
         let lists: usize = self.category_items.iter().map(|c| 4 * c.len() + 24).sum();
         CatalogFootprint {
             items: self.items.heap_bytes() + self.sensitive.len(),
@@ -728,11 +736,7 @@ pub(crate) mod tests {
                 Category { name: "pharmacy".into(), sensitive: Some(SensitiveCategory::Health) },
             ],
             items: vec![item("a", 0), item("b", 0), item("c", 1)],
-            neighbours: vec![
-                NeighbourList::quantise(&[(1, 0.8)]),
-                NeighbourList::quantise(&[(0, 0.8), (2, 0.1)]),
-                NeighbourList::default(),
-            ],
+            neighbours: vec![NeighbourList::quantise(&[(1, 0.8)]), NeighbourList::quantise(&[(0, 0.8), (2, 0.1)]), NeighbourList::default()],
             transitions: vec![NeighbourList::default(), NeighbourList::default(), NeighbourList::quantise(&[(0, 0.5)])],
             popularity: vec![65535, 30000, 100],
             trend: vec![100, 65535, 30000],

@@ -308,12 +308,17 @@ impl ItemTable {
     }
 
     pub(super) fn window(&self, i: u32) -> (Option<i64>, Option<i64>) {
+        // Most catalogues have no windows: no hashing per ranked item then.
+        if self.windows.is_empty() {
+            return (None, None);
+        }
         self.windows.get(&i).copied().unwrap_or_default()
     }
 
     /// Bytes held, for reports.
     pub(super) fn heap_bytes(&self) -> usize {
-        let lists = self.bounds.capacity() + self.category_bounds.capacity() + self.category_list.capacity() + self.tag_bounds.capacity() + self.tag_list.capacity();
+        let lists =
+            self.bounds.capacity() + self.category_bounds.capacity() + self.category_list.capacity() + self.tag_bounds.capacity() + self.tag_list.capacity();
         self.text.capacity() + 4 * lists + self.sensitive.capacity() + self.repeatable.capacity() + 32 * self.windows.capacity()
     }
 }
@@ -457,6 +462,11 @@ impl Links {
         LinkList { scale: self.scales[i], gaps, weights }
     }
 
+    /// The largest weight any list may carry.
+    pub(super) fn max_scale(&self) -> f32 {
+        self.scales.iter().copied().fold(0.0, f32::max)
+    }
+
     /// Bytes held, for reports.
     pub(super) fn heap_bytes(&self) -> usize {
         4 * (self.offsets.capacity() + self.scales.capacity()) + self.bytes.capacity()
@@ -480,6 +490,33 @@ impl<'a> LinkList<'a> {
             item += read_varint(gaps, &mut at);
             (item, f32::from(q as i8) * scale / 127.0)
         })
+    }
+
+    /// Iterates `(item index, factor × weight)` in ascending item order, with
+    /// the de-quantisation folded into one multiplication per link.
+    pub fn scaled(&self, factor: f64) -> impl Iterator<Item = (u32, f64)> + 'a {
+        let (unit, gaps) = (factor * f64::from(self.scale) / 127.0, self.gaps);
+        let (mut at, mut item) = (0usize, 0u32);
+        self.weights.iter().map(move |&q| {
+            item += read_varint(gaps, &mut at);
+            (item, unit * f64::from(q as i8))
+        })
+    }
+
+    /// Iterates `(item index, quantised weight)` in ascending item order: a
+    /// weight is the quantised value times [`Self::unit`].
+    pub fn quantised(&self) -> impl Iterator<Item = (u32, i8)> + 'a {
+        let gaps = self.gaps;
+        let (mut at, mut item) = (0usize, 0u32);
+        self.weights.iter().map(move |&q| {
+            item += read_varint(gaps, &mut at);
+            (item, q as i8)
+        })
+    }
+
+    /// The weight of one quantisation step.
+    pub fn unit(&self) -> f64 {
+        f64::from(self.scale) / 127.0
     }
 
     /// How many links there are.
@@ -548,11 +585,7 @@ mod tests {
 
     #[test]
     fn links_read_back_what_was_packed() {
-        let lists = vec![
-            NeighbourList::quantise(&[(3, 0.5), (70_000, -1.0), (200, 0.25)]),
-            NeighbourList::default(),
-            NeighbourList::quantise(&[(0, 2.0)]),
-        ];
+        let lists = vec![NeighbourList::quantise(&[(3, 0.5), (70_000, -1.0), (200, 0.25)]), NeighbourList::default(), NeighbourList::quantise(&[(0, 2.0)])];
         let links = Links::new(&lists).unwrap();
         for (i, list) in lists.iter().enumerate() {
             assert_eq!(links.of(i as u32).iter().collect::<Vec<_>>(), list.iter().collect::<Vec<_>>());

@@ -5,7 +5,7 @@ use crate::catalog::{Catalog, RankerWeights};
 use crate::feedback::FeedbackState;
 use crate::inspect::{InspectReport, Weighted};
 use crate::model::UserProfile;
-use crate::rank::{Filters, Listed, Placement, RankOptions, Ranker, Scratch, ScoreParts};
+use crate::rank::{Filters, Listed, Placement, RankOptions, Ranker, ScoreParts, Scratch};
 
 use super::*;
 
@@ -55,10 +55,8 @@ pub(crate) fn build(inputs: DebugInputs<'_>) -> DebugSnapshot {
     let ranker = Ranker::new(catalog, inputs.profile, &weights, &inputs.filters).with_full_scan(inputs.full_scan);
     let (listed, signals) = ranker.rank_listed(&inputs.options, inputs.scratch);
     let scratch = &*inputs.scratch;
-    let mut sources = Vec::new();
-    ranker.evidence_sources(&mut sources);
     let explain = |i: u32, parts: &ScoreParts| {
-        let shares = ranker.evidence_shares(i, &sources);
+        let shares = ranker.evidence_shares(i);
         contributions(catalog, &ranker, &weights, inputs.profile, i, parts, shares)
     };
     snapshot.recommendations = listed
@@ -79,7 +77,9 @@ pub(crate) fn build(inputs: DebugInputs<'_>) -> DebugSnapshot {
         .named
         .iter()
         .map(|id| {
-            let Some(i) = catalog.index_of(id) else { return unscored(id, Verdict::Unknown) };
+            let Some(i) = catalog.index_of(id) else {
+                return unscored(id, Verdict::Unknown);
+            };
             if catalog.is_sensitive(i) {
                 return unscored(id, Verdict::Sensitive);
             }
@@ -131,11 +131,9 @@ fn placement(catalog: &Catalog, listed: &Listed) -> PlacementSummary {
         Placement::Relevance { relevance_rank } => {
             PlacementSummary { kind: "relevance".into(), relevance_rank: Some(relevance_rank as u32 + 1), category: None }
         }
-        Placement::Exploration { category } => PlacementSummary {
-            kind: "exploration".into(),
-            relevance_rank: None,
-            category: Some(catalog.category(category).name.clone()),
-        },
+        Placement::Exploration { category } => {
+            PlacementSummary { kind: "exploration".into(), relevance_rank: None, category: Some(catalog.category(category).name.clone()) }
+        }
     }
 }
 
@@ -163,7 +161,9 @@ fn contributions(
             let sources = match signal {
                 "neighbour" => items(&neighbour_shares, weight),
                 "transition" => items(&transition_shares, weight),
-                "network" if contribution != 0.0 => ranker.network_source(i).filter(|&s| !catalog.is_sensitive(s)).map(|s| vec![item_source(catalog, s, contribution)]).unwrap_or_default(),
+                "network" if contribution != 0.0 => {
+                    ranker.network_source(i).filter(|&s| !catalog.is_sensitive(s)).map(|s| vec![item_source(catalog, s, contribution)]).unwrap_or_default()
+                }
                 "embedding" if contribution != 0.0 => ranker.closest_recent(i).map(|s| vec![item_source(catalog, s, contribution)]).unwrap_or_default(),
                 "category" => {
                     let cats = catalog.item_categories(i);

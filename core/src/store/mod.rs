@@ -43,9 +43,9 @@ pub use segment::LogPosition;
 use crate::crypto::{KeyProvider, SALT_LEN};
 use crate::error::{Error, Result};
 use crate::events::StoredEvent;
-use zeroize::Zeroizing;
 use fsutil::{header, read_optional, remove_if_present, shred, strip_header, sync_dir, write_atomically};
 use manifest::{Manifest, MANIFEST_FILE};
+use zeroize::Zeroizing;
 
 const LOCK_FILE: &str = "LOCK";
 const PACK_FILE: &str = "catalog.pack";
@@ -195,7 +195,7 @@ impl Store {
         }
         recovery.missing_segments = (segments[segments.len() - 1] - segments[0] + 1) - segments.len() as u64;
         let last = segments[segments.len() - 1];
-        let end = segment::scan(&segment::path(dir, generation, last), &manifest.key, generation, last, 0, |_, _| {})?;
+        let end = segment::scan(&segment::path(dir, generation, last), &manifest.key, generation, last, 0, &mut |_, _| {})?;
         let active = if end.damaged {
             recovery.damaged_segments += 1;
             segments.push(last + 1);
@@ -263,8 +263,7 @@ impl Store {
         let due = match self.options.sync {
             SyncPolicy::EveryBatch => true,
             SyncPolicy::GroupCommit { max_bytes, max_delay_ms } => {
-                self.unsynced_bytes >= max_bytes
-                    || self.oldest_unsynced.is_some_and(|t| t.elapsed() >= Duration::from_millis(max_delay_ms))
+                self.unsynced_bytes >= max_bytes || self.oldest_unsynced.is_some_and(|t| t.elapsed() >= Duration::from_millis(max_delay_ms))
             }
         };
         if due {
@@ -299,20 +298,24 @@ impl Store {
             return position.segment == self.active_seq() && position.offset <= self.active_len;
         }
         self.segments.contains(&position.segment)
-            && fs::metadata(segment::path(&self.dir, self.manifest.generation, position.segment))
-                .is_ok_and(|m| position.offset <= m.len())
+            && fs::metadata(segment::path(&self.dir, self.manifest.generation, position.segment)).is_ok_and(|m| position.offset <= m.len())
     }
 
     /// Streams every readable event after `from` (or from the start), oldest first.
     /// Damaged records are counted in [`Store::recovery`], never returned.
     pub fn read_from(&mut self, from: Option<LogPosition>, mut f: impl FnMut(StoredEvent)) -> Result<()> {
+        self.read_each(from, &mut f)
+    }
+
+    /// [`Self::read_from`], compiled once for every caller.
+    fn read_each(&mut self, from: Option<LogPosition>, f: &mut dyn FnMut(StoredEvent)) -> Result<()> {
         let from = from.unwrap_or_default();
         let generation = self.manifest.generation;
         let last = self.active_seq();
         for &seq in self.segments.iter().filter(|&&s| s >= from.segment) {
             let start = if seq == from.segment { from.offset } else { 0 };
-            let end = segment::scan(&segment::path(&self.dir, generation, seq), &self.manifest.key, generation, seq, start, |batch, _| {
-                batch.into_iter().for_each(&mut f)
+            let end = segment::scan(&segment::path(&self.dir, generation, seq), &self.manifest.key, generation, seq, start, &mut |batch, _| {
+                batch.into_iter().for_each(&mut *f)
             })?;
             self.recovery.corrupt_records += end.corrupt_records;
             if (end.damaged || end.torn) && seq != last {
@@ -327,11 +330,16 @@ impl Store {
     /// rotation). Atomic: on any failure the old generation stays current.
     /// Returns the number of events dropped.
     pub fn rewrite(&mut self, new_material: Option<Zeroizing<Vec<u8>>>, state: &[u8], mut keep: impl FnMut(&StoredEvent) -> bool) -> Result<u64> {
+        self.rewrite_keeping(new_material, state, &mut keep)
+    }
+
+    /// [`Self::rewrite`], compiled once for every caller.
+    fn rewrite_keeping(&mut self, new_material: Option<Zeroizing<Vec<u8>>>, state: &[u8], keep: &mut dyn FnMut(&StoredEvent) -> bool) -> Result<u64> {
         self.flush()?;
         let material = new_material.unwrap_or_else(|| self.material.clone());
         let generation = self.manifest.generation + 1;
         let (manifest, salt) = Manifest::next(generation, &material)?;
-        let written = self.write_generation(&manifest, &salt, state, &mut keep);
+        let written = self.write_generation(&manifest, &salt, state, keep);
         let (dropped, segments) = match written {
             Ok(result) => result,
             Err(e) => {
@@ -400,9 +408,7 @@ impl Store {
 
     /// Total bytes of all files in the store directory.
     pub fn bytes_on_disk(&self) -> u64 {
-        fs::read_dir(&self.dir)
-            .map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
-            .unwrap_or(0)
+        fs::read_dir(&self.dir).map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
     }
 
     /// Crypto-shreds the store (overwrites the manifest holding the salt the data
@@ -443,7 +449,7 @@ impl Store {
         manifest: &Manifest,
         salt: &[u8; SALT_LEN],
         state: &[u8],
-        keep: &mut impl FnMut(&StoredEvent) -> bool,
+        keep: &mut dyn FnMut(&StoredEvent) -> bool,
     ) -> Result<(u64, Vec<u64>)> {
         let generation = manifest.generation;
         let dir = self.dir.clone();
@@ -519,9 +525,7 @@ impl<'a> GenerationWriter<'a> {
 
 /// Total size of the given segments of `generation`.
 fn segment_bytes(dir: &Path, generation: u64, seqs: &[u64]) -> Result<u64> {
-    seqs.iter()
-        .map(|&s| fs::metadata(segment::path(dir, generation, s)).map(|m| m.len()).map_err(Error::io("reading segment size")))
-        .sum()
+    seqs.iter().map(|&s| fs::metadata(segment::path(dir, generation, s)).map(|m| m.len()).map_err(Error::io("reading segment size"))).sum()
 }
 
 fn state_path(dir: &Path, generation: u64) -> PathBuf {
@@ -536,12 +540,7 @@ fn snapshot_path(dir: &Path, generation: u64) -> PathBuf {
 /// Takes the store's lock in `dir`, or fails with [`Error::StoreLocked`] if an
 /// engine (in this or another process) holds it.
 fn lock_store(dir: &Path) -> Result<fs::File> {
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(LOCK_FILE))
-        .map_err(Error::io("opening the lock file"))?;
+    let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE)).map_err(Error::io("opening the lock file"))?;
     lock.try_lock().map_err(|e| match e {
         fs::TryLockError::WouldBlock => Error::StoreLocked,
         fs::TryLockError::Error(source) => Error::Io { op: "locking the store", source },
@@ -647,10 +646,8 @@ fn write_sealed(path: &Path, magic: &[u8; 4], manifest: &Manifest, context: &[u8
 
 /// `Ok(None)`: no file; `Ok(Some(None))`: present but unreadable; `Ok(Some(Some(plain)))`.
 fn read_sealed(path: &Path, magic: &[u8; 4], manifest: &Manifest, context: &[u8]) -> Result<Option<Option<Vec<u8>>>> {
-    Ok(read_optional(path)?.map(|bytes| {
-        strip_header(&bytes, magic, STORE_FORMAT_VERSION)
-            .and_then(|body| manifest.key.open(&sealed_context(context, manifest.generation), body))
-    }))
+    Ok(read_optional(path)?
+        .map(|bytes| strip_header(&bytes, magic, STORE_FORMAT_VERSION).and_then(|body| manifest.key.open(&sealed_context(context, manifest.generation), body))))
 }
 
 fn decode_snapshot(plain: &[u8]) -> Option<Snapshot> {

@@ -53,8 +53,7 @@ pub(super) fn header(generation: u64, seq: u64) -> Vec<u8> {
 
 /// Seals a batch into a framed record that will start at `offset`.
 pub(super) fn frame(key: &DataKey, generation: u64, seq: u64, offset: u64, events: &[StoredEvent]) -> Result<Vec<u8>> {
-    let plain = bincode::serde::encode_to_vec(events, bincode::config::standard())
-        .map_err(|_| Error::Corrupt("event encoding failed"))?;
+    let plain = bincode::serde::encode_to_vec(events, bincode::config::standard()).map_err(|_| Error::Corrupt("event encoding failed"))?;
     let sealed = key.seal(&context(generation, seq, offset), &plain)?;
     let len = u32::try_from(sealed.len()).map_err(|_| Error::Corrupt("record too large"))?;
     let mut record = Vec::with_capacity(FRAME_LEN + sealed.len());
@@ -87,14 +86,7 @@ pub(super) struct ScanEnd {
 
 /// Reads the records of one segment from `from` (0 = the start), calling `f` for each
 /// authenticated batch with the offset after it.
-pub(super) fn scan(
-    path: &Path,
-    key: &DataKey,
-    generation: u64,
-    seq: u64,
-    from: u64,
-    mut f: impl FnMut(Vec<StoredEvent>, u64),
-) -> Result<ScanEnd> {
+pub(super) fn scan(path: &Path, key: &DataKey, generation: u64, seq: u64, from: u64, f: &mut dyn FnMut(Vec<StoredEvent>, u64)) -> Result<ScanEnd> {
     let mut bytes = Vec::new();
     let mut file = File::open(path).map_err(Error::io("opening a log segment"))?;
     file.read_to_end(&mut bytes).map_err(Error::io("reading a log segment"))?;
@@ -134,9 +126,8 @@ pub(super) fn scan(
         let next = (pos + FRAME_LEN + len as usize) as u64;
         match key.open(&context(generation, seq, pos as u64), sealed) {
             Some(plain) => {
-                let (batch, _): (Vec<StoredEvent>, usize) =
-                    bincode::serde::decode_from_slice(&plain, bincode::config::standard())
-                        .map_err(|_| Error::Corrupt("authenticated record does not decode"))?;
+                let (batch, _): (Vec<StoredEvent>, usize) = bincode::serde::decode_from_slice(&plain, bincode::config::standard())
+                    .map_err(|_| Error::Corrupt("authenticated record does not decode"))?;
                 f(batch, next);
             }
             None => end.corrupt_records += 1,

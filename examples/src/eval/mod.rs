@@ -146,6 +146,10 @@ struct Row {
     /// Mean time of the final `recommend` per user, in µs.
     #[serde(skip_serializing_if = "Option::is_none")]
     us_per_recommend: Option<f64>,
+    /// Mean time of the same `recommend` asked again, in µs: an engine kept
+    /// open, as in an app, with its buffers grown by the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    us_per_warm_recommend: Option<f64>,
 }
 
 /// Runs the evaluation and writes `results.json`, `results.md` and the split files.
@@ -236,7 +240,15 @@ fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<
             let parts: Vec<&Metrics> = std::iter::once(&main.metrics).chain(folds.iter().map(|r| &r.metrics)).collect();
             let metrics = pool(&parts);
             eprintln!("   {FOLDS} folds ({kind}) {:<40} HR@10 {:.4}  NDCG@10 {:.4}  ({} users)", main.method, metrics.hr10, metrics.ndcg10, metrics.users);
-            pooled.push(Row { split: format!("strong, all users in {FOLDS} folds ({kind})"), method: main.method.clone(), metrics, pack_bytes: None, ms_per_user: None, us_per_recommend: None });
+            pooled.push(Row {
+                split: format!("strong, all users in {FOLDS} folds ({kind})"),
+                method: main.method.clone(),
+                metrics,
+                pack_bytes: None,
+                ms_per_user: None,
+                us_per_recommend: None,
+                us_per_warm_recommend: None,
+            });
         }
     }
     Ok(pooled)
@@ -246,7 +258,15 @@ fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<
 fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let n = data.items.len();
     let replay = Replay::new(args, data, split)?;
-    let row = |method: &str, metrics: Metrics| Row { split: split.name.clone(), method: method.into(), metrics, pack_bytes: None, ms_per_user: None, us_per_recommend: None };
+    let row = |method: &str, metrics: Metrics| Row {
+        split: split.name.clone(),
+        method: method.into(),
+        metrics,
+        pack_bytes: None,
+        ms_per_user: None,
+        us_per_recommend: None,
+        us_per_warm_recommend: None,
+    };
 
     let baselines = Baselines::fit(&split.pack_histories, n, args.lambda, args.trend_half_life_days)?;
     let by = |f: &dyn Fn(&data::Case) -> Ranked| replay.score(&split.cases.iter().map(f).collect::<Vec<_>>());
@@ -255,10 +275,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
         row(&format!("Trending (half-life {} days)", args.trend_half_life_days), by(&|c| baselines.trending(c, 20))),
         row("Item-kNN (cosine)", by(&|c| baselines.item_knn(c, 20))),
         row(&format!("EASE (λ={})", args.lambda), by(&|c| baselines.ease(c, 20))),
-        row(
-            &format!("EASE + recency (half-life {} steps)", args.recency_half_life),
-            by(&|c| baselines.ease_recency(c, 20, args.recency_half_life)),
-        ),
+        row(&format!("EASE + recency (half-life {} steps)", args.recency_half_life), by(&|c| baselines.ease_recency(c, 20, args.recency_half_life))),
     ];
 
     let pack = pack.sign(&eval_signer());
@@ -269,11 +286,13 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     mizan.pack_bytes = Some(pack.len());
     mizan.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
     mizan.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
+    mizan.us_per_warm_recommend = Some(per_user.per_warm_recommend.as_secs_f64() * 1e6);
     if args.full_scan {
         let (metrics, per_user) = replay.engine_with_feedback(&pack, args.diversity, args.exploration, 0, true)?;
         let mut scanned = row(&format!("{} (full scan)", mizan.method), metrics);
         scanned.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
         scanned.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
+        scanned.us_per_warm_recommend = Some(per_user.per_warm_recommend.as_secs_f64() * 1e6);
         rows.push(mizan);
         rows.push(scanned);
     } else {
@@ -300,6 +319,7 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
             pack_bytes: None,
             ms_per_user: None,
             us_per_recommend: None,
+            us_per_warm_recommend: None,
         });
     }
     Ok(rows)
@@ -318,6 +338,7 @@ fn online_feedback(args: &EvalArgs, data: &Dataset, split: &Split, pack: &Catalo
         pack_bytes: None,
         ms_per_user: Some(per_user.per_user.as_secs_f64() * 1e3),
         us_per_recommend: Some(per_user.per_recommend.as_secs_f64() * 1e6),
+        us_per_warm_recommend: Some(per_user.per_warm_recommend.as_secs_f64() * 1e6),
     })
 }
 
@@ -335,7 +356,15 @@ fn weight_sweep(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPa
         set(&mut weighted.default_weights, value);
         let (metrics, _) = replay.engine(&weighted.sign(&eval_signer()), args.diversity, args.exploration)?;
         eprintln!("   {name} weight {value}: HR@10 {:.4} NDCG@10 {:.4}", metrics.hr10, metrics.ndcg10);
-        rows.push(Row { split: format!("{name} weight ({})", split.name), method: format!("Mizan, {name} weight {value}"), metrics, pack_bytes: None, ms_per_user: None, us_per_recommend: None });
+        rows.push(Row {
+            split: format!("{name} weight ({})", split.name),
+            method: format!("Mizan, {name} weight {value}"),
+            metrics,
+            pack_bytes: None,
+            ms_per_user: None,
+            us_per_recommend: None,
+            us_per_warm_recommend: None,
+        });
     }
     Ok(rows)
 }
@@ -352,11 +381,15 @@ fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split, full: &CatalogPack
         eprintln!("   pack size {neighbours}+{transitions}: {} bytes, HR@10 {:.4}", pack.len(), metrics.hr10);
         rows.push(Row {
             split: "pack size (strong test)".into(),
-            method: format!("Mizan, {neighbours} neighbours + {transitions} successors per item, int8{}", if full.network.is_some() { ", same network" } else { "" }),
+            method: format!(
+                "Mizan, {neighbours} neighbours + {transitions} successors per item, int8{}",
+                if full.network.is_some() { ", same network" } else { "" }
+            ),
             metrics,
             pack_bytes: Some(pack.len()),
             ms_per_user: None,
             us_per_recommend: None,
+            us_per_warm_recommend: None,
         });
     }
     Ok(rows)
@@ -470,12 +503,9 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
     let model = match args.model.as_str() {
         "ease" => ItemModel::Ease(EaseConfig { lambda: args.lambda, top_k: size.neighbours }),
         "llr" => ItemModel::Llr(LlrConfig { top_k: size.neighbours, ..Default::default() }),
-        "sequential" => ItemModel::Sequential(SequentialConfig {
-            lambda: args.seq_lambda,
-            top_k: size.neighbours,
-            steps_ahead: args.steps_ahead,
-            ..Default::default()
-        }),
+        "sequential" => {
+            ItemModel::Sequential(SequentialConfig { lambda: args.seq_lambda, top_k: size.neighbours, steps_ahead: args.steps_ahead, ..Default::default() })
+        }
         _ => return Err("--model is ease, llr or sequential".into()),
     };
     let config = PackerConfig {
@@ -483,7 +513,11 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
         transitions: TransitionConfig { top_k: size.transitions, ..Default::default() },
         network: network.then(|| NetworkConfig { dim: args.network_dim, epochs: args.network_epochs, ..Default::default() }),
         trend_half_life_days: args.trend_half_life_days,
-        embeddings: if args.als_factors > 0 { EmbeddingSource::Als(AlsConfig { factors: args.als_factors, ..Default::default() }) } else { EmbeddingSource::None },
+        embeddings: if args.als_factors > 0 {
+            EmbeddingSource::Als(AlsConfig { factors: args.als_factors, ..Default::default() })
+        } else {
+            EmbeddingSource::None
+        },
         memory_budget_bytes: None,
         mark_consumables: false,
     };
