@@ -34,15 +34,18 @@ pub struct SourceUnits {
 pub struct EvidenceTotals {
     /// Per item, its long- and short-term sums side by side (one cache line per update).
     sums: Vec<[i64; 2]>,
-    /// Per item, the latest entry of `linked_by` naming an item that links to
-    /// it ([`NO_LINK`] if none).
+    /// Per item, the latest link to it ([`NO_LINK`] if none): an index into `next`.
     heads: Vec<u32>,
-    /// Lists threaded through one array: a source and the next entry of the
-    /// same item's list.
-    linked_by: Vec<(u32, u32)>,
+    /// Per link of the person's items, the next link to the same item: lists
+    /// threaded through one array, each source's links in one block.
+    next: Vec<u32>,
+    /// Per source, where its block of links starts and the source (ascending by start).
+    blocks: Vec<(u32, u32)>,
+    /// The items some of the person's items link to, in the order they were first linked.
+    linked: Vec<u32>,
 }
 
-/// The end of a list in [`EvidenceTotals::linked_by`].
+/// The end of a list in [`EvidenceTotals::next`].
 const NO_LINK: u32 = u32::MAX;
 
 impl EvidenceTotals {
@@ -50,9 +53,10 @@ impl EvidenceTotals {
     pub fn sources_of(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
         let mut at = self.heads.get(i as usize).copied().unwrap_or(NO_LINK);
         std::iter::from_fn(move || {
-            let &(source, next) = self.linked_by.get(at as usize)?;
+            let &next = self.next.get(at as usize)?;
+            let block = self.blocks.partition_point(|&(start, _)| start <= at).checked_sub(1)?;
             at = next;
-            Some(source)
+            Some(self.blocks[block].1)
         })
     }
 
@@ -63,15 +67,23 @@ impl EvidenceTotals {
 
     /// Adds `units` × each of `source`'s links (`new_source`: recording it among the items that link to each).
     fn add(&mut self, catalog: &Catalog, source: u32, units: SourceUnits, new_source: bool) {
+        let new_source = new_source && self.next.len() < NO_LINK as usize;
+        if new_source {
+            self.blocks.push((self.next.len() as u32, source));
+        }
         for (target, q) in catalog.neighbours(source).quantised() {
             let (t, q) = (target as usize, i64::from(q));
             // Wrapping: integer sums stay exact and order-free even past any range a pack should reach.
             let [long, short] = &mut self.sums[t];
             *long = long.wrapping_add(units.long.wrapping_mul(q));
             *short = short.wrapping_add(units.short.wrapping_mul(q));
-            if new_source && self.linked_by.len() < NO_LINK as usize {
-                self.linked_by.push((source, self.heads[t]));
-                self.heads[t] = (self.linked_by.len() - 1) as u32;
+            if new_source {
+                if self.heads[t] == NO_LINK {
+                    self.linked.push(target);
+                }
+                let link = self.next.len() as u32;
+                self.next.push(self.heads[t]);
+                self.heads[t] = link;
             }
         }
     }
@@ -147,8 +159,8 @@ impl NeighbourEvidence {
     /// No evidence yet through `catalog`, kept as of `reference_ms`, with room for `links` links.
     pub fn empty_at(catalog: &Catalog, reference_ms: i64, links: usize) -> Self {
         let n = catalog.len();
-        let mut totals = EvidenceTotals { sums: vec![[0; 2]; n], heads: vec![NO_LINK; n], linked_by: Vec::new() };
-        totals.linked_by.reserve_exact(links);
+        let mut totals = EvidenceTotals { sums: vec![[0; 2]; n], heads: vec![NO_LINK; n], next: Vec::new(), blocks: Vec::new(), linked: Vec::new() };
+        totals.next.reserve_exact(links);
         NeighbourEvidence { totals: Arc::new(totals), reference_ms, max_scale: f64::from(catalog.max_neighbour_scale()) }
     }
 
@@ -194,11 +206,14 @@ impl EvidenceView {
     pub fn append_linked(&self, weight: f64, skip: impl Fn(u32) -> bool, out: &mut Vec<u64>) {
         let Some(t) = &self.totals else { return };
         let (long, short) = (weight * self.long, weight * self.short);
-        out.reserve(t.heads.len());
-        for (i, (&head, &[l, s])) in t.heads.iter().zip(&t.sums).enumerate() {
-            if head != NO_LINK && !skip(i as u32) {
-                out.push(strength_key(long * l as f64 + short * s as f64, i as u32));
-            }
+        let key = |i: u32, [l, s]: [i64; 2]| strength_key(long * l as f64 + short * s as f64, i);
+        out.reserve(t.linked.len());
+        // A short history links to few items: visit those; a long one to most: scan them all in order.
+        if t.linked.len() < t.heads.len() / 2 {
+            out.extend(t.linked.iter().filter(|&&i| !skip(i)).map(|&i| key(i, t.sums[i as usize])));
+        } else {
+            let linked = t.heads.iter().zip(&t.sums).enumerate().filter(|&(i, (&head, _))| head != NO_LINK && !skip(i as u32));
+            out.extend(linked.map(|(i, (_, &sums))| key(i as u32, sums)));
         }
     }
 

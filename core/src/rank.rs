@@ -582,6 +582,9 @@ impl<'a> Ranker<'a> {
                     keyed.select_nth_unstable_by(EVIDENCE_CANDIDATES, |a, b| b.cmp(a));
                     keyed.truncate(EVIDENCE_CANDIDATES);
                 }
+                // In item order, whatever order the kept sums were visited in: scoring
+                // sums over the candidates (the network's softmax), so their order is fixed.
+                keyed.sort_unstable_by_key(|&key| u32::MAX - key as u32);
                 keyed.iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
                 s.keyed = keyed;
                 for c in self.profile.strongest_categories(CATEGORY_CANDIDATES) {
