@@ -5,6 +5,7 @@ mod eval;
 mod inspect;
 mod measure;
 mod pack;
+mod progress;
 mod shop;
 mod synth_log;
 

@@ -233,9 +233,12 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
         EmbeddingSource::Precomputed { dim, rows } => Some((dim, rows)),
         _ => None,
     };
+    let progress = crate::progress::stage("reading the interactions");
+    let fitting = |progress: &indicatif::ProgressBar, interactions: usize| progress.set_message(format!("fitting the model to {interactions} interactions"));
     let (mut pack, interactions) = match &args.learned {
         None if subset.is_whole() => {
             let interactions = args.learn.interactions(&catalog)?;
+            fitting(&progress, interactions.len());
             (build_pack(meta, catalog.categories, catalog.items, &interactions, &config)?, interactions.len())
         }
         learned_dir => {
@@ -243,18 +246,20 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
                 Some(dir) => (read_learned(dir, &catalog)?, 0),
                 None => {
                     let interactions = args.learn.interactions(&catalog)?;
+                    fitting(&progress, interactions.len());
                     (mizan::packer::learn(&interactions, n_items, &config)?, interactions.len())
                 }
             };
             let mut items = catalog.items;
             if config.mark_consumables {
-                eprintln!("marked {} consumable items as repeatable", mark_consumables(&mut items, &learned));
+                let marked = mark_consumables(&mut items, &learned);
+                progress.suspend(|| eprintln!("marked {marked} consumable items as repeatable"));
             }
             let (items, learned, factors) = if subset.is_whole() {
                 (items, learned, factors(config.embeddings))
             } else {
                 let part = restrict(items, &catalog.categories, learned, factors(config.embeddings), &subset)?;
-                eprintln!("the pack covers {} of {n_items} items ({})", part.items.len(), part.coverage.subset);
+                progress.suspend(|| eprintln!("the pack covers {} of {n_items} items ({})", part.items.len(), part.coverage.subset));
                 meta.coverage = Some(part.coverage);
                 (part.items, part.learned, part.factors)
             };
@@ -264,10 +269,12 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     if let Some(values) = &args.weights {
         pack.default_weights = ranker_weights(values, &pack.default_weights)?;
     }
+    progress.set_message("signing and checking the pack");
     let bytes = pack.sign(&signer);
     // The engine's own checks, so that a pack it would refuse (e.g. NaN weights) is never written.
     CatalogPack::verify(&bytes, &[public_key(&signer)]).map_err(|e| format!("the built pack would be refused: {e}"))?;
     std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    progress.finish_and_clear();
     let from = match &args.learned {
         Some(dir) => format!("learned in {}", dir.display()),
         None => format!("{interactions} interactions"),

@@ -54,17 +54,19 @@ pub struct Timing {
 pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32, threads: usize) -> Result<(Vec<Ranked>, Timing), mizan::Error> {
     let index: HashMap<&str, u32> = run.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
     let chunk = cases.len().div_ceil(threads.max(1)).max(1);
+    let progress = crate::progress::bar(cases.len() as u64, "users");
     let results: Vec<Result<Vec<(Ranked, Timing)>, mizan::Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = cases
             .chunks(chunk)
             .enumerate()
             .map(|(t, part)| {
-                let index = &index;
-                scope.spawn(move || part.iter().enumerate().map(|(n, c)| one(run, index, c, k, t * chunk + n)).collect())
+                let (index, progress) = (&index, &progress);
+                scope.spawn(move || part.iter().enumerate().map(|(n, c)| one(run, index, c, k, t * chunk + n).inspect(|_| progress.inc(1))).collect())
             })
             .collect();
         handles.into_iter().map(|h| h.join().expect("evaluation thread")).collect()
     });
+    progress.finish_and_clear();
     let mut ranked = Vec::with_capacity(cases.len());
     let mut total = Timing::default();
     for part in results {
