@@ -116,14 +116,6 @@ fn reference_of(t_ms: i64) -> i64 {
     t_ms.saturating_sub(t_ms.rem_euclid(REFERENCE_STEP_MS))
 }
 
-/// What item `index` in `state` adds per quantised link step as of
-/// `reference_ms`, its list's scale relative to the strongest (`max_scale`).
-fn source_units(catalog: &Catalog, max_scale: f64, reference_ms: i64, index: u32, state: &ItemState) -> SourceUnits {
-    let relative = if max_scale > 0.0 { catalog.neighbours(index).unit() * 127.0 / max_scale } else { 0.0 };
-    let (long, short) = state.interest_as_of(reference_ms, LONG_HALF_LIFE_MS, SHORT_HALF_LIFE_MS);
-    SourceUnits { long: fixed(long * relative), short: fixed(short * relative) }
-}
-
 /// `x` in units (NaN and infinities saturate; an empty pack gives 0).
 fn fixed(x: f64) -> i64 {
     (x * f64::from(1u32 << UNIT_BITS)).round() as i64
@@ -142,7 +134,9 @@ impl NeighbourEvidence {
 
     /// What item `index` in `state` adds per quantised link step, as of the reference time.
     pub fn units(&self, catalog: &Catalog, index: u32, state: &ItemState) -> SourceUnits {
-        source_units(catalog, self.max_scale, self.reference_ms, index, state)
+        let relative = if self.max_scale > 0.0 { catalog.neighbours(index).unit() * 127.0 / self.max_scale } else { 0.0 };
+        let (long, short) = state.interest_as_of(self.reference_ms, LONG_HALF_LIFE_MS, SHORT_HALF_LIFE_MS);
+        SourceUnits { long: fixed(long * relative), short: fixed(short * relative) }
     }
 
     /// Replaces source `index`'s units `old` (none if it is new) with `new`.

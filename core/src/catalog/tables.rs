@@ -484,23 +484,15 @@ pub struct LinkList<'a> {
 impl<'a> LinkList<'a> {
     /// Iterates `(item index, weight)` in ascending item order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + 'a {
-        let (scale, gaps) = (self.scale, self.gaps);
-        let (mut at, mut item) = (0usize, 0u32);
-        self.weights.iter().map(move |&q| {
-            item += read_varint(gaps, &mut at);
-            (item, f32::from(q as i8) * scale / 127.0)
-        })
+        let scale = self.scale;
+        self.quantised().map(move |(item, q)| (item, f32::from(q) * scale / 127.0))
     }
 
     /// Iterates `(item index, factor × weight)` in ascending item order, with
     /// the de-quantisation folded into one multiplication per link.
     pub fn scaled(&self, factor: f64) -> impl Iterator<Item = (u32, f64)> + 'a {
-        let (unit, gaps) = (factor * f64::from(self.scale) / 127.0, self.gaps);
-        let (mut at, mut item) = (0usize, 0u32);
-        self.weights.iter().map(move |&q| {
-            item += read_varint(gaps, &mut at);
-            (item, unit * f64::from(q as i8))
-        })
+        let unit = factor * f64::from(self.scale) / 127.0;
+        self.quantised().map(move |(item, q)| (item, unit * f64::from(q)))
     }
 
     /// Iterates `(item index, quantised weight)` in ascending item order: a
