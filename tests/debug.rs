@@ -84,7 +84,7 @@ fn a_snapshot_explains_the_list_and_why_named_items_are_not_in_it() {
     assert_eq!(capped.named_items[0].verdict, Verdict::Capped);
     assert!(capped.recommendations.iter().all(|r| r.item_id != shown));
 
-    assert_eq!(snapshot.weights.len(), 9, "every ranker weight, pack and in force");
+    assert_eq!(snapshot.weights.len(), mizan::catalog::WEIGHT_NAMES.len(), "every ranker weight, pack and in force");
     assert_eq!(snapshot.engagement.by_hour_of_week.len(), 168);
     assert_eq!(snapshot.engagement.quiet_hours_of_week.len(), 7 * 10, "22:00-08:00 every day");
     assert!(snapshot.interests.categories.iter().any(|c| c.name == "tea"));

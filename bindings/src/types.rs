@@ -239,6 +239,30 @@ pub struct RecommendRequest {
     /// Hide a category's items once shown this many times today.
     #[uniffi(default = None)]
     pub max_impressions_per_category_per_day: Option<u32>,
+    /// What the list is for (null: mixed).
+    #[uniffi(default = None)]
+    pub mode: Option<RecommendMode>,
+}
+
+/// What a list is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RecommendMode {
+    /// What the person may like next; bought items stay hidden unless repeatable.
+    Discover,
+    /// Only what the person bought before, most due first ("Buy it again").
+    BuyAgain,
+    /// Both: repeatable items the person buys count by how due they are.
+    Mixed,
+}
+
+impl From<RecommendMode> for mizan::RecommendMode {
+    fn from(m: RecommendMode) -> Self {
+        match m {
+            RecommendMode::Discover => mizan::RecommendMode::Discover,
+            RecommendMode::BuyAgain => mizan::RecommendMode::BuyAgain,
+            RecommendMode::Mixed => mizan::RecommendMode::Mixed,
+        }
+    }
 }
 
 impl From<RecommendRequest> for mizan::RecommendRequest {
@@ -254,6 +278,7 @@ impl From<RecommendRequest> for mizan::RecommendRequest {
             seed: r.seed,
             max_impressions_per_item_per_day: r.max_impressions_per_item_per_day,
             max_impressions_per_category_per_day: r.max_impressions_per_category_per_day,
+            mode: r.mode.map(Into::into).unwrap_or_default(),
         }
     }
 }
@@ -275,6 +300,8 @@ pub enum ReasonKind {
     New,
     /// Exploring a category new to the person.
     Exploration,
+    /// Bought before and due again.
+    BuyAgain,
 }
 
 /// One contributing signal, worded as association.
@@ -302,6 +329,7 @@ impl From<mizan::Reason> for Reason {
             mizan::ReasonKind::Trending => ReasonKind::Trending,
             mizan::ReasonKind::New => ReasonKind::New,
             mizan::ReasonKind::Exploration => ReasonKind::Exploration,
+            mizan::ReasonKind::BuyAgain => ReasonKind::BuyAgain,
         };
         Reason { kind, text: r.text, source_item_id: r.source_item_id, category: r.category, contribution: r.contribution }
     }
@@ -335,6 +363,8 @@ pub struct Recommendations {
     pub personalised: bool,
     /// Candidate ids unknown to the catalogue.
     pub unknown_candidates: u32,
+    /// Why the list holds fewer items than asked for (null when full).
+    pub shortfall: Option<Shortfall>,
 }
 
 impl From<mizan::Recommendations> for Recommendations {
@@ -343,7 +373,39 @@ impl From<mizan::Recommendations> for Recommendations {
             items: r.items.into_iter().map(Into::into).collect(),
             personalised: r.personalised,
             unknown_candidates: r.unknown_candidates,
+            shortfall: r.shortfall.map(Into::into),
         }
+    }
+}
+
+/// Why a list holds fewer items than asked for.
+#[derive(Debug, Clone, Copy, uniffi::Record)]
+pub struct Shortfall {
+    /// Empty places.
+    pub missing: u32,
+    /// Why.
+    pub reason: ShortfallReason,
+}
+
+/// What left a list short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ShortfallReason {
+    /// Fewer items are eligible (catalogue or candidates, after filters).
+    FewerEligibleItems,
+    /// Buy again: the person bought fewer items.
+    FewerPurchases,
+    /// Buy again without personalisation consent.
+    NoConsent,
+}
+
+impl From<mizan::Shortfall> for Shortfall {
+    fn from(s: mizan::Shortfall) -> Self {
+        let reason = match s.reason {
+            mizan::ShortfallReason::FewerEligibleItems => ShortfallReason::FewerEligibleItems,
+            mizan::ShortfallReason::FewerPurchases => ShortfallReason::FewerPurchases,
+            mizan::ShortfallReason::NoConsent => ShortfallReason::NoConsent,
+        };
+        Shortfall { missing: s.missing, reason }
     }
 }
 
@@ -471,6 +533,8 @@ pub struct InspectReport {
     pub top_categories: Vec<NamedWeight>,
     /// Strongest item interests.
     pub top_items: Vec<NamedWeight>,
+    /// Items most due to be bought again (0..=1; never sensitive ones).
+    pub due_items: Vec<NamedWeight>,
     /// Impressions the on-device ranker has learned from.
     pub online_impressions: u64,
     /// Per score part, how much the on-device ranker has changed its weight, as
@@ -497,6 +561,7 @@ impl From<mizan::InspectReport> for InspectReport {
             pack: r.catalog.map(|c| c.meta.into()),
             top_categories: r.top_categories.into_iter().map(Into::into).collect(),
             top_items: r.top_items.into_iter().map(Into::into).collect(),
+            due_items: r.due_items.into_iter().map(Into::into).collect(),
             online_impressions: r.online_ranker.impressions,
             ranker_adjustments: r.online_ranker.adjustments.into_iter().map(|(name, weight)| NamedWeight { name, weight }).collect(),
             trend_share: r.trend_share,

@@ -22,7 +22,7 @@ use crate::inspect::{InspectInputs, InspectReport};
 use crate::model::{ModelState, ProfileIndex, UserProfile};
 use crate::feedback::{FeedbackState, NotInterestedReason, Suppression};
 use crate::online::{Impression, OnlineRanker};
-use crate::rank::{Filters, RankOptions, Ranker, Recommendation, Scratch};
+use crate::rank::{Filters, RankOptions, Ranker, RecommendMode, Recommendation, Scratch};
 use crate::store::{LogPosition, RecoveryReport, Snapshot, Store};
 use crate::timing::{best_time, BestTime, BestTimeRequest};
 
@@ -31,7 +31,7 @@ pub const MAX_K: u32 = 1_000;
 /// A model snapshot is saved after this many new events (and on close).
 const SNAPSHOT_EVERY: u64 = 50_000;
 /// Version of the snapshot payload; a different one is rebuilt from the log.
-const MODEL_FORMAT: u16 = 3;
+const MODEL_FORMAT: u16 = 4;
 const DAY_MS: i64 = 86_400_000;
 
 /// What happened to a recorded batch.
@@ -72,6 +72,8 @@ pub struct RecommendRequest {
     pub max_impressions_per_item_per_day: Option<u32>,
     /// Hide a category's items once it was shown this many times today.
     pub max_impressions_per_category_per_day: Option<u32>,
+    /// What the list is for (default [`RecommendMode::Mixed`]).
+    pub mode: RecommendMode,
 }
 
 impl Default for RecommendRequest {
@@ -87,6 +89,7 @@ impl Default for RecommendRequest {
             seed: None,
             max_impressions_per_item_per_day: None,
             max_impressions_per_category_per_day: None,
+            mode: RecommendMode::Mixed,
         }
     }
 }
@@ -100,6 +103,43 @@ pub struct Recommendations {
     pub personalised: bool,
     /// Candidate ids that the catalogue does not know.
     pub unknown_candidates: u32,
+    /// Why the list holds fewer items than asked for (`None` when it is full).
+    pub shortfall: Option<Shortfall>,
+}
+
+/// Why a list holds fewer items than asked for. A list is never short while
+/// more items could fill it: every eligible item is considered first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortfall {
+    /// How many places are empty.
+    pub missing: u32,
+    /// Why.
+    pub reason: ShortfallReason,
+}
+
+/// What left a list short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShortfallReason {
+    /// Fewer items are eligible (in the catalogue or among the app's
+    /// candidates, once seen, hidden, capped and unavailable items are left out).
+    FewerEligibleItems,
+    /// "Buy it again": the person bought fewer items (that they have not hidden).
+    FewerPurchases,
+    /// "Buy it again" without consent to personalisation: the purchase history is not used.
+    NoConsent,
+}
+
+impl Shortfall {
+    /// The shortfall of a list of `listed` items for `request`, if any.
+    fn of(request: &RecommendRequest, listed: usize, personalised: bool) -> Option<Self> {
+        let missing = (request.k as usize).checked_sub(listed).filter(|&m| m > 0)? as u32;
+        let reason = match request.mode {
+            RecommendMode::BuyAgain if !personalised => ShortfallReason::NoConsent,
+            RecommendMode::BuyAgain => ShortfallReason::FewerPurchases,
+            _ => ShortfallReason::FewerEligibleItems,
+        };
+        Some(Shortfall { missing, reason })
+    }
 }
 
 /// What the person did with shown recommendations.
@@ -434,7 +474,8 @@ impl Engine {
             let weights = inner.weights(catalog);
             let ranker = Ranker::new(catalog, &profile, &weights, &filters).with_full_scan(inner.config.full_scan);
             let items = ranker.rank(&options, &mut inner.scratch);
-            Ok(Recommendations { items, personalised, unknown_candidates: unknown })
+            let shortfall = Shortfall::of(request, items.len(), personalised);
+            Ok(Recommendations { items, personalised, unknown_candidates: unknown, shortfall })
         })
     }
 
@@ -736,8 +777,8 @@ impl Inner {
         let kept = stored.len() as u32;
         let durable = if stored.is_empty() { true } else { self.store.append(&stored)? };
         for e in &stored {
-            if let (Some((state, new_item)), Some(index), Some(catalog)) = (self.model.apply(e), &mut self.profile_index, &self.catalog) {
-                index.update(&e.item_id, &state, new_item, catalog);
+            if let (Some(applied), Some(index), Some(catalog)) = (self.model.apply(e), &mut self.profile_index, &self.catalog) {
+                index.update(&e.item_id, &applied, catalog);
             }
         }
         self.state.next_seq = next_seq;
@@ -1021,6 +1062,7 @@ fn rank_options(request: &RecommendRequest, now: i64, personalised: bool, candid
         exploration: request.exploration,
         novelty: request.novelty,
         seed: request.seed.unwrap_or(now.div_euclid(3_600_000) as u64),
+        mode: request.mode,
     }
 }
 

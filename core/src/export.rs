@@ -14,6 +14,7 @@ use crate::feedback::FeedbackState;
 use crate::inspect::Weighted;
 use crate::model::{ModelState, UserProfile};
 use crate::online::OnlineSummary;
+use crate::repurchase::Due;
 
 /// Identifies the export format so consumers can parse it safely.
 pub const EXPORT_FORMAT: &str = "mizan-user-data/1";
@@ -51,11 +52,19 @@ struct Head<'a> {
 struct Inferred<'a> {
     categories: Vec<Weighted>,
     items: Vec<Weighted>,
+    /// How due each item bought is to be bought again, and on what rhythm.
+    repurchase: Vec<DueItem<'a>>,
     active_hours: &'a [f64],
     model: &'a ModelState,
     online_ranker: &'a OnlineSummary,
 }
 
+#[derive(Serialize)]
+struct DueItem<'a> {
+    item: &'a str,
+    #[serde(flatten)]
+    due: &'a Due,
+}
 
 /// Writes the export: the header fields, then `"events": [...]` filled by
 /// `stream`, which calls its argument once per stored event, oldest first.
@@ -65,6 +74,10 @@ pub fn write_export(
     stream: impl FnOnce(&mut dyn FnMut(StoredEvent)) -> Result<()>,
 ) -> Result<()> {
     let named = |pairs: Vec<(String, f64)>| pairs.into_iter().map(|(name, weight)| Weighted { name, weight }).collect();
+    let repurchase = match header.catalog {
+        Some(c) => header.profile.repurchase.iter().map(|(i, due)| DueItem { item: c.id(*i), due }).collect(),
+        None => vec![],
+    };
     let (categories, items) = match header.catalog {
         Some(c) => (
             named(header.profile.categories.iter().map(|(&i, &w)| (c.category(i).name.clone(), w)).collect()),
@@ -79,6 +92,7 @@ pub fn write_export(
         inferred: Inferred {
             categories,
             items,
+            repurchase,
             active_hours: &header.active_hours,
             model: header.model,
             online_ranker: &header.online_ranker,

@@ -113,6 +113,8 @@ pub struct InspectReport {
     pub top_categories: Vec<Weighted>,
     /// Strongest item interests.
     pub top_items: Vec<Weighted>,
+    /// The items most due to be bought again, with how due (0..=1; never sensitive ones).
+    pub due_items: Vec<Weighted>,
     /// Decayed activity per UTC hour of day.
     pub active_hours: Vec<f64>,
     /// Items in the history that the pack does not know.
@@ -174,6 +176,10 @@ impl InspectReport {
             ),
             None => (vec![], vec![]),
         };
+        let due_items = match inputs.catalog {
+            Some(catalog) => top(inputs.profile.repurchase.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|(i, d)| (catalog.id(*i).to_string(), d.score))),
+            None => vec![],
+        };
         let store = inputs.store;
         let recovery = store.recovery();
         let sync = match inputs.config.sync {
@@ -221,6 +227,7 @@ impl InspectReport {
             last_event_ms: inputs.model.last_ms,
             top_categories,
             top_items,
+            due_items,
             active_hours: inputs.model.active_hours(inputs.now_ms),
             unknown_items: inputs.profile.unknown_items as u64,
             sensitive_items_ignored: inputs.profile.sensitive_items_ignored as u64,

@@ -39,6 +39,7 @@ pub mod online;
 #[cfg(feature = "packer")]
 pub mod packer;
 pub mod rank;
+pub mod repurchase;
 pub mod store;
 pub mod timing;
 
@@ -47,11 +48,11 @@ pub use config::{EngineConfig, Retention};
 pub use consent::{ConsentRecord, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};
 pub use crypto::{KeyProvider, StaticKey};
 pub use debug::{DebugOptions, DebugSnapshot};
-pub use engine::{Engine, Feedback, ForgetRequest, RecommendRequest, Recommendations, RecordOutcome};
+pub use engine::{Engine, Feedback, ForgetRequest, RecommendRequest, Recommendations, RecordOutcome, Shortfall, ShortfallReason};
 pub use error::{Error, InvalidReason, PackError, Result};
 pub use events::{Event, EventKind};
 pub use feedback::NotInterestedReason;
 pub use inspect::InspectReport;
-pub use rank::{Reason, ReasonKind, Recommendation};
+pub use rank::{Reason, ReasonKind, RecommendMode, Recommendation};
 pub use store::SyncPolicy;
 pub use timing::{BestTime, BestTimeRequest, QuietHours};

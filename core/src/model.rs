@@ -12,6 +12,7 @@ use crate::catalog::{Catalog, RankerWeights};
 use crate::events::{hash_token, EventKind, StoredEvent};
 use crate::evidence::{EvidenceView, NeighbourEvidence, SourceUnits};
 use crate::feedback::SUPPRESSION_FULL_DAYS;
+use crate::repurchase::{Due, PurchaseRhythm, RhythmBasis};
 
 /// Long-term interest halves every 21 days.
 pub const LONG_HALF_LIFE_MS: f64 = 21.0 * 86_400_000.0;
@@ -21,6 +22,11 @@ pub const SHORT_HALF_LIFE_MS: f64 = 6.0 * 3_600_000.0;
 /// passed since someone's last event, and grows towards all of it after that:
 /// within a session what they just did says more, after a break what is new does.
 pub const RETURN_HALF_LIFE_MS: f64 = 86_400_000.0;
+/// Items re-bought on the person's own rhythm from which their repeat profile
+/// is strong enough to bound the trend.
+pub const STRONG_REPEAT_ITEMS: usize = 3;
+/// The most of the trend weight in force for someone with a strong repeat profile.
+pub const REPEAT_TREND_SHARE: f64 = 0.25;
 /// Weight of a query token, before decay.
 const SEARCH_TERM_WEIGHT: f64 = 2.0;
 /// The sequence term of an item halves every this many positions back.
@@ -119,6 +125,8 @@ impl ItemState {
 pub struct ModelState {
     items: BTreeMap<String, ItemState>,
     query_terms: BTreeMap<String, Decayed>,
+    /// Per item bought, the times of its orders.
+    rhythms: BTreeMap<String, PurchaseRhythm>,
     hours: [Decayed; 24],
     /// Notification opens and session starts per UTC hour of the week (Monday 00:00 first).
     engagement: Vec<Decayed>,
@@ -136,10 +144,21 @@ pub struct ModelState {
     pub max_seq: Option<u64>,
 }
 
+/// What one event changed about its item, as [`ModelState::apply`] returns it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Applied {
+    /// The item's state after the event.
+    pub state: ItemState,
+    /// Whether it was the first event on the item.
+    pub new_item: bool,
+    /// The item's order times after a purchase (none after any other kind).
+    pub rhythm: Option<PurchaseRhythm>,
+}
+
 impl ModelState {
-    /// Folds one stored event into the model; returns its item's state after it
-    /// and whether it was the first event on that item (none without an item).
-    pub fn apply(&mut self, event: &StoredEvent) -> Option<(ItemState, bool)> {
+    /// Folds one stored event into the model; returns what it changed about
+    /// its item (none without an item).
+    pub fn apply(&mut self, event: &StoredEvent) -> Option<Applied> {
         let t = event.timestamp_ms;
         self.events += 1;
         *self.by_kind.entry(event.kind).or_default() += 1;
@@ -181,7 +200,18 @@ impl ModelState {
         if event.kind == EventKind::Dismiss {
             item.last_dismissed_ms = Some(item.last_dismissed_ms.map_or(t, |d| d.max(t)));
         }
-        Some((*item, new_item))
+        let state = *item;
+        let rhythm = (event.kind == EventKind::Purchase).then(|| {
+            let rhythm = self.rhythms.entry(event.item_id.clone()).or_default();
+            rhythm.add(t);
+            *rhythm
+        });
+        Some(Applied { state, new_item, rhythm })
+    }
+
+    /// Each item bought, with the times of its orders.
+    pub fn rhythms(&self) -> &BTreeMap<String, PurchaseRhythm> {
+        &self.rhythms
     }
 
     /// Decayed activity per UTC hour of day.
@@ -256,6 +286,11 @@ pub struct UserProfile {
     /// their links: the part of the neighbour evidence read per ranking.
     #[serde(skip)]
     pub(crate) sequence_sources: Vec<(u32, f64)>,
+    /// How due each item the person bought is, in item order.
+    pub repurchase: Vec<(u32, Due)>,
+    /// The typical interval at which the person re-buys their staples (the
+    /// median over items bought at least twice); none before any such item.
+    pub restock_interval_ms: Option<f64>,
 }
 
 /// The part of a person's profile that does not depend on the moment: which of
@@ -273,6 +308,8 @@ pub struct ProfileIndex {
     newest_ms: Option<i64>,
     evidence: NeighbourEvidence,
     order: BTreeSet<((i64, u64), u32)>,
+    /// Per item bought, the times of its orders.
+    rhythms: BTreeMap<u32, PurchaseRhythm>,
     unknown_items: usize,
     sensitive_items_ignored: usize,
     /// Category per query term (its words and their hashes), for search interest.
@@ -302,12 +339,13 @@ impl ProfileIndex {
             newest_ms: None,
             evidence: NeighbourEvidence::empty_at(catalog, 0, 0),
             order: BTreeSet::new(),
+            rhythms: BTreeMap::new(),
             unknown_items: 0,
             sensitive_items_ignored: 0,
             query_categories,
         };
         for (id, state) in &model.items {
-            index.insert(id, state, true, catalog, false);
+            index.insert(id, state, model.rhythms.get(id), true, catalog, false);
         }
         if let Some(newest) = index.newest_ms {
             index.rebuild_evidence(catalog, NeighbourEvidence::reference_for(newest));
@@ -315,19 +353,19 @@ impl ProfileIndex {
         index
     }
 
-    /// Takes in the state of the item `id` after an event on it (`new_item`:
-    /// the first), as [`ModelState::apply`] returns it.
-    pub fn update(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog) {
-        if self.insert(id, state, new_item, catalog, true) {
+    /// Takes in what an event changed about the item `id`, as [`ModelState::apply`] returns it.
+    pub fn update(&mut self, id: &str, applied: &Applied, catalog: &Catalog) {
+        if self.insert(id, &applied.state, applied.rhythm.as_ref(), applied.new_item, catalog, true) {
             let reference = self.newest_ms.map_or(0, NeighbourEvidence::reference_for);
             self.rebuild_evidence(catalog, reference);
         }
     }
 
-    /// Records the item's state if the profile may use it, and with
-    /// `keep_evidence` its change to the neighbour evidence; returns whether
-    /// the evidence must be rebuilt instead (its reference time moved).
-    fn insert(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog, keep_evidence: bool) -> bool {
+    /// Records the item's state (and the times of its orders, if given) if the
+    /// profile may use it, and with `keep_evidence` its change to the neighbour
+    /// evidence; returns whether the evidence must be rebuilt instead (its
+    /// reference time moved).
+    fn insert(&mut self, id: &str, state: &ItemState, rhythm: Option<&PurchaseRhythm>, new_item: bool, catalog: &Catalog, keep_evidence: bool) -> bool {
         let index = match catalog.index_of(id) {
             None => {
                 self.unknown_items += usize::from(new_item);
@@ -339,6 +377,9 @@ impl ProfileIndex {
             }
             Some(index) => index,
         };
+        if let Some(rhythm) = rhythm {
+            self.rhythms.insert(index, *rhythm);
+        }
         self.newest_ms = Some(self.newest_ms.map_or(state.last_ms, |n| n.max(state.last_ms)));
         let moved = keep_evidence && self.newest_ms.map_or(0, NeighbourEvidence::reference_for) != self.evidence.reference_ms();
         let (entry, old) = match self.entries.entry(index) {
@@ -434,6 +475,10 @@ impl ProfileIndex {
             }
         }
         profile.away_ms = profile.items.iter().map(|(_, i)| i.last_ms).max().map(|last| now_ms.saturating_sub(last).max(0));
+        profile.repurchase = self.rhythms.iter().filter_map(|(&i, r)| Some((i, r.due(now_ms, catalog.repurchase_interval_ms(i))?))).collect();
+        let mut own: Vec<f64> = profile.repurchase.iter().filter(|(_, d)| d.basis == RhythmBasis::Own).map(|(_, d)| d.interval_ms).collect();
+        own.sort_unstable_by(f64::total_cmp);
+        profile.restock_interval_ms = own.get(own.len() / 2).copied();
         profile.trend_share = if catalog.trend_in_force(now_ms) { profile.share_for_time_away() } else { 0.0 };
         profile
     }
@@ -459,9 +504,27 @@ impl UserProfile {
     }
 
     /// None right after an event, half after [`RETURN_HALF_LIFE_MS`] away, all
-    /// of it without any history.
+    /// of it without any history. Someone who re-buys staples is away only past
+    /// their usual interval (a weekly shopper back after six days is on
+    /// schedule), and with [`STRONG_REPEAT_ITEMS`] staples the trend takes at
+    /// most [`REPEAT_TREND_SHARE`]: their own rhythm says more than what is new.
     pub fn share_for_time_away(&self) -> f64 {
-        self.away_ms.map_or(1.0, |away| 1.0 - 0.5f64.powf(away as f64 / RETURN_HALF_LIFE_MS))
+        let Some(away) = self.away_ms else {
+            return 1.0;
+        };
+        let beyond_rhythm = away as f64 - self.restock_interval_ms.unwrap_or(0.0);
+        let share = 1.0 - 0.5f64.powf(beyond_rhythm.max(0.0) / RETURN_HALF_LIFE_MS);
+        let staples = self.repurchase.iter().filter(|(_, d)| d.basis == RhythmBasis::Own).count();
+        if staples >= STRONG_REPEAT_ITEMS {
+            share.min(REPEAT_TREND_SHARE)
+        } else {
+            share
+        }
+    }
+
+    /// How due item `index` is to be bought again (none if the person never bought it).
+    pub fn due(&self, index: u32) -> Option<&Due> {
+        self.repurchase.binary_search_by_key(&index, |(i, _)| *i).ok().map(|at| &self.repurchase[at].1)
     }
 
     /// Item interest scaled to [-1, 1].
@@ -566,6 +629,35 @@ mod tests {
         assert_eq!(UserProfile::anonymous(&catalog, NOW).trend_share, 1.0);
     }
 
+    /// A weekly shopper back after six days is on schedule: no trend. After a
+    /// month away the trend counts again, but with three staples bought on
+    /// their own rhythm at most [`REPEAT_TREND_SHARE`] of it.
+    #[test]
+    fn the_trend_is_judged_against_the_persons_own_rhythm() {
+        let weekly = |items: &[&str], last: i64| -> Vec<StoredEvent> {
+            items.iter().flat_map(|&id| (0..4).map(move |w| ev(EventKind::Purchase, id, last - w * 7 * DAY))).collect()
+        };
+        let on_schedule = profile(&weekly(&["a"], NOW - 6 * DAY));
+        assert!((on_schedule.restock_interval_ms.unwrap() - 7.0 * DAY as f64).abs() < 1.0);
+        assert_eq!(on_schedule.trend_share, 0.0, "six days after a weekly shop is not a break");
+        let a_day_late = profile(&weekly(&["a"], NOW - 8 * DAY)).trend_share;
+        assert!((a_day_late - 0.5).abs() < 1e-6, "{a_day_late}");
+        let viewer = profile(&[ev(EventKind::View, "a", NOW - 6 * DAY)]).trend_share;
+        assert!(viewer > 0.98, "without a rhythm six days away is a break: {viewer}");
+        let mut staples = weekly(&["a", "b"], NOW - 40 * DAY);
+        let one_staple = profile(&staples).trend_share;
+        assert!(one_staple > 0.99, "{one_staple}");
+        staples.extend(weekly(&["zzz"], NOW - 40 * DAY));
+        let mut catalog_pack = tiny_pack();
+        catalog_pack.items[2].categories = vec![0];
+        let catalog = Catalog::new(catalog_pack).unwrap();
+        let three = UserProfile::build(&model_of(&staples), &catalog, &RankerWeights::default(), NOW, false);
+        assert_eq!(three.repurchase.len(), 2, "unknown items have no rhythm here");
+        staples.extend(weekly(&["c"], NOW - 40 * DAY));
+        let strong = UserProfile::build(&model_of(&staples), &catalog, &RankerWeights::default(), NOW, false);
+        assert_eq!(strong.trend_share, REPEAT_TREND_SHARE, "three staples bound the trend");
+    }
+
     /// The packer learns its history block on exactly the last `SEQUENCE_WINDOW`
     /// items, so nothing older may carry a sequence term on the device.
     #[test]
@@ -606,8 +698,8 @@ mod tests {
                     event.kind = EventKind::Search;
                     event.query_tokens = vec!["fruit".into()];
                 }
-                if let Some((state, new_item)) = model.apply(&event) {
-                    index.update(&event.item_id, &state, new_item, &catalog);
+                if let Some(applied) = model.apply(&event) {
+                    index.update(&event.item_id, &applied, &catalog);
                 }
                 if seq % 25 == 24 {
                     assert_eq!(index, ProfileIndex::build(&model, &catalog, allow_sensitive, None), "seed {seed}, event {seq}");

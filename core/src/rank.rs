@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
 use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
+use crate::repurchase::{self, RhythmBasis};
 use crate::online::ScoreFeatures;
 
 /// The kind of signal behind a reason.
@@ -33,6 +34,8 @@ pub enum ReasonKind {
     New,
     /// Chosen to explore a category the person has not shown interest in yet.
     Exploration,
+    /// Bought before, and due again by the person's own rhythm (or the usual one).
+    BuyAgain,
 }
 
 /// One signal that contributed to an item's score, worded as association.
@@ -84,6 +87,24 @@ pub struct RankOptions {
     pub novelty: f32,
     /// Seed of the exploration's random draws.
     pub seed: u64,
+    /// What the list is for: discovery, buying again, or both.
+    pub mode: RecommendMode,
+}
+
+/// What a list is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecommendMode {
+    /// What the person may like next: items they bought stay hidden unless
+    /// repeatable, and how due a repeatable item is does not count.
+    Discover,
+    /// Only what the person bought before, most due first ("Buy it again").
+    BuyAgain,
+    /// Both: repeatable items the person buys are scored by how due they
+    /// are beside everything else (on a catalogue without repeatable items,
+    /// the same as [`Self::Discover`]).
+    #[default]
+    Mixed,
 }
 
 /// Tag of items a person may buy again and again (groceries, consumables):
@@ -285,6 +306,9 @@ pub(crate) struct ScoreParts {
     pub(crate) embedding: f64,
     pub(crate) novelty: f64,
     pub(crate) penalty: f64,
+    /// How due the item is to be bought again (0 unless the person bought it
+    /// and the list may count that).
+    pub(crate) repurchase: f64,
 }
 
 impl ScoreParts {
@@ -296,7 +320,7 @@ impl ScoreParts {
     /// Each part with its weight, in the order [`Self::total`] sums them
     /// (novelty counts once, a penalty against the score).
     #[cfg(feature = "debug-api")]
-    pub(crate) fn weighted(&self, w: &RankerWeights) -> [(&'static str, f64, f64); 9] {
+    pub(crate) fn weighted(&self, w: &RankerWeights) -> [(&'static str, f64, f64); 10] {
         [
             ("neighbour", self.neighbour.sum, f64::from(w.neighbour)),
             ("transition", self.sequence.sum, f64::from(w.transition)),
@@ -305,6 +329,7 @@ impl ScoreParts {
             ("popularity", self.popularity, f64::from(w.popularity)),
             ("trend", self.trend, f64::from(w.trend)),
             ("embedding", self.embedding, f64::from(w.embedding)),
+            ("repurchase", self.repurchase, f64::from(w.repurchase)),
             ("novelty", self.novelty, 1.0),
             ("penalty", self.penalty, -1.0),
         ]
@@ -320,6 +345,7 @@ impl ScoreParts {
             + f64::from(w.popularity) * self.popularity
             + f64::from(w.trend) * self.trend
             + f64::from(w.embedding) * self.embedding
+            + f64::from(w.repurchase) * self.repurchase
             + self.novelty
             - self.penalty
     }
@@ -352,6 +378,7 @@ struct Pool<'x> {
     extra: &'x [u32],
     /// Whether the person's own items may be listed.
     include_seen: bool,
+    mode: RecommendMode,
 }
 
 /// Ranks items for one person.
@@ -378,33 +405,39 @@ impl<'a> Ranker<'a> {
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions, s: &mut Scratch) -> Vec<Recommendation> {
         let (listed, _) = self.rank_listed(options, s);
-        listed.iter().map(|l| self.listed_recommendation(l)).collect()
+        listed.iter().map(|l| self.listed_recommendation(l, options.mode)).collect()
     }
 
     /// The top `k` items with their score parts, and what scoring read beside
     /// the evidence (for scoring further items against the same ranking).
     pub(crate) fn rank_listed(&self, options: &RankOptions, s: &mut Scratch) -> (Vec<Listed>, Signals) {
-        let pool = Pool { explicit: options.candidates.as_deref(), extra: &[], include_seen: options.include_seen };
+        let pool = Pool { explicit: options.candidates.as_deref(), extra: &[], include_seen: options.include_seen, mode: options.mode };
         let signals = self.prepare(pool, options.personalised, s);
         let mut scored = std::mem::take(&mut s.scored);
-        for n in 0..s.candidates.len() {
-            let i = s.candidates[n];
-            if self.is_eligible(i, options) {
-                let parts = self.scored_parts(i, s.logits.get(n).copied(), &signals, s, options);
-                let total = parts.total(self.weights);
-                scored.push((i, parts, total));
-            }
-        }
+        self.score_candidates(0, options, &signals, s, &mut scored);
         let slots = explore_slots(options);
+        if scored.len() < options.k - slots && options.candidates.is_none() && options.mode != RecommendMode::BuyAgain {
+            // Too few candidates were eligible: every other item becomes one (rare,
+            // e.g. a small catalogue mostly filtered out), so the list is short only
+            // when the catalogue is.
+            let first_new = s.candidates.len();
+            (0..self.catalog.len() as u32).for_each(|i| s.candidate(i));
+            self.score_candidates(first_new, options, &signals, s, &mut scored);
+        }
         // Only the head that selection and re-ranking can reach needs an order.
-        let order = |a: &Scored, b: &Scored| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0));
+        let due_first = options.mode == RecommendMode::BuyAgain;
+        let order = |a: &Scored, b: &Scored| {
+            let due = if due_first { b.1.repurchase.total_cmp(&a.1.repurchase) } else { std::cmp::Ordering::Equal };
+            due.then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0))
+        };
         let head = mmr_pool_len(options.k - slots).min(scored.len());
         if head < scored.len() {
             scored.select_nth_unstable_by(head, order);
             scored.truncate(head);
         }
         scored.sort_unstable_by(order);
-        let picked = mmr(self.catalog, &scored, options.k - slots, options.diversity);
+        let diversity = if due_first { 0.0 } else { options.diversity };
+        let picked = mmr(self.catalog, &scored, options.k - slots, diversity);
         let listed_at = |n: usize, placement| Listed { index: scored[n].0, parts: scored[n].1.clone(), total: scored[n].2, placement };
         let mut list: Vec<Listed> = picked.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })).collect();
         let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].0).collect();
@@ -424,9 +457,18 @@ impl<'a> Ranker<'a> {
         (list, signals)
     }
 
-    /// A listed item as the host sees it; explored items lead with why.
-    fn listed_recommendation(&self, listed: &Listed) -> Recommendation {
+    /// A listed item as the host sees it; explored items, and every item of
+    /// a "buy it again" list, lead with why they are there.
+    fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode) -> Recommendation {
         let mut rec = self.recommendation(listed.index, &listed.parts, listed.total);
+        if mode == RecommendMode::BuyAgain {
+            let at = rec.reasons.iter().position(|r| r.kind == ReasonKind::BuyAgain);
+            let reason = match at {
+                Some(at) => Some(rec.reasons.remove(at)),
+                None => self.buy_again_reason(listed.index, 0.0),
+            };
+            rec.reasons.splice(0..0, reason);
+        }
         if let Placement::Exploration { category } = listed.placement {
             let name = &self.catalog.category(category).name;
             rec.reasons.insert(
@@ -443,10 +485,22 @@ impl<'a> Ranker<'a> {
         rec
     }
 
+    /// Scores the eligible candidates from position `from` on into `scored`.
+    fn score_candidates(&self, from: usize, options: &RankOptions, signals: &Signals, s: &Scratch, scored: &mut Vec<Scored>) {
+        for n in from..s.candidates.len() {
+            let i = s.candidates[n];
+            if self.is_eligible(i, options) {
+                let parts = self.scored_parts(i, s.logits.get(n).copied(), signals, s, options);
+                let total = parts.total(self.weights);
+                scored.push((i, parts, total));
+            }
+        }
+    }
+
     /// An item's parts under `options` (with novelty); `logit` is its network
     /// logit when already computed.
     pub(crate) fn scored_parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, options: &RankOptions) -> ScoreParts {
-        let mut parts = self.parts(i, logit, signals, s, options.personalised);
+        let mut parts = self.parts(i, logit, signals, s, options.personalised, options.mode);
         parts.novelty = f64::from(options.novelty) * (1.0 - parts.popularity);
         parts
     }
@@ -559,6 +613,7 @@ impl<'a> Ranker<'a> {
         let n = self.catalog.len() as u32;
         match pool.explicit {
             Some(explicit) => explicit.iter().filter(|&&i| i < n).for_each(|&i| s.candidate(i)),
+            None if pool.mode == RecommendMode::BuyAgain => self.profile.repurchase.iter().for_each(|&(i, _)| s.candidate(i)),
             None if self.full_scan => (0..n).for_each(|i| s.candidate(i)),
             None => {
                 let w = self.weights;
@@ -593,6 +648,10 @@ impl<'a> Ranker<'a> {
                 self.catalog.popular_head().iter().chain(self.catalog.trending_head()).for_each(|&i| s.candidate(i));
                 if pool.include_seen {
                     self.profile.recent.iter().for_each(|&i| s.candidate(i));
+                }
+                if pool.mode == RecommendMode::Mixed {
+                    let repeatable = self.profile.repurchase.iter().filter(|(i, _)| self.catalog.is_repeatable(*i));
+                    repeatable.for_each(|&(i, _)| s.candidate(i));
                 }
             }
         }
@@ -643,9 +702,9 @@ impl<'a> Ranker<'a> {
 
     /// The score breakdown for any one item, eligible or not.
     pub fn explain(&self, index: u32, personalised: bool, s: &mut Scratch) -> Recommendation {
-        let pool = Pool { explicit: None, extra: &[index], include_seen: true };
+        let pool = Pool { explicit: None, extra: &[index], include_seen: true, mode: RecommendMode::Mixed };
         let signals = self.prepare(pool, personalised, s);
-        let mut parts = self.parts(index, None, &signals, s, personalised);
+        let mut parts = self.parts(index, None, &signals, s, personalised, RecommendMode::Mixed);
         if personalised {
             self.strongest_source(index, &mut parts.neighbour);
         }
@@ -660,6 +719,10 @@ impl<'a> Ranker<'a> {
         if !self.filters.excluded_categories.is_empty() && self.catalog.item_categories(i).iter().any(|c| self.filters.excluded_categories.contains(c)) {
             return false;
         }
+        if options.mode == RecommendMode::BuyAgain {
+            // Only what the person bought (nothing without consent to use it).
+            return options.personalised && self.profile.due(i).is_some() && !self.profile.interest(i).is_some_and(|x| x.dismissed);
+        }
         if !options.personalised {
             return true;
         }
@@ -673,12 +736,12 @@ impl<'a> Ranker<'a> {
 
     /// Each of `items`' personalised score parts, as the online ranker learns from them.
     pub fn features(&self, items: &[u32], s: &mut Scratch) -> Vec<ScoreFeatures> {
-        let pool = Pool { explicit: None, extra: items, include_seen: true };
+        let pool = Pool { explicit: None, extra: items, include_seen: true, mode: RecommendMode::Mixed };
         let signals = self.prepare(pool, true, s);
-        items.iter().map(|&i| self.parts(i, None, &signals, s, true).features()).collect()
+        items.iter().map(|&i| self.parts(i, None, &signals, s, true, RecommendMode::Mixed).features()).collect()
     }
 
-    fn parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, personalised: bool) -> ScoreParts {
+    fn parts(&self, i: u32, logit: Option<f64>, signals: &Signals, s: &Scratch, personalised: bool, mode: RecommendMode) -> ScoreParts {
         let (neighbour, sequence) = match personalised {
             true => self.evidence(i, s),
             false => Default::default(),
@@ -705,6 +768,20 @@ impl<'a> Ranker<'a> {
             },
             novelty: 0.0,
             penalty: item_penalty + category_penalty,
+            repurchase: match personalised && self.counts_repurchase(i, mode) {
+                true => self.profile.due(i).map_or(0.0, |due| due.score),
+                false => 0.0,
+            },
+        }
+    }
+
+    /// Whether how due item `i` is counts in a list for `mode`: for repeatable
+    /// items beside discovery, for everything bought in "buy it again".
+    fn counts_repurchase(&self, i: u32, mode: RecommendMode) -> bool {
+        match mode {
+            RecommendMode::Discover => false,
+            RecommendMode::BuyAgain => true,
+            RecommendMode::Mixed => self.catalog.is_repeatable(i),
         }
     }
 
@@ -735,6 +812,9 @@ impl<'a> Ranker<'a> {
                     contribution: contribution as f32,
                 });
             }
+        }
+        if parts.repurchase > 0.0 {
+            reasons.extend(self.buy_again_reason(i, f64::from(w.repurchase) * parts.repurchase));
         }
         let category = self.display_category(i);
         if parts.category > 0.0 {
@@ -776,6 +856,18 @@ impl<'a> Ranker<'a> {
         Recommendation { item_id: self.catalog.id(i).to_string(), title: self.catalog.title(i).to_string(), score: total as f32, reasons }
     }
 
+    /// "You usually buy this every 7 days — last bought 6 days ago", for an item the person bought.
+    fn buy_again_reason(&self, i: u32, contribution: f64) -> Option<Reason> {
+        let due = self.profile.due(i)?;
+        let (every, ago) = (repurchase::every(due.interval_ms), repurchase::ago(due.since_ms));
+        let text = match due.basis {
+            RhythmBasis::Own => format!("You usually buy this {every} — last bought {ago}"),
+            RhythmBasis::Usual => format!("You bought this {ago} — people usually buy it again {every}"),
+            RhythmBasis::Unknown => format!("You bought this {ago}"),
+        };
+        Some(Reason { kind: ReasonKind::BuyAgain, text, source_item_id: None, category: None, contribution: contribution as f32 })
+    }
+
     /// The recent item, other than `i` and not sensitive, whose embedding lies closest to `i`'s.
     pub(crate) fn closest_recent(&self, i: u32) -> Option<u32> {
         let embeddings = self.catalog.embeddings()?;
@@ -801,8 +893,11 @@ impl<'a> Ranker<'a> {
     }
 }
 
-/// How many of the `k` places go to exploration.
+/// How many of the `k` places go to exploration (none in "buy it again").
 fn explore_slots(options: &RankOptions) -> usize {
+    if options.mode == RecommendMode::BuyAgain {
+        return 0;
+    }
     let share = f64::from(options.exploration.clamp(0.0, 0.5));
     ((options.k as f64 * share).round() as usize).min(options.k)
 }
@@ -874,7 +969,7 @@ mod tests {
     const NOW: i64 = 1_780_000_000_000;
 
     fn options(personalised: bool) -> RankOptions {
-        RankOptions { k: 10, candidates: None, include_seen: false, diversity: 0.0, personalised, now_ms: NOW, exploration: 0.0, novelty: 0.0, seed: 1 }
+        RankOptions { k: 10, candidates: None, include_seen: false, diversity: 0.0, personalised, now_ms: NOW, exploration: 0.0, novelty: 0.0, seed: 1, mode: RecommendMode::Mixed }
     }
 
     fn view(item: &str) -> StoredEvent {

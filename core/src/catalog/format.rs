@@ -56,6 +56,7 @@ mod name {
     pub const EMBEDDINGS: &str = "embeddings";
     pub const NETWORK: &str = "network";
     pub const COVERAGE: &str = "coverage";
+    pub const REPURCHASE: &str = "repurchase";
 }
 
 fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
@@ -103,6 +104,9 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
     }
     if let Some(network) = &pack.network {
         sections.push((name::NETWORK, vectors::network_to_wire(network)));
+    }
+    if !pack.repurchase_intervals.is_empty() {
+        sections.push((name::REPURCHASE, encode(&pack.repurchase_intervals)));
     }
     if let Some(coverage) = &pack.meta.coverage {
         sections.push((name::COVERAGE, encode(coverage)));
@@ -247,6 +251,7 @@ pub(super) struct Decoded {
     pub(super) trend_as_of_ms: i64,
     pub(super) embeddings: Option<Embeddings>,
     pub(super) network: Option<SequenceNetwork>,
+    pub(super) repurchase_intervals: Vec<(u32, u32)>,
 }
 
 impl Decoded {
@@ -263,6 +268,7 @@ impl Decoded {
             trend_as_of_ms: self.trend_as_of_ms,
             embeddings: self.embeddings,
             network: self.network,
+            repurchase_intervals: self.repurchase_intervals,
             default_weights: self.weights,
         }
     }
@@ -291,6 +297,7 @@ pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
         trend_as_of_ms,
         embeddings: sections.body(name::EMBEDDINGS).map(vectors::embeddings_from_wire).transpose()?,
         network: sections.body(name::NETWORK).map(vectors::network_from_wire).transpose()?,
+        repurchase_intervals: sections.optional(name::REPURCHASE, decode)?.unwrap_or_default(),
         items,
     })
 }

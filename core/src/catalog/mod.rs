@@ -244,6 +244,10 @@ pub struct RankerWeights {
     /// cosine with their recent items' embeddings, decayed as the history is),
     /// when the pack carries embeddings.
     pub embedding: f32,
+    /// Weight of how due an item the person bought is to be bought again
+    /// ([`crate::repurchase`]), for repeatable items (and every item bought in
+    /// a "buy it again" list).
+    pub repurchase: f32,
 }
 
 /// A request dated more than this before the moment a pack's trend describes
@@ -259,6 +263,10 @@ pub const TREND_WEIGHT: f32 = 0.5;
 /// counts, chosen on ML-1M validation with an EASE pack and 32 implicit-ALS
 /// factors (`mizan eval --model ease --als-factors 32`, BENCHMARKS.md).
 pub const EMBEDDING_WEIGHT: f32 = 2.0;
+
+/// How much being due to be bought again counts, chosen on the seeded
+/// household simulator's validation split (`mizan eval-basket`, BENCHMARKS.md).
+pub const REPURCHASE_WEIGHT: f32 = 2.0;
 
 /// How much a sequence network's log-odds count beside the item-to-item
 /// evidence, chosen on ML-1M validation (`examples/movielens/eval.sh`): the
@@ -277,12 +285,14 @@ impl Default for RankerWeights {
             network: NETWORK_WEIGHT,
             trend: TREND_WEIGHT,
             embedding: EMBEDDING_WEIGHT,
+            repurchase: REPURCHASE_WEIGHT,
         }
     }
 }
 
 /// The names of the ranker weights, as packs and the CLI spell them.
-pub const WEIGHT_NAMES: [&str; 9] = ["neighbour", "transition", "category", "popularity", "session_boost", "sequence_boost", "network", "trend", "embedding"];
+pub const WEIGHT_NAMES: [&str; 10] =
+    ["neighbour", "transition", "category", "popularity", "session_boost", "sequence_boost", "network", "trend", "embedding", "repurchase"];
 
 impl RankerWeights {
     /// Every weight 0: a pack without any part.
@@ -291,9 +301,10 @@ impl RankerWeights {
     }
 
     /// Every weight with its name, in [`WEIGHT_NAMES`] order.
-    pub fn named(&self) -> [(&'static str, f32); 9] {
+    pub fn named(&self) -> [(&'static str, f32); 10] {
         let w = self;
-        let values = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend, w.embedding];
+        let values =
+            [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend, w.embedding, w.repurchase];
         std::array::from_fn(|i| (WEIGHT_NAMES[i], values[i]))
     }
 
@@ -309,6 +320,7 @@ impl RankerWeights {
             "network" => &mut self.network,
             "trend" => &mut self.trend,
             "embedding" => &mut self.embedding,
+            "repurchase" => &mut self.repurchase,
             _ => return None,
         })
     }
@@ -326,6 +338,7 @@ impl RankerWeights {
             network: 0.0,
             trend: 0.0,
             embedding: 0.0,
+            repurchase: 0.0,
         };
         for (name, value) in pairs {
             if let Some(slot) = w.get_mut(name) {
@@ -362,6 +375,10 @@ pub struct CatalogPack {
     pub embeddings: Option<Embeddings>,
     /// Optional sequence network scoring what comes next.
     pub network: Option<SequenceNetwork>,
+    /// The items people buy again and again, each with the median time
+    /// between a person's orders of it in hours (the prior of the on-device
+    /// repurchase rhythm), in item order.
+    pub repurchase_intervals: Vec<(u32, u32)>,
     /// Cold-start ranker weights.
     pub default_weights: RankerWeights,
 }
@@ -399,7 +416,7 @@ impl CatalogPack {
         if self.neighbours.iter().chain(&self.transitions).any(bad_list) {
             return Err(PackError::Malformed("neighbour list out of range"));
         }
-        check_model(n, &self.popularity, &self.trend, self.embeddings.as_ref(), self.network.as_ref(), &self.default_weights)
+        check_model(n, &self.popularity, &self.trend, self.embeddings.as_ref(), self.network.as_ref(), &self.repurchase_intervals, &self.default_weights)
     }
 }
 
@@ -411,6 +428,7 @@ fn check_model(
     trend: &[u16],
     embeddings: Option<&Embeddings>,
     network: Option<&SequenceNetwork>,
+    repurchase_intervals: &[(u32, u32)],
     w: &RankerWeights,
 ) -> Result<(), PackError> {
     if popularity.len() != n || trend.len() != n {
@@ -424,6 +442,10 @@ fn check_model(
     }
     if network.is_some_and(|net| !net.is_consistent(n)) {
         return Err(PackError::Malformed("sequence network"));
+    }
+    let in_item_order = repurchase_intervals.windows(2).all(|w| w[0].0 < w[1].0);
+    if !in_item_order || repurchase_intervals.iter().any(|&(i, hours)| i as usize >= n || hours == 0) {
+        return Err(PackError::Malformed("repurchase intervals"));
     }
     if !w.named().iter().all(|&(_, x)| in_bounds(x)) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
         return Err(PackError::Malformed("default weights"));
@@ -458,6 +480,7 @@ pub struct Catalog {
     trend_as_of_ms: i64,
     embeddings: Option<Embeddings>,
     network: Option<SequenceNetwork>,
+    repurchase_intervals: Vec<(u32, u32)>,
     items: ItemTable,
     index: IdIndex,
     neighbours: Links,
@@ -525,6 +548,7 @@ impl Catalog {
             trend_as_of_ms: pack.trend_as_of_ms,
             embeddings: pack.embeddings,
             network: pack.network,
+            repurchase_intervals: pack.repurchase_intervals,
         })
     }
 
@@ -532,7 +556,7 @@ impl Catalog {
     pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
         let decoded = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?;
         let d = &decoded;
-        check_model(d.items.len(), &d.popularity, &d.trend, d.embeddings.as_ref(), d.network.as_ref(), &d.weights)?;
+        check_model(d.items.len(), &d.popularity, &d.trend, d.embeddings.as_ref(), d.network.as_ref(), &d.repurchase_intervals, &d.weights)?;
         Catalog::assemble(decoded)
     }
 
@@ -560,6 +584,7 @@ impl Catalog {
             trend_as_of_ms: d.trend_as_of_ms,
             embeddings: d.embeddings,
             network: d.network,
+            repurchase_intervals: d.repurchase_intervals,
             items: d.items,
             index,
             sensitive,
@@ -627,6 +652,13 @@ impl Catalog {
     /// Whether the item may be bought again and again (tagged [`crate::rank::REPEATABLE_TAG`]).
     pub fn is_repeatable(&self, index: u32) -> bool {
         self.items.is_repeatable(index)
+    }
+
+    /// The median time between a person's orders of the item across the
+    /// pack's data, for items people buy again and again.
+    pub fn repurchase_interval_ms(&self, index: u32) -> Option<f64> {
+        let at = self.repurchase_intervals.binary_search_by_key(&index, |&(i, _)| i).ok()?;
+        Some(f64::from(self.repurchase_intervals[at].1) * 3_600_000.0)
     }
 
     /// The category at `index`.
@@ -743,6 +775,7 @@ pub(crate) mod tests {
             trend_as_of_ms: TREND_AS_OF_MS,
             embeddings: Some(Embeddings::quantise(2, &[1.0, 0.0, 0.9, 0.1, -0.5, 0.5])),
             network: None,
+            repurchase_intervals: Vec::new(),
             default_weights: RankerWeights::default(),
         }
     }
@@ -759,6 +792,20 @@ pub(crate) mod tests {
         for (what, pack) in [("weights", weights), ("list scale", scale), ("embedding scale", embedding)] {
             let verified = CatalogPack::verify(&pack.sign(&signer(1)), &[public_key(&signer(1))]);
             assert!(matches!(verified, Err(PackError::Malformed(_))), "{what}: {verified:?}");
+        }
+    }
+
+    #[test]
+    fn repurchase_intervals_travel_in_their_section_and_bad_ones_are_refused() {
+        let pack = CatalogPack { repurchase_intervals: vec![(0, 168), (2, 240)], ..tiny_pack() };
+        let catalog = Catalog::from_signed(&pack.sign(&signer(1)), &[public_key(&signer(1))]).unwrap();
+        assert_eq!((catalog.repurchase_interval_ms(0), catalog.repurchase_interval_ms(1)), (Some(168.0 * 3_600_000.0), None));
+        assert_eq!(CatalogPack::verify(&pack.sign(&signer(1)), &[public_key(&signer(1))]).unwrap(), pack);
+        for bad in [vec![(2, 240), (0, 168)], vec![(0, 1), (0, 2)], vec![(3, 24)], vec![(1, 0)]] {
+            let pack = CatalogPack { repurchase_intervals: bad.clone(), ..tiny_pack() };
+            let verified = Catalog::from_signed(&pack.sign(&signer(1)), &[public_key(&signer(1))]);
+            assert!(matches!(verified, Err(PackError::Malformed("repurchase intervals"))), "{bad:?}");
+            assert!(Catalog::new(pack).is_err());
         }
     }
 

@@ -4,8 +4,10 @@
 //! signing key is. A learned directory holds:
 //!
 //! - `meta.json`: `{"model": "llr", "trend_as_of_ms": …}` (other keys are informational);
-//! - `items`: CSV `item,count,trend,users,repeat_users` (interactions, the trend's
-//!   decayed count, distinct users, and users who came back to the item later);
+//! - `items`: CSV `item,count,trend,users,repeat_users,repeat_gap_hours`
+//!   (interactions, the trend's decayed count, distinct users, users who came
+//!   back to the item later, and the median hours between one person's orders
+//!   of it; the last column is optional);
 //! - `neighbours`: CSV `item,neighbour,weight`;
 //! - `transitions`: CSV `item,next,weight`.
 //!
@@ -35,10 +37,11 @@ pub fn write_learned(dir: &Path, learned: &Learned, ids: &[String]) -> Result<()
     let meta = Meta { model: learned.model.clone(), trend_as_of_ms: learned.trend_as_of_ms };
     std::fs::write(dir.join("meta.json"), serde_json::to_vec_pretty(&meta).map_err(|e| PackerError::Solver(e.to_string()))?)
         .map_err(|e| io_error(&dir.join("meta.json"), e))?;
-    let mut items = table(dir, "items", "item,count,trend,users,repeat_users")?;
+    let mut items = table(dir, "items", "item,count,trend,users,repeat_users,repeat_gap_hours")?;
     for (i, id) in ids.iter().enumerate() {
         let (users, repeaters) = learned.repeat_users[i];
-        items.write_record([id.clone(), learned.counts[i].to_string(), learned.trend_counts[i].to_string(), users.to_string(), repeaters.to_string()])?;
+        let (count, trend, gap) = (learned.counts[i], learned.trend_counts[i], learned.repeat_gap_hours[i]);
+        items.write_record([id.clone(), count.to_string(), trend.to_string(), users.to_string(), repeaters.to_string(), gap.to_string()])?;
     }
     items.flush()?;
     for (name, header, rows) in [("neighbours", "item,neighbour,weight", &learned.neighbours), ("transitions", "item,next,weight", &learned.transitions)] {
@@ -75,12 +78,14 @@ pub fn read_learned(dir: &Path, catalog: &CatalogInput) -> Result<Learned, Packe
         trend_counts: vec![0.0; n],
         trend_as_of_ms: meta.trend_as_of_ms,
         repeat_users: vec![(0, 0); n],
+        repeat_gap_hours: vec![0; n],
     };
     for_rows(dir, "items", &index, |item, row| {
         learned.counts[item] = number(row, 1)?;
         learned.trend_counts[item] = number(row, 2)?;
         let whole = |column| row.get(column).map_or(Ok(0), |v| v.trim().parse::<u64>().map_err(|_| "a user count is not a whole number"));
         learned.repeat_users[item] = (whole(3)?, whole(4)?);
+        learned.repeat_gap_hours[item] = u32::try_from(whole(5)?).map_err(|_| "a repeat gap is out of range")?;
         Ok(())
     })?;
     for (name, rows) in [("neighbours", &mut learned.neighbours), ("transitions", &mut learned.transitions)] {

@@ -36,8 +36,9 @@ pub use subset::{restrict, Restricted, Subset};
 pub use synthetic::synthetic_pack;
 pub use transitions::TransitionConfig;
 
-use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, TREND_WEIGHT};
+use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, REPURCHASE_WEIGHT, TREND_WEIGHT};
 use crate::network::SequenceNetwork;
+use crate::repurchase::ORDER_WINDOW_MS;
 
 /// One interaction from the backend's log (item given by its index).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -223,6 +224,9 @@ pub struct Learned {
     pub trend_as_of_ms: i64,
     /// Per item, how many people used it, and how many of them used it again later.
     pub repeat_users: Vec<(u64, u64)>,
+    /// Per item, the median time between a person's orders of it, in whole
+    /// hours (at least 1; 0 when nobody came back to it).
+    pub repeat_gap_hours: Vec<u32>,
 }
 
 /// Users an item needs before its repeat share can mark it consumable.
@@ -254,6 +258,37 @@ pub fn mark_consumables(items: &mut [Item], learned: &Learned) -> usize {
     marked
 }
 
+/// People who came back to an item before its own median gap is its interval;
+/// with fewer, the median over its first category's items that have one.
+pub const INTERVAL_MIN_REPEATERS: u64 = 3;
+
+/// The pack's repurchase prior: for each item tagged repeatable, the median
+/// time between a person's orders of it (hours), from its own repeat buyers,
+/// else from its category's; items with neither are left out.
+pub fn repurchase_intervals(items: &[Item], learned: &Learned) -> Vec<(u32, u32)> {
+    let own = |i: usize| (learned.repeat_users[i].1 >= INTERVAL_MIN_REPEATERS && learned.repeat_gap_hours[i] > 0).then_some(learned.repeat_gap_hours[i]);
+    let repeatable = |item: &Item| item.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG);
+    let mut by_category: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (i, item) in items.iter().enumerate().filter(|(_, item)| repeatable(item)) {
+        if let (Some(hours), Some(&c)) = (own(i), item.categories.first()) {
+            by_category.entry(c).or_default().push(hours);
+        }
+    }
+    let category_median: BTreeMap<u32, u32> = by_category
+        .into_iter()
+        .map(|(c, mut hours)| {
+            hours.sort_unstable();
+            (c, hours[hours.len() / 2])
+        })
+        .collect();
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| repeatable(item))
+        .filter_map(|(i, item)| Some((i as u32, own(i).or_else(|| category_median.get(item.categories.first()?).copied())?)))
+        .collect()
+}
+
 /// Learns a pack. Deterministic: the same inputs give the same pack, byte for byte once signed.
 pub fn build_pack(
     meta: PackMeta,
@@ -274,10 +309,16 @@ pub fn build_pack(
     };
     let network = config.network.as_ref().map(|c| network::learn(&histories, n, c)).transpose()?;
     let mut items = items;
-    if config.mark_consumables {
-        mark_consumables(&mut items, &learned);
-    }
-    assemble(meta, categories, items, learned, embeddings.map(|rows| (config.embeddings.dim(), rows)), network)
+    let intervals = match config.mark_consumables {
+        true => {
+            mark_consumables(&mut items, &learned);
+            repurchase_intervals(&items, &learned)
+        }
+        false => Vec::new(),
+    };
+    let mut pack = assemble(meta, categories, items, learned, embeddings.map(|rows| (config.embeddings.dim(), rows)), network)?;
+    pack.repurchase_intervals = intervals;
+    Ok(pack)
 }
 
 /// Learns the item model, transitions, popularity and trend (everything but
@@ -304,26 +345,43 @@ fn learn_lists(timed: &[Vec<(i64, u32)>], histories: &[Vec<u32>], n: usize, conf
     }
     let trend_as_of_ms = timed.iter().flatten().map(|s| s.0).max().unwrap_or(0);
     let trend_counts = recent_counts(timed, n, config.trend_half_life_days, trend_as_of_ms)?;
-    Ok(Learned { model: config.model.name().into(), neighbours, transitions, counts, trend_counts, trend_as_of_ms, repeat_users: repeat_users(timed, n) })
+    let (repeat_users, repeat_gap_hours) = repeat_stats(timed, n);
+    Ok(Learned { model: config.model.name().into(), neighbours, transitions, counts, trend_counts, trend_as_of_ms, repeat_users, repeat_gap_hours })
 }
 
-/// Per item, its users and how many of them used it again at a later time.
-fn repeat_users(timed: &[Vec<(i64, u32)>], n: usize) -> Vec<(u64, u64)> {
-    let mut out = vec![(0u64, 0u64); n];
-    // Per item of one history: its first time, and whether it came again later.
-    let mut seen: BTreeMap<u32, (i64, bool)> = BTreeMap::new();
+/// Per item, its users and how many of them used it again at a later time;
+/// and the median gap between one person's orders of it (interactions within
+/// [`ORDER_WINDOW_MS`] of the order's first are the same order), in whole hours.
+fn repeat_stats(timed: &[Vec<(i64, u32)>], n: usize) -> (Vec<(u64, u64)>, Vec<u32>) {
+    let mut users = vec![(0u64, 0u64); n];
+    let mut gaps: Vec<Vec<u32>> = vec![Vec::new(); n];
+    // Per item of one history (chronological): its first time, the start of
+    // its latest order, and whether it came again later.
+    let mut seen: BTreeMap<u32, (i64, i64, bool)> = BTreeMap::new();
     for history in timed {
         seen.clear();
         for &(t, i) in history {
-            let (first, again) = seen.entry(i).or_insert((t, false));
+            let (first, order, again) = seen.entry(i).or_insert((t, t, false));
             *again |= t > *first;
+            let gap = t.saturating_sub(*order);
+            if gap >= ORDER_WINDOW_MS {
+                gaps[i as usize].push(u32::try_from(gap.saturating_add(1_800_000) / 3_600_000).unwrap_or(u32::MAX));
+                *order = t;
+            }
         }
-        for (&i, &(_, again)) in &seen {
-            out[i as usize].0 += 1;
-            out[i as usize].1 += u64::from(again);
+        for (&i, &(_, _, again)) in &seen {
+            users[i as usize].0 += 1;
+            users[i as usize].1 += u64::from(again);
         }
     }
-    out
+    let medians = gaps
+        .into_iter()
+        .map(|mut g| {
+            g.sort_unstable();
+            g.get(g.len() / 2).copied().unwrap_or(0)
+        })
+        .collect();
+    (users, medians)
 }
 
 /// Quantises what was learned into a pack, with optional item factors
@@ -337,7 +395,7 @@ pub fn assemble(
     network: Option<SequenceNetwork>,
 ) -> Result<CatalogPack, PackerError> {
     let n = items.len();
-    let sized = [learned.neighbours.len(), learned.transitions.len(), learned.counts.len(), learned.trend_counts.len(), learned.repeat_users.len()];
+    let sized = [learned.neighbours.len(), learned.transitions.len(), learned.counts.len(), learned.trend_counts.len(), learned.repeat_users.len(), learned.repeat_gap_hours.len()];
     if sized.iter().any(|&len| len != n) {
         return Err(PackerError::Input { line: 0, reason: format!("what was learned covers {sized:?} items, the catalogue {n}") });
     }
@@ -362,6 +420,7 @@ pub fn assemble(
         embeddings,
         default_weights,
         network,
+        repurchase_intervals: Vec::new(),
     })
 }
 
@@ -384,6 +443,7 @@ fn default_weights(model: &str, with_network: bool, with_embeddings: bool) -> Ra
             network,
             trend: TREND_WEIGHT,
             embedding: 0.0,
+            repurchase: REPURCHASE_WEIGHT,
         },
         _ => RankerWeights { network, embedding: if with_embeddings { EMBEDDING_WEIGHT } else { 0.0 }, ..RankerWeights::default() },
     }
@@ -476,6 +536,38 @@ pub(crate) mod tests {
 
     fn log() -> Vec<Interaction> {
         (0..60).map(|k| Interaction { user: k % 7, item: k * 5 % 6, timestamp_ms: (k / 3) as i64 }).collect()
+    }
+
+    /// Six households buy milk weekly (one of them twice within an hour: one
+    /// order), two buy coffee every ten days, everyone buys a kettle once; tea
+    /// is bought once each but tagged repeatable by the shop, and eggs are
+    /// re-bought weekly but tagged "not-repeatable".
+    #[test]
+    fn a_purchase_log_marks_consumables_and_learns_their_usual_interval() {
+        const DAY: i64 = 86_400_000;
+        let mut items: Vec<Item> = ["milk", "coffee", "kettle", "tea", "eggs"].iter().map(|id| Item { categories: vec![0], ..item(id) }).collect();
+        items[3].tags.push(crate::rank::REPEATABLE_TAG.into());
+        items[4].tags.push(NOT_REPEATABLE_TAG.into());
+        let mut log = Vec::new();
+        for user in 0..6u32 {
+            let buy = |item: u32, t: i64| Interaction { user, item, timestamp_ms: t };
+            log.extend((0..4).map(|w| buy(0, w * 7 * DAY)));
+            log.extend((0..4).map(|w| buy(4, w * 7 * DAY)));
+            log.extend([buy(2, DAY), buy(3, DAY)]);
+            if user < 2 {
+                log.extend((0..3).map(|k| buy(1, k * 10 * DAY)));
+            }
+        }
+        log.push(Interaction { user: 0, item: 0, timestamp_ms: 30 * 60_000 });
+        let config = PackerConfig { mark_consumables: true, ..Default::default() };
+        let pack = build_pack(meta(), vec![Category { name: "groceries".into(), sensitive: None }], items, &log, &config).unwrap();
+        let repeatable: Vec<&str> = pack.items.iter().filter(|i| i.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG)).map(|i| i.id.as_str()).collect();
+        assert_eq!(repeatable, vec!["milk", "tea"], "coffee has too few buyers to be marked; the shop's tags win");
+        // Milk: its own weekly median (the within-the-hour purchase is the same order);
+        // tea: nobody came back to it, so its category's.
+        assert_eq!(pack.repurchase_intervals, vec![(0, 7 * 24), (3, 7 * 24)]);
+        let again = build_pack(meta(), vec![], pack.items.clone(), &log, &PackerConfig { mark_consumables: false, ..Default::default() }).unwrap();
+        assert!(again.repurchase_intervals.is_empty(), "a log of views says nothing about purchase rhythms");
     }
 
     #[test]

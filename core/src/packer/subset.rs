@@ -103,6 +103,7 @@ pub fn restrict(
         trend_counts: pick(learned.trend_counts),
         trend_as_of_ms: learned.trend_as_of_ms,
         repeat_users: learned.repeat_users.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(r, _)| r).collect(),
+        repeat_gap_hours: learned.repeat_gap_hours.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(g, _)| g).collect(),
     };
     let factors = factors.map(|(dim, rows)| {
         let kept_rows = rows.chunks(dim.max(1)).zip(&keep).filter(|(_, &k)| k).flat_map(|(row, _)| row.iter().copied()).collect();
@@ -134,6 +135,7 @@ mod tests {
             trend_counts: vec![0.5, 0.1, 0.9, 0.2],
             trend_as_of_ms: 7,
             repeat_users: vec![(0, 0); 4],
+            repeat_gap_hours: vec![0; 4],
         }
     }
 
