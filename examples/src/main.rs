@@ -1,5 +1,6 @@
 //! `mizan`: the developer CLI for the Mizan engine.
 
+mod basket;
 mod demo;
 mod eval;
 mod inspect;
@@ -33,6 +34,9 @@ enum Command {
     },
     /// Measure recommendation quality on a dataset (see examples/movielens/).
     Eval(eval::EvalArgs),
+    /// Measure how well lists predict the next basket (repeat purchases): on a
+    /// purchase log, or on seeded simulated grocery households.
+    EvalBasket(basket::BasketArgs),
     /// Catalogue pack tools.
     #[command(subcommand)]
     Pack(PackCommand),
@@ -135,6 +139,7 @@ fn main() -> ExitCode {
         Command::Demo { report_dir } => demo::run(report_dir),
         Command::Inspect { snapshots, html } => inspect::run(&snapshots, &html),
         Command::Eval(args) => eval::run(&args),
+        Command::EvalBasket(args) => basket::run(&args),
         Command::Pack(PackCommand::Build(args)) => pack::build(&args),
         Command::Pack(PackCommand::Learn(args)) => pack::learn(&args),
         Command::Pack(PackCommand::Keygen { out, public_key_out }) => pack::keygen(&out, &public_key_out),
