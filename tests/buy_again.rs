@@ -46,7 +46,7 @@ fn grocery_pack() -> Vec<u8> {
         embeddings: None,
         network: None,
         // People buy coffee again every ten days.
-        repurchase_intervals: vec![(2, 240)],
+        repurchase_hours: (0..n).map(|i| if i == 2 { 240 } else { 0 }).collect(),
         default_weights: RankerWeights::default(),
     }
     .sign(&signer())
@@ -166,7 +166,7 @@ fn the_rhythm_survives_a_restart_and_goes_with_erasure() {
     let engine = open(dir.path(), 1).unwrap();
     assert_eq!(engine.recommend(&request(RecommendMode::BuyAgain)).unwrap(), before);
     let export = engine.export_user_data().unwrap();
-    assert!(export.contains("\"rhythms\"") && export.contains("milk"), "the export holds the order times: {export}");
+    assert!(export.contains("\"rhythm\":{\"times\":[") && export.contains("\"repurchase\":[{\"item\":"), "the export holds the order times and how due each item is: {export}");
     engine.forget(&mizan::ForgetRequest { item_ids: vec!["milk".into()], ..Default::default() }).unwrap();
     assert!(!ids(&engine.recommend(&request(RecommendMode::BuyAgain)).unwrap()).contains(&"milk"));
 }

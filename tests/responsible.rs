@@ -178,7 +178,7 @@ fn repeatable_items_stay_recommendable_after_purchase() {
         trend_as_of_ms: 0,
         embeddings: None,
         network: None,
-        repurchase_intervals: Vec::new(),
+        repurchase_hours: Vec::new(),
         default_weights: RankerWeights::default(),
     };
     let dir = tempfile::tempdir().unwrap();
@@ -254,7 +254,7 @@ fn seed_near_hit_pack() -> Vec<u8> {
         trend_as_of_ms: 0,
         embeddings: None,
         network: None,
-        repurchase_intervals: Vec::new(),
+        repurchase_hours: Vec::new(),
         default_weights: RankerWeights::default(),
     }
     .sign(&signer())

@@ -62,7 +62,6 @@ struct Inferred<'a> {
 #[derive(Serialize)]
 struct DueItem<'a> {
     item: &'a str,
-    #[serde(flatten)]
     due: &'a Due,
 }
 

@@ -171,13 +171,13 @@ impl InspectReport {
         let (top_categories, top_items) = match inputs.catalog {
             // Even with consent to sensitive profiling, a report never names them.
             Some(catalog) => (
-                top(inputs.profile.categories.iter().filter(|(&c, _)| catalog.category(c).sensitive.is_none()).map(|(&c, &w)| (catalog.category(c).name.clone(), w))),
-                top(inputs.profile.items.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|&(i, ref s)| (catalog.id(i).to_string(), s.score))),
+                top(inputs.profile.categories.iter().filter(|(&c, _)| catalog.category(c).sensitive.is_none()).map(|(&c, &w)| (catalog.category(c).name.clone(), w)).collect()),
+                top(inputs.profile.items.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|&(i, ref s)| (catalog.id(i).to_string(), s.score)).collect()),
             ),
             None => (vec![], vec![]),
         };
         let due_items = match inputs.catalog {
-            Some(catalog) => top(inputs.profile.repurchase.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|(i, d)| (catalog.id(*i).to_string(), d.score))),
+            Some(catalog) => top(inputs.profile.repurchase.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|(i, d)| (catalog.id(*i).to_string(), d.score)).collect()),
             None => vec![],
         };
         let store = inputs.store;
@@ -240,9 +240,11 @@ impl InspectReport {
     }
 }
 
-fn top(weights: impl Iterator<Item = (String, f64)>) -> Vec<Weighted> {
-    let mut all: Vec<Weighted> = weights.map(|(name, weight)| Weighted { name, weight }).collect();
-    all.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
+/// The [`TOP_N`] largest weights (ties by name). Takes a vector, not an
+/// iterator: one copy of the sort in the mobile library for every caller.
+fn top(weights: Vec<(String, f64)>) -> Vec<Weighted> {
+    let mut all: Vec<Weighted> = weights.into_iter().map(|(name, weight)| Weighted { name, weight }).collect();
+    all.sort_unstable_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.name.cmp(&b.name)));
     all.truncate(TOP_N);
     all
 }

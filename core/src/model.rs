@@ -85,7 +85,7 @@ fn decay(elapsed_ms: i64, half_life_ms: f64) -> f64 {
 }
 
 /// What the model keeps about one item the person interacted with.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemState {
     long: Decayed,
     short: Decayed,
@@ -95,6 +95,8 @@ pub struct ItemState {
     last_positive: Option<(i64, u64)>,
     purchased: bool,
     last_dismissed_ms: Option<i64>,
+    /// The times of its orders, once bought (boxed: most items never are).
+    rhythm: Option<Box<PurchaseRhythm>>,
 }
 
 impl ItemState {
@@ -109,6 +111,7 @@ impl ItemState {
             last_positive: None,
             purchased: false,
             last_dismissed_ms: None,
+            rhythm: None,
         }
     }
 }
@@ -125,8 +128,6 @@ impl ItemState {
 pub struct ModelState {
     items: BTreeMap<String, ItemState>,
     query_terms: BTreeMap<String, Decayed>,
-    /// Per item bought, the times of its orders.
-    rhythms: BTreeMap<String, PurchaseRhythm>,
     hours: [Decayed; 24],
     /// Notification opens and session starts per UTC hour of the week (Monday 00:00 first).
     engagement: Vec<Decayed>,
@@ -145,14 +146,12 @@ pub struct ModelState {
 }
 
 /// What one event changed about its item, as [`ModelState::apply`] returns it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     /// The item's state after the event.
     pub state: ItemState,
     /// Whether it was the first event on the item.
     pub new_item: bool,
-    /// The item's order times after a purchase (none after any other kind).
-    pub rhythm: Option<PurchaseRhythm>,
 }
 
 impl ModelState {
@@ -196,22 +195,14 @@ impl ModelState {
         if weight > 0.0 && item.last_positive.is_none_or(|p| (t, event.seq) > p) {
             item.last_positive = Some((t, event.seq));
         }
-        item.purchased |= event.kind == EventKind::Purchase;
+        if event.kind == EventKind::Purchase {
+            item.purchased = true;
+            item.rhythm.get_or_insert_default().add(t);
+        }
         if event.kind == EventKind::Dismiss {
             item.last_dismissed_ms = Some(item.last_dismissed_ms.map_or(t, |d| d.max(t)));
         }
-        let state = *item;
-        let rhythm = (event.kind == EventKind::Purchase).then(|| {
-            let rhythm = self.rhythms.entry(event.item_id.clone()).or_default();
-            rhythm.add(t);
-            *rhythm
-        });
-        Some(Applied { state, new_item, rhythm })
-    }
-
-    /// Each item bought, with the times of its orders.
-    pub fn rhythms(&self) -> &BTreeMap<String, PurchaseRhythm> {
-        &self.rhythms
+        Some(Applied { state: item.clone(), new_item })
     }
 
     /// Decayed activity per UTC hour of day.
@@ -289,7 +280,7 @@ pub struct UserProfile {
     /// How due each item the person bought is, in item order.
     pub repurchase: Vec<(u32, Due)>,
     /// The typical interval at which the person re-buys their staples (the
-    /// median over items bought at least twice); none before any such item.
+    /// geometric mean over items bought at least twice); none before any such item.
     pub restock_interval_ms: Option<f64>,
 }
 
@@ -308,8 +299,6 @@ pub struct ProfileIndex {
     newest_ms: Option<i64>,
     evidence: NeighbourEvidence,
     order: BTreeSet<((i64, u64), u32)>,
-    /// Per item bought, the times of its orders.
-    rhythms: BTreeMap<u32, PurchaseRhythm>,
     unknown_items: usize,
     sensitive_items_ignored: usize,
     /// Category per query term (its words and their hashes), for search interest.
@@ -339,13 +328,12 @@ impl ProfileIndex {
             newest_ms: None,
             evidence: NeighbourEvidence::empty_at(catalog, 0, 0),
             order: BTreeSet::new(),
-            rhythms: BTreeMap::new(),
             unknown_items: 0,
             sensitive_items_ignored: 0,
             query_categories,
         };
         for (id, state) in &model.items {
-            index.insert(id, state, model.rhythms.get(id), true, catalog, false);
+            index.insert(id, state, true, catalog, false);
         }
         if let Some(newest) = index.newest_ms {
             index.rebuild_evidence(catalog, NeighbourEvidence::reference_for(newest));
@@ -355,17 +343,16 @@ impl ProfileIndex {
 
     /// Takes in what an event changed about the item `id`, as [`ModelState::apply`] returns it.
     pub fn update(&mut self, id: &str, applied: &Applied, catalog: &Catalog) {
-        if self.insert(id, &applied.state, applied.rhythm.as_ref(), applied.new_item, catalog, true) {
+        if self.insert(id, &applied.state, applied.new_item, catalog, true) {
             let reference = self.newest_ms.map_or(0, NeighbourEvidence::reference_for);
             self.rebuild_evidence(catalog, reference);
         }
     }
 
-    /// Records the item's state (and the times of its orders, if given) if the
-    /// profile may use it, and with `keep_evidence` its change to the neighbour
-    /// evidence; returns whether the evidence must be rebuilt instead (its
-    /// reference time moved).
-    fn insert(&mut self, id: &str, state: &ItemState, rhythm: Option<&PurchaseRhythm>, new_item: bool, catalog: &Catalog, keep_evidence: bool) -> bool {
+    /// Records the item's state if the profile may use it, and with
+    /// `keep_evidence` its change to the neighbour evidence; returns whether
+    /// the evidence must be rebuilt instead (its reference time moved).
+    fn insert(&mut self, id: &str, state: &ItemState, new_item: bool, catalog: &Catalog, keep_evidence: bool) -> bool {
         let index = match catalog.index_of(id) {
             None => {
                 self.unknown_items += usize::from(new_item);
@@ -377,26 +364,22 @@ impl ProfileIndex {
             }
             Some(index) => index,
         };
-        if let Some(rhythm) = rhythm {
-            self.rhythms.insert(index, *rhythm);
-        }
         self.newest_ms = Some(self.newest_ms.map_or(state.last_ms, |n| n.max(state.last_ms)));
         let moved = keep_evidence && self.newest_ms.map_or(0, NeighbourEvidence::reference_for) != self.evidence.reference_ms();
-        let (entry, old) = match self.entries.entry(index) {
+        let (entry, old_units, old_positive) = match self.entries.entry(index) {
             Entry::Occupied(e) => {
                 let e = e.into_mut();
-                let old = *e;
-                e.0 = *state;
-                (e, Some(old))
+                let (old_units, old_positive) = (e.1, e.0.last_positive);
+                e.0 = state.clone();
+                (e, Some(old_units), old_positive)
             }
-            Entry::Vacant(v) => (v.insert((*state, SourceUnits::default())), None),
+            Entry::Vacant(v) => (v.insert((state.clone(), SourceUnits::default())), None, None),
         };
         if keep_evidence && !moved {
             let units = self.evidence.units(catalog, index, state);
-            self.evidence.update(catalog, index, old.map(|(_, units)| units), units);
+            self.evidence.update(catalog, index, old_units, units);
             entry.1 = units;
         }
-        let old_positive = old.and_then(|(old, _)| old.last_positive);
         if old_positive != state.last_positive {
             if let Some(p) = old_positive {
                 self.order.remove(&(p, index));
@@ -475,10 +458,14 @@ impl ProfileIndex {
             }
         }
         profile.away_ms = profile.items.iter().map(|(_, i)| i.last_ms).max().map(|last| now_ms.saturating_sub(last).max(0));
-        profile.repurchase = self.rhythms.iter().filter_map(|(&i, r)| Some((i, r.due(now_ms, catalog.repurchase_interval_ms(i))?))).collect();
-        let mut own: Vec<f64> = profile.repurchase.iter().filter(|(_, d)| d.basis == RhythmBasis::Own).map(|(_, d)| d.interval_ms).collect();
-        own.sort_unstable_by(f64::total_cmp);
-        profile.restock_interval_ms = own.get(own.len() / 2).copied();
+        profile.repurchase =
+            self.entries.iter().filter_map(|(&i, (state, _))| Some((i, state.rhythm.as_ref()?.due(now_ms, catalog.repurchase_interval_ms(i))?))).collect();
+        let (mut staples, mut ln_sum) = (0.0, 0.0);
+        for (_, due) in profile.repurchase.iter().filter(|(_, d)| d.basis == RhythmBasis::Own) {
+            staples += 1.0;
+            ln_sum += due.interval_ms.ln();
+        }
+        profile.restock_interval_ms = (staples > 0.0).then(|| (ln_sum / staples).exp());
         profile.trend_share = if catalog.trend_in_force(now_ms) { profile.share_for_time_away() } else { 0.0 };
         profile
     }
@@ -539,7 +526,7 @@ impl UserProfile {
     /// Up to `k` categories with a positive affinity, strongest first (ties by index).
     pub fn strongest_categories(&self, k: usize) -> Vec<u32> {
         let mut positive: Vec<(f64, u32)> = self.categories.iter().filter(|(_, &a)| a > 0.0).map(|(&c, &a)| (a, c)).collect();
-        positive.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        positive.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         positive.into_iter().take(k).map(|(_, c)| c).collect()
     }
 

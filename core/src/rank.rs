@@ -467,7 +467,9 @@ impl<'a> Ranker<'a> {
                 Some(at) => Some(rec.reasons.remove(at)),
                 None => self.buy_again_reason(listed.index, 0.0),
             };
-            rec.reasons.splice(0..0, reason);
+            if let Some(reason) = reason {
+                rec.reasons.insert(0, reason);
+            }
         }
         if let Placement::Exploration { category } = listed.placement {
             let name = &self.catalog.category(category).name;
@@ -676,7 +678,7 @@ impl<'a> Ranker<'a> {
                 (in_list.contains(&c), beta.sample(&mut rng), c)
             })
             .collect();
-        draws.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        draws.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
         let mut out: Vec<Listed> = Vec::new();
         let mut chosen: BTreeSet<u32> = BTreeSet::new();
         for (_, _, category) in draws {
@@ -852,7 +854,8 @@ impl<'a> Ranker<'a> {
                 contribution: parts.novelty as f32,
             });
         }
-        reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+        // Ties (rare: equal contributions) go by kind, in declaration order.
+        reasons.sort_unstable_by(|a, b| b.contribution.total_cmp(&a.contribution).then((a.kind as u8).cmp(&(b.kind as u8))));
         Recommendation { item_id: self.catalog.id(i).to_string(), title: self.catalog.title(i).to_string(), score: total as f32, reasons }
     }
 

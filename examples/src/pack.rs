@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use mizan::catalog::{public_key, CatalogPack, PackMeta, RankerWeights, WEIGHT_NAMES};
 use mizan::packer::{
-    assemble, build_pack, part_files, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, mark_consumables, read_learned, repurchase_intervals, restrict, write_learned, AlsConfig, CatalogInput, Interaction,
+    assemble, build_pack, part_files, read_catalog_csv, read_catalog_json, read_factors_csv, read_interactions_csv, mark_consumables, read_learned, repurchase_hours, restrict, write_learned, AlsConfig, CatalogInput, Interaction,
     CooccurrenceConfig, EaseConfig, EmbeddingSource, ItemModel, LlrConfig, NetworkConfig, PackerConfig, SequentialConfig, Subset, TransitionConfig,
     TREND_HALF_LIFE_DAYS,
 };
@@ -264,9 +264,9 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
                 (part.items, part.learned, part.factors)
             };
             // Purchase rhythms are learned only from a log of purchases (as consumables are).
-            let intervals = if config.mark_consumables { repurchase_intervals(&items, &learned) } else { Vec::new() };
+            let hours = if config.mark_consumables { repurchase_hours(&items, &learned) } else { Vec::new() };
             let pack = assemble(meta, catalog.categories, items, learned, factors, None)?;
-            (CatalogPack { repurchase_intervals: intervals, ..pack }, interactions)
+            (CatalogPack { repurchase_hours: hours, ..pack }, interactions)
         }
     };
     if let Some(values) = &args.weights {

@@ -105,8 +105,8 @@ pub(super) fn encode_payload(pack: &CatalogPack) -> Vec<u8> {
     if let Some(network) = &pack.network {
         sections.push((name::NETWORK, vectors::network_to_wire(network)));
     }
-    if !pack.repurchase_intervals.is_empty() {
-        sections.push((name::REPURCHASE, encode(&pack.repurchase_intervals)));
+    if !pack.repurchase_hours.is_empty() {
+        sections.push((name::REPURCHASE, encode(&pack.repurchase_hours)));
     }
     if let Some(coverage) = &pack.meta.coverage {
         sections.push((name::COVERAGE, encode(coverage)));
@@ -251,7 +251,7 @@ pub(super) struct Decoded {
     pub(super) trend_as_of_ms: i64,
     pub(super) embeddings: Option<Embeddings>,
     pub(super) network: Option<SequenceNetwork>,
-    pub(super) repurchase_intervals: Vec<(u32, u32)>,
+    pub(super) repurchase_hours: Vec<u16>,
 }
 
 impl Decoded {
@@ -268,7 +268,7 @@ impl Decoded {
             trend_as_of_ms: self.trend_as_of_ms,
             embeddings: self.embeddings,
             network: self.network,
-            repurchase_intervals: self.repurchase_intervals,
+            repurchase_hours: self.repurchase_hours,
             default_weights: self.weights,
         }
     }
@@ -297,7 +297,7 @@ pub(super) fn decode_payload(payload: &[u8]) -> Result<Decoded, PackError> {
         trend_as_of_ms,
         embeddings: sections.body(name::EMBEDDINGS).map(vectors::embeddings_from_wire).transpose()?,
         network: sections.body(name::NETWORK).map(vectors::network_from_wire).transpose()?,
-        repurchase_intervals: sections.optional(name::REPURCHASE, decode)?.unwrap_or_default(),
+        repurchase_hours: sections.optional(name::REPURCHASE, decode)?.unwrap_or_default(),
         items,
     })
 }

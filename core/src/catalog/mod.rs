@@ -377,10 +377,10 @@ pub struct CatalogPack {
     pub embeddings: Option<Embeddings>,
     /// Optional sequence network scoring what comes next.
     pub network: Option<SequenceNetwork>,
-    /// The items people buy again and again, each with the median time
-    /// between a person's orders of it in hours (the prior of the on-device
-    /// repurchase rhythm), in item order.
-    pub repurchase_intervals: Vec<(u32, u32)>,
+    /// Per item (empty when the pack knows no purchase rhythms), the median
+    /// time between a person's orders of it in hours, 0 for items people do
+    /// not buy again and again: the prior of the on-device repurchase rhythm.
+    pub repurchase_hours: Vec<u16>,
     /// Cold-start ranker weights.
     pub default_weights: RankerWeights,
 }
@@ -418,7 +418,7 @@ impl CatalogPack {
         if self.neighbours.iter().chain(&self.transitions).any(bad_list) {
             return Err(PackError::Malformed("neighbour list out of range"));
         }
-        check_model(n, &self.popularity, &self.trend, self.embeddings.as_ref(), self.network.as_ref(), &self.repurchase_intervals, &self.default_weights)
+        check_model(n, &self.popularity, &self.trend, self.embeddings.as_ref(), self.network.as_ref(), &self.repurchase_hours, &self.default_weights)
     }
 }
 
@@ -430,7 +430,7 @@ fn check_model(
     trend: &[u16],
     embeddings: Option<&Embeddings>,
     network: Option<&SequenceNetwork>,
-    repurchase_intervals: &[(u32, u32)],
+    repurchase_hours: &[u16],
     w: &RankerWeights,
 ) -> Result<(), PackError> {
     if popularity.len() != n || trend.len() != n {
@@ -445,8 +445,7 @@ fn check_model(
     if network.is_some_and(|net| !net.is_consistent(n)) {
         return Err(PackError::Malformed("sequence network"));
     }
-    let in_item_order = repurchase_intervals.windows(2).all(|w| w[0].0 < w[1].0);
-    if !in_item_order || repurchase_intervals.iter().any(|&(i, hours)| i as usize >= n || hours == 0) {
+    if !repurchase_hours.is_empty() && repurchase_hours.len() != n {
         return Err(PackError::Malformed("repurchase intervals"));
     }
     if !w.named().iter().all(|&(_, x)| in_bounds(x)) || w.session_boost < 0.0 || w.sequence_boost < 0.0 {
@@ -482,7 +481,7 @@ pub struct Catalog {
     trend_as_of_ms: i64,
     embeddings: Option<Embeddings>,
     network: Option<SequenceNetwork>,
-    repurchase_intervals: Vec<(u32, u32)>,
+    repurchase_hours: Vec<u16>,
     items: ItemTable,
     index: IdIndex,
     neighbours: Links,
@@ -550,7 +549,7 @@ impl Catalog {
             trend_as_of_ms: pack.trend_as_of_ms,
             embeddings: pack.embeddings,
             network: pack.network,
-            repurchase_intervals: pack.repurchase_intervals,
+            repurchase_hours: pack.repurchase_hours,
         })
     }
 
@@ -558,7 +557,7 @@ impl Catalog {
     pub fn from_signed(bytes: &[u8], trusted_keys: &[Vec<u8>]) -> Result<Self, PackError> {
         let decoded = format::decode_payload(format::verified_payload(bytes, trusted_keys)?)?;
         let d = &decoded;
-        check_model(d.items.len(), &d.popularity, &d.trend, d.embeddings.as_ref(), d.network.as_ref(), &d.repurchase_intervals, &d.weights)?;
+        check_model(d.items.len(), &d.popularity, &d.trend, d.embeddings.as_ref(), d.network.as_ref(), &d.repurchase_hours, &d.weights)?;
         Catalog::assemble(decoded)
     }
 
@@ -586,7 +585,7 @@ impl Catalog {
             trend_as_of_ms: d.trend_as_of_ms,
             embeddings: d.embeddings,
             network: d.network,
-            repurchase_intervals: d.repurchase_intervals,
+            repurchase_hours: d.repurchase_hours,
             items: d.items,
             index,
             sensitive,
@@ -659,8 +658,8 @@ impl Catalog {
     /// The median time between a person's orders of the item across the
     /// pack's data, for items people buy again and again.
     pub fn repurchase_interval_ms(&self, index: u32) -> Option<f64> {
-        let at = self.repurchase_intervals.binary_search_by_key(&index, |&(i, _)| i).ok()?;
-        Some(f64::from(self.repurchase_intervals[at].1) * 3_600_000.0)
+        let hours = *self.repurchase_hours.get(index as usize).filter(|&&h| h > 0)?;
+        Some(f64::from(hours) * 3_600_000.0)
     }
 
     /// The category at `index`.
@@ -777,7 +776,7 @@ pub(crate) mod tests {
             trend_as_of_ms: TREND_AS_OF_MS,
             embeddings: Some(Embeddings::quantise(2, &[1.0, 0.0, 0.9, 0.1, -0.5, 0.5])),
             network: None,
-            repurchase_intervals: Vec::new(),
+            repurchase_hours: Vec::new(),
             default_weights: RankerWeights::default(),
         }
     }
@@ -799,12 +798,12 @@ pub(crate) mod tests {
 
     #[test]
     fn repurchase_intervals_travel_in_their_section_and_bad_ones_are_refused() {
-        let pack = CatalogPack { repurchase_intervals: vec![(0, 168), (2, 240)], ..tiny_pack() };
+        let pack = CatalogPack { repurchase_hours: vec![168, 0, 240], ..tiny_pack() };
         let catalog = Catalog::from_signed(&pack.sign(&signer(1)), &[public_key(&signer(1))]).unwrap();
         assert_eq!((catalog.repurchase_interval_ms(0), catalog.repurchase_interval_ms(1)), (Some(168.0 * 3_600_000.0), None));
         assert_eq!(CatalogPack::verify(&pack.sign(&signer(1)), &[public_key(&signer(1))]).unwrap(), pack);
-        for bad in [vec![(2, 240), (0, 168)], vec![(0, 1), (0, 2)], vec![(3, 24)], vec![(1, 0)]] {
-            let pack = CatalogPack { repurchase_intervals: bad.clone(), ..tiny_pack() };
+        for bad in [vec![168, 0], vec![168; 4]] {
+            let pack = CatalogPack { repurchase_hours: bad.clone(), ..tiny_pack() };
             let verified = Catalog::from_signed(&pack.sign(&signer(1)), &[public_key(&signer(1))]);
             assert!(matches!(verified, Err(PackError::Malformed("repurchase intervals"))), "{bad:?}");
             assert!(Catalog::new(pack).is_err());

@@ -262,10 +262,11 @@ pub fn mark_consumables(items: &mut [Item], learned: &Learned) -> usize {
 /// with fewer, the median over its first category's items that have one.
 pub const INTERVAL_MIN_REPEATERS: u64 = 3;
 
-/// The pack's repurchase prior: for each item tagged repeatable, the median
-/// time between a person's orders of it (hours), from its own repeat buyers,
-/// else from its category's; items with neither are left out.
-pub fn repurchase_intervals(items: &[Item], learned: &Learned) -> Vec<(u32, u32)> {
+/// The pack's repurchase prior ([`CatalogPack::repurchase_hours`]): for each
+/// item tagged repeatable, the median time between a person's orders of it
+/// (hours, at most 65,535), from its own repeat buyers, else from its
+/// category's; 0 for the others, and empty when no item has one.
+pub fn repurchase_hours(items: &[Item], learned: &Learned) -> Vec<u16> {
     let own = |i: usize| (learned.repeat_users[i].1 >= INTERVAL_MIN_REPEATERS && learned.repeat_gap_hours[i] > 0).then_some(learned.repeat_gap_hours[i]);
     let repeatable = |item: &Item| item.tags.iter().any(|t| t == crate::rank::REPEATABLE_TAG);
     let mut by_category: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
@@ -281,12 +282,19 @@ pub fn repurchase_intervals(items: &[Item], learned: &Learned) -> Vec<(u32, u32)
             (c, hours[hours.len() / 2])
         })
         .collect();
-    items
+    let hours: Vec<u16> = items
         .iter()
         .enumerate()
-        .filter(|(_, item)| repeatable(item))
-        .filter_map(|(i, item)| Some((i as u32, own(i).or_else(|| category_median.get(item.categories.first()?).copied())?)))
-        .collect()
+        .map(|(i, item)| match repeatable(item) {
+            true => own(i).or_else(|| category_median.get(item.categories.first()?).copied()).map_or(0, |h| u16::try_from(h).unwrap_or(u16::MAX)),
+            false => 0,
+        })
+        .collect();
+    if hours.iter().all(|&h| h == 0) {
+        Vec::new()
+    } else {
+        hours
+    }
 }
 
 /// Learns a pack. Deterministic: the same inputs give the same pack, byte for byte once signed.
@@ -312,12 +320,12 @@ pub fn build_pack(
     let intervals = match config.mark_consumables {
         true => {
             mark_consumables(&mut items, &learned);
-            repurchase_intervals(&items, &learned)
+            repurchase_hours(&items, &learned)
         }
         false => Vec::new(),
     };
     let mut pack = assemble(meta, categories, items, learned, embeddings.map(|rows| (config.embeddings.dim(), rows)), network)?;
-    pack.repurchase_intervals = intervals;
+    pack.repurchase_hours = intervals;
     Ok(pack)
 }
 
@@ -420,7 +428,7 @@ pub fn assemble(
         embeddings,
         default_weights,
         network,
-        repurchase_intervals: Vec::new(),
+        repurchase_hours: Vec::new(),
     })
 }
 
@@ -565,9 +573,9 @@ pub(crate) mod tests {
         assert_eq!(repeatable, vec!["milk", "tea"], "coffee has too few buyers to be marked; the shop's tags win");
         // Milk: its own weekly median (the within-the-hour purchase is the same order);
         // tea: nobody came back to it, so its category's.
-        assert_eq!(pack.repurchase_intervals, vec![(0, 7 * 24), (3, 7 * 24)]);
+        assert_eq!(pack.repurchase_hours, vec![7 * 24, 0, 0, 7 * 24, 0]);
         let again = build_pack(meta(), vec![], pack.items.clone(), &log, &PackerConfig { mark_consumables: false, ..Default::default() }).unwrap();
-        assert!(again.repurchase_intervals.is_empty(), "a log of views says nothing about purchase rhythms");
+        assert!(again.repurchase_hours.is_empty(), "a log of views says nothing about purchase rhythms");
     }
 
     #[test]

@@ -64,6 +64,6 @@ pub fn synthetic_pack(items: u32, network_dim: usize, embedding_dim: usize) -> C
             ..RankerWeights::default()
         },
         network,
-        repurchase_intervals: Vec::new(),
+        repurchase_hours: Vec::new(),
     }
 }

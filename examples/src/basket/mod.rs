@@ -148,7 +148,7 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
         Ok(pack)
     };
     let pack = learn(true)?;
-    let consumables = pack.repurchase_intervals.len();
+    let consumables = pack.repurchase_hours.iter().filter(|&&h| h > 0).count();
     eprintln!("the pack marks {consumables} of {n} items as bought again and again");
     let signer = Ed25519KeyPair::from_seed_unchecked(&[13; 32]).map_err(|e| format!("{e:?}"))?;
     let ids: Vec<String> = catalog.items.iter().map(|i| i.id.clone()).collect();

@@ -131,6 +131,25 @@ class EngineTest {
     }
 
     @Test
+    fun buyAgainListsWhatWasBoughtMostDueFirstAndSaysWhyItIsShort() {
+        open().use { engine ->
+            consented(engine)
+            val day = 86_400_000L
+            fun purchase(item: String, daysAgo: Long) = Event(itemId = item, kind = EventKind.PURCHASE, timestampMs = now - daysAgo * day)
+            engine.record(listOf(purchase("sku-03-05", 22), purchase("sku-03-05", 15), purchase("sku-03-05", 8), purchase("sku-05-01", 1)))
+            val again = engine.recommend(RecommendRequest(k = 5U, nowMs = now, mode = RecommendMode.BUY_AGAIN))
+            assertEquals(listOf("sku-03-05", "sku-05-01"), again.items.map { it.itemId })
+            assertEquals(ReasonKind.BUY_AGAIN, again.items[0].reasons[0].kind)
+            assertEquals("You usually buy this every 7 days — last bought 8 days ago", again.items[0].reasons[0].text)
+            assertEquals(Shortfall(missing = 3U, reason = ShortfallReason.FEWER_PURCHASES), again.shortfall)
+            val mixed = engine.recommend(RecommendRequest(k = 5U, nowMs = now))
+            assertNull(mixed.shortfall)
+            assertTrue(mixed.items.none { it.itemId == "sku-03-05" }, "an item the shop does not mark repeatable stays hidden outside buy-again")
+            assertEquals("sku-03-05", engine.inspect().dueItems.first().name)
+        }
+    }
+
+    @Test
     fun reopeningGivesTheSameRecommendations() {
         val request = RecommendRequest(k = 10U, nowMs = now)
         val first = open().use { engine ->
