@@ -80,14 +80,15 @@ class SparkJobAgreesWithThePacker(unittest.TestCase):
             self.assertEqual(ours.keys(), theirs.keys(), name)
             for pair, weight in ours.items():
                 self.assertAlmostEqual(weight, theirs[pair], delta=1e-6 * weight, msg=f"{name} {pair}")
-        row = lambda r: (float(r["count"]), float(r["trend"]), int(r["users"]), int(r["repeat_users"]))
+        row = lambda r: (float(r["count"]), float(r["trend"]), int(r["users"]), int(r["repeat_users"]), int(r["repeat_gap_hours"]))
         ours = {r["item"]: row(r) for r in table(rust, "items")}
         theirs = {r["item"]: row(r) for r in table(spark, "items")}
         self.assertEqual({k for k, v in ours.items() if v[0] > 0}, theirs.keys())
-        for item, (count, trend, users, repeaters) in theirs.items():
-            self.assertEqual((ours[item][0], ours[item][2], ours[item][3]), (count, users, repeaters), item)
+        for item, (count, trend, users, repeaters, gap) in theirs.items():
+            self.assertEqual((ours[item][0], ours[item][2], ours[item][3], ours[item][4]), (count, users, repeaters, gap), item)
             self.assertAlmostEqual(ours[item][1], trend, delta=1e-9 * max(trend, 1e-300), msg=item)
         self.assertTrue(any(v[3] > 0 for v in theirs.values()), "some items are used again")
+        self.assertTrue(any(v[4] > 0 for v in theirs.values()), "some come back an hour or more later")
 
     def build(self, learned, out, *extra):
         path = os.path.join(self.dir, out)

@@ -40,6 +40,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import FloatType, LongType, StringType, StructField, StructType
 
 DAY_MS = 86_400_000.0
+# Purchases within this long of an order's first are the same order (mizan::repurchase::ORDER_WINDOW_MS).
+ORDER_WINDOW_MS = 3_600_000
 
 
 def parse_args(argv):
@@ -128,6 +130,20 @@ def learn(spark: SparkSession, args) -> dict:
     )
     items = items.join(repeats, "idx")
 
+    # The gaps between one person's orders of an item (a new order begins an hour or more after
+    # the last one began), in whole hours rounded to the nearest; their median (the upper one of
+    # an even count) is the pack's repurchase prior. Walked in time order, as the packer does.
+    times = known.groupBy("user", "idx").agg(F.sort_array(F.collect_list("ts")).alias("ts"))
+    walk = (
+        "aggregate(slice(ts, 2, size(ts)), named_struct('start', ts[0], 'gaps', cast(array() as array<bigint>)), "
+        f"(acc, t) -> if(t - acc.start >= {ORDER_WINDOW_MS}, "
+        "named_struct('start', t, 'gaps', concat(acc.gaps, array((t - acc.start + 1800000) div 3600000))), acc)).gaps"
+    )
+    gaps = times.select("idx", F.explode(F.expr(walk)).alias("gap"))
+    medians = gaps.groupBy("idx").agg(F.sort_array(F.collect_list("gap")).alias("g"))
+    medians = medians.select("idx", F.expr("element_at(g, cast(size(g) div 2 + 1 as int))").alias("repeat_gap_hours"))
+    items = items.join(medians, "idx", "left").fillna(0, ["repeat_gap_hours"])
+
     # What comes next: the following steps of each chronological history. 1/distance is summed in
     # whole units of 1/lcm(1..window), exactly and in any order, as the packer sums it.
     units = math.lcm(*range(1, args.transition_window + 1))
@@ -172,7 +188,8 @@ def learn(spark: SparkSession, args) -> dict:
 
     ids = catalogue.select(F.col("idx"), F.col("id"))
     a_ids, b_ids = ids.withColumnRenamed("idx", "a").withColumnRenamed("id", "item"), ids.withColumnRenamed("idx", "b")
-    write_csv(items.join(ids, "idx").select(F.col("id").alias("item"), "count", "trend", "users", "repeat_users"), args.out + "/items")
+    columns = ["count", "trend", "users", "repeat_users", "repeat_gap_hours"]
+    write_csv(items.join(ids, "idx").select(F.col("id").alias("item"), *columns), args.out + "/items")
     write_csv(neighbours.join(a_ids, "a").join(b_ids, "b").select("item", F.col("id").alias("neighbour"), "weight"), args.out + "/neighbours")
     write_csv(transitions.join(a_ids, "a").join(b_ids, "b").select("item", F.col("id").alias("next"), "weight"), args.out + "/transitions")
     if args.als_factors > 0:
