@@ -25,7 +25,7 @@ use std::sync::Arc;
 use mizan::catalog::{public_key, CatalogPack, PackMeta};
 use mizan::packer::{build_pack, read_catalog_csv, read_interactions_csv, CooccurrenceConfig, EaseConfig, Interaction, ItemModel, LlrConfig, PackerConfig};
 use mizan::repurchase::ORDER_WINDOW_MS;
-use mizan::{Engine, EngineConfig, Event, EventKind, RecommendMode, RecommendRequest, Retention, StaticKey, SyncPolicy, PERSONALISATION};
+use mizan::{Engine, EngineConfig, Event, EventKind, ReasonKind, RecommendMode, RecommendRequest, Retention, StaticKey, SyncPolicy, PERSONALISATION};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -90,6 +90,8 @@ struct Scores {
     hr10: f64,
     /// Share of listed items the household bought before.
     bought_before: f64,
+    /// Share of listed items whose first reason is "Trending".
+    trending_first: f64,
 }
 
 #[derive(Serialize)]
@@ -138,31 +140,33 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
         "llr" => ItemModel::Llr(LlrConfig::default()),
         _ => return Err("--model is cooccurrence, ease or llr".into()),
     };
-    let learn = |mark_consumables: bool| -> CliResult<CatalogPack> {
+    let learn = |interactions: &[Interaction], mark_consumables: bool| -> CliResult<CatalogPack> {
         let meta = PackMeta { pack_version: 1, built_at_ms: 0, source: "next-basket evaluation".into(), coverage: None };
         let config = PackerConfig { model: model.clone(), mark_consumables, ..Default::default() };
-        let mut pack = build_pack(meta, catalog.categories.clone(), catalog.items.clone(), &interactions, &config)?;
+        let mut pack = build_pack(meta, catalog.categories.clone(), catalog.items.clone(), interactions, &config)?;
         if let Some(values) = &args.weights {
             pack.default_weights = crate::pack::ranker_weights(values, &pack.default_weights)?;
         }
         Ok(pack)
     };
-    let pack = learn(true)?;
+    let pack = learn(&interactions, true)?;
     let consumables = pack.repurchase_hours.iter().filter(|&&h| h > 0).count();
     eprintln!("the pack marks {consumables} of {n} items as bought again and again");
     let signer = Ed25519KeyPair::from_seed_unchecked(&[13; 32]).map_err(|e| format!("{e:?}"))?;
     let ids: Vec<String> = catalog.items.iter().map(|i| i.id.clone()).collect();
     let replay = Replay { ids: &ids, trusted_key: public_key(&signer), scratch: tempfile::tempdir()?.keep() };
-    let with_weight = |w: f32| {
+    let with_weights = |pack: &CatalogPack, repurchase: f32, trend: Option<f32>| {
         let mut p = pack.clone();
-        p.default_weights.repurchase = w;
+        p.default_weights.repurchase = repurchase;
+        p.default_weights.trend = trend.unwrap_or(p.default_weights.trend);
         p.sign(&signer)
     };
+    let with_weight = |w: f32| with_weights(&pack, w, None);
 
     let mut tuning = Vec::new();
     for &w in &args.repurchase_weights {
         let lists = replay.lists(&with_weight(w), &validation, &[Surface::new("", RecommendMode::Mixed, true)])?;
-        let scores = score(&validation, &lists[0]);
+        let scores = score(&validation, &lists[0].items);
         eprintln!("validation, repurchase weight {w}: NDCG@10 {:.4}", scores.ndcg10);
         tuning.push((w, scores));
     }
@@ -171,8 +175,8 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
     let counts = purchase_counts(&interactions, n);
     let popular = top_k((0..n as u32).map(|i| (i, counts[i as usize])));
     let mut rows = vec![
-        row("Repurchase frequency (baseline)", &test, test.iter().map(|c| frequency_list(c, &popular)).collect()),
-        row("Popularity (baseline)", &test, test.iter().map(|_| popular.clone()).collect()),
+        row("Repurchase frequency (baseline)", &test, Lists::of(test.iter().map(|c| frequency_list(c, &popular)).collect())),
+        row("Popularity (baseline)", &test, Lists::of(test.iter().map(|_| popular.clone()).collect())),
     ];
     let surfaces = [
         Surface::new("mixed", RecommendMode::Mixed, true),
@@ -184,15 +188,35 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
     for (surface, lists) in surfaces.iter().zip(lists) {
         rows.push(row(&format!("Mizan, {} (repurchase weight {best})", surface.name), &test, lists));
     }
-    let untagged = learn(false)?.sign(&signer);
+    let untagged = learn(&interactions, false)?.sign(&signer);
     let lists = replay.lists(&untagged, &test, &[Surface::new("", RecommendMode::Mixed, true)])?;
-    rows.push(row("Mizan, Mixed, pack without consumables marked (an untagged shop)", &test, lists.into_iter().next().unwrap_or_default()));
+    rows.push(row("Mizan, mixed, pack without consumables marked (an untagged shop)", &test, lists.into_iter().next().unwrap_or_default()));
+
+    // The temporal view: the pack's "now" is the households' "now", as on a phone, so what is
+    // popular now is in force for whoever comes back.
+    let (cut, temporal) = temporal_split(&baskets, args.seed, args.max_households);
+    let before: Vec<Interaction> = log.interactions.iter().filter(|i| i.timestamp_ms < cut).copied().collect();
+    let temporal_pack = learn(&before, true)?;
+    let counts = purchase_counts(&before, n);
+    let popular = top_k((0..n as u32).map(|i| (i, counts[i as usize])));
+    let mut temporal_rows = vec![
+        row("Repurchase frequency (baseline)", &temporal, Lists::of(temporal.iter().map(|c| frequency_list(c, &popular)).collect())),
+        row("Popularity (baseline)", &temporal, Lists::of(temporal.iter().map(|_| popular.clone()).collect())),
+    ];
+    let trend = temporal_pack.default_weights.trend;
+    let both = [Surface::new("mixed", RecommendMode::Mixed, true), Surface::new("discover", RecommendMode::Discover, true)];
+    for (weight, label) in [(trend, format!("trend weight {trend}")), (0.0, "without the trend".to_string())] {
+        let lists = replay.lists(&with_weights(&temporal_pack, best, Some(weight)), &temporal, &both)?;
+        for (surface, lists) in both.iter().zip(lists) {
+            temporal_rows.push(row(&format!("Mizan, {}, {label}", surface.name), &temporal, lists));
+        }
+    }
     let _ = std::fs::remove_dir_all(&replay.scratch);
 
-    let markdown = report(args, &rows, &tuning, best, consumables, n);
+    let markdown = report(args, &rows, &temporal_rows, &tuning, best, consumables, n);
     println!("{markdown}");
     std::fs::write(args.out.join("basket.md"), &markdown)?;
-    let json = serde_json::json!({ "rows": rows, "tuning": tuning.iter().map(|(w, s)| serde_json::json!({"repurchase_weight": w, "validation": s})).collect::<Vec<_>>(), "chosen_weight": best });
+    let json = serde_json::json!({ "rows": rows, "temporal_rows": temporal_rows, "tuning": tuning.iter().map(|(w, s)| serde_json::json!({"repurchase_weight": w, "validation": s})).collect::<Vec<_>>(), "chosen_weight": best });
     std::fs::write(args.out.join("basket.json"), serde_json::to_vec_pretty(&json)?)?;
     Ok(())
 }
@@ -232,10 +256,43 @@ fn split(baskets: &[Vec<Basket>], held_out: f64, seed: u64, max: usize) -> (std:
     (pack, evaluated)
 }
 
+/// The temporal view: the cut-off is the start of the newest tenth of all baskets; each household
+/// with two baskets before it and one after (shuffled with `seed`, at most `max`) is asked about
+/// its first basket after it, with what it bought before as history.
+fn temporal_split(baskets: &[Vec<Basket>], seed: u64, max: usize) -> (i64, Vec<Case>) {
+    let mut starts: Vec<i64> = baskets.iter().flatten().map(|(t, _)| *t).collect();
+    starts.sort_unstable();
+    let cut = starts.get(starts.len() * 9 / 10).copied().unwrap_or(0);
+    let mut cases: Vec<Case> = baskets
+        .iter()
+        .filter_map(|b| {
+            let at = b.partition_point(|(t, _)| *t < cut);
+            (at >= 2 && at < b.len()).then(|| Case { history: b[..at].to_vec(), target: b[at].clone() })
+        })
+        .collect();
+    cases.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    cases.truncate(max);
+    (cut, cases)
+}
+
 /// The case whose target is the `back`-th basket from the end.
 fn case(baskets: &[Basket], back: usize) -> Case {
     let at = baskets.len() - back;
     Case { history: baskets[..at].to_vec(), target: baskets[at].clone() }
+}
+
+/// What a method listed for each case, and (for the engine) how many listed
+/// items led with "Trending".
+#[derive(Default)]
+struct Lists {
+    items: Vec<Vec<u32>>,
+    trending_first: usize,
+}
+
+impl Lists {
+    fn of(items: Vec<Vec<u32>>) -> Self {
+        Lists { items, trending_first: 0 }
+    }
 }
 
 /// A list an app asks for: its name in the report and the request's knobs.
@@ -261,10 +318,10 @@ struct Replay<'a> {
 
 impl Replay<'_> {
     /// Per surface, each case's top 10 from an engine holding the case's history as purchases.
-    fn lists(&self, pack: &[u8], cases: &[Case], surfaces: &[Surface]) -> Result<Vec<Vec<Vec<u32>>>, mizan::Error> {
+    fn lists(&self, pack: &[u8], cases: &[Case], surfaces: &[Surface]) -> Result<Vec<Lists>, mizan::Error> {
         let index: HashMap<&str, u32> = self.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
         let progress = crate::progress::bar(cases.len() as u64, "households");
-        let mut out = vec![Vec::with_capacity(cases.len()); surfaces.len()];
+        let mut out: Vec<Lists> = surfaces.iter().map(|_| Lists::default()).collect();
         for (n, case) in cases.iter().enumerate() {
             let engine = self.engine(pack, n)?;
             let events: Vec<Event> = case
@@ -278,7 +335,8 @@ impl Replay<'_> {
             for (m, surface) in surfaces.iter().enumerate() {
                 let request = RecommendRequest { k: K as u32, now_ms: Some(case.target.0 - 1), seed: Some(n as u64), ..surface.request.clone() };
                 let items = engine.recommend(&request)?.items;
-                out[m].push(items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect());
+                out[m].items.push(items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect());
+                out[m].trending_first += items.iter().filter(|r| r.reasons[0].kind == ReasonKind::Trending).count();
             }
             engine.erase_all()?;
             progress.inc(1);
@@ -341,38 +399,54 @@ fn score(cases: &[Case], lists: &[Vec<u32>]) -> Scores {
         listed += list.len().min(K);
     }
     let n = cases.len().max(1) as f64;
-    Scores { ndcg10: total.ndcg10 / n, recall10: total.recall10 / n, hr10: total.hr10 / n, bought_before: total.bought_before / listed.max(1) as f64 }
+    let bought_before = total.bought_before / listed.max(1) as f64;
+    Scores { ndcg10: total.ndcg10 / n, recall10: total.recall10 / n, hr10: total.hr10 / n, bought_before, trending_first: 0.0 }
 }
 
-fn row(method: &str, cases: &[Case], lists: Vec<Vec<u32>>) -> Row {
+fn table(rows: &[Row]) -> String {
+    let mut md = format!(
+        "| Method | Households | NDCG@10 | Recall@10 | HR@10 | Listed items bought before | Led by \"Trending\" | NDCG@10, at most {SHORT_HISTORY} baskets before (households) |\n\
+         |---|---|---|---|---|---|---|---|\n"
+    );
+    for r in rows {
+        let s = r.scores;
+        let short = format!("{:.4} ({})", r.short_history.ndcg10, r.short_households);
+        let trending = 100.0 * s.trending_first;
+        md += &format!("| {} | {} | {:.4} | {:.4} | {:.4} | {:.1}% | {trending:.1}% | {short} |\n", r.method, r.households, s.ndcg10, s.recall10, s.hr10, 100.0 * s.bought_before);
+    }
+    md
+}
+
+fn row(method: &str, cases: &[Case], lists: Lists) -> Row {
+    let listed = lists.items.iter().map(|l| l.len().min(K)).sum::<usize>().max(1);
+    let trending_first = lists.trending_first as f64 / listed as f64;
+    let lists = lists.items;
     let (short, short_lists): (Vec<&Case>, Vec<&Vec<u32>>) = cases.iter().zip(&lists).filter(|(c, _)| c.history.len() <= SHORT_HISTORY).unzip();
     let short: Vec<Case> = short.into_iter().map(|c| Case { history: c.history.clone(), target: c.target.clone() }).collect();
     let short_lists: Vec<Vec<u32>> = short_lists.into_iter().cloned().collect();
     Row {
         method: method.to_string(),
         households: cases.len(),
-        scores: score(cases, &lists),
+        scores: Scores { trending_first, ..score(cases, &lists) },
         short_history: score(&short, &short_lists),
         short_households: short.len(),
     }
 }
 
-fn report(args: &BasketArgs, rows: &[Row], tuning: &[(f32, Scores)], best: f32, consumables: usize, n: usize) -> String {
+fn report(args: &BasketArgs, rows: &[Row], temporal_rows: &[Row], tuning: &[(f32, Scores)], best: f32, consumables: usize, n: usize) -> String {
     let source = match &args.data {
         Some(dir) => format!("purchases in `{}`", dir.display()),
         None => format!("{} simulated households (seed {}, `mizan eval-basket` built-in simulator)", args.households, args.seed),
     };
     let mut md = format!(
         "Next-basket evaluation on {source}; pack model `{}`, {consumables} of {n} items marked as bought again and again.\n\n\
-         | Method | Households | NDCG@10 | Recall@10 | HR@10 | Listed items bought before | NDCG@10, at most {SHORT_HISTORY} baskets before (households) |\n|---|---|---|---|---|---|---|\n",
-        args.model
+         Strong generalisation, the last basket of held-out households:\n\n{}\n\
+         Temporal view, each household's first basket after the cut-off (the newest tenth of baskets), the pack learned from everything before it:\n\n{}\n",
+        args.model,
+        table(rows),
+        table(temporal_rows)
     );
-    for r in rows {
-        let s = r.scores;
-        let short = format!("{:.4} ({})", r.short_history.ndcg10, r.short_households);
-        md += &format!("| {} | {} | {:.4} | {:.4} | {:.4} | {:.1}% | {short} |\n", r.method, r.households, s.ndcg10, s.recall10, s.hr10, 100.0 * s.bought_before);
-    }
-    md += "\nValidation (the basket before the last), Mizan Mixed by repurchase weight:";
+    md += "Validation (the basket before the last), Mizan Mixed by repurchase weight:";
     for (w, s) in tuning {
         md += &format!(" {w}: {:.4};", s.ndcg10);
     }
@@ -411,7 +485,7 @@ mod tests {
             row["ndcg10"].as_f64().unwrap()
         };
         assert!(ndcg("Mizan, mixed") > ndcg("Popularity") + 0.2, "{report}");
-        assert!(ndcg("Mizan, buy again") > ndcg("Mizan, Mixed, pack without consumables marked") + 0.2, "{report}");
+        assert!(ndcg("Mizan, buy again") > ndcg("Mizan, mixed, pack without consumables marked") + 0.2, "{report}");
         assert!(ndcg("Repurchase frequency") > ndcg("Popularity"));
         assert!(std::fs::read_to_string(out.join("basket.md")).unwrap().contains("| Mizan, discover"));
     }
