@@ -93,6 +93,9 @@ fn a_weekly_staple_leads_the_list_with_the_rhythm_as_its_reason() {
     assert_eq!(buy_again_reason(&mixed, "coffee").as_deref(), Some("You bought this 8 days ago — people usually buy it again every 10 days"));
     assert!(!ids(&mixed).contains(&"kettle"), "a one-off stays hidden");
     assert!(mixed.shortfall.is_none());
+    let explained = engine.explain("milk", Some(NOW)).unwrap();
+    assert_eq!(explained.reasons[0].text, mixed.items[0].reasons[0].text, "explain shows the same part and reason");
+    assert!(engine.inspect().unwrap().due_items.iter().any(|w| w.name == "milk"));
 
     let discover = engine.recommend(&request(RecommendMode::Discover)).unwrap();
     assert!(discover.items.iter().all(|r| r.reasons.iter().all(|x| x.kind != ReasonKind::BuyAgain)), "discovery does not count due-ness");

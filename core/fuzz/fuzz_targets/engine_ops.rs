@@ -11,8 +11,8 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use mizan::catalog::public_key;
 use mizan::{
-    BestTimeRequest, Engine, EngineConfig, Event, EventKind, Feedback, ForgetRequest, QuietHours, RecommendRequest, StaticKey, SyncPolicy,
-    PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING,
+    BestTimeRequest, Engine, EngineConfig, Event, EventKind, Feedback, ForgetRequest, QuietHours, RecommendMode, RecommendRequest, StaticKey,
+    SyncPolicy, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING,
 };
 use ring::signature::Ed25519KeyPair;
 
@@ -30,6 +30,7 @@ enum Op {
         per_item: Option<u32>,
         per_category: Option<u32>,
         candidates: Option<Vec<u8>>,
+        mode: u8,
     },
     Explain(u8, Option<i64>),
     Feedback { impressions: Vec<u8>, clicks: Vec<u8>, not_interested: Vec<u8>, categories: Vec<String>, timestamp_ms: Option<i64> },
@@ -88,7 +89,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     assert_eq!(engine.inspect().map(|r| r.store.events).ok(), before.ok(), "a refused record stored something");
                 }
             }
-            Op::Recommend { k, include_seen, diversity, now_ms, exploration, novelty, seed, per_item, per_category, candidates } => {
+            Op::Recommend { k, include_seen, diversity, now_ms, exploration, novelty, seed, per_item, per_category, candidates, mode } => {
                 let request = RecommendRequest {
                     k,
                     include_seen,
@@ -100,9 +101,12 @@ fuzz_target!(|ops: Vec<Op>| {
                     max_impressions_per_item_per_day: per_item,
                     max_impressions_per_category_per_day: per_category,
                     candidates: candidates.map(|c| c.into_iter().map(id).collect()),
+                    mode: [RecommendMode::Discover, RecommendMode::BuyAgain, RecommendMode::Mixed][usize::from(mode) % 3],
                 };
                 if let Ok(list) = engine.recommend(&request) {
                     assert!(list.items.iter().all(|r| r.score.is_finite() && !r.reasons.is_empty()));
+                    let missing = (k as usize).checked_sub(list.items.len()).expect("never more than k items");
+                    assert_eq!(list.shortfall.map_or(0, |s| s.missing as usize), missing, "a short list says so, a full one does not");
                 }
             }
             Op::Explain(item, now) => {
