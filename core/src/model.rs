@@ -117,6 +117,28 @@ impl ItemState {
 }
 
 impl ItemState {
+    /// Folds in one event on the item, of interest `weight`.
+    fn observe(&mut self, event: &StoredEvent, weight: f64) {
+        let t = event.timestamp_ms;
+        self.long.add(weight, t, LONG_HALF_LIFE_MS);
+        self.short.add(weight, t, SHORT_HALF_LIFE_MS);
+        self.last_ms = self.last_ms.max(t);
+        if weight > self.strongest_weight {
+            self.strongest_weight = weight;
+            self.strongest_kind = event.kind;
+        }
+        if weight > 0.0 && self.last_positive.is_none_or(|p| (t, event.seq) > p) {
+            self.last_positive = Some((t, event.seq));
+        }
+        if event.kind == EventKind::Purchase {
+            self.purchased = true;
+            self.rhythm.get_or_insert_default().add(t);
+        }
+        if event.kind == EventKind::Dismiss {
+            self.last_dismissed_ms = Some(self.last_dismissed_ms.map_or(t, |d| d.max(t)));
+        }
+    }
+
     /// The long- and short-term interest carried to `reference_ms`.
     pub(crate) fn interest_as_of(&self, reference_ms: i64, long_half_life_ms: f64, short_half_life_ms: f64) -> (f64, f64) {
         (self.long.as_of(reference_ms, long_half_life_ms), self.short.as_of(reference_ms, short_half_life_ms))
@@ -180,29 +202,20 @@ impl ModelState {
             return None;
         }
         let weight = event.interest_weight();
-        let new_item = !self.items.contains_key(&event.item_id);
-        if new_item {
-            self.items.insert(event.item_id.clone(), ItemState::first(event.kind, t));
-        }
-        let item = self.items.get_mut(&event.item_id).expect("present or just inserted");
-        item.long.add(weight, t, LONG_HALF_LIFE_MS);
-        item.short.add(weight, t, SHORT_HALF_LIFE_MS);
-        item.last_ms = item.last_ms.max(t);
-        if weight > item.strongest_weight {
-            item.strongest_weight = weight;
-            item.strongest_kind = event.kind;
-        }
-        if weight > 0.0 && item.last_positive.is_none_or(|p| (t, event.seq) > p) {
-            item.last_positive = Some((t, event.seq));
-        }
-        if event.kind == EventKind::Purchase {
-            item.purchased = true;
-            item.rhythm.get_or_insert_default().add(t);
-        }
-        if event.kind == EventKind::Dismiss {
-            item.last_dismissed_ms = Some(item.last_dismissed_ms.map_or(t, |d| d.max(t)));
-        }
-        Some(Applied { state: item.clone(), new_item })
+        // One lookup for an item seen before (most events), a second to insert a new one.
+        let (state, new_item) = match self.items.get_mut(&event.item_id) {
+            Some(item) => {
+                item.observe(event, weight);
+                (item.clone(), false)
+            }
+            None => {
+                let mut item = ItemState::first(event.kind, t);
+                item.observe(event, weight);
+                self.items.insert(event.item_id.clone(), item.clone());
+                (item, true)
+            }
+        };
+        Some(Applied { state, new_item })
     }
 
     /// Decayed activity per UTC hour of day.
