@@ -18,7 +18,10 @@ let package = Package(
         .target(
             name: "Mizan",
             dependencies: ["mizan_ffiFFI"],
-            path: "Sources/Mizan"
+            path: "Sources/Mizan",
+            // Apple's privacy manifest: no tracking, nothing collected, and why the store
+            // reads file metadata and a monotonic clock (checked by ios/scripts/check_swift.py).
+            resources: [.copy("PrivacyInfo.xcprivacy")]
         ),
     ]
 )

@@ -12,6 +12,9 @@ Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M 
             library (nm -D --defined-only)
   checksums the contract version and every API checksum the Swift expects equal what the library
             returns, called through ctypes (return types taken from the header's prototypes)
+  privacy   ios/Sources/Mizan/PrivacyInfo.xcprivacy is a property list declaring no tracking, no
+            tracking domains, nothing collected, and a documented reason for each required-reason
+            API the store uses; Package.swift bundles it as a resource of the Mizan target
 
 Needs: python packages tree-sitter and tree-sitter-swift, gcc, nm.
 """
@@ -212,6 +215,39 @@ def check_checksums(rep: Report, lib: Path, swift_files: list[Path], headers: li
               + ", ".join(unchecked[:10]) + (" ..." if len(unchecked) > 10 else ""))
 
 
+# Required-reason API categories the library uses, with the reason it declares for each
+# (Apple's codes: C617.1 files inside the app container; 35F9.1 elapsed time between events).
+REQUIRED_REASONS = {
+    "NSPrivacyAccessedAPICategoryFileTimestamp": "C617.1",
+    "NSPrivacyAccessedAPICategorySystemBootTime": "35F9.1",
+}
+
+
+def check_privacy(rep: Report, package_dir: Path) -> None:
+    import plistlib
+    manifest = package_dir / "Sources" / "Mizan" / "PrivacyInfo.xcprivacy"
+    try:
+        plist = plistlib.loads(manifest.read_bytes())
+    except (OSError, plistlib.InvalidFileException, ValueError) as e:
+        rep.fail("privacy", f"{manifest.name} does not read as a property list", str(e))
+        return
+    for key, want in [("NSPrivacyTracking", False), ("NSPrivacyTrackingDomains", []), ("NSPrivacyCollectedDataTypes", [])]:
+        if plist.get(key) == want:
+            rep.ok("privacy", f"{key} == {want!r}")
+        else:
+            rep.fail("privacy", f"{key} is {plist.get(key)!r}, expected {want!r}")
+    declared = {d.get("NSPrivacyAccessedAPIType"): d.get("NSPrivacyAccessedAPITypeReasons") for d in plist.get("NSPrivacyAccessedAPITypes", [])}
+    if declared == {k: [v] for k, v in REQUIRED_REASONS.items()}:
+        rep.ok("privacy", "required-reason APIs: " + ", ".join(f"{k} ({v})" for k, v in REQUIRED_REASONS.items()))
+    else:
+        rep.fail("privacy", "required-reason APIs differ from what the library uses", f"declared {declared}")
+    package = (package_dir / "Package.swift").read_text()
+    if re.search(r'resources:\s*\[\s*\.(copy|process)\("PrivacyInfo\.xcprivacy"\)', package):
+        rep.ok("privacy", "Package.swift bundles PrivacyInfo.xcprivacy")
+    else:
+        rep.fail("privacy", "Package.swift does not bundle PrivacyInfo.xcprivacy as a resource")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lib", required=True, type=Path, help="the unstripped cdylib the bindings came from")
@@ -235,6 +271,7 @@ def main() -> int:
     exported = exported_symbols(args.lib)
     check_symbols(rep, args.lib, swift_files + headers, exported)
     check_checksums(rep, args.lib, swift_files, headers, exported)
+    check_privacy(rep, Path(__file__).resolve().parent.parent)
 
     print(f"swift: {rep.passed} passed, {rep.failed} failed")
     return 0 if rep.failed == 0 and rep.passed > 0 else 1
