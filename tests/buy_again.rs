@@ -169,7 +169,10 @@ fn the_rhythm_survives_a_restart_and_goes_with_erasure() {
     let engine = open(dir.path(), 1).unwrap();
     assert_eq!(engine.recommend(&request(RecommendMode::BuyAgain)).unwrap(), before);
     let export = engine.export_user_data().unwrap();
-    assert!(export.contains("\"rhythm\":{\"times\":[") && export.contains("\"repurchase\":[{\"item\":"), "the export holds the order times and how due each item is: {export}");
+    assert!(
+        export.contains("\"rhythm\":{\"times\":[") && export.contains("\"repurchase\":[{\"item\":"),
+        "the export holds the order times and how due each item is: {export}"
+    );
     engine.forget(&mizan::ForgetRequest { item_ids: vec!["milk".into()], ..Default::default() }).unwrap();
     assert!(!ids(&engine.recommend(&request(RecommendMode::BuyAgain)).unwrap()).contains(&"milk"));
 }

@@ -171,13 +171,21 @@ impl InspectReport {
         let (top_categories, top_items) = match inputs.catalog {
             // Even with consent to sensitive profiling, a report never names them.
             Some(catalog) => (
-                top(inputs.profile.categories.iter().filter(|(&c, _)| catalog.category(c).sensitive.is_none()).map(|(&c, &w)| (catalog.category(c).name.clone(), w)).collect()),
+                top(inputs
+                    .profile
+                    .categories
+                    .iter()
+                    .filter(|(&c, _)| catalog.category(c).sensitive.is_none())
+                    .map(|(&c, &w)| (catalog.category(c).name.clone(), w))
+                    .collect()),
                 top(inputs.profile.items.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|&(i, ref s)| (catalog.id(i).to_string(), s.score)).collect()),
             ),
             None => (vec![], vec![]),
         };
         let due_items = match inputs.catalog {
-            Some(catalog) => top(inputs.profile.repurchase.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|(i, d)| (catalog.id(*i).to_string(), d.score)).collect()),
+            Some(catalog) => {
+                top(inputs.profile.repurchase.iter().filter(|(i, _)| !catalog.is_sensitive(*i)).map(|(i, d)| (catalog.id(*i).to_string(), d.score)).collect())
+            }
             None => vec![],
         };
         let store = inputs.store;

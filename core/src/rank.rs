@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
 use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
-use crate::repurchase::{self, RhythmBasis};
 use crate::online::ScoreFeatures;
+use crate::repurchase::{self, RhythmBasis};
 
 /// The kind of signal behind a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -972,7 +972,18 @@ mod tests {
     const NOW: i64 = 1_780_000_000_000;
 
     fn options(personalised: bool) -> RankOptions {
-        RankOptions { k: 10, candidates: None, include_seen: false, diversity: 0.0, personalised, now_ms: NOW, exploration: 0.0, novelty: 0.0, seed: 1, mode: RecommendMode::Mixed }
+        RankOptions {
+            k: 10,
+            candidates: None,
+            include_seen: false,
+            diversity: 0.0,
+            personalised,
+            now_ms: NOW,
+            exploration: 0.0,
+            novelty: 0.0,
+            seed: 1,
+            mode: RecommendMode::Mixed,
+        }
     }
 
     fn view(item: &str) -> StoredEvent {

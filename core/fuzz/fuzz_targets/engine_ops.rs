@@ -11,8 +11,8 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use mizan::catalog::public_key;
 use mizan::{
-    BestTimeRequest, Engine, EngineConfig, Event, EventKind, Feedback, ForgetRequest, QuietHours, RecommendMode, RecommendRequest, StaticKey,
-    SyncPolicy, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING,
+    BestTimeRequest, Engine, EngineConfig, Event, EventKind, Feedback, ForgetRequest, QuietHours, RecommendMode, RecommendRequest, StaticKey, SyncPolicy,
+    PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING,
 };
 use ring::signature::Ed25519KeyPair;
 

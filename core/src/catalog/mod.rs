@@ -305,8 +305,7 @@ impl RankerWeights {
     /// Every weight with its name, in [`WEIGHT_NAMES`] order.
     pub fn named(&self) -> [(&'static str, f32); 10] {
         let w = self;
-        let values =
-            [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend, w.embedding, w.repurchase];
+        let values = [w.neighbour, w.transition, w.category, w.popularity, w.session_boost, w.sequence_boost, w.network, w.trend, w.embedding, w.repurchase];
         std::array::from_fn(|i| (WEIGHT_NAMES[i], values[i]))
     }
 

@@ -36,7 +36,9 @@ pub use subset::{restrict, Restricted, Subset};
 pub use synthetic::synthetic_pack;
 pub use transitions::TransitionConfig;
 
-use crate::catalog::{CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, REPURCHASE_WEIGHT, TREND_WEIGHT};
+use crate::catalog::{
+    CatalogPack, Category, Embeddings, Item, NeighbourList, PackMeta, RankerWeights, EMBEDDING_WEIGHT, NETWORK_WEIGHT, REPURCHASE_WEIGHT, TREND_WEIGHT,
+};
 use crate::network::SequenceNetwork;
 use crate::repurchase::ORDER_WINDOW_MS;
 
@@ -403,7 +405,14 @@ pub fn assemble(
     network: Option<SequenceNetwork>,
 ) -> Result<CatalogPack, PackerError> {
     let n = items.len();
-    let sized = [learned.neighbours.len(), learned.transitions.len(), learned.counts.len(), learned.trend_counts.len(), learned.repeat_users.len(), learned.repeat_gap_hours.len()];
+    let sized = [
+        learned.neighbours.len(),
+        learned.transitions.len(),
+        learned.counts.len(),
+        learned.trend_counts.len(),
+        learned.repeat_users.len(),
+        learned.repeat_gap_hours.len(),
+    ];
     if sized.iter().any(|&len| len != n) {
         return Err(PackerError::Input { line: 0, reason: format!("what was learned covers {sized:?} items, the catalogue {n}") });
     }

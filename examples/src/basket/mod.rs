@@ -412,7 +412,15 @@ fn table(rows: &[Row]) -> String {
         let s = r.scores;
         let short = format!("{:.4} ({})", r.short_history.ndcg10, r.short_households);
         let trending = 100.0 * s.trending_first;
-        md += &format!("| {} | {} | {:.4} | {:.4} | {:.4} | {:.1}% | {trending:.1}% | {short} |\n", r.method, r.households, s.ndcg10, s.recall10, s.hr10, 100.0 * s.bought_before);
+        md += &format!(
+            "| {} | {} | {:.4} | {:.4} | {:.4} | {:.1}% | {trending:.1}% | {short} |\n",
+            r.method,
+            r.households,
+            s.ndcg10,
+            s.recall10,
+            s.hr10,
+            100.0 * s.bought_before
+        );
     }
     md
 }
@@ -472,7 +480,19 @@ mod tests {
     fn a_small_simulation_runs_end_to_end_and_the_rhythm_wins() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let args = ["eval-basket", "--households", "150", "--max-households", "40", "--held-out", "0.5", "--repurchase-weights", "2,8", "--out", out.to_str().unwrap()];
+        let args = [
+            "eval-basket",
+            "--households",
+            "150",
+            "--max-households",
+            "40",
+            "--held-out",
+            "0.5",
+            "--repurchase-weights",
+            "2,8",
+            "--out",
+            out.to_str().unwrap(),
+        ];
         run(&Cli::parse_from(args).basket).unwrap();
         let first = std::fs::read(out.join("data/interactions.csv")).unwrap();
         households::simulate(150, 7, &dir.path().join("again")).unwrap();
