@@ -12,6 +12,9 @@ Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M 
             library (nm -D --defined-only)
   checksums the contract version and every API checksum the Swift expects equal what the library
             returns, called through ctypes (return types taken from the header's prototypes)
+  wrappers  every call the hand-written Swift in ios/Sources/Mizan makes on the engine (`self.f(a:b:)`,
+            `Engine.f(a:)`) names a method the generated bindings declare, with the same labels (the
+            hand-written files are parsed with the generated ones)
   privacy   ios/Sources/Mizan/PrivacyInfo.xcprivacy is a property list declaring no tracking, no
             tracking domains, nothing collected, and a documented reason for each required-reason
             API the store uses; Package.swift bundles it as a resource of the Mizan target
@@ -223,6 +226,27 @@ REQUIRED_REASONS = {
 }
 
 
+def labels(args: str) -> tuple[str, ...]:
+    """The argument labels of a call or declaration's argument list (`a: x, b: y` -> (a, b))."""
+    return tuple(part.split(":")[0].strip() for part in args.split(",") if ":" in part)
+
+
+def check_wrappers(rep: Report, generated: list[Path], handwritten: list[Path]) -> None:
+    declared = set()
+    for f in generated:
+        for name, args in re.findall(r"(?:open|public static) func `?(\w+)`?\(([^)]*)\)", f.read_text()):
+            declared.add((name, labels(args)))
+    for f in handwritten:
+        calls = re.findall(r"try (?:self|Engine)\.(\w+)\(([^)]*)\)", f.read_text())
+        unknown = sorted({f"{name}({':'.join(labels(args))}:)" for name, args in calls if (name, labels(args)) not in declared})
+        if not calls:
+            continue
+        if unknown:
+            rep.fail("wrappers", f"{f.name}: calls the bindings do not declare", unknown)
+        else:
+            rep.ok("wrappers", f"{f.name}: all {len(calls)} engine calls are declared by the bindings")
+
+
 def check_privacy(rep: Report, package_dir: Path) -> None:
     import plistlib
     manifest = package_dir / "Sources" / "Mizan" / "PrivacyInfo.xcprivacy"
@@ -266,12 +290,15 @@ def main() -> int:
         print(f"swift: {rep.passed} passed, {rep.failed} failed")
         return 1
 
-    check_parse(rep, swift_files)
+    package_dir = Path(__file__).resolve().parent.parent
+    handwritten = sorted(p for p in (package_dir / "Sources" / "Mizan").glob("*.swift") if p.name != "mizan_ffi.swift")
+    check_parse(rep, swift_files + handwritten)
     check_headers(rep, headers, modulemaps)
     exported = exported_symbols(args.lib)
     check_symbols(rep, args.lib, swift_files + headers, exported)
     check_checksums(rep, args.lib, swift_files, headers, exported)
-    check_privacy(rep, Path(__file__).resolve().parent.parent)
+    check_wrappers(rep, swift_files, handwritten)
+    check_privacy(rep, package_dir)
 
     print(f"swift: {rep.passed} passed, {rep.failed} failed")
     return 0 if rep.failed == 0 and rep.passed > 0 else 1
