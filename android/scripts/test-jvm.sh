@@ -98,6 +98,9 @@ compile() { # compile JAR CLASSPATH SALT SRC...   (SALT: extra text that forces 
 step "kotlinc bindings (${#GEN_SRCS[@]} generated + ${#MAIN_SRCS[@]} main files)"
 compile "$MAIN_JAR" "$MAIN_CP" "" "${GEN_SRCS[@]}" "${MAIN_SRCS[@]}" || fail "kotlinc failed on the bindings"
 done_step
+step "consumer R8 rules against the compiled bindings"
+python3 "$SCRIPT_DIR/check-r8-rules.py" "$ROOT/android/consumer-rules.pro" "$MAIN_JAR" >&2 || fail "android/consumer-rules.pro does not keep what the bindings need"
+done_step
 step "kotlinc tests (${#TEST_SRCS[@]} files from ${TEST_DIR#"$ROOT"/})"
 compile "$TEST_JAR" "$TEST_CP" "$(cat "$MAIN_JAR.stamp")" "${TEST_SRCS[@]}" || fail "kotlinc failed on the tests"
 done_step
