@@ -1,34 +1,15 @@
 package io.mizan
 
 import java.io.File
-import java.nio.file.Files
 import java.util.Collections
 import kotlin.concurrent.thread
-import kotlin.test.AfterTest
-import kotlin.test.BeforeTest
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 
 /** Limits, concurrency and the calls the other suite does not reach, from Kotlin. */
-class EngineLimitsTest {
-    private val fixtures = File(System.getProperty("mizan.fixtures") ?: error("-Dmizan.fixtures not set"))
-    private val pack = File(fixtures, "demo.pack").readBytes()
-    private val trustedKey = File(fixtures, "demo.pub").readBytes()
-    private val now = System.currentTimeMillis()
-    private lateinit var dir: File
-
-    @BeforeTest
-    fun setUp() {
-        dir = Files.createTempDirectory("mizan-kotlin-limits").toFile()
-    }
-
-    @AfterTest
-    fun tearDown() {
-        dir.deleteRecursively()
-    }
-
+class EngineLimitsTest : DemoShopFixture() {
     private fun open(): Engine =
         Engine.open(EngineConfig(dataDir = File(dir, "store").path, trustedPackKeys = listOf(trustedKey)), FixedKey(ByteArray(32) { (3 + it).toByte() }))
 

@@ -1,32 +1,13 @@
 package io.mizan
 
 import java.io.File
-import java.nio.file.Files
-import kotlin.test.AfterTest
-import kotlin.test.BeforeTest
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertTrue
 
 /** The request knobs, caps, forget, best time and search words, from Kotlin, on the demo shop. */
-class EngineSurfacesTest {
-    private val fixtures = File(System.getProperty("mizan.fixtures") ?: error("-Dmizan.fixtures not set"))
-    private val pack = File(fixtures, "demo.pack").readBytes()
-    private val trustedKey = File(fixtures, "demo.pub").readBytes()
-    private val now = System.currentTimeMillis()
-    private lateinit var dir: File
-
-    @BeforeTest
-    fun setUp() {
-        dir = Files.createTempDirectory("mizan-kotlin-surfaces").toFile()
-    }
-
-    @AfterTest
-    fun tearDown() {
-        dir.deleteRecursively()
-    }
-
+class EngineSurfacesTest : DemoShopFixture() {
     private fun open(): Engine =
         Engine.open(EngineConfig(dataDir = File(dir, "store").path, trustedPackKeys = listOf(trustedKey)), FixedKey(ByteArray(32) { (11 + it).toByte() }))
 

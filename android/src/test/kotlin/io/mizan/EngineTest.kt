@@ -1,9 +1,6 @@
 package io.mizan
 
 import java.io.File
-import java.nio.file.Files
-import kotlin.test.AfterTest
-import kotlin.test.BeforeTest
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -25,23 +22,7 @@ class LockedKeystore : KeyProvider {
     override fun keyMaterial(): ByteArray = throw KeyProviderException.Unavailable("keystore locked")
 }
 
-class EngineTest {
-    private val fixtures = File(System.getProperty("mizan.fixtures") ?: error("-Dmizan.fixtures not set"))
-    private val pack = File(fixtures, "demo.pack").readBytes()
-    private val trustedKey = File(fixtures, "demo.pub").readBytes()
-    private val now = System.currentTimeMillis()
-    private lateinit var dir: File
-
-    @BeforeTest
-    fun setUp() {
-        dir = Files.createTempDirectory("mizan-kotlin").toFile()
-    }
-
-    @AfterTest
-    fun tearDown() {
-        dir.deleteRecursively()
-    }
-
+class EngineTest : DemoShopFixture() {
     private fun key(seed: Int = 7) = FixedKey(ByteArray(32) { (seed + it).toByte() })
 
     private fun open(provider: KeyProvider = key()): Engine =

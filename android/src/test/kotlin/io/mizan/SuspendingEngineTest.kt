@@ -1,37 +1,18 @@
 package io.mizan
 
 import java.io.File
-import java.nio.file.Files
 import java.util.concurrent.Executors
 import kotlinx.coroutines.asCoroutineDispatcher
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
-import kotlin.test.AfterTest
-import kotlin.test.BeforeTest
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 
 /** The coroutine wrapper: calls run on the given dispatcher, give what the blocking calls give, and may overlap. */
-class SuspendingEngineTest {
-    private val fixtures = File(System.getProperty("mizan.fixtures") ?: error("-Dmizan.fixtures not set"))
-    private val pack = File(fixtures, "demo.pack").readBytes()
-    private val trustedKey = File(fixtures, "demo.pub").readBytes()
-    private val now = System.currentTimeMillis()
-    private lateinit var dir: File
-
-    @BeforeTest
-    fun setUp() {
-        dir = Files.createTempDirectory("mizan-kotlin-suspending").toFile()
-    }
-
-    @AfterTest
-    fun tearDown() {
-        dir.deleteRecursively()
-    }
-
+class SuspendingEngineTest : DemoShopFixture() {
     private fun config() = EngineConfig(dataDir = File(dir, "store").path, trustedPackKeys = listOf(trustedKey))
 
     /** A key provider that notes the thread it is called on. */
