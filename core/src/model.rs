@@ -443,6 +443,9 @@ impl ProfileIndex {
             let dismissed = state.last_dismissed_ms.is_some_and(|d| now_ms.saturating_sub(d) < SUPPRESSION_FULL_DAYS * 86_400_000);
             let interest = ItemInterest { score, strongest_kind: state.strongest_kind, last_ms: state.last_ms, purchased: state.purchased, dismissed };
             profile.items.push((index, interest));
+            if let Some(due) = state.rhythm.as_ref().and_then(|r| r.due(now_ms, catalog.repurchase_interval_ms(index))) {
+                profile.repurchase.push((index, due));
+            }
         }
         profile.categories = categories.into_iter().enumerate().filter_map(|(c, a)| Some((c as u32, a?))).collect();
         for (term, weight) in &model.query_terms {
@@ -471,8 +474,6 @@ impl ProfileIndex {
             }
         }
         profile.away_ms = profile.items.iter().map(|(_, i)| i.last_ms).max().map(|last| now_ms.saturating_sub(last).max(0));
-        profile.repurchase =
-            self.entries.iter().filter_map(|(&i, (state, _))| Some((i, state.rhythm.as_ref()?.due(now_ms, catalog.repurchase_interval_ms(i))?))).collect();
         let (mut staples, mut ln_sum) = (0.0, 0.0);
         for (_, due) in profile.repurchase.iter().filter(|(_, d)| d.basis == RhythmBasis::Own) {
             staples += 1.0;
