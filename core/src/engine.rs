@@ -185,6 +185,10 @@ struct EngineState {
     token_key: TokenKey,
     /// The newest pack version this store has used: an older pack is a rollback.
     newest_pack: u64,
+    /// Events committed with this state that may not be in the log yet (a
+    /// crash between saving the state and appending them): the next open
+    /// appends those the log lacks. Kept until the next save, harmlessly.
+    pending: Vec<StoredEvent>,
 }
 
 /// The store's secret for hashing query words kept without consent
@@ -207,23 +211,6 @@ impl std::fmt::Debug for TokenKey {
     }
 }
 
-/// The state layout before the token key, still read when migrating.
-#[derive(Deserialize)]
-struct EngineStateV3 {
-    consent: ConsentLedger,
-    next_seq: u64,
-    feedback: FeedbackState,
-    online: OnlineRanker,
-}
-
-/// The state layout before the online ranker, still read when migrating.
-#[derive(Deserialize)]
-struct EngineStateV2 {
-    consent: ConsentLedger,
-    next_seq: u64,
-    feedback: FeedbackState,
-}
-
 /// The state layout of the first release (no prefix), still read when migrating.
 #[derive(Deserialize)]
 struct EngineStateV1 {
@@ -234,11 +221,9 @@ struct EngineStateV1 {
 }
 
 /// Marks the current state layout.
-const STATE_MAGIC: &[u8; 4] = b"ES04";
-/// Marks the layout of [`EngineStateV3`].
-const STATE_MAGIC_V3: &[u8; 4] = b"ES03";
-/// Marks the layout of [`EngineStateV2`].
-const STATE_MAGIC_V2: &[u8; 4] = b"ES02";
+const STATE_MAGIC: &[u8; 4] = b"ES05";
+/// Marks the layout before pending events: the current one without its last field.
+const STATE_MAGIC_V4: &[u8; 4] = b"ES04";
 
 impl EngineState {
     /// The state of a new store.
@@ -250,6 +235,7 @@ impl EngineState {
             online: OnlineRanker::default(),
             token_key: TokenKey::random()?,
             newest_pack: 0,
+            pending: Vec::new(),
         })
     }
 
@@ -263,22 +249,27 @@ impl EngineState {
         let config = bincode::config::standard();
         let corrupt = || Error::Corrupt("engine state does not decode");
         let malformed = |_| corrupt();
-        if let Some(body) = bytes.strip_prefix(STATE_MAGIC) {
-            let state: EngineState = bincode::serde::decode_from_slice(body, config).map_err(malformed)?.0;
+        // Fields are written in order, so the layout before pending events reads
+        // as the current one once an empty list (a zero length) is appended.
+        let current = match bytes.strip_prefix(STATE_MAGIC_V4) {
+            Some(body) => Some({
+                let mut body = body.to_vec();
+                body.push(0);
+                body
+            }),
+            None => bytes.strip_prefix(STATE_MAGIC).map(<[u8]>::to_vec),
+        };
+        if let Some(body) = current {
+            let state: EngineState = bincode::serde::decode_from_slice(&body, config).map_err(malformed)?.0;
             return Some(state).filter(|s| s.online.is_consistent()).ok_or_else(corrupt);
         }
-        // Older layouts gain a new token key: words hashed before it (unkeyed) no
-        // longer match a category, and nothing else changes.
+        if bytes.starts_with(b"ES") {
+            // A layout of a development build between the first release and ES04.
+            return Err(corrupt());
+        }
+        // The first release's layout gains a new token key: words hashed before
+        // it (unkeyed) no longer match a category, and nothing else changes.
         let fresh = EngineState::new()?;
-        if let Some(body) = bytes.strip_prefix(STATE_MAGIC_V3) {
-            let (old, _): (EngineStateV3, usize) = bincode::serde::decode_from_slice(body, config).map_err(malformed)?;
-            let state = EngineState { consent: old.consent, next_seq: old.next_seq, feedback: old.feedback, online: old.online, ..fresh };
-            return Some(state).filter(|s| s.online.is_consistent()).ok_or_else(corrupt);
-        }
-        if let Some(body) = bytes.strip_prefix(STATE_MAGIC_V2) {
-            let (old, _): (EngineStateV2, usize) = bincode::serde::decode_from_slice(body, config).map_err(malformed)?;
-            return Ok(EngineState { consent: old.consent, next_seq: old.next_seq, feedback: old.feedback, ..fresh });
-        }
         let (old, _): (EngineStateV1, usize) = bincode::serde::decode_from_slice(bytes, config).map_err(malformed)?;
         let mut feedback = FeedbackState { impressions: old.impressions, ..Default::default() };
         feedback.not_interested =
@@ -357,7 +348,18 @@ impl Engine {
             model.apply(&e);
             replayed += 1;
         })?;
+        // Events committed with the state but not appended (a crash in between).
+        let missing: Vec<StoredEvent> = state.pending.drain(..).filter(|e| model.max_seq.is_none_or(|m| e.seq > m)).collect();
+        if !missing.is_empty() {
+            store.append(&missing)?;
+            missing.iter().for_each(|e| drop(model.apply(e)));
+            replayed += missing.len() as u64;
+            log::warn!("recovered at open: {} events committed with the state were appended to the log", missing.len());
+        }
         state.next_seq = state.next_seq.max(model.max_seq.map_or(0, |s| s + 1));
+        // A pack saved before the state that remembers it (a crash in between) is
+        // remembered from now on (saved with the next change of state).
+        state.newest_pack = state.newest_pack.max(catalog.as_ref().map_or(0, |c| c.meta().pack_version));
         let mut inner =
             Inner { config, store, model, state, catalog, events_since_snapshot: replayed, profile_index: None, scratch: Scratch::default() };
         inner.reindex();
@@ -384,17 +386,23 @@ impl Engine {
                 policy_version: policy_version.to_string(),
                 at_ms: now_ms(),
             };
+            let before = inner.state.clone();
             inner.state.consent.record(record)?;
-            if purpose == SENSITIVE_PROFILING {
-                inner.reindex();
-            }
-            if !granted && purpose == PERSONALISATION && erase_on_withdraw {
+            let saved = if !granted && purpose == PERSONALISATION && erase_on_withdraw {
                 inner.state.feedback = FeedbackState::default();
                 inner.state.online = OnlineRanker::default();
                 inner.compact(|_| false).map(drop)
             } else {
                 inner.save_state()
+            };
+            if saved.is_err() {
+                // Not saved, so not in force: the engine keeps agreeing with the store.
+                inner.state = before;
             }
+            if purpose == SENSITIVE_PROFILING {
+                inner.reindex();
+            }
+            saved
         })
     }
 
@@ -415,14 +423,20 @@ impl Engine {
                 log::warn!("refused pack version {offered}: this store has used version {used}");
                 return Err(Error::PackRejected(PackError::Rollback { offered, used }));
             }
+            // The pack first, then the state that remembers its version: a crash in
+            // between leaves a pack newer than the state remembers, which the next
+            // open uses (and remembers).
+            let previous = if offered > used { inner.store.saved_pack()? } else { None };
+            inner.store.save_pack(Some(signed_pack))?;
             if offered > used {
                 inner.state.newest_pack = offered;
                 if let Err(e) = inner.save_state() {
                     inner.state.newest_pack = used;
+                    // Best effort: if this fails too, the next open uses the new pack.
+                    let _ = inner.store.save_pack(previous.as_deref());
                     return Err(e);
                 }
             }
-            inner.store.save_pack(signed_pack)?;
             let meta = catalog.meta().clone();
             log::info!("loaded pack version {} ({} items)", meta.pack_version, catalog.len());
             inner.catalog = Some(catalog);
@@ -534,8 +548,10 @@ impl Engine {
                 .collect();
             validate_batch(&events, now_ms(), inner.config.max_clock_skew_ms)?;
             // All or nothing, so that a retry after an error never counts twice: the
-            // new state is saved first (atomically), then the events appended; if
-            // either fails, the state before the call is restored.
+            // new state, holding the events as pending, is saved first (atomically:
+            // the commit point, so a crash after it is completed at the next open),
+            // then the events are appended; if either fails, the state before the
+            // call is restored.
             let before = inner.state.clone();
             let suppression = Suppression { at_ms: at, reason: feedback.reason };
             for id in &feedback.not_interested {
@@ -549,12 +565,18 @@ impl Engine {
                 feedback.impressions.iter().for_each(|id| inner.state.feedback.impression(id, at));
                 feedback.clicks.iter().for_each(|id| inner.state.feedback.click(id));
             }
-            let applied = inner.save_state().and_then(|()| inner.store_events(&events));
-            if let Err(e) = applied {
+            let next_seq;
+            (inner.state.pending, next_seq) = if inner.personalised() { inner.minimise(&events) } else { (Vec::new(), inner.state.next_seq) };
+            if let Err(e) = inner.save_state() {
+                inner.state = before;
+                return Err(e);
+            }
+            let stored = std::mem::take(&mut inner.state.pending);
+            if let Err(e) = inner.commit_events(stored, next_seq, events.len() as u32) {
                 log::warn!("feedback not applied, the state before it restored: {e}");
                 inner.state = before;
-                // Best effort: if this fails too, the state saved above holds the
-                // feedback without its events, and the error below says the call failed.
+                // If this fails too, the next open completes the feedback from
+                // the state saved above, although this call reports an error.
                 let _ = inner.save_state();
                 return Err(e);
             }
@@ -597,6 +619,7 @@ impl Engine {
                 // Nothing to forget: no rewrite, and the ranker keeps what it learned.
                 return Ok(0);
             }
+            let before = inner.state.clone();
             if whole_items {
                 for id in named() {
                     inner.state.feedback.forget_item(id);
@@ -605,7 +628,7 @@ impl Engine {
             // What the online ranker learned cannot be unpicked event by event.
             inner.state.online = OnlineRanker::default();
             // Compaction writes the state (with the feedback forgotten above) too.
-            inner.compact(|e| !matches(e))
+            inner.compact(|e| !matches(e)).inspect_err(|_| inner.state = before)
         })
     }
 
@@ -620,7 +643,9 @@ impl Engine {
         self.with(|inner| {
             let state = inner.state.encode()?;
             inner.store.rewrite(Some(material), &state, |_| true)?;
-            inner.save_snapshot()
+            // Rotated: from here on the call succeeds, so the host switches keys.
+            inner.snapshot_or_retry_later();
+            Ok(())
         })
     }
 
@@ -752,6 +777,14 @@ impl Inner {
         if !self.personalised() {
             return Ok(RecordOutcome { stored: 0, dropped_without_consent: count, dropped_by_retention: 0, durable: true });
         }
+        let (stored, next_seq) = self.minimise(events);
+        self.commit_events(stored, next_seq, count)
+    }
+
+    /// The events as they are stored (sequence numbers from `state.next_seq`,
+    /// coarsened, query words hashed without consent), without those that
+    /// retention would delete at once; and the next sequence number after them.
+    fn minimise(&self, events: &[Event]) -> (Vec<StoredEvent>, u64) {
         let cutoff = self.retention_cutoff(now_ms());
         let granularity = self.config.timestamp_granularity_ms;
         let keep_words = self.state.consent.is_granted(SEARCH_TERMS);
@@ -774,6 +807,11 @@ impl Inner {
                 Some(s)
             })
             .collect();
+        (stored, next_seq)
+    }
+
+    /// Appends minimised events (`count` were offered) and applies them to the model.
+    fn commit_events(&mut self, stored: Vec<StoredEvent>, next_seq: u64, count: u32) -> Result<RecordOutcome> {
         let kept = stored.len() as u32;
         let durable = if stored.is_empty() { true } else { self.store.append(&stored)? };
         for e in &stored {
@@ -790,9 +828,7 @@ impl Inner {
             log::warn!("retention upkeep failed after a record; retried by the next call: {e}");
         }
         if self.events_since_snapshot >= SNAPSHOT_EVERY {
-            if let Err(e) = self.save_snapshot() {
-                log::warn!("saving a snapshot failed; retried by the next call: {e}");
-            }
+            self.snapshot_or_retry_later();
         }
         Ok(RecordOutcome { stored: kept, dropped_without_consent: 0, dropped_by_retention: count - kept, durable })
     }
@@ -844,8 +880,19 @@ impl Inner {
         })?;
         self.model = model;
         self.reindex();
-        self.save_snapshot()?;
+        // The rewrite is committed, so the call has taken effect whatever happens to the snapshot.
+        self.snapshot_or_retry_later();
         Ok(dropped)
+    }
+
+    /// Saves a snapshot after a change that has already taken effect: a failure
+    /// is logged and the snapshot retried later (the next large batch, close),
+    /// never reported as the failure of that change.
+    fn snapshot_or_retry_later(&mut self) {
+        if let Err(e) = self.save_snapshot() {
+            self.events_since_snapshot = self.events_since_snapshot.max(1);
+            log::warn!("saving a snapshot failed; retried later: {e}");
+        }
     }
 
     fn save_state(&self) -> Result<()> {
@@ -1086,21 +1133,6 @@ fn decode_model(snapshot: Snapshot) -> Option<(ModelState, LogPosition)> {
 mod tests {
     use super::*;
 
-    /// A state saved before the online ranker (layout ES02) still opens, with a fresh ranker.
-    #[test]
-    fn a_state_saved_before_the_online_ranker_is_read() {
-        let mut feedback = FeedbackState::default();
-        feedback.impression("a", 5);
-        let mut bytes = STATE_MAGIC_V2.to_vec();
-        // bincode writes a struct as its fields in order: the tuple has EngineStateV2's layout.
-        let old = (ConsentLedger::default(), 7u64, &feedback);
-        bytes.extend(bincode::serde::encode_to_vec(old, bincode::config::standard()).unwrap());
-        let state = EngineState::decode(&bytes).unwrap();
-        assert_eq!((state.next_seq, &state.feedback, &state.online), (7, &feedback, &OnlineRanker::default()));
-        let again = EngineState::decode(&state.encode().unwrap()).unwrap();
-        assert_eq!(again.feedback, feedback);
-    }
-
     /// Built without the `debug-api` feature (as `cargo test -p mizan --lib`
     /// builds it; the test command runs it), the call is refused whatever the host says.
     #[cfg(not(feature = "debug-api"))]
@@ -1113,16 +1145,15 @@ mod tests {
     }
 
     #[test]
-    fn a_state_saved_before_the_token_key_is_read_with_a_new_key() {
+    fn a_state_saved_before_pending_events_is_read_with_none() {
         let mut feedback = FeedbackState::default();
-        feedback.impression("a", 5);
-        let mut bytes = STATE_MAGIC_V3.to_vec();
-        let old = (ConsentLedger::default(), 9u64, &feedback, OnlineRanker::default());
+        feedback.click("a");
+        let key = TokenKey([7; 32]);
+        let mut bytes = STATE_MAGIC_V4.to_vec();
+        let old = (ConsentLedger::default(), 11u64, &feedback, OnlineRanker::default(), &key, 3u64);
         bytes.extend(bincode::serde::encode_to_vec(old, bincode::config::standard()).unwrap());
         let state = EngineState::decode(&bytes).unwrap();
-        assert_eq!((state.next_seq, &state.feedback), (9, &feedback));
-        let again = EngineState::decode(&state.encode().unwrap()).unwrap();
-        assert_eq!(again.token_key.0, state.token_key.0, "the key is kept once saved");
-        assert_ne!(EngineState::new().unwrap().token_key.0, state.token_key.0, "each store draws its own");
+        assert_eq!((state.next_seq, &state.feedback, state.token_key.0, state.newest_pack), (11, &feedback, [7; 32], 3));
+        assert!(state.pending.is_empty());
     }
 }

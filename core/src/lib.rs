@@ -43,6 +43,9 @@ pub mod repurchase;
 pub mod store;
 pub mod timing;
 
+#[cfg(test)]
+mod io_fault_tests;
+
 pub use catalog::{Catalog, CatalogPack, Category, Coverage, Item, PackMeta, SensitiveCategory};
 pub use config::{EngineConfig, Retention};
 pub use consent::{ConsentRecord, PERSONALISATION, SEARCH_TERMS, SENSITIVE_PROFILING};

@@ -31,9 +31,10 @@ mod fsutil;
 mod legacy;
 mod manifest;
 mod segment;
+pub(crate) mod vfs;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
+use std::fs::{self, File};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -43,7 +44,7 @@ pub use segment::LogPosition;
 use crate::crypto::{KeyProvider, SALT_LEN};
 use crate::error::{Error, Result};
 use crate::events::StoredEvent;
-use fsutil::{header, read_optional, remove_if_present, shred, strip_header, sync_dir, write_atomically};
+use fsutil::{header, read_optional, remove_if_present, shred, strip_header, write_atomically};
 use manifest::{Manifest, MANIFEST_FILE};
 use zeroize::Zeroizing;
 
@@ -154,7 +155,7 @@ impl Store {
     /// migrates a version-1 store. A wrong key fails with [`Error::WrongKey`] and
     /// changes nothing.
     pub fn open(dir: &Path, key_provider: &dyn KeyProvider, options: StoreOptions) -> Result<Opened> {
-        fs::create_dir_all(dir).map_err(Error::io("creating the store directory"))?;
+        vfs::create_dir(dir).map_err(Error::io("creating the store directory"))?;
         let lock = lock_store(dir)?;
         let material = Zeroizing::new(key_provider.key_material().map_err(|reason| crate::crypto::provider_failure(&reason))?);
         let mut recovery = RecoveryReport::default();
@@ -201,7 +202,7 @@ impl Store {
             segments.push(last + 1);
             segment::create(dir, generation, last + 1)?
         } else {
-            let on_disk = fs::metadata(segment::path(dir, generation, last)).map_err(Error::io("reading segment size"))?.len();
+            let on_disk = vfs::len(&segment::path(dir, generation, last)).map_err(Error::io("reading segment size"))?;
             recovery.truncated_bytes = on_disk - end.good_end;
             segment::open_for_append(dir, generation, last, end.good_end)?
         };
@@ -240,8 +241,8 @@ impl Store {
     }
 
     /// Appends a batch as one sealed record. Returns whether it is already synced
-    /// (always, under [`SyncPolicy::EveryBatch`]). A failed write leaves the log
-    /// as it was before the call.
+    /// (always, under [`SyncPolicy::EveryBatch`]). A failed write or sync leaves
+    /// the log as it was before the call, so that a retry records the batch once.
     pub fn append(&mut self, events: &[StoredEvent]) -> Result<bool> {
         if events.is_empty() {
             return Ok(self.unsynced_bytes == 0);
@@ -251,10 +252,9 @@ impl Store {
         }
         let generation = self.manifest.generation;
         let record = segment::frame(&self.manifest.key, generation, self.active_seq(), self.active_len, events)?;
-        if let Err(source) = self.active.write_all(&record) {
-            // Undo a partial write so later records stay readable.
-            let _ = self.active.set_len(self.active_len);
-            let _ = self.active.seek(SeekFrom::Start(self.active_len));
+        let start = self.active_len;
+        if let Err(source) = vfs::write_all(&mut self.active, &record) {
+            self.cut_back_to(start);
             return Err(Error::Io { op: "appending to the event log", source });
         }
         self.active_len += record.len() as u64;
@@ -267,15 +267,29 @@ impl Store {
             }
         };
         if due {
-            self.flush()?;
+            if let Err(e) = self.flush() {
+                // Not acknowledged, so not kept: a retry must not find it there.
+                self.unsynced_bytes -= record.len() as u64;
+                self.cut_back_to(start);
+                return Err(e);
+            }
         }
         Ok(due)
+    }
+
+    /// Cuts the active segment back to `len` (undoing a record that was not
+    /// acknowledged) so that later records stay readable and in place.
+    fn cut_back_to(&mut self, len: u64) {
+        let _ = vfs::set_len(&self.active, len);
+        let _ = self.active.seek(SeekFrom::Start(len));
+        self.active_len = len;
     }
 
     /// Syncs every appended record to stable storage.
     pub fn flush(&mut self) -> Result<()> {
         if self.unsynced_bytes > 0 {
-            self.active.sync_data().map_err(Error::io("syncing the event log"))?;
+            let path = segment::path(&self.dir, self.manifest.generation, self.active_seq());
+            vfs::sync(&self.active, &path, true).map_err(Error::io("syncing the event log"))?;
             self.unsynced_bytes = 0;
             self.oldest_unsynced = None;
         }
@@ -298,7 +312,7 @@ impl Store {
             return position.segment == self.active_seq() && position.offset <= self.active_len;
         }
         self.segments.contains(&position.segment)
-            && fs::metadata(segment::path(&self.dir, self.manifest.generation, position.segment)).is_ok_and(|m| position.offset <= m.len())
+            && vfs::len(&segment::path(&self.dir, self.manifest.generation, position.segment)).is_ok_and(|len| position.offset <= len)
     }
 
     /// Streams every readable event after `from` (or from the start), oldest first.
@@ -340,22 +354,25 @@ impl Store {
         let generation = self.manifest.generation + 1;
         let (manifest, salt) = Manifest::next(generation, &material)?;
         let written = self.write_generation(&manifest, &salt, state, keep);
-        let (dropped, segments) = match written {
+        let (dropped, written) = match written {
             Ok(result) => result,
             Err(e) => {
                 let _ = remove_other_generations(&self.dir, self.manifest.generation);
                 return Err(e);
             }
         };
-        let last = segments[segments.len() - 1];
-        let len = fs::metadata(segment::path(&self.dir, generation, last)).map_err(Error::io("reading segment size"))?.len();
-        self.active = segment::open_for_append(&self.dir, generation, last, len)?;
-        self.active_len = len;
-        self.closed_bytes = segment_bytes(&self.dir, generation, &segments[..segments.len() - 1])?;
-        self.segments = segments;
+        // Committed: from here on nothing may fail, or appends would go on into
+        // the old generation, which the next open deletes.
+        self.validated = (written.segments[written.segments.len() - 1], Some(written.len));
+        self.active = written.file;
+        self.active_len = written.len;
+        self.closed_bytes = written.closed_bytes;
+        self.segments = written.segments;
         self.manifest = manifest;
         self.material = material;
-        remove_other_generations(&self.dir, generation)?;
+        if let Err(e) = remove_other_generations(&self.dir, generation) {
+            log::warn!("old files are left for the next open to delete: {e}");
+        }
         Ok(dropped)
     }
 
@@ -376,9 +393,19 @@ impl Store {
         Ok(position)
     }
 
-    /// Saves a verified, signed catalogue pack so a reopened engine has it.
-    pub fn save_pack(&self, signed_pack: &[u8]) -> Result<()> {
-        write_atomically(&self.dir.join(PACK_FILE), signed_pack)
+    /// Saves a verified, signed catalogue pack so a reopened engine has it
+    /// (`None`: deletes the saved one). Atomic.
+    pub fn save_pack(&self, signed_pack: Option<&[u8]>) -> Result<()> {
+        let path = self.dir.join(PACK_FILE);
+        match signed_pack {
+            Some(bytes) => write_atomically(&path, bytes),
+            None => remove_if_present(&path),
+        }
+    }
+
+    /// The saved catalogue pack, still signed.
+    pub fn saved_pack(&self) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.dir.join(PACK_FILE))
     }
 
     /// Number of log segments.
@@ -408,7 +435,7 @@ impl Store {
 
     /// Total bytes of all files in the store directory.
     pub fn bytes_on_disk(&self) -> u64 {
-        fs::read_dir(&self.dir).map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
+        vfs::list(&self.dir).map(|names| names.iter().filter_map(|name| vfs::len(&self.dir.join(name)).ok()).sum()).unwrap_or(0)
     }
 
     /// Crypto-shreds the store (overwrites the manifest holding the salt the data
@@ -450,7 +477,7 @@ impl Store {
         salt: &[u8; SALT_LEN],
         state: &[u8],
         keep: &mut dyn FnMut(&StoredEvent) -> bool,
-    ) -> Result<(u64, Vec<u64>)> {
+    ) -> Result<(u64, WrittenGeneration)> {
         let generation = manifest.generation;
         let dir = self.dir.clone();
         let mut writer = GenerationWriter::new(&dir, manifest, self.options.segment_bytes)?;
@@ -475,10 +502,10 @@ impl Store {
             return Err(e);
         }
         writer.write(&batch)?;
-        let segments = writer.finish()?;
+        let written = writer.finish()?;
         write_sealed(&state_path(&dir, generation), STATE_MAGIC, manifest, b"mizan/state", state)?;
         manifest.commit(&dir, salt)?;
-        Ok((dropped, segments))
+        Ok((dropped, written))
     }
 }
 
@@ -490,12 +517,21 @@ struct GenerationWriter<'a> {
     segments: Vec<u64>,
     file: File,
     len: u64,
+    closed_bytes: u64,
+}
+
+/// The segments of a written generation, and its last one open for appending.
+struct WrittenGeneration {
+    segments: Vec<u64>,
+    file: File,
+    len: u64,
+    closed_bytes: u64,
 }
 
 impl<'a> GenerationWriter<'a> {
     fn new(dir: &'a Path, manifest: &'a Manifest, segment_bytes: u64) -> Result<Self> {
         let file = segment::create(dir, manifest.generation, 1)?;
-        Ok(GenerationWriter { dir, manifest, segment_bytes, segments: vec![1], file, len: segment::HEADER_LEN })
+        Ok(GenerationWriter { dir, manifest, segment_bytes, segments: vec![1], file, len: segment::HEADER_LEN, closed_bytes: 0 })
     }
 
     fn write(&mut self, events: &[StoredEvent]) -> Result<()> {
@@ -503,29 +539,37 @@ impl<'a> GenerationWriter<'a> {
             return Ok(());
         }
         if self.len > segment::HEADER_LEN && self.len >= self.segment_bytes {
-            self.file.sync_all().map_err(Error::io("syncing a rewritten segment"))?;
-            let next = self.segments[self.segments.len() - 1] + 1;
+            self.sync()?;
+            let next = self.seq() + 1;
             self.file = segment::create(self.dir, self.manifest.generation, next)?;
             self.segments.push(next);
+            self.closed_bytes += self.len;
             self.len = segment::HEADER_LEN;
         }
-        let seq = self.segments[self.segments.len() - 1];
-        let record = segment::frame(&self.manifest.key, self.manifest.generation, seq, self.len, events)?;
-        self.file.write_all(&record).map_err(Error::io("writing a rewritten segment"))?;
+        let record = segment::frame(&self.manifest.key, self.manifest.generation, self.seq(), self.len, events)?;
+        vfs::write_all(&mut self.file, &record).map_err(Error::io("writing a rewritten segment"))?;
         self.len += record.len() as u64;
         Ok(())
     }
 
-    fn finish(self) -> Result<Vec<u64>> {
-        self.file.sync_all().map_err(Error::io("syncing a rewritten segment"))?;
-        sync_dir(self.dir);
-        Ok(self.segments)
+    fn seq(&self) -> u64 {
+        self.segments[self.segments.len() - 1]
+    }
+
+    fn sync(&self) -> Result<()> {
+        vfs::sync(&self.file, &segment::path(self.dir, self.manifest.generation, self.seq()), false).map_err(Error::io("syncing a rewritten segment"))
+    }
+
+    fn finish(self) -> Result<WrittenGeneration> {
+        self.sync()?;
+        vfs::sync_dir(self.dir);
+        Ok(WrittenGeneration { segments: self.segments, file: self.file, len: self.len, closed_bytes: self.closed_bytes })
     }
 }
 
 /// Total size of the given segments of `generation`.
 fn segment_bytes(dir: &Path, generation: u64, seqs: &[u64]) -> Result<u64> {
-    seqs.iter().map(|&s| fs::metadata(segment::path(dir, generation, s)).map(|m| m.len()).map_err(Error::io("reading segment size"))).sum()
+    seqs.iter().map(|&s| vfs::len(&segment::path(dir, generation, s)).map_err(Error::io("reading segment size"))).sum()
 }
 
 fn state_path(dir: &Path, generation: u64) -> PathBuf {
@@ -540,7 +584,7 @@ fn snapshot_path(dir: &Path, generation: u64) -> PathBuf {
 /// Takes the store's lock in `dir`, or fails with [`Error::StoreLocked`] if an
 /// engine (in this or another process) holds it.
 fn lock_store(dir: &Path) -> Result<fs::File> {
-    let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE)).map_err(Error::io("opening the lock file"))?;
+    let lock = vfs::open_lock(&dir.join(LOCK_FILE)).map_err(Error::io("opening the lock file"))?;
     lock.try_lock().map_err(|e| match e {
         fs::TryLockError::WouldBlock => Error::StoreLocked,
         fs::TryLockError::Error(source) => Error::Io { op: "locking the store", source },
@@ -555,7 +599,7 @@ fn wipe(dir: &Path, lock: fs::File) -> Result<()> {
     remove_store_files(dir)?;
     drop(lock);
     remove_if_present(&dir.join(LOCK_FILE))?;
-    sync_dir(dir);
+    vfs::sync_dir(dir);
     // Leave the directory if the host put other files in it.
     let _ = fs::remove_dir(dir);
     Ok(())
@@ -563,19 +607,18 @@ fn wipe(dir: &Path, lock: fs::File) -> Result<()> {
 
 /// Deletes every store file in `dir` (not the lock, nor the host's own files).
 fn remove_store_files(dir: &Path) -> Result<()> {
-    for entry in fs::read_dir(dir).map_err(Error::io("listing the store directory"))?.flatten() {
-        let name = entry.file_name();
-        if name.to_str().is_some_and(is_store_file) {
-            remove_if_present(&entry.path())?;
+    for name in vfs::list(dir).map_err(Error::io("listing the store directory"))? {
+        if is_store_file(&name) {
+            remove_if_present(&dir.join(name))?;
         }
     }
-    sync_dir(dir);
+    vfs::sync_dir(dir);
     Ok(())
 }
 
 /// Whether `path` is a file of zeros only: what [`shred`] leaves.
 fn is_shredded(path: &Path) -> bool {
-    fs::read(path).is_ok_and(|bytes| !bytes.is_empty() && bytes.iter().all(|&b| b == 0))
+    vfs::read(path).is_ok_and(|bytes| !bytes.is_empty() && bytes.iter().all(|&b| b == 0))
 }
 
 fn is_store_file(name: &str) -> bool {
@@ -591,12 +634,10 @@ fn is_store_file(name: &str) -> bool {
 fn remove_other_generations(dir: &Path, generation: u64) -> Result<u64> {
     let current = format!("g{generation:08}");
     let mut removed = 0;
-    for entry in fs::read_dir(dir).map_err(Error::io("listing the store directory"))?.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
+    for name in vfs::list(dir).map_err(Error::io("listing the store directory"))? {
         let generational = name.starts_with('g') && [".seg", ".state", ".snap"].iter().any(|ext| name.ends_with(ext));
         if (generational && !name.starts_with(&current)) || name.ends_with(".tmp") {
-            remove_if_present(&entry.path())?;
+            remove_if_present(&dir.join(name))?;
             removed += 1;
         }
     }
@@ -628,7 +669,7 @@ fn remove_legacy_files(dir: &Path) -> Result<()> {
         shred(&dir.join(name))?;
         remove_if_present(&dir.join(name))?;
     }
-    sync_dir(dir);
+    vfs::sync_dir(dir);
     Ok(())
 }
 

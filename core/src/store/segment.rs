@@ -4,13 +4,14 @@
 //! and the AEAD context binds each record to its generation, segment and offset
 //! so records cannot be moved, swapped or replayed between files.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::manifest::STORE_FORMAT_VERSION;
+use super::vfs;
 use crate::crypto::DataKey;
 use crate::error::{Error, Result};
 use crate::events::StoredEvent;
@@ -87,9 +88,7 @@ pub(super) struct ScanEnd {
 /// Reads the records of one segment from `from` (0 = the start), calling `f` for each
 /// authenticated batch with the offset after it.
 pub(super) fn scan(path: &Path, key: &DataKey, generation: u64, seq: u64, from: u64, f: &mut dyn FnMut(Vec<StoredEvent>, u64)) -> Result<ScanEnd> {
-    let mut bytes = Vec::new();
-    let mut file = File::open(path).map_err(Error::io("opening a log segment"))?;
-    file.read_to_end(&mut bytes).map_err(Error::io("reading a log segment"))?;
+    let bytes = vfs::read(path).map_err(Error::io("reading a log segment"))?;
     let mut end = ScanEnd::default();
     if bytes.len() < HEADER_LEN as usize || bytes[..HEADER_LEN as usize] != header(generation, seq)[..] {
         end.damaged = true;
@@ -150,23 +149,27 @@ fn resync(bytes: &[u8], from: usize, key: &DataKey, generation: u64, seq: u64) -
     })
 }
 
-/// Creates segment `seq` with its header, synced.
+/// Creates segment `seq` with its header, synced. On failure no file is left
+/// behind, so that a retry can create it.
 pub(super) fn create(dir: &Path, generation: u64, seq: u64) -> Result<File> {
     let p = path(dir, generation, seq);
-    let mut file = OpenOptions::new().create_new(true).read(true).write(true).open(&p).map_err(Error::io("creating a log segment"))?;
-    use std::io::Write;
-    file.write_all(&header(generation, seq)).map_err(Error::io("writing a segment header"))?;
-    file.sync_all().map_err(Error::io("syncing a new segment"))?;
-    super::fsutil::sync_dir(dir);
+    let mut file = vfs::create(&p, true).map_err(Error::io("creating a log segment"))?;
+    let written = vfs::write_all(&mut file, &header(generation, seq)).and_then(|()| vfs::sync(&file, &p, false));
+    if let Err(source) = written {
+        let _ = vfs::remove(&p);
+        return Err(Error::Io { op: "writing a segment header", source });
+    }
+    vfs::sync_dir(dir);
     Ok(file)
 }
 
 /// Opens an existing segment for appending at `len` (cutting anything after it).
 pub(super) fn open_for_append(dir: &Path, generation: u64, seq: u64, len: u64) -> Result<File> {
-    let mut file = OpenOptions::new().read(true).write(true).open(path(dir, generation, seq)).map_err(Error::io("opening a log segment"))?;
-    if file.metadata().map_err(Error::io("reading segment metadata"))?.len() != len {
-        file.set_len(len).map_err(Error::io("truncating a torn log tail"))?;
-        file.sync_all().map_err(Error::io("syncing a log segment"))?;
+    let p = path(dir, generation, seq);
+    let mut file = vfs::open(&p).map_err(Error::io("opening a log segment"))?;
+    if vfs::len(&p).map_err(Error::io("reading segment size"))? != len {
+        vfs::set_len(&file, len).map_err(Error::io("truncating a torn log tail"))?;
+        vfs::sync(&file, &p, false).map_err(Error::io("syncing a log segment"))?;
     }
     file.seek(SeekFrom::Start(len)).map_err(Error::io("seeking in a log segment"))?;
     Ok(file)
@@ -174,10 +177,10 @@ pub(super) fn open_for_append(dir: &Path, generation: u64, seq: u64, len: u64) -
 
 /// The sequence numbers of `generation`'s segments in `dir`, ascending.
 pub(super) fn list(dir: &Path, generation: u64) -> Result<Vec<u64>> {
-    let mut seqs: Vec<u64> = fs::read_dir(dir)
+    let mut seqs: Vec<u64> = vfs::list(dir)
         .map_err(Error::io("listing the store directory"))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| parse_name(e.file_name().to_str()?))
+        .iter()
+        .filter_map(|name| parse_name(name))
         .filter(|&(g, _)| g == generation)
         .map(|(_, s)| s)
         .collect();

@@ -226,3 +226,99 @@ fn a_damaged_length_field_costs_one_record_and_reading_resumes_after_it() {
     opened.store.append(&[ev(30)]).unwrap();
     assert_eq!(all(&mut opened.store).len(), 21, "appends continue after the last good record");
 }
+
+/// The appends of [`appends_under_faults`]: 12 batches of 3 events, into
+/// segments of 200 bytes, so that appends roll over to new segments.
+const BATCHES: u64 = 12;
+
+fn batch(i: u64) -> Vec<StoredEvent> {
+    (0..3).map(|k| ev(i * 3 + k)).collect()
+}
+
+fn small_segments(sync: SyncPolicy) -> StoreOptions {
+    StoreOptions { sync, segment_bytes: 200 }
+}
+
+/// Which batches the log holds, in order (each must be whole).
+fn batches_in(dir: &Path, options: StoreOptions) -> Vec<u64> {
+    let mut opened = vfs::sim::uncounted(|| Store::open(dir, &StaticKey(vec![3; 32]), options)).expect("reopens");
+    let events = vfs::sim::uncounted(|| all(&mut opened.store));
+    assert_eq!(events.len() % 3, 0, "whole batches only");
+    events.chunks(3).map(|c| c[0].seq / 3).collect()
+}
+
+/// Appends every batch in a fresh store with call `n` failing by `fault`:
+/// returns what each append returned (until the process died, for a crash),
+/// and the number of file calls made.
+fn appends_under_faults(dir: &Path, options: StoreOptions, n: u64, fault: vfs::sim::Fault, power_loss: bool) -> (Vec<Result<bool>>, u64) {
+    use vfs::sim;
+    sim::clear();
+    let mut opened = sim::uncounted(|| Store::open(dir, &StaticKey(vec![3; 32]), options)).unwrap();
+    if power_loss {
+        sim::track(dir);
+    }
+    sim::inject(n, fault);
+    let mut results = Vec::new();
+    for i in 0..BATCHES {
+        let result = opened.store.append(&batch(i));
+        if fault == sim::Fault::Crash && sim::calls() > n {
+            break;
+        }
+        results.push(result);
+    }
+    let calls = sim::calls();
+    if fault == sim::Fault::Crash {
+        drop(opened);
+        if power_loss {
+            sim::power_loss();
+        }
+    }
+    sim::clear();
+    (results, calls)
+}
+
+#[test]
+fn a_failed_append_is_undone_and_a_crash_or_power_loss_keeps_every_synced_batch() {
+    use vfs::sim::Fault;
+    let clean = tempfile::tempdir().unwrap();
+    let (_, calls) = appends_under_faults(clean.path(), small_segments(SyncPolicy::EveryBatch), u64::MAX, Fault::Io, false);
+    assert!(batches_in(clean.path(), small_segments(SyncPolicy::EveryBatch)).len() == BATCHES as usize);
+    let group = SyncPolicy::GroupCommit { max_bytes: 300, max_delay_ms: u64::MAX };
+    let mut points = 0;
+    for n in 0..calls + 8 {
+        for sync in [SyncPolicy::EveryBatch, group] {
+            let options = small_segments(sync);
+            // A failing call: that append is an error and leaves nothing; the others land.
+            for fault in [Fault::Io, Fault::NoSpace] {
+                let dir = tempfile::tempdir().unwrap();
+                let (results, _) = appends_under_faults(dir.path(), options, n, fault, false);
+                let landed: Vec<u64> = (0..BATCHES).filter(|&i| results[i as usize].is_ok()).collect();
+                assert!(results.iter().all(|r| r.as_ref().is_ok() || matches!(r, Err(Error::Io { .. }))), "{sync:?}, call {n}: {results:?}");
+                assert_eq!(batches_in(dir.path(), options), landed, "{sync:?}, call {n} failing ({fault:?})");
+                points += 1;
+            }
+            // A crash: every batch acknowledged as durable (and those before it)
+            // survives power loss; every acknowledged batch survives a kill.
+            for power_loss in [false, true] {
+                let dir = tempfile::tempdir().unwrap();
+                let (results, _) = appends_under_faults(dir.path(), options, n, Fault::Crash, power_loss);
+                let acknowledged = results.iter().take_while(|r| r.is_ok()).count() as u64;
+                let durable = results.iter().rposition(|r| matches!(r, Ok(true))).map_or(0, |i| i as u64 + 1);
+                let found = batches_in(dir.path(), options);
+                let at_least = if power_loss { durable } else { acknowledged };
+                assert_eq!(found, (0..found.len() as u64).collect::<Vec<_>>(), "{sync:?}, crash at call {n}: not a prefix");
+                assert!(
+                    (at_least..=acknowledged + 1).contains(&(found.len() as u64)),
+                    "{sync:?}, crash at call {n} (power loss: {power_loss}): {} batches kept, {acknowledged} acknowledged, {durable} durable",
+                    found.len()
+                );
+                if sync == SyncPolicy::EveryBatch {
+                    assert!(found.len() as u64 >= acknowledged, "every batch acknowledged under EveryBatch survives");
+                }
+                points += 1;
+            }
+        }
+    }
+    assert!(calls > 3 * BATCHES, "appends, syncs and new segments ({calls} calls)");
+    eprintln!("append fault points: {points} over {calls} calls");
+}
