@@ -302,3 +302,42 @@ fn a_dropped_engine_is_closed_properly() {
     let report = reopened.inspect().unwrap();
     assert_eq!((report.store.events, report.store.events_since_snapshot), (2, 0), "kept, and a snapshot covers them");
 }
+
+/// Issue 20, defect 9 (state): putting an older state file back (one that still
+/// grants a consent since withdrawn) is seen as a rollback. The engine fails
+/// closed: every consent is withdrawn, nothing more is recorded until the host
+/// asks again, and the report says why. Deleting the state file alike.
+#[test]
+fn an_older_state_file_put_back_or_a_deleted_one_is_a_rollback_and_withdraws_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = ready(dir.path());
+    engine.record(&[view(&item_id(0, 1), 5)]).unwrap();
+    engine.feedback(&mizan::Feedback { not_interested: vec![item_id(1, 2)], ..Default::default() }).unwrap();
+    engine.close().unwrap();
+    let state = store_file(dir.path(), ".state");
+    let granted = std::fs::read(&state).unwrap();
+
+    let engine = open(dir.path(), 1).unwrap();
+    assert!(!engine.inspect().unwrap().store.state_rolled_back, "a clean reopen is no rollback");
+    engine.set_consent(mizan::PERSONALISATION, false, "v1", false).unwrap();
+    engine.close().unwrap();
+    std::fs::write(&state, &granted).unwrap();
+
+    let engine = open(dir.path(), 1).unwrap();
+    let report = engine.inspect().unwrap();
+    assert!(report.store.state_rolled_back);
+    assert!(!report.personalised && report.consents.iter().all(|c| !c.granted), "{:?}", report.consents);
+    assert_eq!(report.suppressed_items, 1, "what the older state holds is kept");
+    assert_eq!(engine.record(&[view(&item_id(0, 2), 4)]).unwrap().dropped_without_consent, 1);
+    engine.close().unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    let report = engine.inspect().unwrap();
+    assert!(!report.store.state_rolled_back && !report.personalised, "reported once; the withdrawal stays");
+    engine.set_consent(mizan::PERSONALISATION, true, "v2", false).unwrap();
+    engine.close().unwrap();
+
+    std::fs::remove_file(store_file(dir.path(), ".state")).unwrap();
+    let report = open(dir.path(), 1).unwrap().inspect().unwrap();
+    assert!(report.store.state_rolled_back && !report.personalised);
+    assert_eq!(report.store.events, 2, "the log (a view, a dismissal) is kept");
+}

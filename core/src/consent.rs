@@ -51,6 +51,14 @@ impl ConsentLedger {
         Ok(())
     }
 
+    /// Withdraws every purpose whose latest decision is a grant, under the
+    /// policy version it was granted under.
+    pub fn withdraw_all(&mut self, at_ms: i64) {
+        for granted in self.current().into_iter().filter(|r| r.granted) {
+            self.history.push(ConsentRecord { granted: false, at_ms, ..granted });
+        }
+    }
+
     /// Whether the latest decision for `purpose` is a grant.
     pub fn is_granted(&self, purpose: &str) -> bool {
         self.latest(purpose).is_some_and(|r| r.granted)

@@ -176,7 +176,7 @@ pub struct ForgetRequest {
 }
 
 /// State kept beside the event log, encrypted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct EngineState {
     consent: ConsentLedger,
     next_seq: u64,
@@ -239,10 +239,11 @@ impl EngineState {
         })
     }
 
-    fn encode(&self) -> Result<Vec<u8>> {
+    /// The state's bytes (the token key among them, so wiped when dropped).
+    fn encode(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let mut bytes = STATE_MAGIC.to_vec();
         bytes.extend(bincode::serde::encode_to_vec(self, bincode::config::standard()).map_err(|_| Error::Corrupt("engine state does not encode"))?);
-        Ok(bytes)
+        Ok(zeroize::Zeroizing::new(bytes))
     }
 
     fn decode(bytes: &[u8]) -> Result<Self> {
@@ -333,6 +334,12 @@ impl Engine {
             }
         };
         let mut store = opened.store;
+        let rolled_back = store.recovery().state_rolled_back;
+        if rolled_back {
+            // Fail closed: an older state may hold a consent since withdrawn.
+            log::warn!("the state file is older than the store vouches for, or missing: every consent is withdrawn");
+            state.consent.withdraw_all(now_ms());
+        }
         let had_snapshot = opened.snapshot.is_some();
         let (mut model, from) = match opened.snapshot.and_then(decode_model) {
             Some((model, position)) if store.covers(position) => (model, Some(position)),
@@ -362,6 +369,9 @@ impl Engine {
         state.newest_pack = state.newest_pack.max(catalog.as_ref().map_or(0, |c| c.meta().pack_version));
         let mut inner =
             Inner { config, store, model, state, catalog, events_since_snapshot: replayed, profile_index: None, scratch: Scratch::default() };
+        if rolled_back {
+            inner.save_state()?;
+        }
         inner.reindex();
         inner.enforce_retention(now_ms())?;
         let recovery = inner.store.recovery();
@@ -386,7 +396,7 @@ impl Engine {
                 policy_version: policy_version.to_string(),
                 at_ms: now_ms(),
             };
-            let before = inner.state.clone();
+            let before = inner.state.encode()?;
             inner.state.consent.record(record)?;
             let saved = if !granted && purpose == PERSONALISATION && erase_on_withdraw {
                 inner.state.feedback = FeedbackState::default();
@@ -397,7 +407,7 @@ impl Engine {
             };
             if saved.is_err() {
                 // Not saved, so not in force: the engine keeps agreeing with the store.
-                inner.state = before;
+                inner.restore_state(&before);
             }
             if purpose == SENSITIVE_PROFILING {
                 inner.reindex();
@@ -552,7 +562,7 @@ impl Engine {
             // the commit point, so a crash after it is completed at the next open),
             // then the events are appended; if either fails, the state before the
             // call is restored.
-            let before = inner.state.clone();
+            let before = inner.state.encode()?;
             let suppression = Suppression { at_ms: at, reason: feedback.reason };
             for id in &feedback.not_interested {
                 inner.state.feedback.not_interested.insert(id.clone(), suppression);
@@ -568,13 +578,13 @@ impl Engine {
             let next_seq;
             (inner.state.pending, next_seq) = if inner.personalised() { inner.minimise(&events) } else { (Vec::new(), inner.state.next_seq) };
             if let Err(e) = inner.save_state() {
-                inner.state = before;
+                inner.restore_state(&before);
                 return Err(e);
             }
             let stored = std::mem::take(&mut inner.state.pending);
             if let Err(e) = inner.commit_events(stored, next_seq, events.len() as u32) {
                 log::warn!("feedback not applied, the state before it restored: {e}");
-                inner.state = before;
+                inner.restore_state(&before);
                 // If this fails too, the next open completes the feedback from
                 // the state saved above, although this call reports an error.
                 let _ = inner.save_state();
@@ -619,7 +629,7 @@ impl Engine {
                 // Nothing to forget: no rewrite, and the ranker keeps what it learned.
                 return Ok(0);
             }
-            let before = inner.state.clone();
+            let before = inner.state.encode()?;
             if whole_items {
                 for id in named() {
                     inner.state.feedback.forget_item(id);
@@ -628,7 +638,7 @@ impl Engine {
             // What the online ranker learned cannot be unpicked event by event.
             inner.state.online = OnlineRanker::default();
             // Compaction writes the state (with the feedback forgotten above) too.
-            inner.compact(|e| !matches(e)).inspect_err(|_| inner.state = before)
+            inner.compact(|e| !matches(e)).inspect_err(|_| inner.restore_state(&before))
         })
     }
 
@@ -895,7 +905,16 @@ impl Inner {
         }
     }
 
-    fn save_state(&self) -> Result<()> {
+    /// Puts back the state as [`EngineState::encode`] gave it before a change
+    /// that could not be saved.
+    fn restore_state(&mut self, before: &[u8]) {
+        match EngineState::decode(before) {
+            Ok(state) => self.state = state,
+            Err(e) => log::error!("the state before a failed change does not decode: {e}"),
+        }
+    }
+
+    fn save_state(&mut self) -> Result<()> {
         self.store.save_state(&self.state.encode()?)
     }
 

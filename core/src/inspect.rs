@@ -49,6 +49,10 @@ pub struct StoreSummary {
     pub unreadable_files_removed: u64,
     /// An erase interrupted after its first step was completed at open.
     pub interrupted_erase_completed: bool,
+    /// The state file was older than the one the store last saved, or missing
+    /// (put back or deleted behind the engine's back): every consent was
+    /// withdrawn at open, to be asked again.
+    pub state_rolled_back: bool,
 }
 
 /// The data-minimisation and durability policy in force.
@@ -211,6 +215,7 @@ impl InspectReport {
                 migrated_from: recovery.migrated_from,
                 unreadable_files_removed: recovery.orphaned_files_removed,
                 interrupted_erase_completed: recovery.interrupted_erase_completed,
+                state_rolled_back: recovery.state_rolled_back,
             },
             policy: PolicySummary {
                 sync,

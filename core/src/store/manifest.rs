@@ -1,7 +1,8 @@
-//! The manifest: which generation of files is current, and the salt and key
-//! check that tie the data key to the host's key material. Replacing the
-//! manifest atomically is the commit point of every rewrite (compaction,
-//! forget, key rotation, migration).
+//! The manifest: which generation of files is current, the salt and key check
+//! that tie the data key to the host's key material, and the version of the
+//! state file it vouches for (so that an older state file put back in place is
+//! seen as a rollback). Replacing the manifest atomically is the commit point of
+//! every rewrite (compaction, forget, key rotation, migration).
 
 use std::path::Path;
 
@@ -20,6 +21,10 @@ const KEY_CHECK_PLAINTEXT: &[u8] = b"mizan key check";
 pub(super) struct Manifest {
     pub generation: u64,
     pub key: DataKey,
+    salt: [u8; SALT_LEN],
+    /// The version of the state file last saved (`None`: a manifest written
+    /// before states had versions, which vouches for none).
+    pub state_version: Option<u64>,
 }
 
 impl Manifest {
@@ -34,24 +39,29 @@ impl Manifest {
         let generation = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
         let salt: [u8; SALT_LEN] = body[8..8 + SALT_LEN].try_into().expect("salt length");
         let key = DataKey::derive(material, &salt)?;
-        match key.open(&check_context(generation), &body[8 + SALT_LEN..]) {
-            Some(plain) if plain == KEY_CHECK_PLAINTEXT => Ok(Some(Manifest { generation, key })),
-            _ => Err(Error::WrongKey),
-        }
+        let plain = key.open(&check_context(generation), &body[8 + SALT_LEN..]).ok_or(Error::WrongKey)?;
+        // The key check, then (since states have versions) the state version.
+        let state_version = match plain.strip_prefix(KEY_CHECK_PLAINTEXT).ok_or(Error::WrongKey)? {
+            [] => None,
+            version => Some(u64::from_le_bytes(version.try_into().map_err(|_| Error::Corrupt("manifest state version"))?)),
+        };
+        Ok(Some(Manifest { generation, key, salt, state_version }))
     }
 
-    /// A new generation under a fresh salt (not yet committed).
-    pub fn next(generation: u64, material: &[u8]) -> Result<(Manifest, [u8; SALT_LEN])> {
+    /// A new generation under a fresh salt (not yet committed), vouching for `state_version`.
+    pub fn next(generation: u64, material: &[u8], state_version: u64) -> Result<Manifest> {
         let salt = random_salt()?;
-        Ok((Manifest { generation, key: DataKey::derive(material, &salt)? }, salt))
+        Ok(Manifest { generation, key: DataKey::derive(material, &salt)?, salt, state_version: Some(state_version) })
     }
 
-    /// Writes the manifest atomically: from here on this generation is current.
-    pub fn commit(&self, dir: &Path, salt: &[u8; SALT_LEN]) -> Result<()> {
+    /// Writes the manifest atomically: from here on this generation (and state version) is current.
+    pub fn commit(&self, dir: &Path) -> Result<()> {
         let mut bytes = header(MAGIC, STORE_FORMAT_VERSION);
         bytes.extend_from_slice(&self.generation.to_le_bytes());
-        bytes.extend_from_slice(salt);
-        bytes.extend(self.key.seal(&check_context(self.generation), KEY_CHECK_PLAINTEXT)?);
+        bytes.extend_from_slice(&self.salt);
+        let mut check = KEY_CHECK_PLAINTEXT.to_vec();
+        check.extend_from_slice(&self.state_version.unwrap_or(0).to_le_bytes());
+        bytes.extend(self.key.seal(&check_context(self.generation), &check)?);
         write_atomically(&dir.join(MANIFEST_FILE), &bytes)
     }
 }

@@ -4,7 +4,9 @@
 //!   (HKDF over the host's key material) and a key check;
 //! - `g<gen>-<seq>.seg`: the append-only event log, in segments of sealed
 //!   records (ChaCha20-Poly1305);
-//! - `g<gen>.state`: consent ledger and feedback state, sealed;
+//! - `g<gen>.state`: consent ledger and feedback state, sealed, with a version
+//!   the manifest vouches for: an older state file put back (or one deleted)
+//!   is reported as a rollback ([`RecoveryReport::state_rolled_back`]);
 //! - `g<gen>.snap`: a sealed snapshot of the derived model and the log position
 //!   it covers, so that opening does not replay the whole log;
 //! - `catalog.pack`: the last verified catalogue pack (signed, public data);
@@ -41,7 +43,7 @@ use std::time::{Duration, Instant};
 pub use manifest::STORE_FORMAT_VERSION;
 pub use segment::LogPosition;
 
-use crate::crypto::{KeyProvider, SALT_LEN};
+use crate::crypto::KeyProvider;
 use crate::error::{Error, Result};
 use crate::events::StoredEvent;
 use fsutil::{header, read_optional, remove_if_present, shred, strip_header, write_atomically};
@@ -52,6 +54,9 @@ const LOCK_FILE: &str = "LOCK";
 const PACK_FILE: &str = "catalog.pack";
 const STATE_MAGIC: &[u8; 4] = b"MZST";
 const SNAPSHOT_MAGIC: &[u8; 4] = b"MZSN";
+/// Starts a state's plaintext that carries its version (states saved before
+/// versions start with the engine's own layout mark).
+const STATE_VERSION_MAGIC: &[u8; 4] = b"MZSV";
 /// Events per record when a rewrite re-batches the log: small, so that one
 /// damaged record loses few events (reading resumes at the next record).
 const REWRITE_BATCH: usize = 256;
@@ -107,6 +112,9 @@ pub struct RecoveryReport {
     pub orphaned_files_removed: u64,
     /// An erase had been interrupted after shredding the manifest; it was completed.
     pub interrupted_erase_completed: bool,
+    /// The state file is older than the one the manifest vouches for, or
+    /// missing: it was put back or deleted behind the engine's back.
+    pub state_rolled_back: bool,
 }
 
 /// A saved model snapshot and the log position it covers.
@@ -133,6 +141,8 @@ pub struct Store {
     oldest_unsynced: Option<Instant>,
     options: StoreOptions,
     recovery: RecoveryReport,
+    /// The version of the last state file saved or read.
+    state_version: u64,
     /// The segment validated at open and how far it was readable (None if damaged).
     validated: (u64, Option<u64>),
     _lock: File,
@@ -181,8 +191,8 @@ impl Store {
             Some(m) => m,
             None => {
                 recovery.orphaned_files_removed = remove_other_generations(dir, 0)?;
-                let (manifest, salt) = Manifest::next(1, &material)?;
-                manifest.commit(dir, &salt)?;
+                let manifest = Manifest::next(1, &material, 0)?;
+                manifest.commit(dir)?;
                 manifest
             }
         };
@@ -213,6 +223,18 @@ impl Store {
         let state = read_sealed(&state_path(dir, generation), STATE_MAGIC, &manifest, b"mizan/state")?
             .map(|s| s.ok_or(Error::Corrupt("state file failed authentication")))
             .transpose()?;
+        let (state_version, state) = match state {
+            Some(plain) => match plain.strip_prefix(STATE_VERSION_MAGIC).filter(|rest| rest.len() >= 8) {
+                Some(rest) => (Some(u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"))), Some(rest[8..].to_vec())),
+                None => (None, Some(plain)),
+            },
+            None => (None, None),
+        };
+        // A state saved after the manifest's last commit is newer (a crash in
+        // between, or a manifest commit that failed): not a rollback.
+        let vouched = manifest.state_version.unwrap_or(0);
+        recovery.state_rolled_back = manifest.state_version.is_some() && vouched > 0 && state_version.is_none_or(|v| v < vouched);
+        let state_version = state_version.unwrap_or(0).max(vouched);
         let snapshot = match read_sealed(&snapshot_path(dir, generation), SNAPSHOT_MAGIC, &manifest, b"mizan/snapshot")? {
             None => None,
             Some(plain) => {
@@ -234,6 +256,7 @@ impl Store {
             oldest_unsynced: None,
             options,
             recovery,
+            state_version,
             validated,
             _lock: lock,
         };
@@ -352,8 +375,8 @@ impl Store {
         self.flush()?;
         let material = new_material.unwrap_or_else(|| self.material.clone());
         let generation = self.manifest.generation + 1;
-        let (manifest, salt) = Manifest::next(generation, &material)?;
-        let written = self.write_generation(&manifest, &salt, state, keep);
+        let manifest = Manifest::next(generation, &material, self.state_version + 1)?;
+        let written = self.write_generation(&manifest, state, keep);
         let (dropped, written) = match written {
             Ok(result) => result,
             Err(e) => {
@@ -370,15 +393,26 @@ impl Store {
         self.segments = written.segments;
         self.manifest = manifest;
         self.material = material;
+        self.state_version += 1;
         if let Err(e) = remove_other_generations(&self.dir, generation) {
             log::warn!("old files are left for the next open to delete: {e}");
         }
         Ok(dropped)
     }
 
-    /// Saves the engine's state blob, encrypted, atomically.
-    pub fn save_state(&self, plaintext: &[u8]) -> Result<()> {
-        write_sealed(&state_path(&self.dir, self.manifest.generation), STATE_MAGIC, &self.manifest, b"mizan/state", plaintext)
+    /// Saves the engine's state blob, encrypted, atomically, under the next
+    /// state version; then has the manifest vouch for that version.
+    pub fn save_state(&mut self, plaintext: &[u8]) -> Result<()> {
+        let version = self.state_version + 1;
+        write_state(&self.dir, &self.manifest, version, plaintext)?;
+        self.state_version = version;
+        self.manifest.state_version = Some(version);
+        if let Err(e) = self.manifest.commit(&self.dir) {
+            // The state is saved: the manifest vouching for an older version only
+            // leaves a rollback to this one unnoticed, until the next save.
+            log::warn!("the manifest does not vouch for the new state yet: {e}");
+        }
+        Ok(())
     }
 
     /// Syncs the log, then saves a model snapshot covering everything appended so far.
@@ -474,11 +508,9 @@ impl Store {
     fn write_generation(
         &mut self,
         manifest: &Manifest,
-        salt: &[u8; SALT_LEN],
         state: &[u8],
         keep: &mut dyn FnMut(&StoredEvent) -> bool,
     ) -> Result<(u64, WrittenGeneration)> {
-        let generation = manifest.generation;
         let dir = self.dir.clone();
         let mut writer = GenerationWriter::new(&dir, manifest, self.options.segment_bytes)?;
         let mut dropped = 0u64;
@@ -503,8 +535,8 @@ impl Store {
         }
         writer.write(&batch)?;
         let written = writer.finish()?;
-        write_sealed(&state_path(&dir, generation), STATE_MAGIC, manifest, b"mizan/state", state)?;
-        manifest.commit(&dir, salt)?;
+        write_state(&dir, manifest, manifest.state_version.unwrap_or(0), state)?;
+        manifest.commit(&dir)?;
         Ok((dropped, written))
     }
 }
@@ -650,16 +682,16 @@ fn migrate_v1(dir: &Path, material: &[u8], options: StoreOptions) -> Result<()> 
     let old = legacy::read(dir, material)?;
     remove_if_present(&dir.join(MANIFEST_FILE))?;
     remove_other_generations(dir, 0)?;
-    let (manifest, salt) = Manifest::next(1, material)?;
+    let manifest = Manifest::next(1, material, u64::from(old.state.is_some()))?;
     let mut writer = GenerationWriter::new(dir, &manifest, options.segment_bytes)?;
     for chunk in old.events.chunks(REWRITE_BATCH) {
         writer.write(chunk)?;
     }
     writer.finish()?;
     if let Some(state) = &old.state {
-        write_sealed(&state_path(dir, 1), STATE_MAGIC, &manifest, b"mizan/state", state)?;
+        write_state(dir, &manifest, 1, state)?;
     }
-    manifest.commit(dir, &salt)?;
+    manifest.commit(dir)?;
     remove_legacy_files(dir)
 }
 
@@ -677,6 +709,14 @@ fn sealed_context(context: &[u8], generation: u64) -> Vec<u8> {
     let mut c = context.to_vec();
     c.extend_from_slice(&generation.to_le_bytes());
     c
+}
+
+/// Writes the state file of `manifest`'s generation: `plaintext` under `version`.
+fn write_state(dir: &Path, manifest: &Manifest, version: u64, plaintext: &[u8]) -> Result<()> {
+    let mut plain = STATE_VERSION_MAGIC.to_vec();
+    plain.extend_from_slice(&version.to_le_bytes());
+    plain.extend_from_slice(plaintext);
+    write_sealed(&state_path(dir, manifest.generation), STATE_MAGIC, manifest, b"mizan/state", &plain)
 }
 
 fn write_sealed(path: &Path, magic: &[u8; 4], manifest: &Manifest, context: &[u8], plaintext: &[u8]) -> Result<()> {
