@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust (unit + integration), the MovieLens fetch script, Kotlin bindings on the JVM, Swift
 # static checks, the Spark job, a smoke of the fuzz targets, the inspector's pages in headless Chromium.
-# Installs what it needs (Kotlin compiler, JNA, JUnit, tree-sitter, pyspark, cargo-fuzz, chromium).
+# Installs what it needs (Kotlin compiler, JNA, JUnit, tree-sitter, pyspark, cargo-fuzz, cargo-about, chromium).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,6 +16,8 @@ echo "== the core library without the debug API (as a release build may ship it)
 cargo test -p mizan --lib debug_api
 echo "== mobile library size"
 bash tests/check-mobile-size.sh
+echo "== third-party licence notices of the mobile library (cargo-about)"
+bash tests/check-notices.sh
 echo "== the model inspector's pages in headless Chromium"
 bash tests/inspect-report.sh
 echo "== MovieLens fetch script (Python)"

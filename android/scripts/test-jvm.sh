@@ -21,6 +21,7 @@ cd "$ROOT"
 
 TOOLS_DIR="${MIZAN_TOOLS_DIR:-$HOME/.cache/mizan-tools}"
 TEST_DIR="${MIZAN_KOTLIN_TEST_DIR:-$ROOT/android/src/test/kotlin}"
+JAVA_TEST_DIR="$ROOT/android/src/test/java"
 MAIN_DIR="$ROOT/android/src/main/kotlin"
 GEN_DIR="$ROOT/android/build/generated/kotlin"
 OUT_DIR="$ROOT/android/build/jvm"
@@ -106,8 +107,23 @@ compile "$TEST_JAR" "$TEST_CP" "$(cat "$MAIN_JAR.stamp")" "${TEST_SRCS[@]}" || f
 done_step
 
 # ---- 5. JUnit 5 ----
+JAVA_TEST_JAR="$OUT_DIR/mizan-java-tests.jar"
+SCAN=(--scan-classpath="$TEST_JAR")
+JAVA_SRCS=()
+[[ -d "$JAVA_TEST_DIR" && -z "${MIZAN_KOTLIN_TEST_DIR:-}" ]] && mapfile -t JAVA_SRCS < <(find "$JAVA_TEST_DIR" -name '*.java' | sort)
+if (( ${#JAVA_SRCS[@]} > 0 )); then
+  # Java callers see the bindings without Kotlin's unsigned types and default arguments.
+  step "javac tests (${#JAVA_SRCS[@]} files from ${JAVA_TEST_DIR#"$ROOT"/})"
+  classes="$OUT_DIR/java-test-classes"
+  rm -rf "$classes" "$JAVA_TEST_JAR"
+  javac --release 17 -nowarn -d "$classes" -cp "$TEST_JAR:$TEST_CP:$KOTLIN_STDLIB_JAR" "${JAVA_SRCS[@]}" || fail "javac failed on the Java tests"
+  jar cf "$JAVA_TEST_JAR" -C "$classes" . || fail "packing the Java tests failed"
+  SCAN+=(--scan-classpath="$JAVA_TEST_JAR")
+  done_step
+fi
+
 step "JUnit (console launcher)"
-RUN_CP="$JUNIT_CONSOLE_JAR:$TEST_JAR:$TEST_CP:$KOTLIN_STDLIB_JAR"
+RUN_CP="$JUNIT_CONSOLE_JAR:$TEST_JAR:$JAVA_TEST_JAR:$TEST_CP:$KOTLIN_STDLIB_JAR"
 LOG="$OUT_DIR/junit-console.log"
 set +e
 # --include-classname '.*': every class in the tests jar, whatever it is called (the default only
@@ -116,7 +132,7 @@ read -r -a extra_java <<< "${JAVA_TEST_OPTS:-}"
 java -Djna.library.path="$LIB_DIR" -Dmizan.fixtures="$FIXTURES" "${extra_java[@]}" -cp "$RUN_CP" \
   org.junit.platform.console.ConsoleLauncher \
   --disable-banner --disable-ansi-colors --details=tree \
-  --scan-classpath="$TEST_JAR" --include-classname='.*' \
+  "${SCAN[@]}" --include-classname='.*' \
   --reports-dir="$OUT_DIR/test-results" 2>&1 | tee "$LOG" >&2
 rc=${PIPESTATUS[0]}
 set -e

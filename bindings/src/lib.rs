@@ -71,7 +71,7 @@ impl Engine {
     /// Opens (or creates) the encrypted store in `config.data_dir`.
     #[uniffi::constructor]
     pub fn open(config: EngineConfig, key_provider: Arc<dyn KeyProvider>) -> Res<Arc<Self>> {
-        let core = mizan::Engine::open(config.into(), Arc::new(HostKey(key_provider)))?;
+        let core = mizan::Engine::open(config.try_into()?, Arc::new(HostKey(key_provider)))?;
         Ok(Arc::new(Engine { core }))
     }
 
@@ -103,8 +103,8 @@ impl Engine {
     }
 
     /// Forgets matching events; returns how many were removed.
-    pub fn forget(&self, request: ForgetRequest) -> Res<u64> {
-        Ok(self.core.forget(&request.into())?)
+    pub fn forget(&self, request: ForgetRequest) -> Res<i64> {
+        Ok(types::to_host(self.core.forget(&request.into())?))
     }
 
     /// Re-encrypts the store under the key material of `new_key_provider`.
@@ -114,12 +114,12 @@ impl Engine {
 
     /// When the person is most likely to respond, with a confidence.
     pub fn best_time(&self, request: BestTimeRequest) -> Res<BestTime> {
-        Ok(self.core.best_time(&request.into())?.into())
+        Ok(self.core.best_time(&request.try_into()?)?.into())
     }
 
     /// Ranks items, each with its reasons.
     pub fn recommend(&self, request: RecommendRequest) -> Res<Recommendations> {
-        Ok(self.core.recommend(&request.into())?.into())
+        Ok(self.core.recommend(&request.try_into()?)?.into())
     }
 
     /// Explains the score of any catalogue item.
@@ -140,7 +140,7 @@ impl Engine {
     /// The model inspector's snapshot, as JSON for `mizan inspect`. Raises
     /// `DebugDisabled` unless `EngineConfig.debugApi` is set.
     pub fn debug_snapshot(&self, options: DebugOptions) -> Res<String> {
-        Ok(self.core.debug_snapshot_json(&options.into())?)
+        Ok(self.core.debug_snapshot_json(&options.try_into()?)?)
     }
 
     /// Everything stored and inferred about the person, as JSON.

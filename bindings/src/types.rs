@@ -1,7 +1,24 @@
 //! Records and enums crossing the FFI boundary, with their conversions to and
-//! from the core types.
+//! from the core types. Numbers are signed (`Int`, `Long`) as Java has no
+//! unsigned types: a negative count or size is refused as out of range, and
+//! counts past a signed type's range (none in practice) saturate.
 
 use mizan::inspect::Weighted;
+
+/// A count or size from the host: negative (or past the core type) is out of range.
+fn from_host<T: TryFrom<i64>>(value: impl Into<i64>, field: &'static str) -> mizan::Result<T> {
+    T::try_from(value.into()).map_err(|_| mizan::Error::InvalidRequest(mizan::InvalidReason::OutOfRange(field)))
+}
+
+/// [`from_host`] for an optional value.
+fn opt_from_host<T: TryFrom<i64>>(value: Option<impl Into<i64>>, field: &'static str) -> mizan::Result<Option<T>> {
+    value.map(|v| from_host(v, field)).transpose()
+}
+
+/// A count for the host, saturating at `i64::MAX`.
+pub(crate) fn to_host(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
 
 /// How an engine is opened.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -17,13 +34,13 @@ pub struct EngineConfig {
     /// pending or at the first write after the oldest pending batch is this old
     /// (`flush()` syncs at once).
     #[uniffi(default = None)]
-    pub group_commit_ms: Option<u64>,
+    pub group_commit_ms: Option<i64>,
     /// Events older than this many days are deleted (0: no age limit).
     #[uniffi(default = 365)]
-    pub retention_days: u32,
+    pub retention_days: i32,
     /// Past this log size the oldest events are deleted (0: no size limit).
     #[uniffi(default = 67108864)]
-    pub max_log_bytes: u64,
+    pub max_log_bytes: i64,
     /// Stored timestamps are rounded down to a multiple of this many ms.
     #[uniffi(default = None)]
     pub timestamp_granularity_ms: Option<i64>,
@@ -39,26 +56,30 @@ pub struct EngineConfig {
 /// Bytes pending that trigger a group commit.
 const GROUP_COMMIT_BYTES: u64 = 1 << 20;
 
-impl From<EngineConfig> for mizan::EngineConfig {
-    fn from(c: EngineConfig) -> Self {
-        let sync = match c.group_commit_ms {
+impl TryFrom<EngineConfig> for mizan::EngineConfig {
+    type Error = mizan::Error;
+
+    fn try_from(c: EngineConfig) -> mizan::Result<Self> {
+        let sync = match opt_from_host(c.group_commit_ms, "group_commit_ms")? {
             None => mizan::SyncPolicy::EveryBatch,
             Some(max_delay_ms) => mizan::SyncPolicy::GroupCommit { max_bytes: GROUP_COMMIT_BYTES, max_delay_ms },
         };
-        mizan::EngineConfig {
+        let retention_days: u32 = from_host(c.retention_days, "retention_days")?;
+        let max_log_bytes: u64 = from_host(c.max_log_bytes, "max_log_bytes")?;
+        Ok(mizan::EngineConfig {
             data_dir: c.data_dir.into(),
             trusted_pack_keys: c.trusted_pack_keys,
             max_clock_skew_ms: c.max_clock_skew_ms,
             sync,
             retention: mizan::Retention {
-                max_age_days: (c.retention_days > 0).then_some(c.retention_days),
-                max_log_bytes: (c.max_log_bytes > 0).then_some(c.max_log_bytes),
+                max_age_days: (retention_days > 0).then_some(retention_days),
+                max_log_bytes: (max_log_bytes > 0).then_some(max_log_bytes),
             },
             timestamp_granularity_ms: c.timestamp_granularity_ms,
             declared_purposes: c.declared_purposes,
             full_scan: false,
             debug_api: c.debug_api,
-        }
+        })
     }
 }
 
@@ -135,21 +156,22 @@ impl From<Event> for mizan::Event {
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RecordOutcome {
     /// Events durably stored.
-    pub stored: u32,
+    pub stored: i32,
     /// Events dropped because personalisation consent is not granted.
-    pub dropped_without_consent: u32,
+    pub dropped_without_consent: i32,
     /// Events older than the retention limit: not stored, since retention would delete them at once.
-    pub dropped_by_retention: u32,
+    pub dropped_by_retention: i32,
     /// Whether the stored events are already synced (always, without group commit).
     pub durable: bool,
 }
 
 impl From<mizan::RecordOutcome> for RecordOutcome {
     fn from(o: mizan::RecordOutcome) -> Self {
+        // Counts of one batch (at most 10,000 events) fit an Int.
         RecordOutcome {
-            stored: o.stored,
-            dropped_without_consent: o.dropped_without_consent,
-            dropped_by_retention: o.dropped_by_retention,
+            stored: o.stored as i32,
+            dropped_without_consent: o.dropped_without_consent as i32,
+            dropped_by_retention: o.dropped_by_retention as i32,
             durable: o.durable,
         }
     }
@@ -211,7 +233,7 @@ impl From<mizan::ConsentRecord> for ConsentRecord {
 pub struct RecommendRequest {
     /// How many items (1–1000).
     #[uniffi(default = 10)]
-    pub k: u32,
+    pub k: i32,
     /// Re-rank only these ids.
     #[uniffi(default = None)]
     pub candidates: Option<Vec<String>>,
@@ -230,15 +252,15 @@ pub struct RecommendRequest {
     /// Weight of a boost for items few others had.
     #[uniffi(default = 0.0)]
     pub novelty: f32,
-    /// Seed of the exploration's draws (null: derived from the hour).
+    /// Seed of the exploration's draws (null: derived from the hour); any value.
     #[uniffi(default = None)]
-    pub seed: Option<u64>,
+    pub seed: Option<i64>,
     /// Hide items shown this many times today.
     #[uniffi(default = None)]
-    pub max_impressions_per_item_per_day: Option<u32>,
+    pub max_impressions_per_item_per_day: Option<i32>,
     /// Hide a category's items once shown this many times today.
     #[uniffi(default = None)]
-    pub max_impressions_per_category_per_day: Option<u32>,
+    pub max_impressions_per_category_per_day: Option<i32>,
     /// What the list is for (null: mixed).
     #[uniffi(default = None)]
     pub mode: Option<RecommendMode>,
@@ -265,21 +287,23 @@ impl From<RecommendMode> for mizan::RecommendMode {
     }
 }
 
-impl From<RecommendRequest> for mizan::RecommendRequest {
-    fn from(r: RecommendRequest) -> Self {
-        mizan::RecommendRequest {
-            k: r.k,
+impl TryFrom<RecommendRequest> for mizan::RecommendRequest {
+    type Error = mizan::Error;
+
+    fn try_from(r: RecommendRequest) -> mizan::Result<Self> {
+        Ok(mizan::RecommendRequest {
+            k: from_host(r.k, "k")?,
             candidates: r.candidates,
             include_seen: r.include_seen,
             diversity: r.diversity,
             now_ms: r.now_ms,
             exploration: r.exploration,
             novelty: r.novelty,
-            seed: r.seed,
-            max_impressions_per_item_per_day: r.max_impressions_per_item_per_day,
-            max_impressions_per_category_per_day: r.max_impressions_per_category_per_day,
+            seed: r.seed.map(|s| s as u64),
+            max_impressions_per_item_per_day: opt_from_host(r.max_impressions_per_item_per_day, "max_impressions_per_item_per_day")?,
+            max_impressions_per_category_per_day: opt_from_host(r.max_impressions_per_category_per_day, "max_impressions_per_category_per_day")?,
             mode: r.mode.map(Into::into).unwrap_or_default(),
-        }
+        })
     }
 }
 
@@ -362,7 +386,7 @@ pub struct Recommendations {
     /// Whether the profile shaped the list.
     pub personalised: bool,
     /// Candidate ids unknown to the catalogue.
-    pub unknown_candidates: u32,
+    pub unknown_candidates: i32,
     /// Why the list holds fewer items than asked for (null when full).
     pub shortfall: Option<Shortfall>,
 }
@@ -372,7 +396,7 @@ impl From<mizan::Recommendations> for Recommendations {
         Recommendations {
             items: r.items.into_iter().map(Into::into).collect(),
             personalised: r.personalised,
-            unknown_candidates: r.unknown_candidates,
+            unknown_candidates: to_host(r.unknown_candidates.into()) as i32,
             shortfall: r.shortfall.map(Into::into),
         }
     }
@@ -382,7 +406,7 @@ impl From<mizan::Recommendations> for Recommendations {
 #[derive(Debug, Clone, Copy, uniffi::Record)]
 pub struct Shortfall {
     /// Empty places.
-    pub missing: u32,
+    pub missing: i32,
     /// Why.
     pub reason: ShortfallReason,
 }
@@ -405,7 +429,8 @@ impl From<mizan::Shortfall> for Shortfall {
             mizan::ShortfallReason::FewerPurchases => ShortfallReason::FewerPurchases,
             mizan::ShortfallReason::NoConsent => ShortfallReason::NoConsent,
         };
-        Shortfall { missing: s.missing, reason }
+        // At most k (≤ 1000) places.
+        Shortfall { missing: s.missing as i32, reason }
     }
 }
 
@@ -476,7 +501,7 @@ impl From<Feedback> for mizan::Feedback {
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PackInfo {
     /// Backend-chosen version.
-    pub pack_version: u64,
+    pub pack_version: i64,
     /// Build time, ms since the Unix epoch.
     pub built_at_ms: i64,
     /// Source description.
@@ -485,13 +510,13 @@ pub struct PackInfo {
     /// (e.g. `categories: Dairy, Bakery`); none for a whole catalogue.
     pub covers: Option<String>,
     /// Items in the catalogue the pack was taken from (none for a whole catalogue).
-    pub source_items: Option<u64>,
+    pub source_items: Option<i64>,
 }
 
 impl From<mizan::PackMeta> for PackInfo {
     fn from(m: mizan::PackMeta) -> Self {
         let (covers, source_items) = m.coverage.map(|c| (c.subset, c.source_items)).unzip();
-        PackInfo { pack_version: m.pack_version, built_at_ms: m.built_at_ms, source: m.source, covers, source_items }
+        PackInfo { pack_version: to_host(m.pack_version), built_at_ms: m.built_at_ms, source: m.source, covers, source_items: source_items.map(to_host) }
     }
 }
 
@@ -514,21 +539,21 @@ impl From<Weighted> for NamedWeight {
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct InspectReport {
     /// Events stored.
-    pub events: u64,
+    pub events: i64,
     /// Bytes of all store files.
-    pub bytes_on_disk: u64,
+    pub bytes_on_disk: i64,
     /// Records skipped because they failed authentication.
-    pub corrupt_records: u64,
+    pub corrupt_records: i64,
     /// Log segments.
-    pub segments: u64,
+    pub segments: i64,
     /// Store file generation (bumped by compaction, forget and key rotation).
-    pub generation: u64,
+    pub generation: i64,
     /// Whether ranking is personalised now.
     pub personalised: bool,
     /// The loaded pack, if any.
     pub pack: Option<PackInfo>,
     /// Items in the loaded pack.
-    pub catalog_items: u64,
+    pub catalog_items: i64,
     /// Strongest category affinities.
     pub top_categories: Vec<NamedWeight>,
     /// Strongest item interests.
@@ -536,7 +561,7 @@ pub struct InspectReport {
     /// Items most due to be bought again (0..=1; never sensitive ones).
     pub due_items: Vec<NamedWeight>,
     /// Impressions the on-device ranker has learned from.
-    pub online_impressions: u64,
+    pub online_impressions: i64,
     /// Per score part, how much the on-device ranker has changed its weight, as
     /// a share of the pack's (0 until clicks say otherwise, −1 = switched off).
     pub ranker_adjustments: Vec<NamedWeight>,
@@ -551,18 +576,18 @@ impl From<mizan::InspectReport> for InspectReport {
     fn from(r: mizan::InspectReport) -> Self {
         let details_json = serde_json::to_string_pretty(&r).expect("report serialises");
         InspectReport {
-            events: r.store.events,
-            bytes_on_disk: r.store.bytes_on_disk,
-            corrupt_records: r.store.corrupt_records,
-            segments: r.store.segments,
-            generation: r.store.generation,
+            events: to_host(r.store.events),
+            bytes_on_disk: to_host(r.store.bytes_on_disk),
+            corrupt_records: to_host(r.store.corrupt_records),
+            segments: to_host(r.store.segments),
+            generation: to_host(r.store.generation),
             personalised: r.personalised,
-            catalog_items: r.catalog.as_ref().map_or(0, |c| c.items),
+            catalog_items: r.catalog.as_ref().map_or(0, |c| to_host(c.items)),
             pack: r.catalog.map(|c| c.meta.into()),
             top_categories: r.top_categories.into_iter().map(Into::into).collect(),
             top_items: r.top_items.into_iter().map(Into::into).collect(),
             due_items: r.due_items.into_iter().map(Into::into).collect(),
-            online_impressions: r.online_ranker.impressions,
+            online_impressions: to_host(r.online_ranker.impressions),
             ranker_adjustments: r.online_ranker.adjustments.into_iter().map(|(name, weight)| NamedWeight { name, weight }).collect(),
             trend_share: r.trend_share,
             details_json,
@@ -581,20 +606,25 @@ pub struct BestTimeRequest {
     pub utc_offset_minutes: i32,
     /// First quiet local hour (0–23); quiet until `quiet_end_hour`. Equal values: no quiet hours.
     #[uniffi(default = 22)]
-    pub quiet_start_hour: u8,
+    pub quiet_start_hour: i32,
     /// First local hour after the quiet period.
     #[uniffi(default = 8)]
-    pub quiet_end_hour: u8,
+    pub quiet_end_hour: i32,
     /// How far ahead to look, in hours (1–336).
     #[uniffi(default = 168)]
-    pub horizon_hours: u32,
+    pub horizon_hours: i32,
 }
 
-impl From<BestTimeRequest> for mizan::BestTimeRequest {
-    fn from(r: BestTimeRequest) -> Self {
-        let quiet = (r.quiet_start_hour != r.quiet_end_hour)
-            .then_some(mizan::QuietHours { start_hour: r.quiet_start_hour, end_hour: r.quiet_end_hour });
-        mizan::BestTimeRequest { now_ms: r.now_ms, utc_offset_minutes: r.utc_offset_minutes, quiet_hours: quiet, horizon_hours: r.horizon_hours }
+impl TryFrom<BestTimeRequest> for mizan::BestTimeRequest {
+    type Error = mizan::Error;
+
+    fn try_from(r: BestTimeRequest) -> mizan::Result<Self> {
+        let quiet = (r.quiet_start_hour != r.quiet_end_hour).then_some(mizan::QuietHours {
+            start_hour: from_host(r.quiet_start_hour, "quiet_start_hour")?,
+            end_hour: from_host(r.quiet_end_hour, "quiet_end_hour")?,
+        });
+        let horizon_hours = from_host(r.horizon_hours, "horizon_hours")?;
+        Ok(mizan::BestTimeRequest { now_ms: r.now_ms, utc_offset_minutes: r.utc_offset_minutes, quiet_hours: quiet, horizon_hours })
     }
 }
 
@@ -604,26 +634,26 @@ pub struct BestTime {
     /// Start of the suggested hour, ms since the Unix epoch.
     pub at_ms: i64,
     /// Its local hour.
-    pub local_hour: u8,
+    pub local_hour: i32,
     /// Its local weekday, Monday = 0.
-    pub weekday: u8,
+    pub weekday: i32,
     /// 0–1 confidence; 0 for a fallback.
     pub confidence: f32,
     /// True when a default was used (too little data or no consent).
     pub fallback: bool,
     /// Engagement events the answer rests on.
-    pub based_on_events: u64,
+    pub based_on_events: i64,
 }
 
 impl From<mizan::BestTime> for BestTime {
     fn from(t: mizan::BestTime) -> Self {
         BestTime {
             at_ms: t.at_ms,
-            local_hour: t.local_hour,
-            weekday: t.weekday,
+            local_hour: t.local_hour.into(),
+            weekday: t.weekday.into(),
             confidence: t.confidence,
             fallback: t.fallback,
-            based_on_events: t.based_on_events,
+            based_on_events: to_host(t.based_on_events),
         }
     }
 }
@@ -633,7 +663,7 @@ impl From<mizan::BestTime> for BestTime {
 pub struct DebugOptions {
     /// Top items listed (1–100).
     #[uniffi(default = 10)]
-    pub top_n: u32,
+    pub top_n: i32,
     /// Items explained, listed or not (≤ 100).
     #[uniffi(default = [])]
     pub item_ids: Vec<String>,
@@ -648,22 +678,24 @@ pub struct DebugOptions {
     pub utc_offset_minutes: i32,
     /// As in recommend.
     #[uniffi(default = None)]
-    pub max_impressions_per_item_per_day: Option<u32>,
+    pub max_impressions_per_item_per_day: Option<i32>,
     /// As in recommend.
     #[uniffi(default = None)]
-    pub max_impressions_per_category_per_day: Option<u32>,
+    pub max_impressions_per_category_per_day: Option<i32>,
 }
 
-impl From<DebugOptions> for mizan::DebugOptions {
-    fn from(o: DebugOptions) -> Self {
-        mizan::DebugOptions {
-            top_n: o.top_n,
+impl TryFrom<DebugOptions> for mizan::DebugOptions {
+    type Error = mizan::Error;
+
+    fn try_from(o: DebugOptions) -> mizan::Result<Self> {
+        Ok(mizan::DebugOptions {
+            top_n: from_host(o.top_n, "top_n")?,
             item_ids: o.item_ids,
             include_raw_events: o.include_raw_events,
             now_ms: o.now_ms,
             utc_offset_minutes: o.utc_offset_minutes,
-            max_impressions_per_item_per_day: o.max_impressions_per_item_per_day,
-            max_impressions_per_category_per_day: o.max_impressions_per_category_per_day,
-        }
+            max_impressions_per_item_per_day: opt_from_host(o.max_impressions_per_item_per_day, "max_impressions_per_item_per_day")?,
+            max_impressions_per_category_per_day: opt_from_host(o.max_impressions_per_category_per_day, "max_impressions_per_category_per_day")?,
+        })
     }
 }

@@ -63,7 +63,7 @@ extension Engine {
     }
 
     /// `forget` off the caller's actor.
-    public func forget(request: ForgetRequest) async throws -> UInt64 {
+    public func forget(request: ForgetRequest) async throws -> Int64 {
         try await offTheCallersActor { try self.forget(request: request) }
     }
 

@@ -49,7 +49,7 @@ class SuspendingEngine(val engine: Engine, private val dispatcher: CoroutineDisp
     suspend fun bestTime(request: BestTimeRequest): BestTime = io { bestTime(request) }
 
     /** [Engine.forget] off the caller's thread. */
-    suspend fun forget(request: ForgetRequest): ULong = io { forget(request) }
+    suspend fun forget(request: ForgetRequest): Long = io { forget(request) }
 
     /** [Engine.rotateKey] off the caller's thread (it rewrites the store). */
     suspend fun rotateKey(newKeyProvider: KeyProvider) = io { rotateKey(newKeyProvider) }

@@ -30,8 +30,8 @@ class EngineLimitsTest : DemoShopFixture() {
                     try {
                         repeat(25) { b ->
                             val events = (0 until 10).map { e -> view("sku-0${t % 8 + 1}-0${e % 9 + 1}", now - 3_600_000L + (t * 1_000 + b * 10 + e)) }
-                            assertEquals(10U, engine.record(events).stored)
-                            assertTrue(engine.recommend(RecommendRequest(k = 5U, nowMs = now)).items.isNotEmpty())
+                            assertEquals(10, engine.record(events).stored)
+                            assertTrue(engine.recommend(RecommendRequest(k = 5, nowMs = now)).items.isNotEmpty())
                             engine.inspect()
                         }
                     } catch (e: Throwable) {
@@ -42,7 +42,7 @@ class EngineLimitsTest : DemoShopFixture() {
             threads.forEach { it.join(120_000) }
             assertTrue(threads.none { it.isAlive }, "every thread finished")
             assertEquals(emptyList<Throwable>(), failures.toList())
-            assertEquals(8UL * 25UL * 10UL, engine.inspect().events, "every acknowledged event is there once")
+            assertEquals(8L * 25L * 10L, engine.inspect().events, "every acknowledged event is there once")
         }
     }
 
@@ -51,10 +51,10 @@ class EngineLimitsTest : DemoShopFixture() {
         open().use { engine ->
             ready(engine)
             val batch = (0 until 10_000).map { view("sku-02-0${it % 9 + 1}", now - 7_200_000L + it) }
-            assertEquals(10_000U, engine.record(batch).stored)
+            assertEquals(10_000, engine.record(batch).stored)
             val tooMany = batch + view("sku-02-01", now - 1_000)
             assertFailsWith<MizanException.InvalidInput> { engine.record(tooMany) }
-            assertEquals(10_000UL, engine.inspect().events, "the refused batch stored nothing")
+            assertEquals(10_000L, engine.inspect().events, "the refused batch stored nothing")
         }
     }
 
@@ -62,9 +62,9 @@ class EngineLimitsTest : DemoShopFixture() {
     fun rankingBeforeAnyPackSaysSo() {
         open().use { engine ->
             engine.setConsent(personalisationPurpose(), true, "policy-1", false)
-            assertFailsWith<MizanException.NoCatalog> { engine.recommend(RecommendRequest(k = 5U)) }
+            assertFailsWith<MizanException.NoCatalog> { engine.recommend(RecommendRequest(k = 5)) }
             assertFailsWith<MizanException.NoCatalog> { engine.explain("sku-01-01", null) }
-            assertEquals(1U, engine.record(listOf(view("sku-01-01", now - 1_000))).stored, "events are kept before a pack arrives")
+            assertEquals(1, engine.record(listOf(view("sku-01-01", now - 1_000))).stored, "events are kept before a pack arrives")
         }
     }
 
@@ -73,10 +73,10 @@ class EngineLimitsTest : DemoShopFixture() {
         open().use { engine ->
             ready(engine)
             engine.record(listOf(view("sku-03-01", now - 60_000)))
-            val recs = engine.recommend(RecommendRequest(k = 5U, nowMs = now, candidates = listOf("sku-03-02", "sku-05-04", "not-in-the-pack")))
-            assertEquals(1U, recs.unknownCandidates)
+            val recs = engine.recommend(RecommendRequest(k = 5, nowMs = now, candidates = listOf("sku-03-02", "sku-05-04", "not-in-the-pack")))
+            assertEquals(1, recs.unknownCandidates)
             assertEquals(setOf("sku-03-02", "sku-05-04"), recs.items.map { it.itemId }.toSet())
-            assertEquals(Shortfall(missing = 3U, reason = ShortfallReason.FEWER_ELIGIBLE_ITEMS), recs.shortfall)
+            assertEquals(Shortfall(missing = 3, reason = ShortfallReason.FEWER_ELIGIBLE_ITEMS), recs.shortfall)
         }
     }
 
@@ -85,7 +85,7 @@ class EngineLimitsTest : DemoShopFixture() {
         open().use { engine ->
             ready(engine)
             for (request in listOf(
-                RecommendRequest(k = 1_001U),
+                RecommendRequest(k = 1_001),
                 RecommendRequest(diversity = 1.5f),
                 RecommendRequest(exploration = 0.6f),
                 RecommendRequest(novelty = Float.NaN),
@@ -102,13 +102,13 @@ class EngineLimitsTest : DemoShopFixture() {
             ready(engine)
             engine.record(listOf(view("sku-04-01", now - 60_000), view("sku-04-02", now - 30_000)))
             engine.setConsent(personalisationPurpose(), false, "policy-2", true)
-            assertEquals(0UL, engine.inspect().events)
+            assertEquals(0L, engine.inspect().events)
             assertTrue(!engine.inspect().personalised)
             val decisions = engine.consents()
             val latest = decisions.last { it.purpose == personalisationPurpose() }
             assertEquals(false to "policy-2", latest.granted to latest.policyVersion)
-            assertEquals(0U, engine.record(listOf(view("sku-04-03", now - 10_000))).stored, "nothing is stored without consent")
-            assertTrue(engine.recommend(RecommendRequest(k = 3U, nowMs = now)).items.isNotEmpty(), "lists still come, unpersonalised")
+            assertEquals(0, engine.record(listOf(view("sku-04-03", now - 10_000))).stored, "nothing is stored without consent")
+            assertTrue(engine.recommend(RecommendRequest(k = 3, nowMs = now)).items.isNotEmpty(), "lists still come, unpersonalised")
         }
     }
 

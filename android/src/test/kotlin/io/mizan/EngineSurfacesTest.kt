@@ -26,7 +26,7 @@ class EngineSurfacesTest : DemoShopFixture() {
     fun theSameSeedGivesTheSameList() {
         open().use { engine ->
             shopper(engine)
-            val request = RecommendRequest(k = 10U, nowMs = now, seed = 7UL, exploration = 0.3f)
+            val request = RecommendRequest(k = 10, nowMs = now, seed = 7L, exploration = 0.3f)
             assertEquals(ids(request, engine), ids(request, engine))
         }
     }
@@ -36,7 +36,7 @@ class EngineSurfacesTest : DemoShopFixture() {
         open().use { engine ->
             shopper(engine)
             val seen = setOf("sku-03-01", "sku-03-02", "sku-05-01", "sku-03-03", "sku-05-02")
-            val plain = RecommendRequest(k = 40U, nowMs = now, exploration = 0f, diversity = 0f)
+            val plain = RecommendRequest(k = 40, nowMs = now, exploration = 0f, diversity = 0f)
             assertTrue(ids(plain, engine).none { it in seen })
             assertTrue(ids(plain.copy(includeSeen = true), engine).any { it in seen })
         }
@@ -46,11 +46,11 @@ class EngineSurfacesTest : DemoShopFixture() {
     fun anItemShownTooOftenTodayIsHiddenUnderTheCap() {
         open().use { engine ->
             shopper(engine)
-            val request = RecommendRequest(k = 10U, nowMs = now, exploration = 0f)
+            val request = RecommendRequest(k = 10, nowMs = now, exploration = 0f)
             val top = ids(request, engine).first()
             repeat(3) { engine.feedback(Feedback(impressions = listOf(top), timestampMs = now)) }
-            assertFalse(top in ids(request.copy(maxImpressionsPerItemPerDay = 2U), engine))
-            assertTrue(top in ids(request.copy(maxImpressionsPerItemPerDay = 5U), engine), "under the cap it stays")
+            assertFalse(top in ids(request.copy(maxImpressionsPerItemPerDay = 2), engine))
+            assertTrue(top in ids(request.copy(maxImpressionsPerItemPerDay = 5), engine), "under the cap it stays")
         }
     }
 
@@ -58,11 +58,11 @@ class EngineSurfacesTest : DemoShopFixture() {
     fun aCategoryShownTooOftenTodayIsHiddenUnderItsCap() {
         open().use { engine ->
             shopper(engine)
-            val request = RecommendRequest(k = 10U, nowMs = now, exploration = 0f)
+            val request = RecommendRequest(k = 10, nowMs = now, exploration = 0f)
             val coffee = ids(request, engine).filter { it.startsWith("sku-03-") }
             assertTrue(coffee.isNotEmpty(), "the shopper's coffee leads")
             engine.feedback(Feedback(impressions = coffee, timestampMs = now))
-            val capped = ids(request.copy(maxImpressionsPerCategoryPerDay = coffee.size.toUInt()), engine)
+            val capped = ids(request.copy(maxImpressionsPerCategoryPerDay = coffee.size), engine)
             assertTrue(capped.none { it.startsWith("sku-03-") }, "$capped")
         }
     }
@@ -71,9 +71,9 @@ class EngineSurfacesTest : DemoShopFixture() {
     fun forgetByCategoryRemovesExactlyItsEvents() {
         open().use { engine ->
             shopper(engine)
-            assertEquals(3UL, engine.forget(ForgetRequest(categories = listOf("Coffee & Tea"))))
-            assertEquals(2UL, engine.inspect().events)
-            assertEquals(0UL, engine.forget(ForgetRequest(categories = listOf("Coffee & Tea"))), "a second time finds nothing")
+            assertEquals(3L, engine.forget(ForgetRequest(categories = listOf("Coffee & Tea"))))
+            assertEquals(2L, engine.inspect().events)
+            assertEquals(0L, engine.forget(ForgetRequest(categories = listOf("Coffee & Tea"))), "a second time finds nothing")
         }
     }
 
@@ -82,9 +82,9 @@ class EngineSurfacesTest : DemoShopFixture() {
         open().use { engine ->
             shopper(engine)
             engine.record(listOf(Event(itemId = "sku-05-03", kind = EventKind.PURCHASE, timestampMs = now - 5 * 60_000)))
-            assertEquals(1UL, engine.forget(ForgetRequest(kinds = listOf(EventKind.PURCHASE))))
-            assertEquals(2UL, engine.forget(ForgetRequest(fromMs = now - 35 * 60_000, untilMs = now - 15 * 60_000)), "the views of 30 and 20 minutes ago")
-            assertEquals(3UL, engine.inspect().events)
+            assertEquals(1L, engine.forget(ForgetRequest(kinds = listOf(EventKind.PURCHASE))))
+            assertEquals(2L, engine.forget(ForgetRequest(fromMs = now - 35 * 60_000, untilMs = now - 15 * 60_000)), "the views of 30 and 20 minutes ago")
+            assertEquals(3L, engine.inspect().events)
         }
     }
 
@@ -93,7 +93,7 @@ class EngineSurfacesTest : DemoShopFixture() {
         open().use { engine ->
             engine.loadCatalog(pack)
             val time = engine.bestTime(BestTimeRequest(nowMs = now))
-            assertTrue(time.fallback && time.basedOnEvents == 0UL)
+            assertTrue(time.fallback && time.basedOnEvents == 0L)
             assertTrue(time.atMs > now, "a moment to come")
         }
     }
@@ -102,7 +102,7 @@ class EngineSurfacesTest : DemoShopFixture() {
     fun noveltyLiftsRarelySeenItemsWithAReason() {
         open().use { engine ->
             shopper(engine)
-            val plain = RecommendRequest(k = 10U, nowMs = now, exploration = 0f)
+            val plain = RecommendRequest(k = 10, nowMs = now, exploration = 0f)
             val newReasons = { r: Recommendations -> r.items.flatMap { it.reasons }.filter { it.kind == ReasonKind.NEW && it.contribution > 0f } }
             assertTrue(newReasons(engine.recommend(plain)).isEmpty())
             assertTrue(newReasons(engine.recommend(plain.copy(novelty = 2f))).isNotEmpty())
@@ -113,7 +113,7 @@ class EngineSurfacesTest : DemoShopFixture() {
     fun explorationPlacesAreLabelled() {
         open().use { engine ->
             shopper(engine)
-            val recs = engine.recommend(RecommendRequest(k = 10U, nowMs = now, exploration = 0.5f, seed = 3UL))
+            val recs = engine.recommend(RecommendRequest(k = 10, nowMs = now, exploration = 0.5f, seed = 3L))
             val explored = recs.items.filter { it.reasons.first().kind == ReasonKind.EXPLORATION }
             assertEquals(5, explored.size, "half of ten places")
             assertTrue(explored.all { it.reasons.first().category != null })
@@ -125,7 +125,7 @@ class EngineSurfacesTest : DemoShopFixture() {
         open().use { engine ->
             shopper(engine)
             engine.record(listOf(Event(itemId = "sku-05-03", kind = EventKind.PURCHASE, timestampMs = now - 5 * 60_000)))
-            val request = RecommendRequest(k = 10U, nowMs = now, seed = 1UL)
+            val request = RecommendRequest(k = 10, nowMs = now, seed = 1L)
             assertEquals(engine.recommend(request.copy(mode = RecommendMode.DISCOVER)), engine.recommend(request))
             assertEquals(engine.recommend(request.copy(mode = RecommendMode.MIXED)), engine.recommend(request))
         }

@@ -48,7 +48,7 @@ class EngineTest : DemoShopFixture() {
         val provider = key()
         open(provider).use { engine ->
             val report = engine.inspect()
-            assertEquals(0UL, report.events)
+            assertEquals(0L, report.events)
             assertFalse(report.personalised)
             assertEquals(null, report.pack)
         }
@@ -60,9 +60,9 @@ class EngineTest : DemoShopFixture() {
         open().use { engine ->
             engine.loadCatalog(pack)
             val outcome = engine.record(history)
-            assertEquals(0U, outcome.stored)
-            assertEquals(history.size.toUInt(), outcome.droppedWithoutConsent)
-            assertEquals(0UL, engine.inspect().events)
+            assertEquals(0, outcome.stored)
+            assertEquals(history.size, outcome.droppedWithoutConsent)
+            assertEquals(0L, engine.inspect().events)
             val cold = engine.recommend(RecommendRequest(nowMs = now))
             assertFalse(cold.personalised)
             assertEquals(ReasonKind.TRENDING, cold.items.first().reasons.first().kind, "without consent, what is popular now leads")
@@ -88,9 +88,9 @@ class EngineTest : DemoShopFixture() {
             consented(engine)
             val old = Event(itemId = "sku-03-05", kind = EventKind.PURCHASE, timestampMs = now - 400L * 86_400_000)
             val outcome = engine.record(listOf(old) + history)
-            assertEquals(history.size.toUInt(), outcome.stored)
-            assertEquals(1U, outcome.droppedByRetention, "older than the default 365-day retention: not stored")
-            assertEquals(history.size.toULong(), engine.inspect().events)
+            assertEquals(history.size, outcome.stored)
+            assertEquals(1, outcome.droppedByRetention, "older than the default 365-day retention: not stored")
+            assertEquals(history.size.toLong(), engine.inspect().events)
         }
     }
 
@@ -98,8 +98,8 @@ class EngineTest : DemoShopFixture() {
     fun recordsAndRecommendsWithReasons() {
         open().use { engine ->
             consented(engine)
-            assertEquals(history.size.toUInt(), engine.record(history).stored)
-            val recs = engine.recommend(RecommendRequest(k = 10U, nowMs = now))
+            assertEquals(history.size, engine.record(history).stored)
+            val recs = engine.recommend(RecommendRequest(k = 10, nowMs = now))
             assertTrue(recs.personalised)
             assertEquals(10, recs.items.size)
             assertTrue(engine.inspect().trendShare < 0.01, "ten minutes after an event, what is popular now hardly counts")
@@ -118,12 +118,12 @@ class EngineTest : DemoShopFixture() {
             val day = 86_400_000L
             fun purchase(item: String, daysAgo: Long) = Event(itemId = item, kind = EventKind.PURCHASE, timestampMs = now - daysAgo * day)
             engine.record(listOf(purchase("sku-03-05", 22), purchase("sku-03-05", 15), purchase("sku-03-05", 8), purchase("sku-05-01", 1)))
-            val again = engine.recommend(RecommendRequest(k = 5U, nowMs = now, mode = RecommendMode.BUY_AGAIN))
+            val again = engine.recommend(RecommendRequest(k = 5, nowMs = now, mode = RecommendMode.BUY_AGAIN))
             assertEquals(listOf("sku-03-05", "sku-05-01"), again.items.map { it.itemId })
             assertEquals(ReasonKind.BUY_AGAIN, again.items[0].reasons[0].kind)
             assertEquals("You usually buy this every 7 days — last bought 8 days ago", again.items[0].reasons[0].text)
-            assertEquals(Shortfall(missing = 3U, reason = ShortfallReason.FEWER_PURCHASES), again.shortfall)
-            val mixed = engine.recommend(RecommendRequest(k = 5U, nowMs = now))
+            assertEquals(Shortfall(missing = 3, reason = ShortfallReason.FEWER_PURCHASES), again.shortfall)
+            val mixed = engine.recommend(RecommendRequest(k = 5, nowMs = now))
             assertNull(mixed.shortfall)
             assertTrue(mixed.items.none { it.itemId == "sku-03-05" }, "an item the shop does not mark repeatable stays hidden outside buy-again")
             assertEquals("sku-03-05", engine.inspect().dueItems.first().name)
@@ -132,14 +132,14 @@ class EngineTest : DemoShopFixture() {
 
     @Test
     fun reopeningGivesTheSameRecommendations() {
-        val request = RecommendRequest(k = 10U, nowMs = now)
+        val request = RecommendRequest(k = 10, nowMs = now)
         val first = open().use { engine ->
             consented(engine)
             engine.record(history)
             engine.recommend(request).also { engine.shutdown() }
         }
         open().use { engine ->
-            assertEquals(history.size.toULong(), engine.inspect().events)
+            assertEquals(history.size.toLong(), engine.inspect().events)
             assertEquals(first, engine.recommend(request))
         }
     }
@@ -153,9 +153,9 @@ class EngineTest : DemoShopFixture() {
             assertTrue(err.reason.contains("event 1"), err.reason)
             assertFailsWith<MizanException.InvalidInput> { engine.record(listOf(view("", 1))) }
             assertFailsWith<MizanException.InvalidInput> { engine.record(listOf(view("sku-03-01", -24 * 60))) }
-            assertEquals(0UL, engine.inspect().events, "a refused batch stores nothing")
+            assertEquals(0L, engine.inspect().events, "a refused batch stores nothing")
             assertFailsWith<MizanException.UnknownItem> { engine.explain("no-such-item", null) }
-            assertFailsWith<MizanException.InvalidInput> { engine.recommend(RecommendRequest(k = 0U)) }
+            assertFailsWith<MizanException.InvalidInput> { engine.recommend(RecommendRequest(k = 0)) }
         }
     }
 
@@ -168,7 +168,7 @@ class EngineTest : DemoShopFixture() {
             val tampered = pack.copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
             assertFailsWith<MizanException.PackRejected> { engine.loadCatalog(tampered) }
             assertFailsWith<MizanException.PackRejected> { engine.loadCatalog(pack.copyOf(pack.size - 1)) }
-            assertEquals(288UL, engine.inspect().catalogItems)
+            assertEquals(288L, engine.inspect().catalogItems)
         }
     }
 
@@ -182,7 +182,7 @@ class EngineTest : DemoShopFixture() {
         assertTrue(!wrong.message.isNullOrBlank(), "a crash report gets a message")
         val locked = assertFailsWith<MizanException.KeyUnavailable> { open(LockedKeystore()) }
         assertTrue(locked.reason.contains("keystore locked"), "the key provider's own cause is kept: ${locked.reason}")
-        open(key(1)).use { engine -> assertEquals(history.size.toULong(), engine.inspect().events) }
+        open(key(1)).use { engine -> assertEquals(history.size.toLong(), engine.inspect().events) }
     }
 
     @Test
@@ -192,7 +192,7 @@ class EngineTest : DemoShopFixture() {
             engine.record(history)
             val top = engine.recommend(RecommendRequest(nowMs = now)).items.first().itemId
             engine.feedback(Feedback(impressions = listOf(top), notInterested = listOf(top), timestampMs = now))
-            assertTrue(engine.recommend(RecommendRequest(k = 50U, nowMs = now)).items.none { it.itemId == top })
+            assertTrue(engine.recommend(RecommendRequest(k = 50, nowMs = now)).items.none { it.itemId == top })
         }
     }
 
@@ -201,15 +201,15 @@ class EngineTest : DemoShopFixture() {
         open().use { engine ->
             consented(engine)
             engine.record(history)
-            assertEquals(0UL, engine.inspect().onlineImpressions)
+            assertEquals(0L, engine.inspect().onlineImpressions)
             assertTrue(engine.inspect().rankerAdjustments.all { it.weight == 0.0 }, "a fresh ranker keeps the pack's weights")
             // Always opening the last of five shown items teaches it to weigh the mix differently.
             repeat(20) { round ->
-                val shown = engine.recommend(RecommendRequest(k = 5U, nowMs = now)).items.map { it.itemId }
+                val shown = engine.recommend(RecommendRequest(k = 5, nowMs = now)).items.map { it.itemId }
                 engine.feedback(Feedback(impressions = shown, clicks = listOf(shown.last()), timestampMs = now - 1_000L + round))
             }
             val report = engine.inspect()
-            assertEquals(100UL, report.onlineImpressions)
+            assertEquals(100L, report.onlineImpressions)
             assertEquals(setOf("neighbour", "transition", "network", "category", "popularity"), report.rankerAdjustments.map { it.name }.toSet())
             assertTrue(report.rankerAdjustments.any { it.weight != 0.0 }, "clicks reached the ranker: ${report.rankerAdjustments}")
         }
@@ -237,7 +237,7 @@ class EngineTest : DemoShopFixture() {
         }
         assertFalse(File(dir, "store").exists(), "the store directory is gone")
         open().use { engine ->
-            assertEquals(0UL, engine.inspect().events)
+            assertEquals(0L, engine.inspect().events)
             assertTrue(engine.consents().isEmpty())
         }
     }
@@ -251,7 +251,7 @@ class EngineTest : DemoShopFixture() {
             assertFailsWith<MizanException.Closed> { engine.shutdown() }
             for (e in listOf(locked, closed)) assertTrue(!e.message.isNullOrBlank(), "empty message from ${e::class.simpleName}")
         }
-        open().use { engine -> assertEquals(0UL, engine.inspect().events) }
+        open().use { engine -> assertEquals(0L, engine.inspect().events) }
     }
 
     @Test
@@ -259,13 +259,13 @@ class EngineTest : DemoShopFixture() {
         open().use { engine ->
             consented(engine)
             engine.record(history)
-            assertEquals(2UL, engine.forget(ForgetRequest(itemIds = listOf("sku-03-05"))))
-            assertEquals(2UL, engine.forget(ForgetRequest(kinds = listOf(EventKind.VIEW), fromMs = now - 35 * 60_000)))
+            assertEquals(2L, engine.forget(ForgetRequest(itemIds = listOf("sku-03-05"))))
+            assertEquals(2L, engine.forget(ForgetRequest(kinds = listOf(EventKind.VIEW), fromMs = now - 35 * 60_000)))
             assertFailsWith<MizanException.InvalidInput> { engine.forget(ForgetRequest()) }
             engine.shutdown()
         }
         open().use { engine ->
-            assertEquals(1UL, engine.inspect().events)
+            assertEquals(1L, engine.inspect().events)
             assertFalse(engine.exportUserData().contains("sku-03-05"))
         }
     }
@@ -278,16 +278,16 @@ class EngineTest : DemoShopFixture() {
             engine.rotateKey(key(9))
         }
         assertFailsWith<MizanException.WrongKey> { open(key(1)) }
-        open(key(9)).use { engine -> assertEquals(history.size.toULong(), engine.inspect().events) }
+        open(key(9)).use { engine -> assertEquals(history.size.toLong(), engine.inspect().events) }
     }
 
     @Test
     fun groupCommitAcknowledgesAndFlushes() {
-        val config = EngineConfig(dataDir = File(dir, "gc").path, trustedPackKeys = listOf(trustedKey), groupCommitMs = 60_000UL)
+        val config = EngineConfig(dataDir = File(dir, "gc").path, trustedPackKeys = listOf(trustedKey), groupCommitMs = 60_000L)
         Engine.open(config, key()).use { engine ->
             consented(engine)
             val outcome = engine.record(history)
-            assertEquals(history.size.toUInt(), outcome.stored)
+            assertEquals(history.size, outcome.stored)
             assertFalse(outcome.durable, "a small batch waits for its group")
             engine.flush()
             assertTrue(engine.inspect().detailsJson.contains("group_commit"))
@@ -300,12 +300,12 @@ class EngineTest : DemoShopFixture() {
             consented(engine)
             val opens = (1..10).map { d -> Event(itemId = "", kind = EventKind.NOTIFICATION_OPEN, timestampMs = now - d * 86_400_000L) }
             engine.record(opens)
-            val anyHour = BestTimeRequest(nowMs = now, quietStartHour = 0.toUByte(), quietEndHour = 0.toUByte())
+            val anyHour = BestTimeRequest(nowMs = now, quietStartHour = 0, quietEndHour = 0)
             val t = engine.bestTime(anyHour)
             assertFalse(t.fallback)
             assertTrue(t.confidence > 0f && t.atMs > now)
             engine.feedback(Feedback(notInterestedCategories = listOf("Books"), reason = NotInterestedReason.NOT_RELEVANT, timestampMs = now))
-            val recs = engine.recommend(RecommendRequest(k = 50U, nowMs = now, exploration = 0f))
+            val recs = engine.recommend(RecommendRequest(k = 50, nowMs = now, exploration = 0f))
             assertTrue(recs.items.none { it.itemId.startsWith("sku-05-") }, "the Books category is hidden")
             assertTrue(engine.exportUserData().contains("not_relevant"))
         }
@@ -346,8 +346,8 @@ class EngineTest : DemoShopFixture() {
         }
         val config = EngineConfig(dataDir = File(dir, "store").path, trustedPackKeys = listOf(trustedKey), debugApi = true)
         Engine.open(config, key()).use { engine ->
-            val top = engine.recommend(RecommendRequest(k = 5u, nowMs = now)).items.first()
-            val json = engine.debugSnapshot(DebugOptions(topN = 5u, itemIds = listOf("sku-03-05", "no-such-item"), nowMs = now))
+            val top = engine.recommend(RecommendRequest(k = 5, nowMs = now)).items.first()
+            val json = engine.debugSnapshot(DebugOptions(topN = 5, itemIds = listOf("sku-03-05", "no-such-item"), nowMs = now))
             // What a developer pulls from the device (adb pull) and renders with `mizan inspect`.
             val file = File(dir, "mizan-debug.json").apply { writeText(json) }
             assertTrue(file.length() > 1000, "a snapshot with content")
@@ -356,7 +356,7 @@ class EngineTest : DemoShopFixture() {
             assertTrue(json.contains("\"status\": \"seen\""), "a bought item is not listed because it was seen")
             assertTrue(json.contains("\"status\": \"unknown\""), "an unknown id is reported as unknown")
             assertTrue(json.contains("\"raw_events\": null"), "no raw events unless asked for")
-            assertFailsWith<MizanException.InvalidInput> { engine.debugSnapshot(DebugOptions(topN = 0u)) }
+            assertFailsWith<MizanException.InvalidInput> { engine.debugSnapshot(DebugOptions(topN = 0)) }
         }
     }
 }

@@ -38,11 +38,11 @@ class SuspendingEngineTest : DemoShopFixture() {
                     val events = listOf("sku-03-01", "sku-03-02", "sku-05-01").mapIndexed { i, id ->
                         Event(itemId = id, kind = EventKind.VIEW, timestampMs = now - (3 - i) * 60_000L, dwellSecs = 30.0)
                     }
-                    assertEquals(3U, engine.record(events).stored)
-                    val request = RecommendRequest(k = 10U, nowMs = now, seed = 1UL)
+                    assertEquals(3, engine.record(events).stored)
+                    val request = RecommendRequest(k = 10, nowMs = now, seed = 1L)
                     assertEquals(engine.engine.recommend(request), engine.recommend(request))
                     assertEquals("sku-03-04", engine.explain("sku-03-04", now).itemId)
-                    assertEquals(3UL, engine.inspect().events)
+                    assertEquals(3L, engine.inspect().events)
                     assertTrue(engine.exportUserData().contains("sku-03-02"))
                     assertFailsWith<MizanException.UnknownItem> { engine.explain("no-such-item") }
                     engine.shutdown()
@@ -64,8 +64,8 @@ class SuspendingEngineTest : DemoShopFixture() {
                         engine.record((0 until 20).map { e -> Event(itemId = "sku-0${c + 1}-01", kind = EventKind.VIEW, timestampMs = now - 600_000L + c * 100 + e) })
                     }
                 }.awaitAll()
-                assertEquals(160U, outcomes.sumOf { it.stored })
-                assertEquals(160UL, engine.inspect().events)
+                assertEquals(160, outcomes.sumOf { it.stored })
+                assertEquals(160L, engine.inspect().events)
             }
         }
     }
