@@ -73,5 +73,8 @@ xcodebuild -create-xcframework \
 mkdir -p "$ROOT/ios/Sources/Mizan"
 cp "$GEN_DIR/mizan_ffi.swift" "$ROOT/ios/Sources/Mizan/mizan_ffi.swift"
 
-echo "build-xcframework: ${XCF#"$ROOT"/} and ios/Sources/Mizan/mizan_ffi.swift are ready" >&2
+# ---- the zip and checksum a release uploads (ios/scripts/set-package-release.py puts them in Package.swift) ----
+bash "$SCRIPT_DIR/package-xcframework.sh" "$XCF"
+
+echo "build-xcframework: ${XCF#"$ROOT"/} (and .zip, .zip.sha256) and ios/Sources/Mizan/mizan_ffi.swift are ready" >&2
 echo "build-xcframework: next: (cd ios && xcodebuild build -scheme Mizan -destination 'generic/platform=iOS Simulator')" >&2

@@ -18,6 +18,11 @@ Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M 
   privacy   ios/Sources/Mizan/PrivacyInfo.xcprivacy is a property list declaring no tracking, no
             tracking domains, nothing collected, and a documented reason for each required-reason
             API the store uses; Package.swift bundles it as a resource of the Mizan target
+  committed ios/Sources/Mizan/mizan_ffi.swift (committed, so that the package builds from the
+            repository) is exactly what the bindings generate now
+  package   the root Package.swift parses and takes the XCFramework by URL and checksum;
+            package-xcframework.sh zips a (stand-in) XCFramework with its checksum, and
+            set-package-release.py puts tag, URL and that checksum into a copy of Package.swift
 
 Needs: python packages tree-sitter and tree-sitter-swift, gcc, nm.
 """
@@ -107,6 +112,14 @@ def check_parse(rep: Report, swift_files: list[Path]) -> None:
                      ([f"... {len(problems) - 50} more"] if len(problems) > 50 else []))
         else:
             rep.ok("parse", f"{path.name} ({len(lines)} lines, no ERROR/MISSING node)")
+
+
+def swift_parses(text: str) -> bool:
+    """Whether `text` parses with tree-sitter-swift without an error node."""
+    import tree_sitter
+    import tree_sitter_swift
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
+    return not parser.parse(text.encode("utf-8")).root_node.has_error
 
 
 def check_headers(rep: Report, headers: list[Path], modulemaps: list[Path]) -> None:
@@ -272,6 +285,61 @@ def check_privacy(rep: Report, package_dir: Path) -> None:
         rep.fail("privacy", "Package.swift does not bundle PrivacyInfo.xcprivacy as a resource")
 
 
+def check_committed(rep: Report, generated: Path, committed: Path) -> None:
+    if committed.is_file() and committed.read_bytes() == generated.read_bytes():
+        rep.ok("committed", f"{committed.name} is what the bindings generate")
+    else:
+        rep.fail("committed", f"{committed} differs from the generated bindings: copy {generated} over it")
+
+
+def check_package(rep: Report, root: Path, parses) -> None:
+    import hashlib
+    import importlib.util
+    import shutil
+    import tempfile
+    import zipfile
+    package = root / "Package.swift"
+    text = package.read_text()
+    if parses(text) and re.search(r"\.binaryTarget\(\s*name: \"mizan_ffiFFI\",\s*url: [^,]+,\s*checksum: checksum", text):
+        rep.ok("package", "the root Package.swift parses and takes mizan_ffiFFI by URL and checksum")
+    else:
+        rep.fail("package", "the root Package.swift does not parse, or has no binaryTarget(url:checksum:)")
+    scripts = root / "ios" / "scripts"
+    with tempfile.TemporaryDirectory() as tmp:
+        xcf = Path(tmp) / "MizanFFI.xcframework"
+        (xcf / "ios-arm64").mkdir(parents=True)
+        (xcf / "Info.plist").write_text("<plist/>")
+        (xcf / "ios-arm64" / "libmizan_ffi.a").write_bytes(b"!<arch>\n")
+        run = subprocess.run(["bash", str(scripts / "package-xcframework.sh"), str(xcf)], capture_output=True, text=True)
+        zip_path = Path(f"{xcf}.zip")
+        checksum_file = Path(f"{zip_path}.sha256")
+        if run.returncode != 0 or not zip_path.is_file():
+            rep.fail("package", "package-xcframework.sh failed", run.stderr.strip())
+            return
+        names = zipfile.ZipFile(zip_path).namelist()
+        checksum = checksum_file.read_text().strip()
+        if checksum == hashlib.sha256(zip_path.read_bytes()).hexdigest() and "MizanFFI.xcframework/Info.plist" in names:
+            rep.ok("package", "package-xcframework.sh: the zip holds MizanFFI.xcframework/ and its checksum is its SHA-256")
+        else:
+            rep.fail("package", "package-xcframework.sh: wrong zip layout or checksum", f"{names} {checksum}")
+        spec = importlib.util.spec_from_file_location("set_package_release", scripts / "set-package-release.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        copy = Path(tmp) / "Package.swift"
+        shutil.copy(package, copy)
+        released = module.set_release(copy.read_text(), "9.8.7", "https://example.test/releases/download/", checksum)
+        wanted = [f'let releaseTag = "9.8.7"', 'let releaseURLBase = "https://example.test/releases/download"', f'let checksum = "{checksum}"']
+        if all(line in released for line in wanted) and parses(released):
+            rep.ok("package", "set-package-release.py writes the tag, the URL base and the zip's checksum")
+        else:
+            rep.fail("package", "set-package-release.py did not write the release into Package.swift")
+        try:
+            module.set_release(released, "9.8.7", "https://example.test", "not-a-checksum")
+            rep.fail("package", "set-package-release.py accepted a malformed checksum")
+        except ValueError:
+            rep.ok("package", "set-package-release.py refuses a malformed checksum")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lib", required=True, type=Path, help="the unstripped cdylib the bindings came from")
@@ -299,6 +367,8 @@ def main() -> int:
     check_checksums(rep, args.lib, swift_files, headers, exported)
     check_wrappers(rep, swift_files, handwritten)
     check_privacy(rep, package_dir)
+    check_committed(rep, args.dir / "mizan_ffi.swift", package_dir / "Sources" / "Mizan" / "mizan_ffi.swift")
+    check_package(rep, package_dir.parent, swift_parses)
 
     print(f"swift: {rep.passed} passed, {rep.failed} failed")
     return 0 if rep.failed == 0 and rep.passed > 0 else 1
