@@ -1472,27 +1472,27 @@ public struct BestTime: Equatable, Hashable {
     /**
      * Start of the suggested hour, ms since the Unix epoch.
      */
-    public var atMs: Int64
+    public let atMs: Int64
     /**
      * Its local hour.
      */
-    public var localHour: Int32
+    public let localHour: Int32
     /**
      * Its local weekday, Monday = 0.
      */
-    public var weekday: Int32
+    public let weekday: Int32
     /**
      * 0–1 confidence; 0 for a fallback.
      */
-    public var confidence: Float
+    public let confidence: Float
     /**
      * True when a default was used (too little data or no consent).
      */
-    public var fallback: Bool
+    public let fallback: Bool
     /**
      * Engagement events the answer rests on.
      */
-    public var basedOnEvents: Int64
+    public let basedOnEvents: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1581,23 +1581,23 @@ public struct BestTimeRequest: Equatable, Hashable {
     /**
      * Answer from this moment; device clock if null.
      */
-    public var nowMs: Int64?
+    public let nowMs: Int64?
     /**
      * The person's offset from UTC in minutes.
      */
-    public var utcOffsetMinutes: Int32
+    public let utcOffsetMinutes: Int32
     /**
      * First quiet local hour (0–23); quiet until `quiet_end_hour`. Equal values: no quiet hours.
      */
-    public var quietStartHour: Int32
+    public let quietStartHour: Int32
     /**
      * First local hour after the quiet period.
      */
-    public var quietEndHour: Int32
+    public let quietEndHour: Int32
     /**
      * How far ahead to look, in hours (1–336).
      */
-    public var horizonHours: Int32
+    public let horizonHours: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1680,19 +1680,19 @@ public struct ConsentRecord: Equatable, Hashable {
     /**
      * The purpose.
      */
-    public var purpose: String
+    public let purpose: String
     /**
      * Granted or withdrawn.
      */
-    public var granted: Bool
+    public let granted: Bool
     /**
      * Privacy policy version shown.
      */
-    public var policyVersion: String
+    public let policyVersion: String
     /**
      * When, in ms since the Unix epoch.
      */
-    public var atMs: Int64
+    public let atMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1769,31 +1769,31 @@ public struct DebugOptions: Equatable, Hashable {
     /**
      * Top items listed (1–100).
      */
-    public var topN: Int32
+    public let topN: Int32
     /**
      * Items explained, listed or not (≤ 100).
      */
-    public var itemIds: [String]
+    public let itemIds: [String]
     /**
      * Include stored events.
      */
-    public var includeRawEvents: Bool
+    public let includeRawEvents: Bool
     /**
      * Null: now.
      */
-    public var nowMs: Int64?
+    public let nowMs: Int64?
     /**
      * Places quiet hours.
      */
-    public var utcOffsetMinutes: Int32
+    public let utcOffsetMinutes: Int32
     /**
      * As in recommend.
      */
-    public var maxImpressionsPerItemPerDay: Int32?
+    public let maxImpressionsPerItemPerDay: Int32?
     /**
      * As in recommend.
      */
-    public var maxImpressionsPerCategoryPerDay: Int32?
+    public let maxImpressionsPerCategoryPerDay: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1888,42 +1888,42 @@ public struct EngineConfig: Equatable, Hashable {
     /**
      * Directory for this user's store (e.g. `context.noBackupFilesDir/mizan`).
      */
-    public var dataDir: String
+    public let dataDir: String
     /**
      * Raw 32-byte Ed25519 public keys whose catalogue packs are accepted.
      */
-    public var trustedPackKeys: [Data]
+    public let trustedPackKeys: [Data]
     /**
      * Tolerated device clock skew for event timestamps, in ms.
      */
-    public var maxClockSkewMs: Int64
+    public let maxClockSkewMs: Int64
     /**
      * Null: sync every recorded batch. Otherwise group commit: sync when 1 MiB is
      * pending or at the first write after the oldest pending batch is this old
      * (`flush()` syncs at once).
      */
-    public var groupCommitMs: Int64?
+    public let groupCommitMs: Int64?
     /**
      * Events older than this many days are deleted (0: no age limit).
      */
-    public var retentionDays: Int32
+    public let retentionDays: Int32
     /**
      * Past this log size the oldest events are deleted (0: no size limit).
      */
-    public var maxLogBytes: Int64
+    public let maxLogBytes: Int64
     /**
      * Stored timestamps are rounded down to a multiple of this many ms.
      */
-    public var timestampGranularityMs: Int64?
+    public let timestampGranularityMs: Int64?
     /**
      * Consent purposes the app uses besides the built-in ones
      * (`personalisation`, `search_terms`, `sensitive_profiling`).
      */
-    public var declaredPurposes: [String]
+    public let declaredPurposes: [String]
     /**
      * Enables `debugSnapshot` (debug builds only).
      */
-    public var debugApi: Bool
+    public let debugApi: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2033,27 +2033,27 @@ public struct Event: Equatable, Hashable {
     /**
      * Catalogue item id (may be empty only for a search).
      */
-    public var itemId: String
+    public let itemId: String
     /**
      * What happened.
      */
-    public var kind: EventKind
+    public let kind: EventKind
     /**
      * When, in ms since the Unix epoch.
      */
-    public var timestampMs: Int64
+    public let timestampMs: Int64
     /**
      * Seconds on the item (views).
      */
-    public var dwellSecs: Double?
+    public let dwellSecs: Double?
     /**
      * Rating 0–5 (ratings).
      */
-    public var rating: Double?
+    public let rating: Double?
     /**
      * Search text (searches); stored only as tokens.
      */
-    public var query: String?
+    public let query: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2142,27 +2142,27 @@ public struct Feedback: Equatable, Hashable {
     /**
      * Items shown.
      */
-    public var impressions: [String]
+    public let impressions: [String]
     /**
      * Items opened.
      */
-    public var clicks: [String]
+    public let clicks: [String]
     /**
      * Items marked "not interested" (hidden 30 days, then fading).
      */
-    public var notInterested: [String]
+    public let notInterested: [String]
     /**
      * Categories marked "not interested".
      */
-    public var notInterestedCategories: [String]
+    public let notInterestedCategories: [String]
     /**
      * Why, if the person said.
      */
-    public var reason: NotInterestedReason?
+    public let reason: NotInterestedReason?
     /**
      * When; device clock if null.
      */
-    public var timestampMs: Int64?
+    public let timestampMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2251,23 +2251,23 @@ public struct ForgetRequest: Equatable, Hashable {
     /**
      * Events on any of these items.
      */
-    public var itemIds: [String]
+    public let itemIds: [String]
     /**
      * Events on items in any of these categories.
      */
-    public var categories: [String]
+    public let categories: [String]
     /**
      * Events of any of these kinds.
      */
-    public var kinds: [EventKind]
+    public let kinds: [EventKind]
     /**
      * Events at or after this time (ms since the Unix epoch).
      */
-    public var fromMs: Int64?
+    public let fromMs: Int64?
     /**
      * Events before this time.
      */
-    public var untilMs: Int64?
+    public let untilMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2350,65 +2350,65 @@ public struct InspectReport: Equatable, Hashable {
     /**
      * Events stored.
      */
-    public var events: Int64
+    public let events: Int64
     /**
      * Bytes of all store files.
      */
-    public var bytesOnDisk: Int64
+    public let bytesOnDisk: Int64
     /**
      * Records skipped because they failed authentication.
      */
-    public var corruptRecords: Int64
+    public let corruptRecords: Int64
     /**
      * Log segments.
      */
-    public var segments: Int64
+    public let segments: Int64
     /**
      * Store file generation (bumped by compaction, forget and key rotation).
      */
-    public var generation: Int64
+    public let generation: Int64
     /**
      * Whether ranking is personalised now.
      */
-    public var personalised: Bool
+    public let personalised: Bool
     /**
      * The loaded pack, if any.
      */
-    public var pack: PackInfo?
+    public let pack: PackInfo?
     /**
      * Items in the loaded pack.
      */
-    public var catalogItems: Int64
+    public let catalogItems: Int64
     /**
      * Strongest category affinities.
      */
-    public var topCategories: [NamedWeight]
+    public let topCategories: [NamedWeight]
     /**
      * Strongest item interests.
      */
-    public var topItems: [NamedWeight]
+    public let topItems: [NamedWeight]
     /**
      * Items most due to be bought again (0..=1; never sensitive ones).
      */
-    public var dueItems: [NamedWeight]
+    public let dueItems: [NamedWeight]
     /**
      * Impressions the on-device ranker has learned from.
      */
-    public var onlineImpressions: Int64
+    public let onlineImpressions: Int64
     /**
      * Per score part, how much the on-device ranker has changed its weight, as
      * a share of the pack's (0 until clicks say otherwise, −1 = switched off).
      */
-    public var rankerAdjustments: [NamedWeight]
+    public let rankerAdjustments: [NamedWeight]
     /**
      * How much of the trend weight (what is popular now) is in force: 0 right
      * after an event, towards 1 after a break.
      */
-    public var trendShare: Double
+    public let trendShare: Double
     /**
      * The full report as JSON (every field of the core report).
      */
-    public var detailsJson: String
+    public let detailsJson: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2553,11 +2553,11 @@ public struct NamedWeight: Equatable, Hashable {
     /**
      * Item id, category name, or score part name.
      */
-    public var name: String
+    public let name: String
     /**
      * Weight.
      */
-    public var weight: Double
+    public let weight: Double
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2622,24 +2622,24 @@ public struct PackInfo: Equatable, Hashable {
     /**
      * Backend-chosen version.
      */
-    public var packVersion: Int64
+    public let packVersion: Int64
     /**
      * Build time, ms since the Unix epoch.
      */
-    public var builtAtMs: Int64
+    public let builtAtMs: Int64
     /**
      * Source description.
      */
-    public var source: String
+    public let source: String
     /**
      * When the pack holds part of a larger catalogue: how it was restricted
      * (e.g. `categories: Dairy, Bakery`); none for a whole catalogue.
      */
-    public var covers: String?
+    public let covers: String?
     /**
      * Items in the catalogue the pack was taken from (none for a whole catalogue).
      */
-    public var sourceItems: Int64?
+    public let sourceItems: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2723,23 +2723,23 @@ public struct Reason: Equatable, Hashable {
     /**
      * Signal kind.
      */
-    public var kind: ReasonKind
+    public let kind: ReasonKind
     /**
      * Text to show the user.
      */
-    public var text: String
+    public let text: String
     /**
      * The history item behind it, if any.
      */
-    public var sourceItemId: String?
+    public let sourceItemId: String?
     /**
      * The category behind it, if any.
      */
-    public var category: String?
+    public let category: String?
     /**
      * Contribution to the score.
      */
-    public var contribution: Float
+    public let contribution: Float
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2822,47 +2822,47 @@ public struct RecommendRequest: Equatable, Hashable {
     /**
      * How many items (1–1000).
      */
-    public var k: Int32
+    public let k: Int32
     /**
      * Re-rank only these ids.
      */
-    public var candidates: [String]?
+    public let candidates: [String]?
     /**
      * Also return items already interacted with.
      */
-    public var includeSeen: Bool
+    public let includeSeen: Bool
     /**
      * 0 = pure relevance … 1 = maximal spread.
      */
-    public var diversity: Float
+    public let diversity: Float
     /**
      * Moment to rank for; device clock if null.
      */
-    public var nowMs: Int64?
+    public let nowMs: Int64?
     /**
      * Share of the list (0–0.5) given to exploring categories new to the person.
      */
-    public var exploration: Float
+    public let exploration: Float
     /**
      * Weight of a boost for items few others had.
      */
-    public var novelty: Float
+    public let novelty: Float
     /**
      * Seed of the exploration's draws (null: derived from the hour); any value.
      */
-    public var seed: Int64?
+    public let seed: Int64?
     /**
      * Hide items shown this many times today.
      */
-    public var maxImpressionsPerItemPerDay: Int32?
+    public let maxImpressionsPerItemPerDay: Int32?
     /**
      * Hide a category's items once shown this many times today.
      */
-    public var maxImpressionsPerCategoryPerDay: Int32?
+    public let maxImpressionsPerCategoryPerDay: Int32?
     /**
      * What the list is for (null: mixed).
      */
-    public var mode: RecommendMode?
+    public let mode: RecommendMode?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2981,19 +2981,19 @@ public struct Recommendation: Equatable, Hashable {
     /**
      * Catalogue id.
      */
-    public var itemId: String
+    public let itemId: String
     /**
      * Display title.
      */
-    public var title: String
+    public let title: String
     /**
      * Score, comparable within one list.
      */
-    public var score: Float
+    public let score: Float
     /**
      * Reasons, strongest first; never empty.
      */
-    public var reasons: [Reason]
+    public let reasons: [Reason]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3070,19 +3070,19 @@ public struct Recommendations: Equatable, Hashable {
     /**
      * Items, best first.
      */
-    public var items: [Recommendation]
+    public let items: [Recommendation]
     /**
      * Whether the profile shaped the list.
      */
-    public var personalised: Bool
+    public let personalised: Bool
     /**
      * Candidate ids unknown to the catalogue.
      */
-    public var unknownCandidates: Int32
+    public let unknownCandidates: Int32
     /**
      * Why the list holds fewer items than asked for (null when full).
      */
-    public var shortfall: Shortfall?
+    public let shortfall: Shortfall?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3159,19 +3159,19 @@ public struct RecordOutcome: Equatable, Hashable {
     /**
      * Events durably stored.
      */
-    public var stored: Int32
+    public let stored: Int32
     /**
      * Events dropped because personalisation consent is not granted.
      */
-    public var droppedWithoutConsent: Int32
+    public let droppedWithoutConsent: Int32
     /**
      * Events older than the retention limit: not stored, since retention would delete them at once.
      */
-    public var droppedByRetention: Int32
+    public let droppedByRetention: Int32
     /**
      * Whether the stored events are already synced (always, without group commit).
      */
-    public var durable: Bool
+    public let durable: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3248,11 +3248,11 @@ public struct Shortfall: Equatable, Hashable {
     /**
      * Empty places.
      */
-    public var missing: Int32
+    public let missing: Int32
     /**
      * Why.
      */
-    public var reason: ShortfallReason
+    public let reason: ShortfallReason
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
