@@ -207,12 +207,12 @@ impl Demo {
     /// Writes Amal's snapshots before and after her morning of sports, the
     /// inspector page of the later one and the page of what changed.
     fn write_reports(&self, before: &DebugSnapshot, after: &DebugSnapshot) -> DemoResult {
-        std::fs::create_dir_all(&self.report_dir)?;
+        crate::files::create_dir_all(&self.report_dir)?;
         let path = |name: &str| self.report_dir.join(name);
-        std::fs::write(path("amal-before.json"), before.to_json())?;
-        std::fs::write(path("amal.json"), after.to_json())?;
-        std::fs::write(path("amal.html"), crate::inspect::report(after))?;
-        std::fs::write(path("amal-diff.html"), crate::inspect::diff(before, after))?;
+        crate::files::write(path("amal-before.json"), before.to_json())?;
+        crate::files::write(path("amal.json"), after.to_json())?;
+        crate::files::write(path("amal.html"), crate::inspect::report(after))?;
+        crate::files::write(path("amal-diff.html"), crate::inspect::diff(before, after))?;
         let first = &after.recommendations[0];
         let signals: Vec<String> = first.contributions.iter().filter(|c| c.contribution != 0.0).map(|c| format!("{} {:+.2}", c.signal, c.contribution)).collect();
         println!("  debug_snapshot()     #1 {} = {} = {:.2}", first.title, signals.join(" "), first.score);

@@ -13,7 +13,7 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// Reads a snapshot, refusing other documents and versions this tool does not know.
 pub fn read_snapshot(path: &Path) -> Result<DebugSnapshot> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::files::read_to_string(path)?;
     let head: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     if head["format"] != SNAPSHOT_FORMAT {
         return Err(format!("{}: not a {SNAPSHOT_FORMAT} document", path.display()).into());
@@ -31,7 +31,7 @@ pub fn run(snapshots: &[std::path::PathBuf], out: &Path) -> Result<()> {
         [before, after] => diff(&read_snapshot(before)?, &read_snapshot(after)?),
         _ => return Err("give one snapshot, or two to compare".into()),
     };
-    std::fs::write(out, html).map_err(|e| format!("{}: {e}", out.display()))?;
+    crate::files::write(out, html)?;
     println!("wrote {}", out.display());
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod basket;
 mod demo;
 mod eval;
+mod files;
 mod inspect;
 mod measure;
 mod pack;
@@ -145,8 +146,8 @@ fn main() -> ExitCode {
         Command::Pack(PackCommand::Keygen { out, public_key_out }) => pack::keygen(&out, &public_key_out),
         Command::Pack(PackCommand::Demo { out, public_key_out }) => {
             let (bytes, key) = pack::demo_pack(&shop::Shop::new());
-            std::fs::write(&out, &bytes)
-                .and_then(|_| std::fs::write(&public_key_out, &key))
+            crate::files::write(&out, &bytes)
+                .and_then(|_| crate::files::write(&public_key_out, &key))
                 .map(|_| println!("wrote {} ({} bytes) and {}", out.display(), bytes.len(), public_key_out.display()))
                 .map_err(Into::into)
         }
@@ -156,7 +157,7 @@ fn main() -> ExitCode {
         }
         Command::Pack(PackCommand::Measure { pack, public_key, history }) => measure::measure(&pack, &public_key, history),
         Command::Pack(PackCommand::Verify { pack, public_key }) => (|| {
-            let description = pack::describe(&std::fs::read(pack)?, &std::fs::read(public_key)?)?;
+            let description = pack::describe(&crate::files::read(pack)?, &crate::files::read(public_key)?)?;
             println!("OK {description}");
             Ok(())
         })(),

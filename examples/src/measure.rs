@@ -21,8 +21,8 @@ const LOAD_RUNS: usize = 5;
 pub fn synth(items: u32, network_dim: usize, embedding_dim: usize, out: &Path, public_key_out: &Path) -> CliResult<()> {
     let signer = crate::pack::demo_signer();
     let bytes = mizan::packer::synthetic_pack(items, network_dim, embedding_dim).sign(&signer);
-    std::fs::write(out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
-    std::fs::write(public_key_out, public_key(&signer)).map_err(|e| format!("{}: {e}", public_key_out.display()))?;
+    crate::files::write(out, &bytes)?;
+    crate::files::write(public_key_out, public_key(&signer))?;
     println!("wrote {} ({} bytes, {items} items) and {}", out.display(), bytes.len(), public_key_out.display());
     Ok(())
 }
@@ -41,7 +41,7 @@ fn memory() -> (u64, u64) {
 /// done nothing else yet), then its size by section and its load time.
 pub fn measure(pack: &Path, key: &Path, history: u32) -> CliResult<()> {
     let (rss_start, _) = memory();
-    let trusted = vec![std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?];
+    let trusted = vec![crate::files::read(key)?];
     let dir = tempfile::tempdir()?;
     let mut config = EngineConfig::new(dir.path(), trusted.clone());
     config.retention = Retention { max_age_days: None, max_log_bytes: None };
@@ -49,7 +49,7 @@ pub fn measure(pack: &Path, key: &Path, history: u32) -> CliResult<()> {
     let engine = Engine::open(config, Arc::new(StaticKey(vec![3; 32])))?;
     engine.set_consent(PERSONALISATION, true, "measure", false)?;
     let n = {
-        let bytes = std::fs::read(pack).map_err(|e| format!("{}: {e}", pack.display()))?;
+        let bytes = crate::files::read(pack)?;
         engine.load_catalog(&bytes)?;
         // The host's copy of the bytes is dropped here; the engine keeps its own layout.
         engine.inspect()?.catalog.map_or(0, |c| c.items as usize)
@@ -75,7 +75,7 @@ pub fn measure(pack: &Path, key: &Path, history: u32) -> CliResult<()> {
     );
     drop(engine);
 
-    let bytes = std::fs::read(pack).map_err(|e| format!("{}: {e}", pack.display()))?;
+    let bytes = crate::files::read(pack)?;
     let started = Instant::now();
     let sections = CatalogPack::section_sizes(&bytes, &trusted)?;
     let verify_ms = started.elapsed().as_secs_f64() * 1e3;

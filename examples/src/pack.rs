@@ -1,6 +1,5 @@
 //! `mizan pack …`: building, signing and checking catalogue packs.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -171,7 +170,7 @@ impl LearnArgs {
     /// The interaction log, if one was given; prints what was skipped.
     fn interactions(&self, catalog: &CatalogInput) -> CliResult<Vec<Interaction>> {
         let Some(path) = &self.interactions else { return Ok(vec![]) };
-        let parsed = read_interactions_csv(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?, catalog)?;
+        let parsed = read_interactions_csv(crate::files::open(path)?, catalog)?;
         if let Some((line, reason)) = &parsed.first_bad_row {
             eprintln!("{}: skipped {} malformed rows (the first, line {line}: {reason})", path.display(), parsed.bad_rows);
         }
@@ -222,7 +221,7 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     if args.learned.is_none() {
         config.check_fits(n_items)?;
     }
-    let key = std::fs::read(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?;
+    let key = crate::files::read(&args.key)?;
     let signer = Ed25519KeyPair::from_pkcs8(&key).map_err(|_| format!("{}: not a PKCS#8 Ed25519 key", args.key.display()))?;
     if let Some(values) = &args.weights {
         ranker_weights(values, &RankerWeights::default())?;
@@ -276,7 +275,7 @@ pub fn build(args: &BuildArgs) -> CliResult<()> {
     let bytes = pack.sign(&signer);
     // The engine's own checks, so that a pack it would refuse (e.g. NaN weights) is never written.
     CatalogPack::verify(&bytes, &[public_key(&signer)]).map_err(|e| format!("the built pack would be refused: {e}"))?;
-    std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    crate::files::write(&args.out, &bytes)?;
     progress.finish_and_clear();
     let from = match &args.learned {
         Some(dir) => format!("learned in {}", dir.display()),
@@ -311,13 +310,13 @@ pub fn ranker_weights(pairs: &[String], pack_defaults: &RankerWeights) -> CliRes
 fn factor_rows(path: &Path) -> CliResult<Vec<u8>> {
     let mut rows = Vec::new();
     for part in part_files(path)? {
-        rows.extend(std::fs::read(&part).map_err(|e| format!("{}: {e}", part.display()))?);
+        rows.extend(crate::files::read(&part)?);
     }
     Ok(rows)
 }
 
 fn read_catalog(path: &Path) -> CliResult<CatalogInput> {
-    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = crate::files::open(path)?;
     Ok(match path.extension().and_then(|e| e.to_str()) {
         Some("json") => read_catalog_json(file)?,
         Some("csv") => read_catalog_csv(file)?,
@@ -329,8 +328,8 @@ fn read_catalog(path: &Path) -> CliResult<CatalogInput> {
 pub fn keygen(out: &Path, public_key_out: &Path) -> CliResult<()> {
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| "no system randomness")?;
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| "generated key does not parse")?;
-    std::fs::write(out, pkcs8.as_ref())?;
-    std::fs::write(public_key_out, public_key(&pair))?;
+    crate::files::write(out, pkcs8.as_ref())?;
+    crate::files::write(public_key_out, public_key(&pair))?;
     println!("wrote signing key {} (keep it offline) and public key {}", out.display(), public_key_out.display());
     Ok(())
 }

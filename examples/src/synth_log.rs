@@ -10,7 +10,6 @@
 //! events a few minutes apart within a user's sessions over 180 days. Users are
 //! added until the log holds `per_item` interactions per item. Deterministic.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -32,11 +31,11 @@ pub fn synth_log(items: u32, per_item: u32, seed: u64, out: &Path) -> CliResult<
     if items < 2 || per_item == 0 {
         return Err("--items must be at least 2 and --per-item at least 1".into());
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    crate::files::create_dir_all(out)?;
     let categories = (items / 500).max(18).min(items);
     let create = |name: &str| {
         let path = out.join(name);
-        File::create(&path).map(BufWriter::new).map_err(|e| format!("{}: {e}", path.display()))
+        crate::files::create(&path).map(BufWriter::new)
     };
     let mut catalog = create("catalog.csv")?;
     writeln!(catalog, "id,title,categories")?;

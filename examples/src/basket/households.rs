@@ -57,7 +57,7 @@ struct ShopItem {
 /// Writes `catalog.csv` (no tags: the packer must find the consumables itself)
 /// and `interactions.csv` (one row per item per order) for `households`.
 pub fn simulate(households: u32, seed: u64, out: &Path) -> CliResult<(usize, usize)> {
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    crate::files::create_dir_all(out)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let spread = LogNormal::new(0.0, 0.35)?;
     let items: Vec<ShopItem> = (0..AISLES * PER_AISLE)
@@ -131,5 +131,5 @@ pub fn simulate(households: u32, seed: u64, out: &Path) -> CliResult<(usize, usi
 
 fn create(out: &Path, name: &str) -> CliResult<BufWriter<File>> {
     let path = out.join(name);
-    Ok(File::create(&path).map(BufWriter::new).map_err(|e| format!("{}: {e}", path.display()))?)
+    Ok(crate::files::create(&path).map(BufWriter::new)?)
 }

@@ -110,7 +110,7 @@ const SHORT_HISTORY: usize = 3;
 
 /// Runs the evaluation and writes the report.
 pub fn run(args: &BasketArgs) -> CliResult<()> {
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    crate::files::create_dir_all(&args.out)?;
     let data = match &args.data {
         Some(dir) => dir.clone(),
         None => {
@@ -122,7 +122,7 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
     };
     let open = |name: &str| {
         let path = data.join(name);
-        std::fs::File::open(&path).map(std::io::BufReader::new).map_err(|e| format!("{}: {e}", path.display()))
+        crate::files::open(&path).map(std::io::BufReader::new)
     };
     let catalog = read_catalog_csv(open("catalog.csv")?)?;
     let log = read_interactions_csv(open("interactions.csv")?, &catalog)?;
@@ -215,9 +215,9 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
 
     let markdown = report(args, &rows, &temporal_rows, &tuning, best, consumables, n);
     println!("{markdown}");
-    std::fs::write(args.out.join("basket.md"), &markdown)?;
+    crate::files::write(args.out.join("basket.md"), &markdown)?;
     let json = serde_json::json!({ "rows": rows, "temporal_rows": temporal_rows, "tuning": tuning.iter().map(|(w, s)| serde_json::json!({"repurchase_weight": w, "validation": s})).collect::<Vec<_>>(), "chosen_weight": best });
-    std::fs::write(args.out.join("basket.json"), serde_json::to_vec_pretty(&json)?)?;
+    crate::files::write(args.out.join("basket.json"), serde_json::to_vec_pretty(&json)?)?;
     Ok(())
 }
 

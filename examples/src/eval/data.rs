@@ -1,6 +1,5 @@
 //! Loading a converted dataset and building the evaluation splits.
 
-use std::fs::File;
 use std::path::Path;
 
 use mizan::catalog::{Category, Item};
@@ -26,8 +25,8 @@ pub struct Dataset {
 /// Timestamps are shifted so that the newest is one day before `now_ms`: MovieLens
 /// predates the engine's plausibility bound, and only order and gaps matter here.
 pub fn load(dir: &Path, now_ms: i64) -> Result<Dataset, Box<dyn std::error::Error>> {
-    let catalog = read_catalog_csv(File::open(dir.join("catalog.csv"))?)?;
-    let log = read_interactions_csv(File::open(dir.join("interactions.csv"))?, &catalog)?;
+    let catalog = read_catalog_csv(crate::files::open(dir.join("catalog.csv"))?)?;
+    let log = read_interactions_csv(crate::files::open(dir.join("interactions.csv"))?, &catalog)?;
     let users = log.interactions.iter().map(|i| i.user as usize + 1).max().unwrap_or(0);
     let newest = log.interactions.iter().map(|i| i.timestamp_ms).max().unwrap_or(0);
     let shift = now_ms - 86_400_000 - newest;

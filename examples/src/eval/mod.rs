@@ -154,7 +154,7 @@ struct Row {
 
 /// Runs the evaluation and writes `results.json`, `results.md` and the split files.
 pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(&args.out)?;
+    crate::files::create_dir_all(&args.out)?;
     let data = data::load(&args.data, mizan::engine::now_ms())?;
     let mut splits = Vec::new();
     if !args.temporal_only {
@@ -195,10 +195,10 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     if args.size_curve {
         rows.extend(size_curve(args, &data, &splits[1], &packs[1])?);
     }
-    std::fs::write(args.out.join("results.json"), serde_json::to_string_pretty(&rows)?)?;
+    crate::files::write(args.out.join("results.json"), serde_json::to_string_pretty(&rows)?)?;
     let table = markdown(&rows);
     let targets = targets_markdown(&data, &splits);
-    std::fs::write(args.out.join("results.md"), format!("{}\n{table}\n{targets}", protocol(args)))?;
+    crate::files::write(args.out.join("results.md"), format!("{}\n{table}\n{targets}", protocol(args)))?;
     println!("{table}");
     Ok(())
 }
@@ -407,9 +407,9 @@ struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    fn new(args: &EvalArgs, data: &Dataset, split: &'a Split) -> std::io::Result<Self> {
+    fn new(args: &EvalArgs, data: &Dataset, split: &'a Split) -> Result<Self, String> {
         let scratch = args.out.join(format!("scratch-{}", std::process::id()));
-        std::fs::create_dir_all(&scratch)?;
+        crate::files::create_dir_all(&scratch)?;
         Ok(Replay {
             split,
             categories: data.items.iter().map(|i| i.categories.clone()).collect(),
@@ -531,7 +531,7 @@ fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network
 
 /// Writes the strong-generalisation test split for the Python peers:
 /// `train.csv` (user,item,timestamp_ms) and `cases.csv` (case,target,history).
-fn write_split_files(out: &std::path::Path, split: &Split) -> std::io::Result<()> {
+fn write_split_files(out: &std::path::Path, split: &Split) -> Result<(), String> {
     use std::fmt::Write;
     let mut train = String::from("user,item,timestamp_ms\n");
     for (u, h) in split.pack_histories.iter().enumerate() {
@@ -544,8 +544,8 @@ fn write_split_files(out: &std::path::Path, split: &Split) -> std::io::Result<()
         let history: Vec<String> = c.input.iter().map(|s| s.1.to_string()).collect();
         let _ = writeln!(cases, "{n},{},{}", c.target, history.join(" "));
     }
-    std::fs::write(out.join("train.csv"), train)?;
-    std::fs::write(out.join("cases.csv"), cases)
+    crate::files::write(out.join("train.csv"), train)?;
+    crate::files::write(out.join("cases.csv"), cases)
 }
 
 fn protocol(args: &EvalArgs) -> String {
