@@ -20,8 +20,8 @@ echo "== third-party licence notices of the mobile library (cargo-about)"
 bash tests/check-notices.sh
 echo "== the model inspector's pages in headless Chromium"
 bash tests/inspect-report.sh
-echo "== MovieLens fetch script (Python)"
-python3 -m unittest tests/test_fetch.py
+echo "== MovieLens fetch script, 16 KB page alignment check (Python)"
+python3 -m unittest tests/test_fetch.py tests/test_so_alignment.py
 echo "== Spark job against the Rust packer (PySpark, local[2])"
 bash examples/spark/test.sh
 echo "== Kotlin bindings (JVM)"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Android native libraries and the Kotlin bindings the Gradle module consumes:
 #
-#   android/build/jniLibs/{arm64-v8a,armeabi-v7a,x86_64}/libmizan_ffi.so   (cargo ndk, profile release-mobile)
-#   android/build/generated/kotlin/**.kt                                   (uniffi-bindgen, from the host debug build)
+#   android/generated/jniLibs/{arm64-v8a,armeabi-v7a,x86_64}/libmizan_ffi.so   (cargo ndk, profile release-mobile)
+#   android/generated/kotlin/**.kt                                   (uniffi-bindgen, from the host debug build)
+#
+# Outside build/, so that `./gradlew clean` does not delete them; the Gradle module runs this script
+# before every build anyway (task buildRustLibraries).
 #
 # Needs an Android NDK (r23+; r27+ recommended) in ANDROID_NDK_HOME. Installs cargo-ndk and the
 # rustup targets when missing. Then: cd android && ./gradlew assembleRelease (see android/README.md).
@@ -30,8 +33,8 @@ read -r -a ABIS <<< "${MIZAN_ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64}"
 API="${MIZAN_ANDROID_API:-24}"
 CARGO_NDK_VERSION="${CARGO_NDK_VERSION:-4.1.2}"
 read -r -a FEATURE_ARGS <<< "${MIZAN_CARGO_FEATURE_ARGS---no-default-features}"
-OUT="$ROOT/android/build/jniLibs"
-GEN_DIR="$ROOT/android/build/generated/kotlin"
+OUT="$ROOT/android/generated/jniLibs"
+GEN_DIR="$ROOT/android/generated/kotlin"
 PAGE_FLAG="-C link-arg=-Wl,-z,max-page-size=16384"   # 16 KB pages (required on Android 15+ devices)
 
 # ---- tools ----
@@ -75,18 +78,10 @@ for abi in "${ABIS[@]}"; do
   so="$OUT/$abi/libmizan_ffi.so"
   [[ -f "$so" ]] || die "missing $so"
   printf '   %-12s %s bytes\n' "$abi" "$(wc -c < "$so")" >&2
-  # 64-bit ABIs must have LOAD segments aligned to >= 16 KB.
-  if [[ "$abi" == arm64-v8a || "$abi" == x86_64 ]]; then
-    ndk_readelf=("$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf)
-    readelf="${ndk_readelf[0]}"
-    [[ -x "$readelf" ]] || readelf="$(command -v readelf || true)"
-    if [[ -n "$readelf" ]]; then
-      while read -r align; do
-        (( align >= 16384 )) || die "$so has a LOAD segment aligned to $align (< 16 KB)"
-      done < <("$readelf" -lW "$so" | awk '$1 == "LOAD" { print $NF }')
-    fi
-  fi
 done
+
+# 64-bit ABIs must have every LOAD segment aligned to >= 16 KB.
+python3 "$SCRIPT_DIR/check-so-alignment.py" "$OUT" >&2 || die "a library is not aligned for 16 KB pages"
 
 # ---- Kotlin bindings, generated from the unstripped host build (release-mobile strips metadata) ----
 echo "== cargo build -p mizan-ffi (host, for uniffi-bindgen)" >&2
@@ -94,7 +89,7 @@ cargo build -p mizan-ffi
 rm -rf "$GEN_DIR"
 mkdir -p "$GEN_DIR"
 cargo run -q -p mizan-ffi --bin uniffi-bindgen -- generate --no-format \
-  --library "$ROOT/target/debug/libmizan_ffi.so" --language kotlin --out-dir "$GEN_DIR"
+  --library "$ROOT/target/debug/libmizan_ffi.$([[ "$(uname -s)" == Darwin ]] && echo dylib || echo so)" --language kotlin --out-dir "$GEN_DIR"
 
 echo "build-android: jniLibs in ${OUT#"$ROOT"/}, Kotlin in ${GEN_DIR#"$ROOT"/}" >&2
-echo "build-android: next: (cd android && ./gradlew assembleRelease)  -> android/build/outputs/aar/" >&2
+echo "build-android: next: (cd android && ./gradlew assembleRelease)  -> android/build/outputs/aar/ (Gradle runs this script itself)" >&2

@@ -52,6 +52,8 @@ if [[ ! -f "$JUNIT_API_JAR" || ! -f "$JUNIT_CONSOLE_JAR" || ! -f "$APIGUARDIAN_J
 fi
 command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 if (( ${#need_apt[@]} > 0 )); then
+  # Without apt (macOS): say what to install and where this script looks for it.
+  command -v apt-get >/dev/null || die "missing ${need_apt[*]} and no apt-get: install a JDK 17, and put JNA and the JUnit 5 jars at $JAVA_DIR ($(basename "$JNA_JAR"), $(basename "$JUNIT_API_JAR"), $(basename "$JUNIT_CONSOLE_JAR"), $(basename "$APIGUARDIAN_JAR"), $(basename "$OPENTEST4J_JAR")); on macOS: brew install openjdk@17"
   SUDO=""
   if [[ "$(id -u)" != 0 ]]; then
     command -v sudo >/dev/null || die "need root (or sudo) to apt-get install ${need_apt[*]}"

@@ -3,7 +3,7 @@
 #
 #   1. installs kotlinc / JNA / JUnit 5 when missing (install-jvm-tools.sh)
 #   2. cargo build --workspace                       -> target/debug/libmizan_ffi.so, mizan, uniffi-bindgen
-#   3. uniffi-bindgen generate --language kotlin      -> android/build/generated/kotlin
+#   3. uniffi-bindgen generate --language kotlin      -> android/generated/kotlin (the Gradle module's source dir)
 #   4. kotlinc: generated Kotlin + android/src/main/kotlin -> android/build/jvm/mizan-main.jar
 #               $MIZAN_KOTLIN_TEST_DIR (default android/src/test/kotlin) -> android/build/jvm/mizan-tests.jar
 #   5. JUnit 5 console launcher with -Djna.library.path=target/debug
@@ -23,10 +23,10 @@ TOOLS_DIR="${MIZAN_TOOLS_DIR:-$HOME/.cache/mizan-tools}"
 TEST_DIR="${MIZAN_KOTLIN_TEST_DIR:-$ROOT/android/src/test/kotlin}"
 JAVA_TEST_DIR="$ROOT/android/src/test/java"
 MAIN_DIR="$ROOT/android/src/main/kotlin"
-GEN_DIR="$ROOT/android/build/generated/kotlin"
+GEN_DIR="$ROOT/android/generated/kotlin"
 OUT_DIR="$ROOT/android/build/jvm"
 LIB_DIR="$ROOT/target/debug"
-LIB="$LIB_DIR/libmizan_ffi.so"
+LIB="$LIB_DIR/libmizan_ffi.$([[ "$(uname -s)" == Darwin ]] && echo dylib || echo so)"
 
 fail() { echo "test-jvm: $*" >&2; echo "kotlin: 0 passed, 1 failed"; exit 1; }
 now() { date +%s.%N; }
