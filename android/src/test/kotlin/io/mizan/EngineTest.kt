@@ -243,6 +243,16 @@ class EngineTest : DemoShopFixture() {
     }
 
     @Test
+    fun closeSavesAndUnlocksSoTheStoreReopensAtOnceAndIsIdempotent() {
+        val engine = consented(open())
+        engine.record(history)
+        engine.close()
+        engine.close()
+        assertFailsWith<IllegalStateException> { engine.inspect() }
+        open().use { again -> assertEquals(history.size.toLong(), again.inspect().events, "no StoreLocked, nothing lost") }
+    }
+
+    @Test
     fun callsAfterShutdownAndSecondOpensAreRefused() {
         open().use { engine ->
             val locked = assertFailsWith<MizanException.StoreLocked> { open() }
