@@ -13,7 +13,7 @@ let checksum = "0000000000000000000000000000000000000000000000000000000000000000
 
 let package = Package(
     name: "Mizan",
-    platforms: [.iOS(.v15)],
+    platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
         .library(name: "Mizan", targets: ["Mizan"]),
     ],
@@ -30,5 +30,6 @@ let package = Package(
             path: "ios/Sources/Mizan",
             resources: [.copy("PrivacyInfo.xcprivacy")]
         ),
+        .testTarget(name: "MizanTests", dependencies: ["Mizan"], path: "ios/Tests/MizanTests"),
     ]
 )

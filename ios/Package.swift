@@ -2,13 +2,13 @@
 // Swift package for the Mizan on-device personalisation engine.
 //
 // Build the binary first (macOS): ios/scripts/build-xcframework.sh
-//   -> build/MizanFFI.xcframework      (static libmizan_ffi.a for device + simulator, C header, module map)
+//   -> build/MizanFFI.xcframework      (static libmizan_ffi.a for device, simulator and macOS, C header, module map)
 //   -> Sources/Mizan/mizan_ffi.swift   (uniffi-generated bindings)
 import PackageDescription
 
 let package = Package(
     name: "Mizan",
-    platforms: [.iOS(.v15)],
+    platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
         .library(name: "Mizan", targets: ["Mizan"]),
     ],
@@ -23,5 +23,7 @@ let package = Package(
             // reads file metadata and a monotonic clock (checked by ios/scripts/check_swift.py).
             resources: [.copy("PrivacyInfo.xcprivacy")]
         ),
+        // XCTest, on a Mac (the XCFramework's macOS slice): ios/scripts/test-swift.sh.
+        .testTarget(name: "MizanTests", dependencies: ["Mizan"], path: "Tests/MizanTests"),
     ]
 )

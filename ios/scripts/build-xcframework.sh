@@ -2,7 +2,8 @@
 # macOS only. Builds ios/build/MizanFFI.xcframework (static libmizan_ffi.a, profile release-mobile)
 # and the Swift bindings, then copies mizan_ffi.swift to ios/Sources/Mizan/ for Package.swift.
 #
-#   slices: ios-arm64 (aarch64-apple-ios), ios-arm64_x86_64-simulator (aarch64-apple-ios-sim + x86_64-apple-ios, lipo'd)
+#   slices: ios-arm64 (aarch64-apple-ios), ios-arm64_x86_64-simulator (aarch64-apple-ios-sim + x86_64-apple-ios, lipo'd),
+#           macos-arm64_x86_64 (aarch64-apple-darwin + x86_64-apple-darwin, lipo'd: for `swift test` on a Mac)
 #
 # Env: IPHONEOS_DEPLOYMENT_TARGET (default 15.0, as in Package.swift),
 #      MIZAN_CARGO_FEATURE_ARGS (default "--no-default-features": the bindgen CLI is not needed on device).
@@ -18,10 +19,12 @@ die() { echo "build-xcframework: ERROR: $*" >&2; exit 1; }
 for tool in xcodebuild lipo cargo; do command -v "$tool" >/dev/null || die "$tool not found"; done
 
 export IPHONEOS_DEPLOYMENT_TARGET="${IPHONEOS_DEPLOYMENT_TARGET:-15.0}"
+export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-12.0}"
 read -r -a FEATURE_ARGS <<< "${MIZAN_CARGO_FEATURE_ARGS---no-default-features}"
 PROFILE=release-mobile
 DEVICE=aarch64-apple-ios
 SIMS=(aarch64-apple-ios-sim x86_64-apple-ios)
+MACS=(aarch64-apple-darwin x86_64-apple-darwin)
 BUILD="$ROOT/ios/build"
 GEN_DIR="$BUILD/generated/swift"
 HEADERS="$BUILD/xcframework-headers"
@@ -31,13 +34,13 @@ LIBNAME=libmizan_ffi.a
 # ---- Rust targets ----
 if command -v rustup >/dev/null; then
   installed="$(rustup target list --installed)"
-  for t in "$DEVICE" "${SIMS[@]}"; do
+  for t in "$DEVICE" "${SIMS[@]}" "${MACS[@]}"; do
     grep -qx "$t" <<< "$installed" || rustup target add "$t"
   done
 fi
 
 # ---- static libraries ----
-for t in "$DEVICE" "${SIMS[@]}"; do
+for t in "$DEVICE" "${SIMS[@]}" "${MACS[@]}"; do
   echo "== cargo build --target $t --profile $PROFILE" >&2
   cargo build -p mizan-ffi --lib --profile "$PROFILE" --target "$t" "${FEATURE_ARGS[@]}"
 done
@@ -45,6 +48,10 @@ mkdir -p "$BUILD/ios-simulator"
 sim_libs=()
 for t in "${SIMS[@]}"; do sim_libs+=("$ROOT/target/$t/$PROFILE/$LIBNAME"); done
 lipo -create "${sim_libs[@]}" -output "$BUILD/ios-simulator/$LIBNAME"
+mkdir -p "$BUILD/macos"
+mac_libs=()
+for t in "${MACS[@]}"; do mac_libs+=("$ROOT/target/$t/$PROFILE/$LIBNAME"); done
+lipo -create "${mac_libs[@]}" -output "$BUILD/macos/$LIBNAME"
 
 # ---- Swift bindings, header and module map, from the unstripped host build ----
 echo "== uniffi-bindgen generate --language swift" >&2
@@ -68,6 +75,7 @@ rm -rf "$XCF"
 xcodebuild -create-xcframework \
   -library "$ROOT/target/$DEVICE/$PROFILE/$LIBNAME" -headers "$HEADERS" \
   -library "$BUILD/ios-simulator/$LIBNAME" -headers "$HEADERS" \
+  -library "$BUILD/macos/$LIBNAME" -headers "$HEADERS" \
   -output "$XCF"
 
 mkdir -p "$ROOT/ios/Sources/Mizan"

@@ -18,6 +18,9 @@ Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M 
   privacy   ios/Sources/Mizan/PrivacyInfo.xcprivacy is a property list declaring no tracking, no
             tracking domains, nothing collected, and a documented reason for each required-reason
             API the store uses; Package.swift bundles it as a resource of the Mizan target
+  tests     the XCTest tests (ios/Tests) parse, every engine call they make names a method the
+            bindings declare with the same labels, and every record they build passes labels its
+            initialiser has, in its order, with every one that has no default
   committed ios/Sources/Mizan/mizan_ffi.swift (committed, so that the package builds from the
             repository) is exactly what the bindings generate now
   package   the root Package.swift parses and takes the XCFramework by URL and checksum;
@@ -285,6 +288,76 @@ def check_privacy(rep: Report, package_dir: Path) -> None:
         rep.fail("privacy", "Package.swift does not bundle PrivacyInfo.xcprivacy as a resource")
 
 
+def call_args(text: str, start: int) -> str:
+    """The text between the parenthesis at `start` and its match."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start + 1:i]
+    return text[start + 1:]
+
+
+def top_level_labels(args: str) -> tuple[str, ...]:
+    """The argument labels of an argument list, ignoring those of nested calls and closures."""
+    parts, depth, current = [], 0, ""
+    for ch in args:
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return tuple(m.group(1) for p in parts if (m := re.match(r"\s*(\w+)\s*:(?!:)", p)))
+
+
+def record_initialisers(generated: list[Path]) -> dict[str, list[tuple[str, bool]]]:
+    """Record name -> its public initialiser's (label, has a default), in order."""
+    inits = {}
+    for f in generated:
+        text = re.sub(r"/\*\*.*?\*/", "", f.read_text(), flags=re.S)
+        for m in re.finditer(r"public struct (\w+)\b[^{]*\{(.*?)\n\}", text, flags=re.S):
+            init = re.search(r"public init\(", m.group(2))
+            if init:
+                params = call_args(m.group(2), init.end() - 1)
+                inits[m.group(1)] = [(p.split(":")[0].strip(), "=" in p) for p in params.split(",") if ":" in p]
+    return inits
+
+
+def check_tests(rep: Report, generated: list[Path], tests: list[Path]) -> None:
+    if not tests:
+        rep.fail("tests", "no XCTest tests under ios/Tests")
+        return
+    declared = set()
+    for f in generated:
+        for name, args in re.findall(r"(?:open|public static) func `?(\w+)`?\(([^)]*)\)", f.read_text()):
+            declared.add((name, labels(args)))
+    inits = record_initialisers(generated)
+    for f in tests:
+        text = f.read_text()
+        calls = [(m.group(1), top_level_labels(call_args(text, m.end() - 1))) for m in re.finditer(r"\b(?:engine|Engine)\.(\w+)\(", text)]
+        unknown = sorted({f"{n}({':'.join(l)}:)" for n, l in calls if (n, l) not in declared})
+        if unknown:
+            rep.fail("tests", f"{f.name}: engine calls the bindings do not declare", unknown)
+        else:
+            rep.ok("tests", f"{f.name}: all {len(calls)} engine calls are declared by the bindings")
+        bad, built = [], 0
+        for m in re.finditer(r"\b(" + "|".join(sorted(inits)) + r")\(", text):
+            built += 1
+            given = list(top_level_labels(call_args(text, m.end() - 1)))
+            params = inits[m.group(1)]
+            order = [label for label, _ in params]
+            required = {label for label, has_default in params if not has_default}
+            in_order = [l for l in order if l in given] == given
+            if not in_order or not required <= set(given):
+                bad.append(f"{m.group(1)}({', '.join(given)}) against init({', '.join(order)})")
+        if bad:
+            rep.fail("tests", f"{f.name}: records built with labels their initialisers do not take", bad)
+        else:
+            rep.ok("tests", f"{f.name}: all {built} records built with their initialisers' labels, in order")
+
+
 def check_committed(rep: Report, generated: Path, committed: Path) -> None:
     if committed.is_file() and committed.read_bytes() == generated.read_bytes():
         rep.ok("committed", f"{committed.name} is what the bindings generate")
@@ -360,12 +433,14 @@ def main() -> int:
 
     package_dir = Path(__file__).resolve().parent.parent
     handwritten = sorted(p for p in (package_dir / "Sources" / "Mizan").glob("*.swift") if p.name != "mizan_ffi.swift")
-    check_parse(rep, swift_files + handwritten)
+    tests = sorted((package_dir / "Tests").rglob("*.swift"))
+    check_parse(rep, swift_files + handwritten + tests)
     check_headers(rep, headers, modulemaps)
     exported = exported_symbols(args.lib)
     check_symbols(rep, args.lib, swift_files + headers, exported)
     check_checksums(rep, args.lib, swift_files, headers, exported)
     check_wrappers(rep, swift_files, handwritten)
+    check_tests(rep, swift_files, tests)
     check_privacy(rep, package_dir)
     check_committed(rep, args.dir / "mizan_ffi.swift", package_dir / "Sources" / "Mizan" / "mizan_ffi.swift")
     check_package(rep, package_dir.parent, swift_parses)
