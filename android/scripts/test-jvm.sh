@@ -69,6 +69,12 @@ MAIN_SRCS=()
 [[ -d "$MAIN_DIR" ]] && mapfile -t MAIN_SRCS < <(find "$MAIN_DIR" -name '*.kt' | sort)
 TEST_SRCS=()
 [[ -d "$TEST_DIR" ]] && mapfile -t TEST_SRCS < <(find "$TEST_DIR" -name '*.kt' | sort)
+# The sample app's platform-independent session and its tests (its Android-only files need the
+# Android SDK: ios/scripts/check-swift.sh parses them).
+SAMPLE_DIR="$ROOT/examples/android/src"
+if [[ -z "${MIZAN_KOTLIN_TEST_DIR:-}" && -d "$SAMPLE_DIR" ]]; then
+  mapfile -t -O "${#TEST_SRCS[@]}" TEST_SRCS < <(find "$SAMPLE_DIR/test/kotlin" "$SAMPLE_DIR/main/kotlin" -name '*.kt' -not -path '*/sample/android/*' | sort)
+fi
 (( ${#GEN_SRCS[@]} > 0 )) || fail "bindgen produced no Kotlin in $GEN_DIR"
 (( ${#TEST_SRCS[@]} > 0 )) || fail "no *.kt tests under $TEST_DIR"
 

@@ -15,7 +15,7 @@ ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 cd "$ROOT"
 
 TOOLS_DIR="${MIZAN_TOOLS_DIR:-$HOME/.cache/mizan-tools}"
-PY_PKGS=(tree-sitter==0.26.1 tree-sitter-swift==0.7.4)
+PY_PKGS=(tree-sitter==0.26.1 tree-sitter-swift==0.7.4 tree-sitter-kotlin==1.1.0)
 VENV="$TOOLS_DIR/swift-check-venv"
 GEN_DIR="$ROOT/ios/build/generated/swift"
 LIB="$ROOT/target/debug/libmizan_ffi.so"
@@ -29,7 +29,7 @@ done
 # ---- Python venv with the pinned tree-sitter packages (kept out of the system site-packages) ----
 stamp="$VENV/.mizan-pins"
 if [[ ! -x "$VENV/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "${PY_PKGS[*]}" ]] \
-   || ! "$VENV/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
+   || ! "$VENV/bin/python" -c 'import tree_sitter, tree_sitter_swift, tree_sitter_kotlin' 2>/dev/null; then
   echo "== creating $VENV (${PY_PKGS[*]})" >&2
   rm -rf "$VENV"
   mkdir -p "$TOOLS_DIR"

@@ -21,6 +21,9 @@ Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M 
   tests     the XCTest tests (ios/Tests) parse, every engine call they make names a method the
             bindings declare with the same labels, and every record they build passes labels its
             initialiser has, in its order, with every one that has no default
+  samples   the sample apps: examples/ios parses and is checked like the tests; the Android-only
+            Kotlin of examples/android (Application, Activity, Keystore: no Android SDK here)
+            parses with tree-sitter-kotlin (its JVM part is compiled and tested by test-jvm.sh)
   committed ios/Sources/Mizan/mizan_ffi.swift (committed, so that the package builds from the
             repository) is exactly what the bindings generate now
   package   the root Package.swift parses and takes the XCFramework by URL and checksum;
@@ -325,9 +328,10 @@ def record_initialisers(generated: list[Path]) -> dict[str, list[tuple[str, bool
     return inits
 
 
-def check_tests(rep: Report, generated: list[Path], tests: list[Path]) -> None:
+def check_calls(rep: Report, group: str, generated: list[Path], tests: list[Path]) -> None:
+    """Engine calls and record initialisers in `tests` against the generated bindings."""
     if not tests:
-        rep.fail("tests", "no XCTest tests under ios/Tests")
+        rep.fail(group, "no Swift files to check")
         return
     declared = set()
     for f in generated:
@@ -339,9 +343,9 @@ def check_tests(rep: Report, generated: list[Path], tests: list[Path]) -> None:
         calls = [(m.group(1), top_level_labels(call_args(text, m.end() - 1))) for m in re.finditer(r"\b(?:engine|Engine)\.(\w+)\(", text)]
         unknown = sorted({f"{n}({':'.join(l)}:)" for n, l in calls if (n, l) not in declared})
         if unknown:
-            rep.fail("tests", f"{f.name}: engine calls the bindings do not declare", unknown)
-        else:
-            rep.ok("tests", f"{f.name}: all {len(calls)} engine calls are declared by the bindings")
+            rep.fail(group, f"{f.name}: engine calls the bindings do not declare", unknown)
+        elif calls:
+            rep.ok(group, f"{f.name}: all {len(calls)} engine calls are declared by the bindings")
         bad, built = [], 0
         for m in re.finditer(r"\b(" + "|".join(sorted(inits)) + r")\(", text):
             built += 1
@@ -353,9 +357,30 @@ def check_tests(rep: Report, generated: list[Path], tests: list[Path]) -> None:
             if not in_order or not required <= set(given):
                 bad.append(f"{m.group(1)}({', '.join(given)}) against init({', '.join(order)})")
         if bad:
-            rep.fail("tests", f"{f.name}: records built with labels their initialisers do not take", bad)
+            rep.fail(group, f"{f.name}: records built with labels their initialisers do not take", bad)
+        elif built:
+            rep.ok(group, f"{f.name}: all {built} records built with their initialisers' labels, in order")
+
+
+def check_kotlin_parses(rep: Report, group: str, files: list[Path]) -> None:
+    import tree_sitter
+    import tree_sitter_kotlin
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_kotlin.language()))
+    if not files:
+        rep.fail(group, "no Kotlin files to parse")
+    for f in files:
+        errors = []
+        stack = [parser.parse(f.read_bytes()).root_node]
+        while stack:
+            node = stack.pop()
+            if node.is_error or node.is_missing:
+                errors.append(f"{f.name}:{node.start_point[0] + 1}: {'MISSING ' + node.type if node.is_missing else 'ERROR'}")
+            else:
+                stack.extend(node.children)
+        if errors:
+            rep.fail(group, f"{f.name} does not parse as Kotlin", errors[:20])
         else:
-            rep.ok("tests", f"{f.name}: all {built} records built with their initialisers' labels, in order")
+            rep.ok(group, f"{f.name} parses as Kotlin")
 
 
 def check_committed(rep: Report, generated: Path, committed: Path) -> None:
@@ -434,13 +459,17 @@ def main() -> int:
     package_dir = Path(__file__).resolve().parent.parent
     handwritten = sorted(p for p in (package_dir / "Sources" / "Mizan").glob("*.swift") if p.name != "mizan_ffi.swift")
     tests = sorted((package_dir / "Tests").rglob("*.swift"))
-    check_parse(rep, swift_files + handwritten + tests)
+    samples = package_dir.parent / "examples"
+    ios_sample = sorted((samples / "ios").rglob("*.swift"))
+    check_parse(rep, swift_files + handwritten + tests + ios_sample)
     check_headers(rep, headers, modulemaps)
     exported = exported_symbols(args.lib)
     check_symbols(rep, args.lib, swift_files + headers, exported)
     check_checksums(rep, args.lib, swift_files, headers, exported)
     check_wrappers(rep, swift_files, handwritten)
-    check_tests(rep, swift_files, tests)
+    check_calls(rep, "tests", swift_files, tests)
+    check_calls(rep, "samples", swift_files, ios_sample)
+    check_kotlin_parses(rep, "samples", sorted((samples / "android").rglob("sample/android/*.kt")))
     check_privacy(rep, package_dir)
     check_committed(rep, args.dir / "mizan_ffi.swift", package_dir / "Sources" / "Mizan" / "mizan_ffi.swift")
     check_package(rep, package_dir.parent, swift_parses)
