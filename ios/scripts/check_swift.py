@@ -24,6 +24,8 @@ Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M 
   samples   the sample apps: examples/ios parses and is checked like the tests; the Android-only
             Kotlin of examples/android (Application, Activity, Keystore: no Android SDK here)
             parses with tree-sitter-kotlin (its JVM part is compiled and tested by test-jvm.sh)
+  purposes  the constants of ios/Sources/Mizan/Purpose.swift are exactly the core's built-in
+            purposes (core/src/consent.rs)
   committed ios/Sources/Mizan/mizan_ffi.swift (committed, so that the package builds from the
             repository) is exactly what the bindings generate now
   package   the root Package.swift parses and takes the XCFramework by URL and checksum;
@@ -383,6 +385,17 @@ def check_kotlin_parses(rep: Report, group: str, files: list[Path]) -> None:
             rep.ok(group, f"{f.name} parses as Kotlin")
 
 
+def check_purposes(rep: Report, root: Path) -> None:
+    consent = (root / "core" / "src" / "consent.rs").read_text()
+    built_in = re.search(r"BUILT_IN_PURPOSES: \[&str; \d+\] = \[([^\]]*)\]", consent)
+    core = {re.search(rf'pub const {name.strip()}: &str = "([^"]+)"', consent).group(1) for name in built_in.group(1).split(",") if name.strip()}
+    swift = set(re.findall(r'public static let \w+ = "([^"]+)"', (root / "ios" / "Sources" / "Mizan" / "Purpose.swift").read_text()))
+    if swift == core:
+        rep.ok("purposes", f"Purpose.swift holds the core's built-in purposes: {', '.join(sorted(core))}")
+    else:
+        rep.fail("purposes", "Purpose.swift and the core's built-in purposes differ", f"swift {sorted(swift)}, core {sorted(core)}")
+
+
 def check_committed(rep: Report, generated: Path, committed: Path) -> None:
     if committed.is_file() and committed.read_bytes() == generated.read_bytes():
         rep.ok("committed", f"{committed.name} is what the bindings generate")
@@ -471,6 +484,7 @@ def main() -> int:
     check_calls(rep, "samples", swift_files, ios_sample)
     check_kotlin_parses(rep, "samples", sorted((samples / "android").rglob("sample/android/*.kt")))
     check_privacy(rep, package_dir)
+    check_purposes(rep, package_dir.parent)
     check_committed(rep, args.dir / "mizan_ffi.swift", package_dir / "Sources" / "Mizan" / "mizan_ffi.swift")
     check_package(rep, package_dir.parent, swift_parses)
 

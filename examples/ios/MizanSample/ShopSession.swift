@@ -43,7 +43,7 @@ final class ShopSession: Sendable {
 
     /// The consent toggle: on grants personalisation; off withdraws it and erases every recorded event.
     func setPersonalisation(_ enabled: Bool) async throws {
-        try await engine.setConsent(purpose: personalisationPurpose(), granted: enabled, policyVersion: Self.policyVersion, eraseOnWithdraw: !enabled)
+        try await engine.setConsent(purpose: Purpose.personalisation, granted: enabled, policyVersion: Self.policyVersion, eraseOnWithdraw: !enabled)
     }
 
     /// A product screen was shown for `dwellSecs` seconds.

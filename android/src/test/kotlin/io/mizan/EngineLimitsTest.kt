@@ -21,6 +21,28 @@ class EngineLimitsTest : DemoShopFixture() {
     private fun view(item: String, at: Long) = Event(itemId = item, kind = EventKind.VIEW, timestampMs = at, dwellSecs = 20.0)
 
     @Test
+    fun purposeConstantsAreTheEnginesOwn() {
+        assertEquals(personalisationPurpose(), Purposes.PERSONALISATION)
+        assertEquals(searchTermsPurpose(), Purposes.SEARCH_TERMS)
+        assertEquals(sensitiveProfilingPurpose(), Purposes.SENSITIVE_PROFILING)
+        open().use { engine ->
+            for (purpose in listOf(Purposes.PERSONALISATION, Purposes.SEARCH_TERMS, Purposes.SENSITIVE_PROFILING)) {
+                engine.setConsent(purpose, true, "policy-1", false)
+            }
+            assertTrue(engine.consents().all { it.granted })
+        }
+    }
+
+    @Test
+    fun aStoreDirectoryThatCannotBeCreatedIsAStorageErrorNamingNoPath() {
+        val blocker = File(dir, "a-file").apply { writeText("not a directory") }
+        val config = EngineConfig(dataDir = File(blocker, "store").path, trustedPackKeys = listOf(trustedKey))
+        val error = assertFailsWith<MizanException.Storage> { Engine.open(config, FixedKey(ByteArray(32) { 1 })) }
+        assertTrue(!error.message.isNullOrBlank())
+        assertTrue(!error.message!!.contains(dir.path), "no path (personal data) in the message: ${error.message}")
+    }
+
+    @Test
     fun eightThreadsRecordRecommendAndInspectAtOnce() {
         open().use { engine ->
             ready(engine)

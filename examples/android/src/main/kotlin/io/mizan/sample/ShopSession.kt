@@ -6,9 +6,9 @@ import io.mizan.EventKind
 import io.mizan.Feedback
 import io.mizan.KeyProvider
 import io.mizan.NotInterestedReason
+import io.mizan.Purposes
 import io.mizan.RecommendRequest
 import io.mizan.SuspendingEngine
-import io.mizan.personalisationPurpose
 import java.io.File
 
 /**
@@ -52,7 +52,7 @@ class ShopSession private constructor(private val engine: SuspendingEngine, priv
 
     /** The consent toggle: on grants personalisation; off withdraws it and erases every recorded event. */
     suspend fun setPersonalisation(enabled: Boolean) =
-        engine.setConsent(personalisationPurpose(), enabled, POLICY_VERSION, eraseOnWithdraw = !enabled)
+        engine.setConsent(Purposes.PERSONALISATION, enabled, POLICY_VERSION, eraseOnWithdraw = !enabled)
 
     /** A product screen was shown for [dwellSecs] seconds. */
     suspend fun viewed(itemId: String, dwellSecs: Double) {
