@@ -101,6 +101,8 @@ dependencies {
     implementation("net.java.dev.jna:jna:$jnaVersion@aar")
     // SuspendingEngine runs calls on Dispatchers.IO.
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.8.1")
+    // The bindings generated with android = true (uniffi-android.toml) use @RequiresApi.
+    implementation("androidx.annotation:annotation:1.9.1")
     jnaAar("net.java.dev.jna:jna:$jnaVersion@aar")
 
     // Host unit tests: the plain JNA jar (it has the desktop jnidispatch) + JUnit 5.

@@ -88,7 +88,7 @@ echo "== cargo build -p mizan-ffi (host, for uniffi-bindgen)" >&2
 cargo build -p mizan-ffi
 rm -rf "$GEN_DIR"
 mkdir -p "$GEN_DIR"
-cargo run -q -p mizan-ffi --bin uniffi-bindgen -- generate --no-format \
+cargo run -q -p mizan-ffi --bin uniffi-bindgen -- generate --no-format --config "$ROOT/android/uniffi-android.toml" \
   --library "$ROOT/target/debug/libmizan_ffi.$([[ "$(uname -s)" == Darwin ]] && echo dylib || echo so)" --language kotlin --out-dir "$GEN_DIR"
 
 echo "build-android: jniLibs in ${OUT#"$ROOT"/}, Kotlin in ${GEN_DIR#"$ROOT"/}" >&2
