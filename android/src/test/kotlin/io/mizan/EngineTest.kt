@@ -5,6 +5,7 @@ import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
@@ -250,6 +251,26 @@ class EngineTest : DemoShopFixture() {
         engine.close()
         assertFailsWith<IllegalStateException> { engine.inspect() }
         open().use { again -> assertEquals(history.size.toLong(), again.inspect().events, "no StoreLocked, nothing lost") }
+    }
+
+    /** Opens, records and lets go of the engine without closing it. */
+    private fun openAndForget() {
+        consented(open()).record(history)
+    }
+
+    @Test
+    fun anEngineDroppedWithoutCloseIsClosedWhenCollectedAndTheStoreReopens() {
+        openAndForget()
+        // The garbage collector's cleaner frees the handle, which closes the engine: synced, unlocked.
+        // Bounded by attempts, not time: each one asks for a collection and waits for the cleaner.
+        var reopened: Engine? = null
+        for (attempt in 1..600) {
+            System.gc()
+            reopened = try { open() } catch (e: MizanException.StoreLocked) { Thread.sleep(100); null }
+            if (reopened != null) break
+        }
+        val engine = assertNotNull(reopened, "the store stayed locked after the handle was collected")
+        engine.use { assertEquals(history.size.toLong(), it.inspect().events, "what the dropped engine recorded is there") }
     }
 
     @Test
