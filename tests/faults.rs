@@ -316,6 +316,15 @@ fn an_older_state_file_put_back_or_a_deleted_one_is_a_rollback_and_withdraws_con
     engine.close().unwrap();
     let state = store_file(dir.path(), ".state");
     let granted = std::fs::read(&state).unwrap();
+    // Impressions alone are not vouched for (a second sync per screen); putting back the state
+    // before them is no rollback: nothing protected changed.
+    let engine = open(dir.path(), 1).unwrap();
+    engine.feedback(&mizan::Feedback { impressions: vec![item_id(0, 3)], ..Default::default() }).unwrap();
+    engine.close().unwrap();
+    std::fs::write(&state, &granted).unwrap();
+    let engine = open(dir.path(), 1).unwrap();
+    assert!(!engine.inspect().unwrap().store.state_rolled_back && engine.inspect().unwrap().personalised);
+    engine.close().unwrap();
 
     let engine = open(dir.path(), 1).unwrap();
     assert!(!engine.inspect().unwrap().store.state_rolled_back, "a clean reopen is no rollback");

@@ -370,7 +370,7 @@ impl Engine {
         let mut inner =
             Inner { config, store, model, state, catalog, events_since_snapshot: replayed, profile_index: None, scratch: Scratch::default() };
         if rolled_back {
-            inner.save_state()?;
+            inner.save_state(true)?;
         }
         inner.reindex();
         inner.enforce_retention(now_ms())?;
@@ -403,7 +403,7 @@ impl Engine {
                 inner.state.online = OnlineRanker::default();
                 inner.compact(|_| false).map(drop)
             } else {
-                inner.save_state()
+                inner.save_state(true)
             };
             if saved.is_err() {
                 // Not saved, so not in force: the engine keeps agreeing with the store.
@@ -440,7 +440,7 @@ impl Engine {
             inner.store.save_pack(Some(signed_pack))?;
             if offered > used {
                 inner.state.newest_pack = offered;
-                if let Err(e) = inner.save_state() {
+                if let Err(e) = inner.save_state(true) {
                     inner.state.newest_pack = used;
                     // Best effort: if this fails too, the next open uses the new pack.
                     let _ = inner.store.save_pack(previous.as_deref());
@@ -577,7 +577,8 @@ impl Engine {
             }
             let next_seq;
             (inner.state.pending, next_seq) = if inner.personalised() { inner.minimise(&events) } else { (Vec::new(), inner.state.next_seq) };
-            if let Err(e) = inner.save_state() {
+            let vouched = !(feedback.not_interested.is_empty() && feedback.not_interested_categories.is_empty());
+            if let Err(e) = inner.save_state(vouched) {
                 inner.restore_state(&before);
                 return Err(e);
             }
@@ -587,7 +588,7 @@ impl Engine {
                 inner.restore_state(&before);
                 // If this fails too, the next open completes the feedback from
                 // the state saved above, although this call reports an error.
-                let _ = inner.save_state();
+                let _ = inner.save_state(vouched);
                 return Err(e);
             }
             Ok(())
@@ -914,8 +915,12 @@ impl Inner {
         }
     }
 
-    fn save_state(&mut self) -> Result<()> {
-        self.store.save_state(&self.state.encode()?)
+    /// Saves the state. `vouched`: the manifest vouches for it too (a second
+    /// atomic write), so that putting back an older state file is noticed; for
+    /// every change of a consent, a "not interested" or the newest pack, not for
+    /// impressions and clicks alone.
+    fn save_state(&mut self, vouched: bool) -> Result<()> {
+        self.store.save_state(&self.state.encode()?, vouched)
     }
 
     fn save_snapshot(&mut self) -> Result<()> {

@@ -401,11 +401,15 @@ impl Store {
     }
 
     /// Saves the engine's state blob, encrypted, atomically, under the next
-    /// state version; then has the manifest vouch for that version.
-    pub fn save_state(&mut self, plaintext: &[u8]) -> Result<()> {
+    /// state version; with `vouch`, then has the manifest vouch for that version
+    /// (a state older than the one vouched for is a rollback at open).
+    pub fn save_state(&mut self, plaintext: &[u8], vouch: bool) -> Result<()> {
         let version = self.state_version + 1;
         write_state(&self.dir, &self.manifest, version, plaintext)?;
         self.state_version = version;
+        if !vouch {
+            return Ok(());
+        }
         self.manifest.state_version = Some(version);
         if let Err(e) = self.manifest.commit(&self.dir) {
             // The state is saved: the manifest vouching for an older version only

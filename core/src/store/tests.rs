@@ -40,7 +40,7 @@ fn appends_survive_reopen_and_a_wrong_key_changes_nothing() {
     let mut opened = open(dir.path(), 3).unwrap();
     assert!(opened.store.append(&[ev(1), ev(2)]).unwrap());
     opened.store.append(&[ev(3)]).unwrap();
-    opened.store.save_state(b"state").unwrap();
+    opened.store.save_state(b"state", true).unwrap();
     drop(opened);
     let before = files(dir.path());
     assert!(matches!(open(dir.path(), 4), Err(Error::WrongKey)));
@@ -184,7 +184,7 @@ fn erase_removes_every_file_but_foreign_ones() {
     let store_dir = dir.path().join("store");
     let mut store = open(&store_dir, 3).unwrap().store;
     store.append(&[ev(1)]).unwrap();
-    store.save_state(b"x").unwrap();
+    store.save_state(b"x", true).unwrap();
     store.erase().unwrap();
     assert!(!store_dir.exists());
 }
