@@ -130,6 +130,66 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(list.shortfall, Shortfall(missing: 4, reason: .fewerPurchases))
     }
 
+    func testABatchOfTenThousandIsTakenAndOneMoreIsRefused() throws {
+        let engine = try open()
+        try ready(engine)
+        let batch = (0..<10_000).map { Event(itemId: "sku-01-0\($0 % 9 + 1)", kind: .view, timestampMs: now - 3_600_000 + Int64($0)) }
+        XCTAssertEqual(try engine.record(events: batch).stored, 10_000)
+        XCTAssertThrowsError(try engine.record(events: batch + [batch[0]])) { guard case MizanError.InvalidInput = $0 else { return XCTFail("\($0)") } }
+        XCTAssertEqual(try engine.inspect().events, 10_000, "the refused batch stored nothing")
+    }
+
+    func testRotatingTheKeyLeavesOnlyTheNewKeyWorking() throws {
+        let engine = try open()
+        try ready(engine)
+        _ = try engine.record(events: history)
+        try engine.rotateKey(newKeyProvider: FixedKey(7))
+        try engine.shutdown()
+        XCTAssertThrowsError(try open()) { guard case MizanError.WrongKey = $0 else { return XCTFail("\($0)") } }
+        XCTAssertEqual(try open(FixedKey(7)).inspect().events, Int64(history.count))
+    }
+
+    func testAStoreWhoseKeyIsLostCanStillBeErased() throws {
+        let engine = try open()
+        try ready(engine)
+        _ = try engine.record(events: history)
+        try engine.shutdown()
+        XCTAssertThrowsError(try open(FixedKey(9)))
+        try destroyStore(dataDir: dir.appendingPathComponent("store").path)
+        XCTAssertEqual(try open(FixedKey(9)).inspect().events, 0, "erased without the lost key, and usable again")
+    }
+
+    func testLogLinesReachASwiftLoggerAndNameNoItem() throws {
+        let lines = Lines()
+        setLogger(logger: lines, maxLevel: .info)
+        let engine = try open()
+        try ready(engine)
+        _ = try engine.record(events: history)
+        XCTAssertFalse(lines.all.isEmpty)
+        XCTAssertFalse(lines.all.contains { line in history.contains { line.contains($0.itemId) } }, "no item id in a log line")
+    }
+
+    func testEightTasksRecordAndRankAtOnce() async throws {
+        let engine = try open()
+        try ready(engine)
+        let start = now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    for b in 0..<25 {
+                        let events = (0..<10).map { e in
+                            Event(itemId: "sku-0\(t % 8 + 1)-0\(e % 9 + 1)", kind: .view, timestampMs: start - 3_600_000 + Int64(t * 1_000 + b * 10 + e))
+                        }
+                        _ = try await engine.record(events: events)
+                        _ = try await engine.recommend(request: RecommendRequest(k: 5, nowMs: start))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        XCTAssertEqual(try engine.inspect().events, 8 * 25 * 10, "every acknowledged event is there once")
+    }
+
     func testAsyncOverloadsRunOffTheCallersActor() async throws {
         let engine = try await Engine.open(config: EngineConfig(dataDir: dir.appendingPathComponent("async").path, trustedPackKeys: [trustedKey]), keyProvider: FixedKey(3))
         try await engine.setConsent(purpose: personalisationPurpose(), granted: true, policyVersion: "policy-1", eraseOnWithdraw: false)
@@ -138,5 +198,23 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(outcome.stored, Int32(history.count))
         let list = try await engine.recommend(request: RecommendRequest(k: 5, nowMs: now))
         XCTAssertEqual(list.items.count, 5)
+    }
+}
+
+/// Collects the messages of the log lines the engine hands to Swift.
+final class Lines: Logger, @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func log(level: LogLevel, target: String, message: String) {
+        lock.lock()
+        lines.append(message)
+        lock.unlock()
+    }
+
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
     }
 }
