@@ -85,4 +85,4 @@ cp "$GEN_DIR/mizan_ffi.swift" "$ROOT/ios/Sources/Mizan/mizan_ffi.swift"
 bash "$SCRIPT_DIR/package-xcframework.sh" "$XCF"
 
 echo "build-xcframework: ${XCF#"$ROOT"/} (and .zip, .zip.sha256) and ios/Sources/Mizan/mizan_ffi.swift are ready" >&2
-echo "build-xcframework: next: (cd ios && xcodebuild build -scheme Mizan -destination 'generic/platform=iOS Simulator')" >&2
+echo "build-xcframework: next: MIZAN_LOCAL_XCFRAMEWORK=1 xcodebuild build -scheme Mizan -destination 'generic/platform=iOS Simulator' (at the repository root)" >&2

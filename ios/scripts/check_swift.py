@@ -17,7 +17,7 @@ Check groups (each prints PASS/FAIL lines; the last line is "swift: N passed, M 
             hand-written files are parsed with the generated ones)
   privacy   ios/Sources/Mizan/PrivacyInfo.xcprivacy is a property list declaring no tracking, no
             tracking domains, nothing collected, and a documented reason for each required-reason
-            API the store uses; Package.swift bundles it as a resource of the Mizan target
+            API the store uses; the root Package.swift bundles it as a resource of the Mizan target
   tests     the XCTest tests (ios/Tests) parse, every engine call they make names a method the
             bindings declare with the same labels, and every record they build passes labels its
             initialiser has, in its order, with every one that has no default
@@ -286,7 +286,7 @@ def check_privacy(rep: Report, package_dir: Path) -> None:
         rep.ok("privacy", "required-reason APIs: " + ", ".join(f"{k} ({v})" for k, v in REQUIRED_REASONS.items()))
     else:
         rep.fail("privacy", "required-reason APIs differ from what the library uses", f"declared {declared}")
-    package = (package_dir / "Package.swift").read_text()
+    package = (package_dir.parent / "Package.swift").read_text()
     if re.search(r'resources:\s*\[\s*\.(copy|process)\("PrivacyInfo\.xcprivacy"\)', package):
         rep.ok("privacy", "Package.swift bundles PrivacyInfo.xcprivacy")
     else:
@@ -411,7 +411,7 @@ def check_package(rep: Report, root: Path, parses) -> None:
     import zipfile
     package = root / "Package.swift"
     text = package.read_text()
-    if parses(text) and re.search(r"\.binaryTarget\(\s*name: \"mizan_ffiFFI\",\s*url: [^,]+,\s*checksum: checksum", text):
+    if parses(text) and re.search(r"\.binaryTarget\(name: \"mizan_ffiFFI\", url: [^,]+, checksum: checksum\)", text):
         rep.ok("package", "the root Package.swift parses and takes mizan_ffiFFI by URL and checksum")
     else:
         rep.fail("package", "the root Package.swift does not parse, or has no binaryTarget(url:checksum:)")

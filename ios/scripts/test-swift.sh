@@ -12,4 +12,4 @@ bash "$SCRIPT_DIR/build-xcframework.sh"
 FIXTURES="$ROOT/ios/build/fixtures"
 mkdir -p "$FIXTURES"
 cargo run -q -p mizan-cli -- pack demo --out "$FIXTURES/demo.pack" --public-key-out "$FIXTURES/demo.pub"
-MIZAN_FIXTURES="$FIXTURES" swift test --package-path ios
+MIZAN_LOCAL_XCFRAMEWORK=1 MIZAN_FIXTURES="$FIXTURES" swift test
