@@ -396,7 +396,7 @@ impl From<mizan::Recommendations> for Recommendations {
         Recommendations {
             items: r.items.into_iter().map(Into::into).collect(),
             personalised: r.personalised,
-            unknown_candidates: to_host(r.unknown_candidates.into()) as i32,
+            unknown_candidates: i32::try_from(r.unknown_candidates).unwrap_or(i32::MAX),
             shortfall: r.shortfall.map(Into::into),
         }
     }

@@ -252,11 +252,14 @@ def labels(args: str) -> tuple[str, ...]:
     return tuple(part.split(":")[0].strip() for part in args.split(",") if ":" in part)
 
 
+def declared_methods(generated: list[Path]) -> set[tuple[str, tuple[str, ...]]]:
+    """(name, labels) of every method and static function the generated bindings declare."""
+    return {(name, labels(args)) for f in generated
+            for name, args in re.findall(r"(?:open|public static) func `?(\w+)`?\(([^)]*)\)", f.read_text())}
+
+
 def check_wrappers(rep: Report, generated: list[Path], handwritten: list[Path]) -> None:
-    declared = set()
-    for f in generated:
-        for name, args in re.findall(r"(?:open|public static) func `?(\w+)`?\(([^)]*)\)", f.read_text()):
-            declared.add((name, labels(args)))
+    declared = declared_methods(generated)
     for f in handwritten:
         calls = re.findall(r"try (?:self|Engine)\.(\w+)\(([^)]*)\)", f.read_text())
         unknown = sorted({f"{name}({':'.join(labels(args))}:)" for name, args in calls if (name, labels(args)) not in declared})
@@ -335,10 +338,7 @@ def check_calls(rep: Report, group: str, generated: list[Path], tests: list[Path
     if not tests:
         rep.fail(group, "no Swift files to check")
         return
-    declared = set()
-    for f in generated:
-        for name, args in re.findall(r"(?:open|public static) func `?(\w+)`?\(([^)]*)\)", f.read_text()):
-            declared.add((name, labels(args)))
+    declared = declared_methods(generated)
     inits = record_initialisers(generated)
     for f in tests:
         text = f.read_text()

@@ -22,9 +22,9 @@ pub(super) struct Manifest {
     pub generation: u64,
     pub key: DataKey,
     salt: [u8; SALT_LEN],
-    /// The version of the state file last saved (`None`: a manifest written
-    /// before states had versions, which vouches for none).
-    pub state_version: Option<u64>,
+    /// The version of the state file last vouched for (0: none; a manifest
+    /// written before states had versions reads as 0 too).
+    pub state_version: u64,
 }
 
 impl Manifest {
@@ -42,8 +42,8 @@ impl Manifest {
         let plain = key.open(&check_context(generation), &body[8 + SALT_LEN..]).ok_or(Error::WrongKey)?;
         // The key check, then (since states have versions) the state version.
         let state_version = match plain.strip_prefix(KEY_CHECK_PLAINTEXT).ok_or(Error::WrongKey)? {
-            [] => None,
-            version => Some(u64::from_le_bytes(version.try_into().map_err(|_| Error::Corrupt("manifest state version"))?)),
+            [] => 0,
+            version => u64::from_le_bytes(version.try_into().map_err(|_| Error::Corrupt("manifest state version"))?),
         };
         Ok(Some(Manifest { generation, key, salt, state_version }))
     }
@@ -51,7 +51,7 @@ impl Manifest {
     /// A new generation under a fresh salt (not yet committed), vouching for `state_version`.
     pub fn next(generation: u64, material: &[u8], state_version: u64) -> Result<Manifest> {
         let salt = random_salt()?;
-        Ok(Manifest { generation, key: DataKey::derive(material, &salt)?, salt, state_version: Some(state_version) })
+        Ok(Manifest { generation, key: DataKey::derive(material, &salt)?, salt, state_version })
     }
 
     /// Writes the manifest atomically: from here on this generation (and state version) is current.
@@ -60,7 +60,7 @@ impl Manifest {
         bytes.extend_from_slice(&self.generation.to_le_bytes());
         bytes.extend_from_slice(&self.salt);
         let mut check = KEY_CHECK_PLAINTEXT.to_vec();
-        check.extend_from_slice(&self.state_version.unwrap_or(0).to_le_bytes());
+        check.extend_from_slice(&self.state_version.to_le_bytes());
         bytes.extend(self.key.seal(&check_context(self.generation), &check)?);
         write_atomically(&dir.join(MANIFEST_FILE), &bytes)
     }

@@ -232,8 +232,8 @@ impl Store {
         };
         // A state saved after the manifest's last commit is newer (a crash in
         // between, or a manifest commit that failed): not a rollback.
-        let vouched = manifest.state_version.unwrap_or(0);
-        recovery.state_rolled_back = manifest.state_version.is_some() && vouched > 0 && state_version.is_none_or(|v| v < vouched);
+        let vouched = manifest.state_version;
+        recovery.state_rolled_back = vouched > 0 && state_version.is_none_or(|v| v < vouched);
         let state_version = state_version.unwrap_or(0).max(vouched);
         let snapshot = match read_sealed(&snapshot_path(dir, generation), SNAPSHOT_MAGIC, &manifest, b"mizan/snapshot")? {
             None => None,
@@ -410,7 +410,7 @@ impl Store {
         if !vouch {
             return Ok(());
         }
-        self.manifest.state_version = Some(version);
+        self.manifest.state_version = version;
         if let Err(e) = self.manifest.commit(&self.dir) {
             // The state is saved: the manifest vouching for an older version only
             // leaves a rollback to this one unnoticed, until the next save.
@@ -539,7 +539,7 @@ impl Store {
         }
         writer.write(&batch)?;
         let written = writer.finish()?;
-        write_state(&dir, manifest, manifest.state_version.unwrap_or(0), state)?;
+        write_state(&dir, manifest, manifest.state_version, state)?;
         manifest.commit(&dir)?;
         Ok((dropped, written))
     }
