@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::model::{ItemState, LONG_HALF_LIFE_MS, SHORT_HALF_LIFE_MS};
-use crate::rank::strength_key;
+use crate::rank::{strength_key, StrongestKeys};
 
 /// Fractional bits of the fixed-point units: a unit is 2^-20 of an interest of
 /// one through the catalogue's strongest link.
@@ -194,20 +194,19 @@ impl EvidenceView {
         self.long * units.long as f64 + self.short * units.short as f64
     }
 
-    /// Appends to `out`, for every item some of the person's items link to
+    /// Offers to `out`, for every item some of the person's items link to
     /// and `skip` does not name, its [`strength_key`]: its evidence before the
     /// sequence term times `weight`, and the item.
-    pub fn append_linked(&self, weight: f64, skip: impl Fn(u32) -> bool, out: &mut Vec<u64>) {
+    pub(crate) fn offer_linked(&self, weight: f64, skip: impl Fn(u32) -> bool, out: &mut StrongestKeys) {
         let Some(t) = &self.totals else { return };
         let (long, short) = (weight * self.long, weight * self.short);
         let key = |i: u32, [l, s]: [i64; 2]| strength_key(long * l as f64 + short * s as f64, i);
-        out.reserve(t.linked.len());
         // A short history links to few items: visit those; a long one to most: scan them all in order.
         if t.linked.len() < t.heads.len() / 2 {
-            out.extend(t.linked.iter().filter(|&&i| !skip(i)).map(|&i| key(i, t.sums[i as usize])));
+            t.linked.iter().filter(|&&i| !skip(i)).for_each(|&i| out.offer(key(i, t.sums[i as usize])));
         } else {
             let linked = t.heads.iter().zip(&t.sums).enumerate().filter(|&(i, (&head, _))| head != NO_LINK && !skip(i as u32));
-            out.extend(linked.map(|(i, (_, &sums))| key(i as u32, sums)));
+            linked.for_each(|(i, (_, &sums))| out.offer(key(i as u32, sums)));
         }
     }
 

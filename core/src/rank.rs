@@ -189,7 +189,7 @@ pub struct Scratch {
     marks: Vec<u32>,
     candidates: Vec<u32>,
     logits: Vec<f64>,
-    keyed: Vec<u64>,
+    strongest: StrongestKeys,
     scored: Vec<Scored>,
 }
 
@@ -619,8 +619,8 @@ impl<'a> Ranker<'a> {
             None if self.full_scan => (0..n).for_each(|i| s.candidate(i)),
             None => {
                 let w = self.weights;
-                let mut keyed = std::mem::take(&mut s.keyed);
-                keyed.clear();
+                let mut strongest = std::mem::take(&mut s.strongest);
+                strongest.clear();
                 for at in 0..s.sequence.len() {
                     let (i, sequence) = s.sequence[at];
                     if sequence.source != NO_SOURCE {
@@ -629,21 +629,18 @@ impl<'a> Ranker<'a> {
                 }
                 for &i in &s.touched {
                     let (neighbour, sequence) = self.evidence(i, s);
-                    keyed.push(strength_key(f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum, i));
+                    strongest.offer(strength_key(f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum, i));
                 }
                 // Items only the kept sums point to: no sequence or transition term.
                 if personalised {
-                    self.profile.evidence.append_linked(f64::from(w.neighbour), |i| s.is_touched(i), &mut keyed);
-                }
-                if keyed.len() > EVIDENCE_CANDIDATES {
-                    keyed.select_nth_unstable_by(EVIDENCE_CANDIDATES, |a, b| b.cmp(a));
-                    keyed.truncate(EVIDENCE_CANDIDATES);
+                    self.profile.evidence.offer_linked(f64::from(w.neighbour), |i| s.is_touched(i), &mut strongest);
                 }
                 // In item order, whatever order the kept sums were visited in: scoring
                 // sums over the candidates (the network's softmax), so their order is fixed.
-                keyed.sort_unstable_by_key(|&key| u32::MAX - key as u32);
-                keyed.iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
-                s.keyed = keyed;
+                let keys = strongest.finish();
+                keys.sort_unstable_by_key(|&key| u32::MAX - key as u32);
+                keys.iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
+                s.strongest = strongest;
                 for c in self.profile.strongest_categories(CATEGORY_CANDIDATES) {
                     self.catalog.category_items(c).iter().take(CATEGORY_HEAD).for_each(|&i| s.candidate(i));
                 }
@@ -918,6 +915,49 @@ pub(crate) fn strength_key(strength: f64, i: u32) -> u64 {
     let bits = (strength as f32).to_bits();
     let ordered = if bits >> 31 == 1 { !bits } else { bits | 0x8000_0000 };
     (u64::from(ordered) << 32) | u64::from(u32::MAX - i)
+}
+
+/// The [`EVIDENCE_CANDIDATES`] largest of a stream of distinct keys. Keys
+/// under a floor that rises as the stream goes are dropped at once, so a pass
+/// over every item keeps few and selects among at most twice as many.
+#[derive(Debug, Default)]
+pub(crate) struct StrongestKeys {
+    keys: Vec<u64>,
+    /// Keys below it cannot be among the largest.
+    floor: u64,
+}
+
+impl StrongestKeys {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.floor = 0;
+    }
+
+    /// Considers `key`.
+    #[inline]
+    pub(crate) fn offer(&mut self, key: u64) {
+        if key >= self.floor {
+            self.keys.push(key);
+            if self.keys.len() == 2 * EVIDENCE_CANDIDATES {
+                self.cut();
+            }
+        }
+    }
+
+    /// Keeps the largest keys; the smallest of them sets the floor.
+    fn cut(&mut self) {
+        self.keys.select_nth_unstable_by(EVIDENCE_CANDIDATES - 1, |a, b| b.cmp(a));
+        self.keys.truncate(EVIDENCE_CANDIDATES);
+        self.floor = self.keys[EVIDENCE_CANDIDATES - 1].saturating_add(1);
+    }
+
+    /// The largest keys offered, in no order.
+    fn finish(&mut self) -> &mut Vec<u64> {
+        if self.keys.len() > EVIDENCE_CANDIDATES {
+            self.cut();
+        }
+        &mut self.keys
+    }
 }
 
 /// Maximal marginal relevance: picks `k` positions of `scored` (sorted best
