@@ -266,6 +266,9 @@ pub struct UserProfile {
     pub items: Vec<(u32, ItemInterest)>,
     /// Affinity per category index, scaled to at most 1 in absolute value.
     pub categories: BTreeMap<u32, f64>,
+    /// The same per category index, 0 where `categories` has none (read per scored item).
+    #[serde(skip)]
+    pub(crate) affinity: Vec<f64>,
     /// Items in the history that the catalogue does not know.
     pub unknown_items: usize,
     /// Sensitive items in the history, left out of the profile.
@@ -469,6 +472,12 @@ impl ProfileIndex {
         if max_cat > 0.0 {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
+        profile.affinity = vec![0.0; catalog.categories().len()];
+        for (&c, &a) in &profile.categories {
+            if let Some(slot) = profile.affinity.get_mut(c as usize) {
+                *slot = a;
+            }
+        }
 
         profile.max_item_interest = profile.items.iter().map(|(_, i)| i.score.abs()).fold(0.0, f64::max);
         let inverse = if profile.max_item_interest > 0.0 { 1.0 / profile.max_item_interest } else { 0.0 };
@@ -574,7 +583,7 @@ impl UserProfile {
         if cats.is_empty() {
             return 0.0;
         }
-        cats.iter().map(|c| self.categories.get(c).copied().unwrap_or(0.0)).sum::<f64>() / cats.len() as f64
+        cats.iter().map(|&c| self.affinity.get(c as usize).copied().unwrap_or(0.0)).sum::<f64>() / cats.len() as f64
     }
 }
 

@@ -713,6 +713,7 @@ impl<'a> Ranker<'a> {
         self.recommendation(index, &parts, total)
     }
 
+    #[inline]
     pub(crate) fn is_eligible(&self, i: u32, options: &RankOptions) -> bool {
         if (i as usize) >= self.catalog.len() || !self.catalog.is_available(i, options.now_ms) || self.filters.excluded.contains(&i) {
             return false;
