@@ -43,6 +43,8 @@ pub struct EvidenceTotals {
     blocks: Vec<(u32, u32)>,
     /// The items some of the person's items link to, in the order they were first linked.
     linked: Vec<u32>,
+    /// One bit per catalogue item: set for the person's items (the sources).
+    sources: Vec<u64>,
 }
 
 /// The end of a list in [`EvidenceTotals::next`].
@@ -67,6 +69,11 @@ impl EvidenceTotals {
 
     /// Adds `units` × each of `source`'s links (`new_source`: recording it among the items that link to each).
     fn add(&mut self, catalog: &Catalog, source: u32, units: SourceUnits, new_source: bool) {
+        if new_source {
+            if let Some(bits) = self.sources.get_mut(source as usize / 64) {
+                *bits |= 1 << (source % 64);
+            }
+        }
         let new_source = new_source && self.next.len() < NO_LINK as usize;
         if new_source {
             self.blocks.push((self.next.len() as u32, source));
@@ -153,7 +160,7 @@ impl NeighbourEvidence {
     /// No evidence yet through `catalog`, kept as of `reference_ms`, with room for `links` links.
     pub fn empty_at(catalog: &Catalog, reference_ms: i64, links: usize) -> Self {
         let n = catalog.len();
-        let mut totals = EvidenceTotals { sums: vec![[0; 2]; n], heads: vec![NO_LINK; n], next: Vec::new(), blocks: Vec::new(), linked: Vec::new() };
+        let mut totals = EvidenceTotals { sums: vec![[0; 2]; n], heads: vec![NO_LINK; n], sources: vec![0; n.div_ceil(64)], ..EvidenceTotals::default() };
         totals.next.reserve_exact(links);
         NeighbourEvidence { totals: Arc::new(totals), reference_ms, max_scale: f64::from(catalog.max_neighbour_scale()) }
     }
@@ -186,6 +193,12 @@ impl EvidenceView {
             let [long, short] = t.sums(i);
             self.long * long as f64 + self.short * short as f64
         })
+    }
+
+    /// Whether item `i` may be one of the person's items: always without
+    /// kept sums (most items a ranking looks at are not, and need no search).
+    pub(crate) fn may_hold(&self, i: u32) -> bool {
+        self.totals.as_ref().is_none_or(|t| t.sources.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0))
     }
 
     /// A source's weight per quantised step of its links, by the same

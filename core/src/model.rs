@@ -5,7 +5,6 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -283,10 +282,6 @@ pub struct UserProfile {
     /// How much of the trend weight is in force: [`Self::share_for_time_away`],
     /// or none when the profile's moment is before the pack's trend.
     pub trend_share: f64,
-    /// One bit per catalogue item: set for the items in `items` (most items a
-    /// ranking looks at are not, and need no search).
-    #[serde(skip)]
-    pub(crate) members: Arc<Vec<u64>>,
     /// The neighbour evidence of the whole history, scaled as [`Self::scaled_interest`].
     #[serde(skip)]
     pub(crate) evidence: EvidenceView,
@@ -316,8 +311,6 @@ pub struct ProfileIndex {
     allow_sensitive: bool,
     /// Per item, its state and what it adds to the neighbour evidence.
     entries: BTreeMap<u32, (ItemState, SourceUnits)>,
-    /// One bit per catalogue item: set for the items in `entries`.
-    members: Arc<Vec<u64>>,
     /// The time of the newest event on an entry.
     newest_ms: Option<i64>,
     evidence: NeighbourEvidence,
@@ -348,7 +341,6 @@ impl ProfileIndex {
         let mut index = ProfileIndex {
             allow_sensitive,
             entries: BTreeMap::new(),
-            members: Arc::new(vec![0; catalog.len().div_ceil(64)]),
             newest_ms: None,
             evidence: NeighbourEvidence::empty_at(catalog, 0, 0),
             order: BTreeSet::new(),
@@ -397,10 +389,7 @@ impl ProfileIndex {
                 e.0 = state.clone();
                 (e, Some(old_units), old_positive)
             }
-            Entry::Vacant(v) => {
-                Arc::make_mut(&mut self.members)[index as usize / 64] |= 1 << (index % 64);
-                (v.insert((state.clone(), SourceUnits::default())), None, None)
-            }
+            Entry::Vacant(v) => (v.insert((state.clone(), SourceUnits::default())), None, None),
         };
         if keep_evidence && !moved {
             let units = self.evidence.units(catalog, index, state);
@@ -434,7 +423,6 @@ impl ProfileIndex {
             unknown_items: self.unknown_items,
             sensitive_items_ignored: self.sensitive_items_ignored,
             items: Vec::with_capacity(self.entries.len()),
-            members: Arc::clone(&self.members),
             ..UserProfile::default()
         };
         let boost = f64::from(weights.session_boost);
@@ -516,7 +504,7 @@ impl UserProfile {
 
     /// What the profile holds about item `index`, if anything.
     pub fn interest(&self, index: u32) -> Option<&ItemInterest> {
-        if !self.is_member(index) {
+        if !self.evidence.may_hold(index) {
             return None;
         }
         self.items.binary_search_by_key(&index, |(i, _)| *i).ok().map(|at| &self.items[at].1)
@@ -549,16 +537,10 @@ impl UserProfile {
 
     /// How due item `index` is to be bought again (none if the person never bought it).
     pub fn due(&self, index: u32) -> Option<&Due> {
-        if !self.is_member(index) {
+        if !self.evidence.may_hold(index) {
             return None;
         }
         self.repurchase.binary_search_by_key(&index, |(i, _)| *i).ok().map(|at| &self.repurchase[at].1)
-    }
-
-    /// Whether item `index` may be in the profile (always, for a profile
-    /// assembled without the bits, as tests do).
-    fn is_member(&self, index: u32) -> bool {
-        self.members.is_empty() || self.members.get(index as usize / 64).is_some_and(|bits| bits & (1 << (index % 64)) != 0)
     }
 
     /// Item interest scaled to [-1, 1].

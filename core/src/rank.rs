@@ -248,7 +248,7 @@ impl Scratch {
 
     /// Item `i`'s evidence gathered in this ranking: the sequence term of its
     /// neighbour evidence, and its transition evidence.
-    #[inline(always)]
+    #[inline]
     fn evidence(&self, i: u32) -> (Evidence, Evidence) {
         let neighbour = Evidence { sum: if self.is_touched(i) { self.neighbour[i as usize] } else { 0.0 }, ..Evidence::default() };
         let flagged = self.in_sequence.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0);
@@ -553,7 +553,7 @@ impl<'a> Ranker<'a> {
     /// Item `i`'s neighbour and transition evidence, before the ranker's
     /// weights (the neighbour evidence without its strongest source, which
     /// [`Self::strongest_source`] finds for the few items that need it).
-    #[inline(always)]
+    #[inline]
     fn evidence(&self, i: u32, s: &Scratch) -> (Evidence, Evidence) {
         let (mut neighbour, sequence) = s.evidence(i);
         neighbour.sum += self.profile.evidence.total(i);
@@ -973,33 +973,33 @@ fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<us
     let pool = &scored[..scored.len().min(mmr_pool_len(k))];
     let (hi, lo) = (pool[0].2, pool[pool.len() - 1].2);
     let range = (hi - lo).max(1e-12);
-    let relevance: Vec<f64> = pool.iter().map(|p| (1.0 - lambda) * ((p.2 - lo) / range)).collect();
-    let categories: Vec<&[u32]> = pool.iter().map(|p| catalog.item_categories(p.0)).collect();
     let mut picked: Vec<usize> = Vec::with_capacity(k);
-    // Per pool position: whether still unpicked, and its largest overlap with
-    // what is picked so far (updated once per pick instead of recomputed).
-    let mut overlap: Vec<Option<f64>> = vec![Some(0.0); pool.len()];
+    // Per pool position: its relevance term, its categories, and (while
+    // unpicked) its largest overlap with what is picked so far, updated once
+    // per pick instead of recomputed.
+    let mut open: Vec<(f64, &[u32], Option<f64>)> =
+        pool.iter().map(|p| ((1.0 - lambda) * ((p.2 - lo) / range), catalog.item_categories(p.0), Some(0.0))).collect();
     while picked.len() < k.min(pool.len()) {
-        let (best, _) = overlap
+        let (best, _) = open
             .iter()
             .enumerate()
-            .filter_map(|(n, o)| o.map(|o| (n, relevance[n] - lambda * o)))
+            .filter_map(|(n, (relevance, _, o))| o.map(|o| (n, relevance - lambda * o)))
             .fold((0, f64::MIN), |best, cur| if cur.1 > best.1 { cur } else { best });
-        overlap[best] = None;
+        open[best].2 = None;
         picked.push(best);
-        if categories[best].is_empty() {
+        let picked_categories = open[best].1;
+        if picked_categories.is_empty() {
             continue; // overlaps nothing
         }
-        for (n, o) in overlap.iter_mut().enumerate() {
+        for (_, categories, o) in &mut open {
             if let Some(o) = o {
-                *o = o.max(category_overlap(categories[n], categories[best]));
+                *o = o.max(category_overlap(categories, picked_categories));
             }
         }
     }
     picked
 }
 
-/// The Jaccard overlap of two items' categories.
 fn category_overlap(ca: &[u32], cb: &[u32]) -> f64 {
     let shared = ca.iter().filter(|c| cb.contains(c)).count();
     let union = ca.len() + cb.len() - shared;
