@@ -433,15 +433,19 @@ impl ProfileIndex {
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
         let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
+        // Both in item order: the next recent item is found by walking, not searching.
+        let mut next_back = steps_back.iter().peekable();
         for (&index, (state, _)) in &self.entries {
-            let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
-                Ok(at) => sequence_boost * history_weight(steps_back[at].1),
-                Err(_) => 0.0,
+            while next_back.next_if(|&&(i, _)| i < index).is_some() {}
+            let sequence = match next_back.next_if(|&&(i, _)| i == index) {
+                Some(&(_, back)) => sequence_boost * history_weight(back),
+                None => 0.0,
             };
             let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
             let cats = catalog.item_categories(index);
+            let share = score / cats.len() as f64;
             for &c in cats {
-                *categories[c as usize].get_or_insert(0.0) += score / cats.len() as f64;
+                *categories[c as usize].get_or_insert(0.0) += share;
             }
             let dismissed = state.last_dismissed_ms.is_some_and(|d| now_ms.saturating_sub(d) < SUPPRESSION_FULL_DAYS * 86_400_000);
             let interest = ItemInterest { score, strongest_kind: state.strongest_kind, last_ms: state.last_ms, purchased: state.purchased, dismissed };
