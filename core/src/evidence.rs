@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::catalog::Catalog;
-use crate::model::{ItemState, LONG_HALF_LIFE_MS, SHORT_HALF_LIFE_MS};
+use crate::model::{LONG_HALF_LIFE_MS, SHORT_HALF_LIFE_MS};
 use crate::rank::{strength_key, StrongestKeys};
 
 /// Fractional bits of the fixed-point units: a unit is 2^-20 of an interest of
@@ -51,14 +51,17 @@ pub struct EvidenceTotals {
 const NO_LINK: u32 = u32::MAX;
 
 impl EvidenceTotals {
-    /// The person's items that link to item `i`, latest first.
-    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+    /// The person's items that link to item `i`, latest first, each with the
+    /// position of that link in its list.
+    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = (u32, usize)> + '_ {
         let mut at = self.heads.get(i as usize).copied().unwrap_or(NO_LINK);
         std::iter::from_fn(move || {
             let &next = self.next.get(at as usize)?;
             let block = self.blocks.partition_point(|&(start, _)| start <= at).checked_sub(1)?;
+            let (start, source) = self.blocks[block];
+            let position = (at - start) as usize;
             at = next;
-            Some(self.blocks[block].1)
+            Some((source, position))
         })
     }
 
@@ -100,7 +103,7 @@ impl EvidenceTotals {
 impl PartialEq for EvidenceTotals {
     fn eq(&self, other: &Self) -> bool {
         let sorted = |t: &EvidenceTotals, i: u32| {
-            let mut sources: Vec<u32> = t.sources_of(i).collect();
+            let mut sources: Vec<u32> = t.sources_of(i).map(|(source, _)| source).collect();
             sources.sort_unstable();
             sources
         };
@@ -139,10 +142,10 @@ impl NeighbourEvidence {
         self.reference_ms
     }
 
-    /// What item `index` in `state` adds per quantised link step, as of the reference time.
-    pub fn units(&self, catalog: &Catalog, index: u32, state: &ItemState) -> SourceUnits {
+    /// What item `index`, of long- and short-term interest `(long, short)` as
+    /// of the reference time, adds per quantised link step.
+    pub fn units(&self, catalog: &Catalog, index: u32, (long, short): (f64, f64)) -> SourceUnits {
         let relative = if self.max_scale > 0.0 { catalog.neighbours(index).unit() * 127.0 / self.max_scale } else { 0.0 };
-        let (long, short) = state.interest_as_of(self.reference_ms, LONG_HALF_LIFE_MS, SHORT_HALF_LIFE_MS);
         SourceUnits { long: fixed(long * relative), short: fixed(short * relative) }
     }
 
@@ -223,8 +226,9 @@ impl EvidenceView {
         }
     }
 
-    /// The person's items that link to item `i`.
-    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+    /// The person's items that link to item `i`, each with the position of
+    /// that link in its list.
+    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = (u32, usize)> + '_ {
         self.totals.iter().flat_map(move |t| t.sources_of(i))
     }
 }
@@ -265,7 +269,7 @@ mod tests {
         let now = 1_780_000_000_000;
         let model = model_of(&[view("a", now), view("a", now)]);
         let profile = ProfileIndex::build(&model, &catalog, false, None).profile(&model, &catalog, &RankerWeights::default(), now);
-        assert_eq!(profile.evidence.sources_of(1).collect::<Vec<_>>(), vec![0]);
+        assert_eq!(profile.evidence.sources_of(1).collect::<Vec<_>>(), vec![(0, 0)]);
         assert_eq!(profile.evidence.sources_of(0).count(), 0);
         assert!(profile.evidence.total(1) > 0.0 && profile.evidence.total(0) == 0.0 && profile.evidence.total(2) == 0.0);
     }

@@ -300,6 +300,24 @@ pub struct UserProfile {
     pub restock_interval_ms: Option<f64>,
 }
 
+/// What a [`ProfileIndex`] keeps per item.
+#[derive(Debug, Clone, PartialEq)]
+struct IndexEntry {
+    state: ItemState,
+    /// What the item adds to the neighbour evidence.
+    units: SourceUnits,
+    /// Its long- and short-term interest carried to the evidence's reference time.
+    as_of_reference: (f64, f64),
+}
+
+impl IndexEntry {
+    /// Carries the interest to `evidence`'s reference time, and the units with it.
+    fn carry_to(&mut self, evidence: &NeighbourEvidence, catalog: &Catalog, index: u32) {
+        self.as_of_reference = self.state.interest_as_of(evidence.reference_ms(), LONG_HALF_LIFE_MS, SHORT_HALF_LIFE_MS);
+        self.units = evidence.units(catalog, index, self.as_of_reference);
+    }
+}
+
 /// The part of a person's profile that does not depend on the moment: which of
 /// the model's items the catalogue knows and the profile may use, their state,
 /// and their order by latest positive event. Kept up to date event by event
@@ -310,7 +328,7 @@ pub struct UserProfile {
 pub struct ProfileIndex {
     allow_sensitive: bool,
     /// Per item, its state and what it adds to the neighbour evidence.
-    entries: BTreeMap<u32, (ItemState, SourceUnits)>,
+    entries: BTreeMap<u32, IndexEntry>,
     /// The time of the newest event on an entry.
     newest_ms: Option<i64>,
     evidence: NeighbourEvidence,
@@ -385,16 +403,15 @@ impl ProfileIndex {
         let (entry, old_units, old_positive) = match self.entries.entry(index) {
             Entry::Occupied(e) => {
                 let e = e.into_mut();
-                let (old_units, old_positive) = (e.1, e.0.last_positive);
-                e.0 = state.clone();
+                let (old_units, old_positive) = (e.units, e.state.last_positive);
+                e.state = state.clone();
                 (e, Some(old_units), old_positive)
             }
-            Entry::Vacant(v) => (v.insert((state.clone(), SourceUnits::default())), None, None),
+            Entry::Vacant(v) => (v.insert(IndexEntry { state: state.clone(), units: SourceUnits::default(), as_of_reference: (0.0, 0.0) }), None, None),
         };
         if keep_evidence && !moved {
-            let units = self.evidence.units(catalog, index, state);
-            self.evidence.update(catalog, index, old_units, units);
-            entry.1 = units;
+            entry.carry_to(&self.evidence, catalog, index);
+            self.evidence.update(catalog, index, old_units, entry.units);
         }
         if old_positive != state.last_positive {
             if let Some(p) = old_positive {
@@ -411,9 +428,9 @@ impl ProfileIndex {
     fn rebuild_evidence(&mut self, catalog: &Catalog, reference_ms: i64) {
         let links = self.entries.keys().map(|&i| catalog.neighbours(i).len()).sum();
         self.evidence = NeighbourEvidence::empty_at(catalog, reference_ms, links);
-        for (&index, (state, units)) in &mut self.entries {
-            *units = self.evidence.units(catalog, index, state);
-            self.evidence.update(catalog, index, None, *units);
+        for (&index, entry) in &mut self.entries {
+            entry.carry_to(&self.evidence, catalog, index);
+            self.evidence.update(catalog, index, None, entry.units);
         }
     }
 
@@ -435,13 +452,22 @@ impl ProfileIndex {
         let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
         // Both in item order: the next recent item is found by walking, not searching.
         let mut next_back = steps_back.iter().peekable();
-        for (&index, (state, _)) in &self.entries {
+        // With no event after `now_ms`, every item's interest is its interest as
+        // of the evidence's reference time, decayed by the same two factors.
+        let reference = self.evidence.reference_ms();
+        let elapsed = now_ms.saturating_sub(reference);
+        let carried = self.newest_ms.is_none_or(|newest| now_ms >= newest).then(|| (decay(elapsed, LONG_HALF_LIFE_MS), decay(elapsed, SHORT_HALF_LIFE_MS)));
+        for (&index, IndexEntry { state, as_of_reference: (long, short), .. }) in &self.entries {
             while next_back.next_if(|&&(i, _)| i < index).is_some() {}
             let sequence = match next_back.next_if(|&&(i, _)| i == index) {
                 Some(&(_, back)) => sequence_boost * history_weight(back),
                 None => 0.0,
             };
-            let score = state.long.at(now_ms, LONG_HALF_LIFE_MS) + boost * state.short.at(now_ms, SHORT_HALF_LIFE_MS) + sequence;
+            let (long, short) = match carried {
+                Some((long_decay, short_decay)) => (long * long_decay, short * short_decay),
+                None => (state.long.at(now_ms, LONG_HALF_LIFE_MS), state.short.at(now_ms, SHORT_HALF_LIFE_MS)),
+            };
+            let score = long + boost * short + sequence;
             let cats = catalog.item_categories(index);
             let share = score / cats.len() as f64;
             for &c in cats {
@@ -475,8 +501,8 @@ impl ProfileIndex {
         let inverse = if profile.max_item_interest > 0.0 { 1.0 / profile.max_item_interest } else { 0.0 };
         profile.evidence = self.evidence.view(now_ms, inverse, boost * inverse);
         profile.source_weights = Vec::with_capacity(self.entries.len());
-        for (_, units) in self.entries.values() {
-            profile.source_weights.push(profile.evidence.source_weight(*units));
+        for entry in self.entries.values() {
+            profile.source_weights.push(profile.evidence.source_weight(entry.units));
         }
         profile.sequence_sources = Vec::with_capacity(steps_back.len());
         for &(i, back) in &steps_back {

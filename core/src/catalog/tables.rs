@@ -506,6 +506,11 @@ impl<'a> LinkList<'a> {
         })
     }
 
+    /// The quantised weight of the link at `position` in the list.
+    pub fn quantised_at(&self, position: usize) -> Option<i8> {
+        self.weights.get(position).map(|&q| q as i8)
+    }
+
     /// The weight of one quantisation step.
     pub fn unit(&self) -> f64 {
         f64::from(self.scale) / 127.0
