@@ -163,7 +163,8 @@ impl NeighbourEvidence {
     /// No evidence yet through `catalog`, kept as of `reference_ms`, with room for `links` links.
     pub fn empty_at(catalog: &Catalog, reference_ms: i64, links: usize) -> Self {
         let n = catalog.len();
-        let mut totals = EvidenceTotals { sums: vec![[0; 2]; n], heads: vec![NO_LINK; n], sources: vec![0; n.div_ceil(64)], ..EvidenceTotals::default() };
+        let (sums, heads, sources) = (vec![[0; 2]; n], vec![NO_LINK; n], vec![0; n.div_ceil(64)]);
+        let mut totals = EvidenceTotals { sums, heads, next: Vec::new(), blocks: Vec::new(), linked: Vec::new(), sources };
         totals.next.reserve_exact(links);
         NeighbourEvidence { totals: Arc::new(totals), reference_ms, max_scale: f64::from(catalog.max_neighbour_scale()) }
     }

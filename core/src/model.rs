@@ -450,18 +450,15 @@ impl ProfileIndex {
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
         let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
-        // Both in item order: the next recent item is found by walking, not searching.
-        let mut next_back = steps_back.iter().peekable();
         // With no event after `now_ms`, every item's interest is its interest as
         // of the evidence's reference time, decayed by the same two factors.
         let reference = self.evidence.reference_ms();
         let elapsed = now_ms.saturating_sub(reference);
         let carried = self.newest_ms.is_none_or(|newest| now_ms >= newest).then(|| (decay(elapsed, LONG_HALF_LIFE_MS), decay(elapsed, SHORT_HALF_LIFE_MS)));
         for (&index, IndexEntry { state, as_of_reference: (long, short), .. }) in &self.entries {
-            while next_back.next_if(|&&(i, _)| i < index).is_some() {}
-            let sequence = match next_back.next_if(|&&(i, _)| i == index) {
-                Some(&(_, back)) => sequence_boost * history_weight(back),
-                None => 0.0,
+            let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
+                Ok(at) => sequence_boost * history_weight(steps_back[at].1),
+                Err(_) => 0.0,
             };
             let (long, short) = match carried {
                 Some((long_decay, short_decay)) => (long * long_decay, short * short_decay),
