@@ -434,7 +434,8 @@ impl ProfileIndex {
         }
     }
 
-    /// The profile as of `now_ms`; very recent interest counts `session_boost` times extra.
+    /// The profile as of `now_ms` (interest as of the newest event, for a
+    /// moment before it); very recent interest counts `session_boost` times extra.
     pub fn profile(&self, model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) -> UserProfile {
         let mut profile = UserProfile {
             unknown_items: self.unknown_items,
@@ -450,20 +451,17 @@ impl ProfileIndex {
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
         let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
-        // With no event after `now_ms`, every item's interest is its interest as
-        // of the evidence's reference time, decayed by the same two factors.
-        let reference = self.evidence.reference_ms();
-        let elapsed = now_ms.saturating_sub(reference);
-        let carried = self.newest_ms.is_none_or(|newest| now_ms >= newest).then(|| (decay(elapsed, LONG_HALF_LIFE_MS), decay(elapsed, SHORT_HALF_LIFE_MS)));
+        // Every item's interest is its interest as of the evidence's reference
+        // time, decayed by the same two factors; a moment before the newest
+        // event counts as that event's, so that no interest grows.
+        let elapsed = now_ms.max(self.newest_ms.unwrap_or(now_ms)).saturating_sub(self.evidence.reference_ms());
+        let (long_decay, short_decay) = (decay(elapsed, LONG_HALF_LIFE_MS), decay(elapsed, SHORT_HALF_LIFE_MS));
         for (&index, IndexEntry { state, as_of_reference: (long, short), .. }) in &self.entries {
             let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
                 Ok(at) => sequence_boost * history_weight(steps_back[at].1),
                 Err(_) => 0.0,
             };
-            let (long, short) = match carried {
-                Some((long_decay, short_decay)) => (long * long_decay, short * short_decay),
-                None => (state.long.at(now_ms, LONG_HALF_LIFE_MS), state.short.at(now_ms, SHORT_HALF_LIFE_MS)),
-            };
+            let (long, short) = (long * long_decay, short * short_decay);
             let score = long + boost * short + sequence;
             let cats = catalog.item_categories(index);
             let share = score / cats.len() as f64;
@@ -632,6 +630,27 @@ mod tests {
         assert!((a.at(20 * DAY, LONG_HALF_LIFE_MS) - b.at(20 * DAY, LONG_HALF_LIFE_MS)).abs() < 1e-9);
         let direct: f64 = points.iter().map(|&(w, t)| w * 0.5f64.powf((20 * DAY - t) as f64 / LONG_HALF_LIFE_MS)).sum();
         assert!((a.at(20 * DAY, LONG_HALF_LIFE_MS) - direct).abs() < 1e-9);
+    }
+
+    /// Interest is carried from the evidence's reference time by one factor
+    /// per half-life, which is the per-item decay to within rounding; a moment
+    /// before the newest event (a clock set back) sees the interest as of it.
+    #[test]
+    fn interest_is_the_decayed_sum_and_a_moment_before_the_newest_event_is_that_event() {
+        let events = [ev(EventKind::Purchase, "a", NOW - 60 * DAY), ev(EventKind::View, "b", NOW - DAY - 3_600_000)];
+        let (model, catalog, weights) = (model_of(&events), Catalog::new(tiny_pack()).unwrap(), RankerWeights::default());
+        let index = ProfileIndex::build(&model, &catalog, false, None);
+        for now in [NOW - DAY, NOW, NOW + 40 * DAY] {
+            let p = index.profile(&model, &catalog, &weights, now);
+            for (id, i) in [("a", 0), ("b", 1)] {
+                let state = &model.items[id];
+                let direct = state.long.at(now, LONG_HALF_LIFE_MS) + f64::from(weights.session_boost) * state.short.at(now, SHORT_HALF_LIFE_MS);
+                let sequence = f64::from(weights.sequence_boost) * history_weight(usize::from(i == 0));
+                assert!((p.interest(i).unwrap().score - sequence - direct).abs() < 1e-9 * direct.max(1.0), "{id} at {now}");
+            }
+        }
+        let newest = NOW - DAY - 3_600_000;
+        assert_eq!(index.profile(&model, &catalog, &weights, newest - 30 * DAY).items, index.profile(&model, &catalog, &weights, newest).items);
     }
 
     #[test]
