@@ -195,7 +195,7 @@ proptest! {
         let events: Vec<Event> = history
             .iter()
             .map(|&(c, k, kind, minutes)| {
-                let mut e = Event::new(kinds[kind], &item_id(c, k), NOW - minutes * 60_000);
+                let mut e = Event::new(kinds[kind], item_id(c, k), NOW - minutes * 60_000);
                 e.rating = (kinds[kind] == EventKind::Rating).then_some(f64::from(k % 6));
                 e
             })

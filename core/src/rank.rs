@@ -164,6 +164,11 @@ pub const CATEGORY_CANDIDATES: usize = 4;
 /// How many of each such category's most popular items become candidates.
 pub const CATEGORY_HEAD: usize = 32;
 
+/// Each history item's share of one item's neighbour evidence, and of its
+/// transition evidence, as `(source, share)` pairs.
+#[cfg(feature = "debug-api")]
+pub(crate) type EvidenceShares = (Vec<(u32, f64)>, Vec<(u32, f64)>);
+
 /// A candidate with its score parts and total.
 type Scored = (u32, ScoreParts, f64);
 
@@ -581,7 +586,7 @@ impl<'a> Ranker<'a> {
     /// transition evidence, before the ranker's weights (the debug path: it
     /// walks every source's links for one target).
     #[cfg(feature = "debug-api")]
-    pub(crate) fn evidence_shares(&self, i: u32) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
+    pub(crate) fn evidence_shares(&self, i: u32) -> EvidenceShares {
         let neighbour = self
             .profile
             .items

@@ -53,6 +53,8 @@ enum Command {
     },
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum PackCommand {
     /// Learn a pack from a catalogue and an interaction log (or build it from what

@@ -5,7 +5,7 @@ use crate::catalog::{Catalog, RankerWeights};
 use crate::feedback::FeedbackState;
 use crate::inspect::{InspectReport, Weighted};
 use crate::model::UserProfile;
-use crate::rank::{Filters, Listed, Placement, RankOptions, Ranker, ScoreParts, Scratch};
+use crate::rank::{EvidenceShares, Filters, Listed, Placement, RankOptions, Ranker, ScoreParts, Scratch};
 
 use super::*;
 
@@ -147,7 +147,7 @@ fn contributions(
     profile: &UserProfile,
     i: u32,
     parts: &ScoreParts,
-    (neighbour_shares, transition_shares): (Vec<(u32, f64)>, Vec<(u32, f64)>),
+    (neighbour_shares, transition_shares): EvidenceShares,
 ) -> Vec<Contribution> {
     let items = |shares: &[(u32, f64)], weight: f64| -> Vec<Source> {
         strongest(shares.iter().filter(|&&(s, _)| !catalog.is_sensitive(s)).map(|&(s, share)| item_source(catalog, s, weight * share)))

@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn what_is_written_reads_back_the_same() {
         let log: Vec<Interaction> =
-            (0..30).map(|k| Interaction { user: k % 4, item: (k * 7 % 3) as u32, timestamp_ms: i64::from(k) * 3_600_000 }).collect();
+            (0..30).map(|k| Interaction { user: k % 4, item: k * 7 % 3, timestamp_ms: i64::from(k) * 3_600_000 }).collect();
         let learned = learn(&log, 3, &PackerConfig::default()).unwrap();
         assert!(learned.neighbours.iter().any(|r| !r.is_empty()));
         let dir = tempfile::tempdir().unwrap();
