@@ -39,6 +39,9 @@ pub struct EvidenceTotals {
     /// Per link of the person's items, the next link to the same item: lists
     /// threaded through one array, each source's links in one block.
     next: Vec<u32>,
+    /// Per link of the person's items, its quantised weight (what explanations
+    /// read, so that they need not decode the list again).
+    link_weights: Vec<i8>,
     /// Per source, where its block of links starts and the source (ascending by start).
     blocks: Vec<(u32, u32)>,
     /// The items some of the person's items link to, in the order they were first linked.
@@ -52,16 +55,14 @@ const NO_LINK: u32 = u32::MAX;
 
 impl EvidenceTotals {
     /// The person's items that link to item `i`, latest first, each with the
-    /// position of that link in its list.
-    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = (u32, usize)> + '_ {
+    /// quantised weight of that link.
+    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = (u32, i8)> + '_ {
         let mut at = self.heads.get(i as usize).copied().unwrap_or(NO_LINK);
         std::iter::from_fn(move || {
-            let &next = self.next.get(at as usize)?;
+            let (&next, &q) = (self.next.get(at as usize)?, self.link_weights.get(at as usize)?);
             let block = self.blocks.partition_point(|&(start, _)| start <= at).checked_sub(1)?;
-            let (start, source) = self.blocks[block];
-            let position = (at - start) as usize;
             at = next;
-            Some((source, position))
+            Some((self.blocks[block].1, q))
         })
     }
 
@@ -93,6 +94,7 @@ impl EvidenceTotals {
                 }
                 let link = self.next.len() as u32;
                 self.next.push(self.heads[t]);
+                self.link_weights.push(q as i8);
                 self.heads[t] = link;
             }
         }
@@ -164,8 +166,9 @@ impl NeighbourEvidence {
     pub fn empty_at(catalog: &Catalog, reference_ms: i64, links: usize) -> Self {
         let n = catalog.len();
         let (sums, heads, sources) = (vec![[0; 2]; n], vec![NO_LINK; n], vec![0; n.div_ceil(64)]);
-        let mut totals = EvidenceTotals { sums, heads, next: Vec::new(), blocks: Vec::new(), linked: Vec::new(), sources };
+        let mut totals = EvidenceTotals { sums, heads, next: Vec::new(), link_weights: Vec::new(), blocks: Vec::new(), linked: Vec::new(), sources };
         totals.next.reserve_exact(links);
+        totals.link_weights.reserve_exact(links);
         NeighbourEvidence { totals: Arc::new(totals), reference_ms, max_scale: f64::from(catalog.max_neighbour_scale()) }
     }
 
@@ -227,9 +230,9 @@ impl EvidenceView {
         }
     }
 
-    /// The person's items that link to item `i`, each with the position of
-    /// that link in its list.
-    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = (u32, usize)> + '_ {
+    /// The person's items that link to item `i`, each with the quantised
+    /// weight of that link.
+    pub fn sources_of(&self, i: u32) -> impl Iterator<Item = (u32, i8)> + '_ {
         self.totals.iter().flat_map(move |t| t.sources_of(i))
     }
 }
@@ -270,7 +273,7 @@ mod tests {
         let now = 1_780_000_000_000;
         let model = model_of(&[view("a", now), view("a", now)]);
         let profile = ProfileIndex::build(&model, &catalog, false, None).profile(&model, &catalog, &RankerWeights::default(), now);
-        assert_eq!(profile.evidence.sources_of(1).collect::<Vec<_>>(), vec![(0, 0)]);
+        assert_eq!(profile.evidence.sources_of(1).collect::<Vec<_>>(), vec![(0, 127)]);
         assert_eq!(profile.evidence.sources_of(0).count(), 0);
         assert!(profile.evidence.total(1) > 0.0 && profile.evidence.total(0) == 0.0 && profile.evidence.total(2) == 0.0);
     }

@@ -569,15 +569,13 @@ impl<'a> Ranker<'a> {
     /// recorded in its [`Evidence`]: only the items that link to it are looked at.
     fn strongest_source(&self, target: u32, evidence: &mut Evidence) {
         let items = &self.profile.items;
-        for (source, position) in self.profile.evidence.sources_of(target) {
+        for (source, q) in self.profile.evidence.sources_of(target) {
             let Ok(at) = items.binary_search_by_key(&source, |&(i, _)| i) else {
                 continue;
             };
-            if let Some(q) = self.catalog.neighbours(source).quantised_at(position) {
-                let contribution = self.profile.source_weights[at] * f64::from(q);
-                if contribution > evidence.top || (contribution == evidence.top && contribution > 0.0 && source < evidence.source) {
-                    (evidence.top, evidence.source) = (contribution, source);
-                }
+            let contribution = self.profile.source_weights[at] * f64::from(q);
+            if contribution > evidence.top || (contribution == evidence.top && contribution > 0.0 && source < evidence.source) {
+                (evidence.top, evidence.source) = (contribution, source);
             }
         }
     }

@@ -20,7 +20,8 @@ use ring::signature::{Ed25519KeyPair, UnparsedPublicKey, ED25519};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::tables::{ItemTable, Links};
+use super::links::Links;
+use super::tables::ItemTable;
 use super::vectors;
 use super::{CatalogPack, Category, Embeddings, NeighbourList, PackMeta, RankerWeights};
 use crate::error::PackError;
@@ -28,7 +29,7 @@ use crate::network::SequenceNetwork;
 
 const PACK_MAGIC: &[u8; 4] = b"MZPK";
 /// The one pack format version this engine reads and writes.
-pub const PACK_FORMAT_VERSION: u16 = 6;
+pub const PACK_FORMAT_VERSION: u16 = 7;
 const PACK_HEADER_LEN: usize = 10;
 const SIGNATURE_LEN: usize = 64;
 /// A bincode section of up to [`SMALL_SECTION`] bytes decodes under
@@ -128,7 +129,7 @@ pub fn payload_from_sections<B: AsRef<[u8]>>(sections: &[(&str, B)]) -> Vec<u8> 
     payload
 }
 
-/// A links section ([`Links::to_wire`]): lists in item order, indices as LEB128 gaps.
+/// A links section ([`Links::to_wire`]): lists in item order, Rice-coded.
 fn links_section(lists: &[NeighbourList]) -> Vec<u8> {
     let ordered: Vec<NeighbourList> = lists.iter().map(|l| l.clone().into_item_order()).collect();
     Links::new(&ordered).expect("ordered lists of a catalogue under 4 GB pack").to_wire()
@@ -385,7 +386,7 @@ mod tests {
     #[test]
     fn other_format_versions_are_refused() {
         let mut bytes = tiny_pack().sign(&signer(1));
-        for version in [1u16, 4, 5, PACK_FORMAT_VERSION + 1] {
+        for version in [1u16, 4, 6, PACK_FORMAT_VERSION + 1] {
             bytes[4..6].copy_from_slice(&version.to_le_bytes());
             assert_eq!(CatalogPack::verify(&bytes, &[public_key(&signer(1))]), Err(PackError::UnsupportedVersion(version)));
         }

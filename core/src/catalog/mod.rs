@@ -5,6 +5,8 @@
 //! The wire format (one version, named sections) is in [`format`].
 
 mod format;
+mod links;
+mod rice;
 mod tables;
 mod vectors;
 
@@ -15,8 +17,9 @@ use crate::error::PackError;
 use crate::network::SequenceNetwork;
 
 pub use format::{payload_from_sections, sign_payload, PACK_FORMAT_VERSION};
-pub use tables::LinkList;
-use tables::{IdIndex, ItemTable, Links};
+pub use links::LinkList;
+use links::Links;
+use tables::{IdIndex, ItemTable};
 
 /// Categories that are never used to profile a person unless an explicit purpose allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,8 +92,8 @@ pub struct Item {
 }
 
 /// An item's top neighbours with int8-quantised weights: weight = q × scale / 127.
-/// A pack stores them in item order, each index as its gap from the one before
-/// (a LEB128 varint: one or two bytes where a plain index takes four).
+/// A pack stores them in item order, Rice-coded: each index as its gap from the
+/// one before, the scale as a bfloat16 (see `links.rs`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeighbourList {
     /// The largest absolute weight in the list.
@@ -105,20 +108,24 @@ pub struct NeighbourList {
 /// with value ≈ q × scale / 127.
 fn quantise_int8(values: impl Iterator<Item = f32> + Clone) -> (f32, Vec<i8>) {
     let scale = values.clone().map(f32::abs).fold(0.0f32, f32::max);
-    let q = |w: f32| {
-        if scale > 0.0 {
-            (w / scale * 127.0).round().clamp(-127.0, 127.0) as i8
-        } else {
-            0
-        }
-    };
-    (scale, values.map(q).collect())
+    (scale, values.map(|w| int8_against(w, scale)).collect())
+}
+
+/// `w` as a multiple of `scale / 127`, clamped to ±127.
+fn int8_against(w: f32, scale: f32) -> i8 {
+    if scale > 0.0 {
+        (w / scale * 127.0).round().clamp(-127.0, 127.0) as i8
+    } else {
+        0
+    }
 }
 
 impl NeighbourList {
-    /// Quantises `(item, weight)` pairs into a list in item order (as a pack stores it).
+    /// Quantises `(item, weight)` pairs into a list in item order, against
+    /// their largest magnitude at the precision a pack carries it (as a pack stores it).
     pub fn quantise(pairs: &[(u32, f32)]) -> Self {
-        let (scale, weights) = quantise_int8(pairs.iter().map(|p| p.1));
+        let scale = links::at_scale_precision(pairs.iter().map(|p| p.1.abs()).fold(0.0f32, f32::max));
+        let weights = pairs.iter().map(|p| int8_against(p.1, scale)).collect();
         NeighbourList { scale, items: pairs.iter().map(|p| p.0).collect(), weights }.into_item_order()
     }
 

@@ -1,13 +1,12 @@
 //! The compact in-memory form of a verified pack's per-item data, so that a
 //! catalogue of 100k items stays within a phone's memory budget: item ids and
-//! titles in one string, categories and links in flat arrays (links kept
-//! varint-encoded, decoded as they are read), and an id index of 64-bit hashes
+//! titles in one string, categories in flat arrays, and an id index of 64-bit hashes
 //! instead of a copy of every id.
 
 use std::collections::HashMap;
 use std::hash::Hasher;
 
-use super::{in_bounds, Item, NeighbourList, SensitiveCategory};
+use super::{Item, SensitiveCategory};
 use crate::error::PackError;
 
 /// Per item its id and title, categories, tags, sensitivity and availability,
@@ -323,38 +322,12 @@ impl ItemTable {
     }
 }
 
-/// Every item's links (neighbours or successors) in one byte array: per item
-/// its link count, the gaps between its ascending item indices (LEB128
-/// varints) and its int8 weights; `scales` de-quantises them.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Links {
-    /// `n + 1` offsets into `bytes`.
-    offsets: Vec<u32>,
-    scales: Vec<f32>,
-    bytes: Vec<u8>,
-}
-
 fn push_varint(out: &mut Vec<u8>, mut value: u32) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
         value >>= 7;
     }
     out.push(value as u8);
-}
-
-/// Reads a varint at `*at`, advancing it (lists are written here, so well formed).
-fn read_varint(bytes: &[u8], at: &mut usize) -> u32 {
-    let mut value = 0u32;
-    let mut shift = 0;
-    loop {
-        let byte = bytes[*at];
-        *at += 1;
-        value |= u32::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return value;
-        }
-        shift += 7;
-    }
 }
 
 /// Reads a varint at `*at` of untrusted bytes, advancing it; `None` if it runs
@@ -370,161 +343,6 @@ fn read_varint_checked(bytes: &[u8], at: &mut usize) -> Option<u32> {
         }
     }
     None
-}
-
-impl Links {
-    /// Packs `lists` (each in ascending item order, as a verified pack holds them).
-    pub(super) fn new(lists: &[NeighbourList]) -> Result<Self, PackError> {
-        let mut links = Links { offsets: Vec::with_capacity(lists.len() + 1), scales: Vec::with_capacity(lists.len()), bytes: Vec::new() };
-        links.offsets.push(0);
-        for list in lists {
-            push_varint(&mut links.bytes, list.items.len() as u32);
-            let mut previous = 0u32;
-            for &item in &list.items {
-                let gap = item.checked_sub(previous).ok_or(PackError::Malformed("neighbour list out of order"))?;
-                push_varint(&mut links.bytes, gap);
-                previous = item;
-            }
-            links.bytes.extend(list.weights.iter().map(|&w| w as u8));
-            links.scales.push(list.scale);
-            links.offsets.push(offset(links.bytes.len())?);
-        }
-        links.bytes.shrink_to_fit();
-        Ok(links)
-    }
-
-    /// `n` items without links.
-    pub(super) fn empty(n: usize) -> Self {
-        // Each list is its count, a single 0 byte.
-        Links { offsets: (0..=n as u32).collect(), scales: vec![0.0; n], bytes: vec![0; n] }
-    }
-
-    /// The section a pack carries: the list count (u32 LE), every list's scale
-    /// (f32 LE), then the lists' bytes as held in memory.
-    pub(super) fn to_wire(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4 + 4 * self.scales.len() + self.bytes.len());
-        out.extend_from_slice(&(self.scales.len() as u32).to_le_bytes());
-        self.scales.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
-        out.extend_from_slice(&self.bytes);
-        out
-    }
-
-    /// Reads and checks a section for a catalogue of `n` items: one list per
-    /// item, scales within [`super::MAX_PACK_VALUE`], every varint well formed, every index below `n`.
-    pub(super) fn from_wire(body: &[u8], n: usize, section: &'static str) -> Result<Self, PackError> {
-        let bad = || PackError::Malformed(section);
-        let count = u32::from_le_bytes(body.get(..4).ok_or_else(bad)?.try_into().expect("4 bytes")) as usize;
-        let scale_bytes = body.get(4..4 + 4 * count).filter(|_| count == n).ok_or_else(bad)?;
-        let scales: Vec<f32> = scale_bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
-        if !scales.iter().all(|&s| in_bounds(s)) {
-            return Err(bad());
-        }
-        let bytes = &body[4 + 4 * count..];
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut at = 0usize;
-        offsets.push(0);
-        for _ in 0..n {
-            let len = read_varint_checked(bytes, &mut at).ok_or_else(bad)? as usize;
-            let mut item = 0u32;
-            for _ in 0..len {
-                item = item.checked_add(read_varint_checked(bytes, &mut at).ok_or_else(bad)?).ok_or_else(bad)?;
-            }
-            if len > 0 && item as usize >= n {
-                return Err(PackError::Malformed("neighbour list out of range"));
-            }
-            at = at.checked_add(len).filter(|&end| end <= bytes.len()).ok_or_else(bad)?;
-            offsets.push(offset(at)?);
-        }
-        if at != bytes.len() {
-            return Err(bad());
-        }
-        Ok(Links { offsets, scales, bytes: bytes.to_vec() })
-    }
-
-    /// The lists again, as the builder holds them.
-    pub(super) fn lists(&self) -> Vec<NeighbourList> {
-        (0..self.scales.len() as u32)
-            .map(|i| {
-                let list = self.of(i);
-                let (items, weights) = list.iter().map(|(item, _)| item).zip(list.weights.iter().map(|&w| w as i8)).unzip();
-                NeighbourList { scale: list.scale, items, weights }
-            })
-            .collect()
-    }
-
-    /// Item `i`'s links.
-    pub(super) fn of(&self, i: u32) -> LinkList<'_> {
-        let i = i as usize;
-        let bytes = &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize];
-        let mut at = 0;
-        let len = read_varint(bytes, &mut at) as usize;
-        let (gaps, weights) = bytes[at..].split_at(bytes.len() - at - len);
-        LinkList { scale: self.scales[i], gaps, weights }
-    }
-
-    /// The largest weight any list may carry.
-    pub(super) fn max_scale(&self) -> f32 {
-        self.scales.iter().copied().fold(0.0, f32::max)
-    }
-
-    /// Bytes held, for reports.
-    pub(super) fn heap_bytes(&self) -> usize {
-        4 * (self.offsets.capacity() + self.scales.capacity()) + self.bytes.capacity()
-    }
-}
-
-/// One item's links, decoded as they are iterated.
-#[derive(Debug, Clone, Copy)]
-pub struct LinkList<'a> {
-    scale: f32,
-    gaps: &'a [u8],
-    weights: &'a [u8],
-}
-
-impl<'a> LinkList<'a> {
-    /// Iterates `(item index, weight)` in ascending item order.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + 'a {
-        let scale = self.scale;
-        self.quantised().map(move |(item, q)| (item, f32::from(q) * scale / 127.0))
-    }
-
-    /// Iterates `(item index, factor × weight)` in ascending item order, with
-    /// the de-quantisation folded into one multiplication per link.
-    pub fn scaled(&self, factor: f64) -> impl Iterator<Item = (u32, f64)> + 'a {
-        let unit = factor * f64::from(self.scale) / 127.0;
-        self.quantised().map(move |(item, q)| (item, unit * f64::from(q)))
-    }
-
-    /// Iterates `(item index, quantised weight)` in ascending item order: a
-    /// weight is the quantised value times [`Self::unit`].
-    pub fn quantised(&self) -> impl Iterator<Item = (u32, i8)> + 'a {
-        let gaps = self.gaps;
-        let (mut at, mut item) = (0usize, 0u32);
-        self.weights.iter().map(move |&q| {
-            item += read_varint(gaps, &mut at);
-            (item, q as i8)
-        })
-    }
-
-    /// The quantised weight of the link at `position` in the list.
-    pub fn quantised_at(&self, position: usize) -> Option<i8> {
-        self.weights.get(position).map(|&q| q as i8)
-    }
-
-    /// The weight of one quantisation step.
-    pub fn unit(&self) -> f64 {
-        f64::from(self.scale) / 127.0
-    }
-
-    /// How many links there are.
-    pub fn len(&self) -> usize {
-        self.weights.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.weights.is_empty()
-    }
 }
 
 /// Item index by id, through 64-bit hashes of the ids (the ids themselves
@@ -579,30 +397,6 @@ impl IdIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn links_read_back_what_was_packed() {
-        let lists = vec![NeighbourList::quantise(&[(3, 0.5), (70_000, -1.0), (200, 0.25)]), NeighbourList::default(), NeighbourList::quantise(&[(0, 2.0)])];
-        let links = Links::new(&lists).unwrap();
-        for (i, list) in lists.iter().enumerate() {
-            assert_eq!(links.of(i as u32).iter().collect::<Vec<_>>(), list.iter().collect::<Vec<_>>());
-            assert_eq!(links.of(i as u32).len(), list.items.len());
-        }
-        let small = vec![NeighbourList::quantise(&[(1, 0.5), (2, -1.0)]), NeighbourList::default(), NeighbourList::quantise(&[(0, 2.0)])];
-        let wire = Links::new(&small).unwrap().to_wire();
-        assert_eq!(Links::from_wire(&wire, 3, "neighbours").unwrap().lists(), small, "the section reads back the lists");
-        assert_eq!(Links::from_wire(&wire, 2, "neighbours").unwrap_err(), PackError::Malformed("neighbours"), "one list per item");
-        assert_eq!(Links::from_wire(&links.to_wire(), 3, "neighbours").unwrap_err(), PackError::Malformed("neighbour list out of range"));
-        let mut truncated = wire.clone();
-        truncated.pop();
-        assert_eq!(Links::from_wire(&truncated, 3, "neighbours").unwrap_err(), PackError::Malformed("neighbours"));
-        let mut overlong = Links::new(&[NeighbourList::default()]).unwrap().to_wire();
-        *overlong.last_mut().unwrap() = 0xff; // a count whose varint never ends
-        assert!(Links::from_wire(&overlong, 1, "neighbours").is_err());
-        assert_eq!(Links::empty(2).lists(), vec![NeighbourList::default(); 2]);
-        let unordered = NeighbourList { scale: 1.0, items: vec![5, 2], weights: vec![1, 1] };
-        assert_eq!(Links::new(&[unordered]).unwrap_err(), PackError::Malformed("neighbour list out of order"));
-    }
 
     #[test]
     fn the_items_section_reads_back_and_refuses_what_does_not_fit() {
