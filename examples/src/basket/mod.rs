@@ -185,6 +185,11 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
         Surface::new("discover", RecommendMode::Discover, true),
     ];
     let lists = replay.lists(&with_weight(best), &test, &surfaces)?;
+    // Surfaces 0 and 2: what mixing in the collaborative signal adds to the person's own rhythm.
+    let mixing = [
+        Paired::of(&test, &lists[0].items, &lists[2].items, |_| true),
+        Paired::of(&test, &lists[0].items, &lists[2].items, |c| c.history.len() <= SHORT_HISTORY),
+    ];
     for (surface, lists) in surfaces.iter().zip(lists) {
         rows.push(row(&format!("Mizan, {} (repurchase weight {best})", surface.name), &test, lists));
     }
@@ -213,10 +218,10 @@ pub fn run(args: &BasketArgs) -> CliResult<()> {
     }
     let _ = std::fs::remove_dir_all(&replay.scratch);
 
-    let markdown = report(args, &rows, &temporal_rows, &tuning, best, consumables, n);
+    let markdown = report(args, &rows, &temporal_rows, &tuning, best, consumables, n, &mixing);
     println!("{markdown}");
     crate::files::write(args.out.join("basket.md"), &markdown)?;
-    let json = serde_json::json!({ "rows": rows, "temporal_rows": temporal_rows, "tuning": tuning.iter().map(|(w, s)| serde_json::json!({"repurchase_weight": w, "validation": s})).collect::<Vec<_>>(), "chosen_weight": best });
+    let json = serde_json::json!({ "rows": rows, "mixed_against_buy_again": { "all": mixing[0], "short_history": mixing[1] }, "temporal_rows": temporal_rows, "tuning": tuning.iter().map(|(w, s)| serde_json::json!({"repurchase_weight": w, "validation": s})).collect::<Vec<_>>(), "chosen_weight": best });
     crate::files::write(args.out.join("basket.json"), serde_json::to_vec_pretty(&json)?)?;
     Ok(())
 }
@@ -383,15 +388,25 @@ fn frequency_list(case: &Case, popular: &[u32]) -> Vec<u32> {
     list
 }
 
+/// The places (from 0) of `list`'s first [`K`] items that are in `case`'s target basket.
+fn hits(case: &Case, list: &[u32]) -> Vec<usize> {
+    list.iter().take(K).enumerate().filter(|(_, i)| case.target.1.binary_search(i).is_ok()).map(|(p, _)| p).collect()
+}
+
+/// NDCG@10 of a list with these `hits` for `case` (binary gains, ideal = min(|basket|, 10) hits).
+fn ndcg(case: &Case, hits: &[usize]) -> f64 {
+    let dcg: f64 = hits.iter().map(|&p| 1.0 / ((p + 2) as f64).log2()).sum();
+    let ideal: f64 = (0..case.target.1.len().min(K)).map(|p| 1.0 / ((p + 2) as f64).log2()).sum();
+    dcg / ideal
+}
+
 fn score(cases: &[Case], lists: &[Vec<u32>]) -> Scores {
     let mut total = Scores::default();
     let mut listed = 0usize;
     for (case, list) in cases.iter().zip(lists) {
         let target = &case.target.1;
-        let hits: Vec<usize> = list.iter().take(K).enumerate().filter(|(_, i)| target.binary_search(i).is_ok()).map(|(p, _)| p).collect();
-        let dcg: f64 = hits.iter().map(|&p| 1.0 / ((p + 2) as f64).log2()).sum();
-        let ideal: f64 = (0..target.len().min(K)).map(|p| 1.0 / ((p + 2) as f64).log2()).sum();
-        total.ndcg10 += dcg / ideal;
+        let hits = hits(case, list);
+        total.ndcg10 += ndcg(case, &hits);
         total.recall10 += hits.len() as f64 / target.len() as f64;
         total.hr10 += f64::from(u8::from(!hits.is_empty()));
         let bought = |i: &u32| case.history.iter().any(|(_, items)| items.binary_search(i).is_ok());
@@ -425,6 +440,42 @@ fn table(rows: &[Row]) -> String {
     md
 }
 
+/// One list against another, household by household: the mean difference of
+/// their NDCG@10 with its 95% interval (normal approximation over the
+/// households), and how many households each list served better.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Paired {
+    households: usize,
+    mean: f64,
+    low: f64,
+    high: f64,
+    better: usize,
+    worse: usize,
+}
+
+impl Paired {
+    /// `a` against `b` on the `cases` that `keep` selects.
+    fn of(cases: &[Case], a: &[Vec<u32>], b: &[Vec<u32>], keep: impl Fn(&Case) -> bool) -> Self {
+        let differences: Vec<f64> = cases.iter().zip(a.iter().zip(b)).filter(|(c, _)| keep(c)).map(|(c, (a, b))| ndcg(c, &hits(c, a)) - ndcg(c, &hits(c, b))).collect();
+        let n = differences.len();
+        if n < 2 {
+            return Paired { households: n, ..Paired::default() };
+        }
+        let mean = differences.iter().sum::<f64>() / n as f64;
+        let variance = differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let half = 1.96 * (variance / n as f64).sqrt();
+        let count = |f: fn(f64) -> bool| differences.iter().filter(|&&d| f(d)).count();
+        Paired { households: n, mean, low: mean - half, high: mean + half, better: count(|d| d > 0.0), worse: count(|d| d < 0.0) }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{:+.4} (95% interval {:+.4} to {:+.4}; better for {}, worse for {} of {} households)",
+            self.mean, self.low, self.high, self.better, self.worse, self.households
+        )
+    }
+}
+
 fn row(method: &str, cases: &[Case], lists: Lists) -> Row {
     let listed = lists.items.iter().map(|l| l.len().min(K)).sum::<usize>().max(1);
     let trending_first = lists.trending_first as f64 / listed as f64;
@@ -441,7 +492,8 @@ fn row(method: &str, cases: &[Case], lists: Lists) -> Row {
     }
 }
 
-fn report(args: &BasketArgs, rows: &[Row], temporal_rows: &[Row], tuning: &[(f32, Scores)], best: f32, consumables: usize, n: usize) -> String {
+#[allow(clippy::too_many_arguments)]
+fn report(args: &BasketArgs, rows: &[Row], temporal_rows: &[Row], tuning: &[(f32, Scores)], best: f32, consumables: usize, n: usize, mixing: &[Paired; 2]) -> String {
     let source = match &args.data {
         Some(dir) => format!("purchases in `{}`", dir.display()),
         None => format!("{} simulated households (seed {}, `mizan eval-basket` built-in simulator)", args.households, args.seed),
@@ -449,9 +501,12 @@ fn report(args: &BasketArgs, rows: &[Row], temporal_rows: &[Row], tuning: &[(f32
     let mut md = format!(
         "Next-basket evaluation on {source}; pack model `{}`, {consumables} of {n} items marked as bought again and again.\n\n\
          Strong generalisation, the last basket of held-out households:\n\n{}\n\
+         Mixed against buy again, household by household (NDCG@10): {}; on households with at most {SHORT_HISTORY} baskets before: {}.\n\n\
          Temporal view, each household's first basket after the cut-off (the newest tenth of baskets), the pack learned from everything before it:\n\n{}\n",
         args.model,
         table(rows),
+        mixing[0].describe(),
+        mixing[1].describe(),
         table(temporal_rows)
     );
     md += "Validation (the basket before the last), Mizan Mixed by repurchase weight:";
@@ -508,5 +563,10 @@ mod tests {
         assert!(ndcg("Mizan, buy again") > ndcg("Mizan, mixed, pack without consumables marked") + 0.2, "{report}");
         assert!(ndcg("Repurchase frequency") > ndcg("Popularity"));
         assert!(std::fs::read_to_string(out.join("basket.md")).unwrap().contains("| Mizan, discover"));
+        let paired = &report["mixed_against_buy_again"]["all"];
+        let (mean, low, high) = (paired["mean"].as_f64().unwrap(), paired["low"].as_f64().unwrap(), paired["high"].as_f64().unwrap());
+        assert!(low <= mean && mean <= high && paired["households"] == 40, "{paired}");
+        let mixed_minus_buy_again = ndcg("Mizan, mixed (") - ndcg("Mizan, buy again");
+        assert!((mean - mixed_minus_buy_again).abs() < 1e-9, "the paired mean is the difference of the rows: {paired}");
     }
 }
