@@ -182,12 +182,14 @@ pub struct Scratch {
     /// Per catalogue item, the sequence term of its neighbour evidence,
     /// current when its bit in `touched_bits` is set.
     neighbour: Vec<f64>,
-    /// Transition evidence of the few items that follow the recent ones, by item
-    /// (in item order once gathered).
+    /// Transition evidence of the few items that follow the recent ones, in
+    /// the order they were first reached.
     sequence: Vec<(u32, Evidence)>,
-    /// One bit per catalogue item: set for the items in `sequence`, so that
-    /// most lookups need no search.
+    /// One bit per catalogue item: set for the items in `sequence`, whose
+    /// place there `sequence_at` then holds (so no lookup searches).
     in_sequence: Vec<u64>,
+    /// Per catalogue item in `sequence`, its place there.
+    sequence_at: Vec<u32>,
     touched: Vec<u32>,
     /// One bit per catalogue item: set for the items in `touched`.
     touched_bits: Vec<u64>,
@@ -203,6 +205,7 @@ impl Scratch {
     fn begin(&mut self, n: usize) {
         if self.neighbour.len() != n {
             self.in_sequence = vec![0; n.div_ceil(64)];
+            self.sequence_at = vec![0; n];
             self.touched_bits = vec![0; n.div_ceil(64)];
             self.neighbour = vec![0.0; n];
             self.marks = vec![0; n];
@@ -238,15 +241,15 @@ impl Scratch {
 
     /// Item `i`'s transition evidence, while it is being gathered.
     fn sequence(&mut self, i: u32) -> &mut Evidence {
-        let at = match self.sequence.iter().position(|&(j, _)| j == i) {
-            Some(at) => at,
-            None => {
-                // Every item with evidence is touched, whichever kind it has.
-                self.neighbour(i);
-                self.in_sequence[i as usize / 64] |= 1 << (i % 64);
-                self.sequence.push((i, Evidence::default()));
-                self.sequence.len() - 1
-            }
+        let at = if self.in_sequence[i as usize / 64] & (1 << (i % 64)) != 0 {
+            self.sequence_at[i as usize] as usize
+        } else {
+            // Every item with evidence is touched, whichever kind it has.
+            self.neighbour(i);
+            self.in_sequence[i as usize / 64] |= 1 << (i % 64);
+            self.sequence_at[i as usize] = self.sequence.len() as u32;
+            self.sequence.push((i, Evidence::default()));
+            self.sequence.len() - 1
         };
         &mut self.sequence[at].1
     }
@@ -258,7 +261,7 @@ impl Scratch {
         let neighbour = Evidence { sum: if self.is_touched(i) { self.neighbour[i as usize] } else { 0.0 }, ..Evidence::default() };
         let flagged = self.in_sequence.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0);
         let sequence = match flagged {
-            true => self.sequence.binary_search_by_key(&i, |&(j, _)| j).map_or_else(|_| Evidence::default(), |at| self.sequence[at].1),
+            true => self.sequence[self.sequence_at[i as usize] as usize].1,
             false => Evidence::default(),
         };
         (neighbour, sequence)
@@ -552,7 +555,6 @@ impl<'a> Ranker<'a> {
                 s.sequence(target).add(source, contribution);
             }
         }
-        s.sequence.sort_unstable_by_key(|&(i, _)| i);
     }
 
     /// Item `i`'s neighbour and transition evidence, before the ranker's
