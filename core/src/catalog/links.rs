@@ -137,10 +137,15 @@ impl Links {
                 return Err(bad());
             }
             let (mut item, mut codes) = (0u64, 0u32);
-            for _ in 0..list.count {
-                let (gap, code) = rice::read_rice_pair(&bytes, &mut at, list.gap_k, list.weight_k);
+            let mut add = |(gap, code): (u32, u32)| {
                 item += u64::from(gap);
                 codes |= code;
+            };
+            for _ in 0..list.count / 2 {
+                rice::read_two_rice_pairs(&bytes, &mut at, list.gap_k, list.weight_k).into_iter().for_each(&mut add);
+            }
+            if list.count % 2 == 1 {
+                add(rice::read_rice_pair(&bytes, &mut at, list.gap_k, list.weight_k));
             }
             if at > end || codes > max_weight_code(list.signed) {
                 return Err(bad());
