@@ -38,7 +38,7 @@ GEN_DIR="$ROOT/android/generated/kotlin"
 # 16 KB pages (required on Android 15+ devices); identical functions folded into one
 # (lld's --icf=all: 18 KB less; Rust promises no distinct addresses for distinct functions).
 # tests/check-mobile-size.sh links the host library the same way.
-PAGE_FLAG="-C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,--icf=all"
+LINK_FLAGS="-C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,--icf=all"
 
 # ---- tools ----
 if ! cargo ndk --version 2>/dev/null | grep -q "cargo-ndk $CARGO_NDK_VERSION"; then
@@ -66,7 +66,7 @@ fi
 # Per-target rustflags (do not touch host build scripts/proc-macros); appended to any the caller set.
 for t in "${triples[@]}"; do
   var="CARGO_TARGET_$(tr '[:lower:]-' '[:upper:]_' <<< "$t")_RUSTFLAGS"
-  export "$var=${!var:+${!var} }$PAGE_FLAG"
+  export "$var=${!var:+${!var} }$LINK_FLAGS"
 done
 
 rm -rf "$OUT"

@@ -241,7 +241,7 @@ impl Scratch {
 
     /// Item `i`'s transition evidence, while it is being gathered.
     fn sequence(&mut self, i: u32) -> &mut Evidence {
-        let at = if self.in_sequence[i as usize / 64] & (1 << (i % 64)) != 0 {
+        let at = if self.is_in_sequence(i) {
             self.sequence_at[i as usize] as usize
         } else {
             // Every item with evidence is touched, whichever kind it has.
@@ -259,12 +259,16 @@ impl Scratch {
     #[inline]
     fn evidence(&self, i: u32) -> (Evidence, Evidence) {
         let neighbour = Evidence { sum: if self.is_touched(i) { self.neighbour[i as usize] } else { 0.0 }, ..Evidence::default() };
-        let flagged = self.in_sequence.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0);
-        let sequence = match flagged {
+        let sequence = match self.is_in_sequence(i) {
             true => self.sequence[self.sequence_at[i as usize] as usize].1,
             false => Evidence::default(),
         };
         (neighbour, sequence)
+    }
+
+    /// Whether item `i` has transition evidence gathered in this ranking.
+    fn is_in_sequence(&self, i: u32) -> bool {
+        self.in_sequence.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
 
     /// Whether item `i` has evidence gathered in this ranking.

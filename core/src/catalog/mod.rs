@@ -107,8 +107,12 @@ pub struct NeighbourList {
 /// Quantises `values` to int8 against their largest magnitude: returns (scale, q)
 /// with value ≈ q × scale / 127.
 fn quantise_int8(values: impl Iterator<Item = f32> + Clone) -> (f32, Vec<i8>) {
-    let scale = values.clone().map(f32::abs).fold(0.0f32, f32::max);
+    let scale = largest_magnitude(values.clone());
     (scale, values.map(|w| int8_against(w, scale)).collect())
+}
+
+fn largest_magnitude(values: impl Iterator<Item = f32>) -> f32 {
+    values.map(f32::abs).fold(0.0f32, f32::max)
 }
 
 /// `w` as a multiple of `scale / 127`, clamped to ±127.
@@ -124,7 +128,7 @@ impl NeighbourList {
     /// Quantises `(item, weight)` pairs into a list in item order, against
     /// their largest magnitude at the precision a pack carries it (as a pack stores it).
     pub fn quantise(pairs: &[(u32, f32)]) -> Self {
-        let scale = links::at_scale_precision(pairs.iter().map(|p| p.1.abs()).fold(0.0f32, f32::max));
+        let scale = links::at_scale_precision(largest_magnitude(pairs.iter().map(|p| p.1)));
         let weights = pairs.iter().map(|p| int8_against(p.1, scale)).collect();
         NeighbourList { scale, items: pairs.iter().map(|p| p.0).collect(), weights }.into_item_order()
     }

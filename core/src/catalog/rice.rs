@@ -12,6 +12,9 @@ const ESCAPE: u32 = 16;
 /// Bits a reader may look past the last code: a stream is kept with this many
 /// zero bytes after it.
 pub(super) const PADDING_BYTES: usize = 8;
+/// Bits of a 64-bit read that are surely the stream's (it starts up to 7 bits
+/// into its first byte).
+const SURE_BITS: u32 = 57;
 
 fn low_bits(value: u64, width: u32) -> u64 {
     value & ((1u64 << width) - 1)
@@ -123,7 +126,7 @@ pub(super) fn read_rice(bytes: &[u8], at: &mut usize, k: u32) -> u32 {
 }
 
 /// Reads two values, Rice-coded under `k1` and `k2`, at `*at`, advancing it:
-/// from one 64-bit read when both fit in the 57 bits it surely holds (a gap
+/// from one 64-bit read when both fit in its [`SURE_BITS`] (a gap
 /// and a weight almost always do), which spares the second read's wait.
 #[inline]
 pub(super) fn read_rice_pair(bytes: &[u8], at: &mut usize, k1: u32, k2: u32) -> (u32, u32) {
@@ -131,7 +134,7 @@ pub(super) fn read_rice_pair(bytes: &[u8], at: &mut usize, k1: u32, k2: u32) -> 
     let (first, used) = decode(word, k1);
     // A code that seems to run past the bits read is read again from its start.
     let (second, used2) = match decode(word >> used, k2) {
-        (value, used2) if used + used2 <= 57 => (value, used2),
+        (value, used2) if used + used2 <= SURE_BITS => (value, used2),
         _ => decode(window(bytes, *at + used as usize), k2),
     };
     *at += (used + used2) as usize;
@@ -139,7 +142,7 @@ pub(super) fn read_rice_pair(bytes: &[u8], at: &mut usize, k1: u32, k2: u32) -> 
 }
 
 /// Reads two pairs as [`read_rice_pair`] does: from one 64-bit read when all
-/// four codes fit in the 57 bits it surely holds (typical gaps and weights
+/// four codes fit in its [`SURE_BITS`] (typical gaps and weights
 /// take under 20 bits a pair), which spares the next read's wait in a pass
 /// over every link of a pack.
 #[inline]
@@ -150,7 +153,7 @@ pub(super) fn read_two_rice_pairs(bytes: &[u8], at: &mut usize, k1: u32, k2: u32
     let (c, u3) = decode(word.checked_shr(u1 + u2).unwrap_or(0), k1);
     let (d, u4) = decode(word.checked_shr(u1 + u2 + u3).unwrap_or(0), k2);
     let used = u1 + u2 + u3 + u4;
-    if used <= 57 {
+    if used <= SURE_BITS {
         *at += used as usize;
         [(a, b), (c, d)]
     } else {
