@@ -220,13 +220,21 @@ impl EvidenceView {
     pub(crate) fn offer_linked(&self, weight: f64, skip: impl Fn(u32) -> bool, out: &mut StrongestKeys) {
         let Some(t) = &self.totals else { return };
         let (long, short) = (weight * self.long, weight * self.short);
-        let key = |i: u32, [l, s]: [i64; 2]| strength_key(long * l as f64 + short * s as f64, i);
+        let strength = |[l, s]: [i64; 2]| long * l as f64 + short * s as f64;
         // A short history links to few items: visit those; a long one to most: scan them all in order.
         if t.linked.len() < t.heads.len() / 2 {
-            t.linked.iter().filter(|&&i| !skip(i)).for_each(|&i| out.offer(key(i, t.sums[i as usize])));
+            t.linked.iter().filter(|&&i| !skip(i)).for_each(|&i| out.offer(strength_key(strength(t.sums[i as usize]), i)));
         } else {
-            let linked = t.heads.iter().zip(&t.sums).enumerate().filter(|&(i, (&head, _))| head != NO_LINK && !skip(i as u32));
-            linked.for_each(|(i, (_, &sums))| out.offer(key(i as u32, sums)));
+            // Most items are weaker than the strongest kept so far: one comparison
+            // each, and a key only for the few above.
+            let mut bar = out.bar();
+            for (i, (&sums, &head)) in t.sums.iter().zip(&t.heads).enumerate() {
+                let v = strength(sums);
+                if !(v <= bar) && head != NO_LINK && !skip(i as u32) {
+                    out.offer(strength_key(v, i as u32));
+                    bar = out.bar();
+                }
+            }
         }
     }
 

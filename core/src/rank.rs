@@ -965,6 +965,20 @@ impl StrongestKeys {
         }
     }
 
+    /// A strength at or below which an item's key falls under the floor: a
+    /// pass over many items compares strengths with it and makes keys only
+    /// for those above. NaN (nothing is below) before there is a floor, or
+    /// when it is at the lowest strength.
+    #[inline]
+    pub(crate) fn bar(&self) -> f64 {
+        let ordered = (self.floor >> 32) as u32;
+        let bits = if ordered >> 31 == 1 { ordered & 0x7fff_ffff } else { !ordered };
+        match f32::from_bits(bits) {
+            f if f == f32::NEG_INFINITY => f64::NAN,
+            f => f64::from(f.next_down()),
+        }
+    }
+
     /// Keeps the largest keys; the smallest of them sets the floor.
     fn cut(&mut self) {
         self.keys.select_nth_unstable_by(EVIDENCE_CANDIDATES - 1, |a, b| b.cmp(a));
@@ -1036,6 +1050,47 @@ mod tests {
     use crate::events::{EventKind, StoredEvent};
 
     const NOW: i64 = 1_780_000_000_000;
+
+    /// Offering only the strengths above the bar keeps exactly the largest
+    /// keys that offering every strength keeps, whatever the strengths
+    /// (ties, signed zeros, infinities, NaN, subnormals).
+    #[test]
+    fn the_bar_drops_only_keys_under_the_floor() {
+        use rand::seq::SliceRandom;
+        use rand::Rng;
+        let special = [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-45, -1e-45, f64::MIN_POSITIVE, 1.0, 1.0 + 1e-9];
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for round in 0..40 {
+            let n = [100, 600, 5_000][round % 3];
+            let strengths: Vec<f64> = (0..n)
+                // Every other round without the continuous values: the floor then sits on a tie.
+                .map(|_| match rng.random_range(0..if round % 2 == 0 { 2 } else { 4 }) {
+                    0 => special[rng.random_range(0..special.len())],
+                    1 => f64::from(rng.random_range(-3i8..3)),
+                    _ => rng.random_range(-1e6..1e6) * 10f64.powi(rng.random_range(-30..30)),
+                })
+                .collect();
+            // In any order: a ranking offers some items before the pass in item order.
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            order.shuffle(&mut rng);
+            let (mut all, mut barred) = (StrongestKeys::default(), StrongestKeys::default());
+            for i in order {
+                let v = strengths[i as usize];
+                all.offer(strength_key(v, i));
+                if !(v <= barred.bar()) {
+                    barred.offer(strength_key(v, i));
+                }
+            }
+            let (mut expected, mut kept) = (all.finish().clone(), barred.finish().clone());
+            expected.sort_unstable();
+            kept.sort_unstable();
+            let mut reference: Vec<u64> = strengths.iter().enumerate().map(|(i, &v)| strength_key(v, i as u32)).collect();
+            reference.sort_unstable_by(|a, b| b.cmp(a));
+            reference.truncate(EVIDENCE_CANDIDATES);
+            reference.sort_unstable();
+            assert_eq!((&kept, &expected), (&reference, &reference), "round {round}");
+        }
+    }
 
     fn options(personalised: bool) -> RankOptions {
         RankOptions {
