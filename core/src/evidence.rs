@@ -230,7 +230,7 @@ impl EvidenceView {
             let mut bar = out.bar();
             for (i, (&sums, &head)) in t.sums.iter().zip(&t.heads).enumerate() {
                 let v = strength(sums);
-                if !(v <= bar) && head != NO_LINK && !skip(i as u32) {
+                if StrongestKeys::above(v, bar) && head != NO_LINK && !skip(i as u32) {
                     out.offer(strength_key(v, i as u32));
                     bar = out.bar();
                 }

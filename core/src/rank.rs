@@ -638,7 +638,10 @@ impl<'a> Ranker<'a> {
                 }
                 for &i in &s.touched {
                     let (neighbour, sequence) = self.evidence(i, s);
-                    strongest.offer(strength_key(f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum, i));
+                    let strength = f64::from(w.neighbour) * neighbour.sum + f64::from(w.transition) * sequence.sum;
+                    if StrongestKeys::above(strength, strongest.bar()) {
+                        strongest.offer(strength_key(strength, i));
+                    }
                 }
                 // Items only the kept sums point to: no sequence or transition term.
                 if personalised {
@@ -941,17 +944,29 @@ pub(crate) fn strength_key(strength: f64, i: u32) -> u64 {
 /// The [`EVIDENCE_CANDIDATES`] largest of a stream of distinct keys. Keys
 /// under a floor that rises as the stream goes are dropped at once, so a pass
 /// over every item keeps few and selects among at most twice as many.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct StrongestKeys {
     keys: Vec<u64>,
     /// Keys below it cannot be among the largest.
     floor: u64,
+    /// A strength at or below which an item's key falls under the floor, so
+    /// that a pass compares strengths and makes keys only for those above:
+    /// NaN (nothing is below) before there is a floor, or when it is at the
+    /// lowest strength.
+    bar: f64,
+}
+
+impl Default for StrongestKeys {
+    fn default() -> Self {
+        StrongestKeys { keys: Vec::new(), floor: 0, bar: f64::NAN }
+    }
 }
 
 impl StrongestKeys {
     fn clear(&mut self) {
         self.keys.clear();
         self.floor = 0;
+        self.bar = f64::NAN;
     }
 
     /// Considers `key`.
@@ -965,18 +980,17 @@ impl StrongestKeys {
         }
     }
 
-    /// A strength at or below which an item's key falls under the floor: a
-    /// pass over many items compares strengths with it and makes keys only
-    /// for those above. NaN (nothing is below) before there is a floor, or
-    /// when it is at the lowest strength.
+    /// The strength at or below which keys fall under the floor.
     #[inline]
     pub(crate) fn bar(&self) -> f64 {
-        let ordered = (self.floor >> 32) as u32;
-        let bits = if ordered >> 31 == 1 { ordered & 0x7fff_ffff } else { !ordered };
-        match f32::from_bits(bits) {
-            f if f == f32::NEG_INFINITY => f64::NAN,
-            f => f64::from(f.next_down()),
-        }
+        self.bar
+    }
+
+    /// Whether an item of this strength may pass a floor whose bar is `bar`
+    /// (its key is then worth making).
+    #[inline]
+    pub(crate) fn above(strength: f64, bar: f64) -> bool {
+        !matches!(strength.partial_cmp(&bar), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal))
     }
 
     /// Keeps the largest keys; the smallest of them sets the floor.
@@ -984,6 +998,12 @@ impl StrongestKeys {
         self.keys.select_nth_unstable_by(EVIDENCE_CANDIDATES - 1, |a, b| b.cmp(a));
         self.keys.truncate(EVIDENCE_CANDIDATES);
         self.floor = self.keys[EVIDENCE_CANDIDATES - 1].saturating_add(1);
+        let ordered = (self.floor >> 32) as u32;
+        let bits = if ordered >> 31 == 1 { ordered & 0x7fff_ffff } else { !ordered };
+        self.bar = match f32::from_bits(bits) {
+            f if f == f32::NEG_INFINITY => f64::NAN,
+            f => f64::from(f.next_down()),
+        };
     }
 
     /// The largest keys offered, in no order.
@@ -1005,29 +1025,56 @@ fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<us
     let pool = &scored[..scored.len().min(mmr_pool_len(k))];
     let (hi, lo) = (pool[0].2, pool[pool.len() - 1].2);
     let range = (hi - lo).max(1e-12);
+    let entries = pool.iter().map(|p| MmrEntry::new((1.0 - lambda) * ((p.2 - lo) / range), catalog.item_categories(p.0))).collect();
+    pick_diverse(entries, k, lambda)
+}
+
+/// A position of the pool MMR picks from.
+struct MmrEntry<'c> {
+    relevance: f64,
+    categories: &'c [u32],
+    /// Its largest category overlap with the first `seen` picks.
+    overlap: f64,
+    seen: usize,
+    open: bool,
+}
+
+impl<'c> MmrEntry<'c> {
+    fn new(relevance: f64, categories: &'c [u32]) -> Self {
+        MmrEntry { relevance, categories, overlap: 0.0, seen: 0, open: true }
+    }
+}
+
+/// Greedy MMR over `entries` (by relevance, highest first): each pick is the
+/// open position with the largest relevance − `lambda` × overlap, the first on
+/// ties. A position's value is at most its relevance, so a pick looks down
+/// the pool only until the relevance falls to the best value found, and
+/// brings the overlaps of the positions it looks at up to date with the picks
+/// made since it last did: the picks of updating every position after every
+/// pick, with a few positions looked at per pick.
+fn pick_diverse(mut entries: Vec<MmrEntry<'_>>, k: usize, lambda: f64) -> Vec<usize> {
     let mut picked: Vec<usize> = Vec::with_capacity(k);
-    // Per pool position: its relevance term, its categories, and (while
-    // unpicked) its largest overlap with what is picked so far, updated once
-    // per pick instead of recomputed.
-    let mut open: Vec<(f64, &[u32], Option<f64>)> =
-        pool.iter().map(|p| ((1.0 - lambda) * ((p.2 - lo) / range), catalog.item_categories(p.0), Some(0.0))).collect();
-    while picked.len() < k.min(pool.len()) {
-        let (best, _) = open
-            .iter()
-            .enumerate()
-            .filter_map(|(n, (relevance, _, o))| o.map(|o| (n, relevance - lambda * o)))
-            .fold((0, f64::MIN), |best, cur| if cur.1 > best.1 { cur } else { best });
-        open[best].2 = None;
-        picked.push(best);
-        let picked_categories = open[best].1;
-        if picked_categories.is_empty() {
-            continue; // overlaps nothing
-        }
-        for (_, categories, o) in &mut open {
-            if let Some(o) = o {
-                *o = o.max(category_overlap(categories, picked_categories));
+    while picked.len() < k.min(entries.len()) {
+        let mut best = (usize::MAX, f64::MIN);
+        for n in 0..entries.len() {
+            let entry = &entries[n];
+            if entry.relevance <= best.1 {
+                break;
+            }
+            if !entry.open {
+                continue;
+            }
+            let overlap = picked[entry.seen..].iter().map(|&p| category_overlap(entry.categories, entries[p].categories)).fold(entry.overlap, f64::max);
+            (entries[n].overlap, entries[n].seen) = (overlap, picked.len());
+            let value = entries[n].relevance - lambda * overlap;
+            if value > best.1 {
+                best = (n, value);
             }
         }
+        // No value above the lowest (NaN relevance): the first open position.
+        let best = if best.0 == usize::MAX { entries.iter().position(|e| e.open).unwrap_or_default() } else { best.0 };
+        entries[best].open = false;
+        picked.push(best);
     }
     picked
 }
@@ -1050,6 +1097,49 @@ mod tests {
     use crate::events::{EventKind, StoredEvent};
 
     const NOW: i64 = 1_780_000_000_000;
+
+    /// Looking down the pool only as far as a pick can be found picks what
+    /// updating every position after every pick picks, ties and empty
+    /// categories included.
+    #[test]
+    fn mmr_looking_down_the_pool_picks_what_eager_mmr_picks() {
+        use rand::Rng;
+        let eager = |entries: &[(f64, Vec<u32>)], k: usize, lambda: f64| {
+            let mut overlap: Vec<Option<f64>> = vec![Some(0.0); entries.len()];
+            let mut picked = Vec::new();
+            while picked.len() < k.min(entries.len()) {
+                let open = overlap.iter().enumerate().filter_map(|(n, o)| o.map(|o| (n, entries[n].0 - lambda * o)));
+                let (best, _) = open.fold((0, f64::MIN), |best, cur| if cur.1 > best.1 { cur } else { best });
+                overlap[best] = None;
+                picked.push(best);
+                for (n, o) in overlap.iter_mut().enumerate() {
+                    if let Some(o) = o {
+                        *o = o.max(category_overlap(&entries[n].1, &entries[best].1));
+                    }
+                }
+            }
+            picked
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for round in 0..300 {
+            let n = rng.random_range(1..120);
+            let mut entries: Vec<(f64, Vec<u32>)> = (0..n)
+                .map(|_| {
+                    // Coarse relevance for ties; up to three of six categories.
+                    let relevance = f64::from(rng.random_range(0..8u8)) / 8.0;
+                    let mut categories: Vec<u32> = (0..rng.random_range(0..4)).map(|_| rng.random_range(0..6)).collect();
+                    categories.sort_unstable();
+                    categories.dedup();
+                    (relevance, categories)
+                })
+                .collect();
+            entries.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let (k, lambda) = (rng.random_range(1..30), [0.2, 0.5, 0.9, 1.0][round % 4]);
+            let lazy = pick_diverse(entries.iter().map(|(r, c)| MmrEntry::new(*r * (1.0 - lambda), c)).collect(), k, lambda);
+            let reference: Vec<(f64, Vec<u32>)> = entries.iter().map(|(r, c)| (*r * (1.0 - lambda), c.clone())).collect();
+            assert_eq!(lazy, eager(&reference, k, lambda), "round {round}");
+        }
+    }
 
     /// Offering only the strengths above the bar keeps exactly the largest
     /// keys that offering every strength keeps, whatever the strengths
@@ -1077,7 +1167,7 @@ mod tests {
             for i in order {
                 let v = strengths[i as usize];
                 all.offer(strength_key(v, i));
-                if !(v <= barred.bar()) {
+                if StrongestKeys::above(v, barred.bar()) {
                     barred.offer(strength_key(v, i));
                 }
             }
