@@ -5,6 +5,7 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,8 +47,15 @@ pub fn recent_weight(back: usize) -> f64 {
 }
 
 /// Sequence weight of the item `back` positions before the latest: halves every
-/// [`SEQUENCE_HALF_LIFE_STEPS`].
+/// [`SEQUENCE_HALF_LIFE_STEPS`] (read from a table within the window, which
+/// every ranking walks).
 pub fn history_weight(back: usize) -> f64 {
+    static WINDOW: LazyLock<[f64; SEQUENCE_WINDOW]> = LazyLock::new(|| std::array::from_fn(halvings));
+    WINDOW.get(back).copied().unwrap_or_else(|| halvings(back))
+}
+
+/// 0.5^(`back` / [`SEQUENCE_HALF_LIFE_STEPS`]).
+fn halvings(back: usize) -> f64 {
     0.5f64.powf(back as f64 / SEQUENCE_HALF_LIFE_STEPS)
 }
 
@@ -456,10 +464,13 @@ impl ProfileIndex {
         // event counts as that event's, so that no interest grows.
         let elapsed = now_ms.max(self.newest_ms.unwrap_or(now_ms)).saturating_sub(self.evidence.reference_ms());
         let (long_decay, short_decay) = (decay(elapsed, LONG_HALF_LIFE_MS), decay(elapsed, SHORT_HALF_LIFE_MS));
+        // Both in item order: the recent items are found walking beside the entries.
+        let mut recent_backs = steps_back.iter().peekable();
         for (&index, IndexEntry { state, as_of_reference: (long, short), .. }) in &self.entries {
-            let sequence = match steps_back.binary_search_by_key(&index, |&(i, _)| i) {
-                Ok(at) => sequence_boost * history_weight(steps_back[at].1),
-                Err(_) => 0.0,
+            while recent_backs.next_if(|&&(i, _)| i < index).is_some() {}
+            let sequence = match recent_backs.peek() {
+                Some(&&(i, back)) if i == index => sequence_boost * history_weight(back),
+                _ => 0.0,
             };
             let (long, short) = (long * long_decay, short * short_decay);
             let score = long + boost * short + sequence;
