@@ -832,12 +832,12 @@ impl<'a> Ranker<'a> {
         }
         let category = self.display_category(i);
         if parts.category > 0.0 {
-            if let Some(name) = &category {
+            if let Some(name) = category {
                 reasons.push(Reason {
                     kind: ReasonKind::CategoryInterest,
                     text: words(&["You often look at ", name]),
                     source_item_id: None,
-                    category: Some(name.clone()),
+                    category: Some(name.to_string()),
                     contribution: (f64::from(w.category) * parts.category) as f32,
                 });
             }
@@ -850,9 +850,9 @@ impl<'a> Ranker<'a> {
             if part > 0.0 {
                 reasons.push(Reason {
                     kind,
-                    text: category.as_ref().map_or_else(|| words(&[word, " ", fallback]), |name| words(&[word, " in ", name])),
+                    text: category.map_or_else(|| words(&[word, " ", fallback]), |name| words(&[word, " in ", name])),
                     source_item_id: None,
-                    category: category.clone(),
+                    category: category.map(str::to_string),
                     contribution: (f64::from(weight) * part) as f32,
                 });
             }
@@ -903,8 +903,8 @@ impl<'a> Ranker<'a> {
     }
 
     /// The first non-sensitive category of an item; sensitive names never appear in reasons.
-    fn display_category(&self, i: u32) -> Option<String> {
-        self.catalog.item_categories(i).iter().map(|&c| self.catalog.category(c)).find(|c| c.sensitive.is_none()).map(|c| c.name.clone())
+    fn display_category(&self, i: u32) -> Option<&'a str> {
+        self.catalog.item_categories(i).iter().map(|&c| self.catalog.category(c)).find(|c| c.sensitive.is_none()).map(|c| c.name.as_str())
     }
 }
 
