@@ -42,8 +42,9 @@ pub struct EvidenceTotals {
     /// Per link of the person's items, its quantised weight (what explanations
     /// read, so that they need not decode the list again).
     link_weights: Vec<i8>,
-    /// Per source, where its block of links starts and the source (ascending by start).
-    blocks: Vec<(u32, u32)>,
+    /// Per link of the person's items, its source (what explanations look
+    /// for, found without a search).
+    link_sources: Vec<u32>,
     /// The items some of the person's items link to, in the order they were first linked.
     linked: Vec<u32>,
     /// One bit per catalogue item: set for the person's items (the sources).
@@ -59,10 +60,10 @@ impl EvidenceTotals {
     pub fn sources_of(&self, i: u32) -> impl Iterator<Item = (u32, i8)> + '_ {
         let mut at = self.heads.get(i as usize).copied().unwrap_or(NO_LINK);
         std::iter::from_fn(move || {
-            let (&next, &q) = (self.next.get(at as usize)?, self.link_weights.get(at as usize)?);
-            let block = self.blocks.partition_point(|&(start, _)| start <= at).checked_sub(1)?;
+            let link = at as usize;
+            let (&next, &q, &source) = (self.next.get(link)?, self.link_weights.get(link)?, self.link_sources.get(link)?);
             at = next;
-            Some((self.blocks[block].1, q))
+            Some((source, q))
         })
     }
 
@@ -79,9 +80,6 @@ impl EvidenceTotals {
             }
         }
         let new_source = new_source && self.next.len() < NO_LINK as usize;
-        if new_source {
-            self.blocks.push((self.next.len() as u32, source));
-        }
         for (target, q) in catalog.neighbours(source).quantised() {
             let (t, q) = (target as usize, i64::from(q));
             // Wrapping: integer sums stay exact and order-free even past any range a pack should reach.
@@ -95,6 +93,7 @@ impl EvidenceTotals {
                 let link = self.next.len() as u32;
                 self.next.push(self.heads[t]);
                 self.link_weights.push(q as i8);
+                self.link_sources.push(source);
                 self.heads[t] = link;
             }
         }
@@ -166,9 +165,10 @@ impl NeighbourEvidence {
     pub fn empty_at(catalog: &Catalog, reference_ms: i64, links: usize) -> Self {
         let n = catalog.len();
         let (sums, heads, sources) = (vec![[0; 2]; n], vec![NO_LINK; n], vec![0; n.div_ceil(64)]);
-        let mut totals = EvidenceTotals { sums, heads, next: Vec::new(), link_weights: Vec::new(), blocks: Vec::new(), linked: Vec::new(), sources };
+        let mut totals = EvidenceTotals { sums, heads, next: Vec::new(), link_weights: Vec::new(), link_sources: Vec::new(), linked: Vec::new(), sources };
         totals.next.reserve_exact(links);
         totals.link_weights.reserve_exact(links);
+        totals.link_sources.reserve_exact(links);
         NeighbourEvidence { totals: Arc::new(totals), reference_ms, max_scale: f64::from(catalog.max_neighbour_scale()) }
     }
 
@@ -221,20 +221,22 @@ impl EvidenceView {
         let Some(t) = &self.totals else { return };
         let (long, short) = (weight * self.long, weight * self.short);
         let strength = |[l, s]: [i64; 2]| long * l as f64 + short * s as f64;
+        // Most items are weaker than the strongest kept so far: one comparison
+        // each, and a key only for the few above.
+        let mut bar = out.bar();
+        let mut consider = |i: u32, sums: [i64; 2], linked: bool| {
+            let v = strength(sums);
+            if StrongestKeys::above(v, bar) && linked && !skip(i) {
+                out.offer(strength_key(v, i));
+                bar = out.bar();
+            }
+        };
         // A short history links to few items: visit those; a long one to most: scan them all in order.
         if t.linked.len() < t.heads.len() / 2 {
-            t.linked.iter().filter(|&&i| !skip(i)).for_each(|&i| out.offer(strength_key(strength(t.sums[i as usize]), i)));
+            t.linked.iter().for_each(|&i| consider(i, t.sums[i as usize], true));
         } else {
-            // Most items are weaker than the strongest kept so far: one comparison
-            // each, and a key only for the few above.
-            let mut bar = out.bar();
-            for (i, (&sums, &head)) in t.sums.iter().zip(&t.heads).enumerate() {
-                let v = strength(sums);
-                if StrongestKeys::above(v, bar) && head != NO_LINK && !skip(i as u32) {
-                    out.offer(strength_key(v, i as u32));
-                    bar = out.bar();
-                }
-            }
+            let all = t.sums.iter().zip(&t.heads).enumerate();
+            all.for_each(|(i, (&sums, &head))| consider(i as u32, sums, head != NO_LINK));
         }
     }
 
