@@ -443,13 +443,14 @@ impl<'a> Ranker<'a> {
             let due = if due_first { b.1.repurchase.total_cmp(&a.1.repurchase) } else { std::cmp::Ordering::Equal };
             due.then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0))
         };
-        let head = mmr_pool_len(options.k - slots).min(scored.len());
+        let diversity = if due_first { 0.0 } else { options.diversity };
+        // Without diversity the list is the first k (exploration's unfilled places included).
+        let head = if diversity.clamp(0.0, 1.0) == 0.0 { options.k } else { mmr_pool_len(options.k - slots) }.min(scored.len());
         if head < scored.len() {
             scored.select_nth_unstable_by(head, order);
             scored.truncate(head);
         }
         scored.sort_unstable_by(order);
-        let diversity = if due_first { 0.0 } else { options.diversity };
         let picked = mmr(self.catalog, &scored, options.k - slots, diversity);
         let listed_at = |n: usize, placement| Listed { index: scored[n].0, parts: scored[n].1.clone(), total: scored[n].2, placement };
         let mut list: Vec<Listed> = picked.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })).collect();
@@ -535,7 +536,7 @@ impl<'a> Ranker<'a> {
         }
         self.gather_candidates(pool, personalised, s);
         if let Some(net) = &self.catalog.network() {
-            if personalised && self.weights.network != 0.0 && !self.profile.recent.is_empty() {
+            if self.network_in_use(personalised) {
                 signals.hidden = net.hidden_state(&self.profile.recent);
                 s.logits.extend(s.candidates.iter().map(|&j| net.logit(&signals.hidden, j)));
                 signals.log_sum = crate::network::log_sum_exp(&s.logits);
@@ -543,6 +544,11 @@ impl<'a> Ranker<'a> {
             }
         }
         signals
+    }
+
+    /// Whether the sequence network scores this ranking's candidates.
+    fn network_in_use(&self, personalised: bool) -> bool {
+        personalised && self.weights.network != 0.0 && !self.profile.recent.is_empty() && self.catalog.network().is_some()
     }
 
     /// Adds to the neighbour evidence kept with the profile its sequence term
@@ -647,10 +653,13 @@ impl<'a> Ranker<'a> {
                 if personalised {
                     self.profile.evidence.offer_linked(f64::from(w.neighbour), |i| s.is_touched(i), &mut strongest);
                 }
-                // In item order, whatever order the kept sums were visited in: scoring
-                // sums over the candidates (the network's softmax), so their order is fixed.
+                // In item order, whatever order the kept sums were visited in, when
+                // scoring sums over the candidates (the network's softmax): the sum
+                // is then the same whatever order the person's events came in.
                 let keys = strongest.finish();
-                keys.sort_unstable_by_key(|&key| u32::MAX - key as u32);
+                if self.network_in_use(personalised) {
+                    keys.sort_unstable_by_key(|&key| u32::MAX - key as u32);
+                }
                 keys.iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
                 s.strongest = strongest;
                 for c in self.profile.strongest_categories(CATEGORY_CANDIDATES) {
