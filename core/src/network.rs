@@ -71,11 +71,6 @@ impl SequenceNetwork {
             && [&self.input.scales, &self.hidden, &self.hidden_bias, &self.output_bias].iter().all(|v| finite(v))
     }
 
-    /// Item `j`'s output embedding (its history row).
-    fn output(&self, j: usize) -> impl Iterator<Item = f32> + '_ {
-        self.input.vector((self.output_bias.len() + j) as u32)
-    }
-
     /// The hidden state for a history given most recent first.
     pub fn hidden_state(&self, most_recent_first: &[u32]) -> Vec<f32> {
         let d = self.dim();
@@ -111,13 +106,11 @@ impl SequenceNetwork {
     /// path (`weight × input[row] · output[target]`), for explanations.
     pub fn strongest_source(&self, most_recent_first: &[u32], target: u32) -> Option<u32> {
         let n = self.output_bias.len();
-        let output: Vec<f32> = self.output(target as usize).collect();
+        // An item's output embedding is its history row.
+        let output = (n + target as usize) as u32;
         sequence_inputs(most_recent_first.iter().copied(), n)
             .into_iter()
-            .map(|(row, weight)| {
-                let support = weight as f32 * self.input.dot(row as u32, &output);
-                ((row % n) as u32, support)
-            })
+            .map(|(row, weight)| ((row % n) as u32, weight as f32 * self.input.dot_rows(row as u32, output)))
             .filter(|&(_, support)| support > 0.0)
             .fold(None, |best: Option<(u32, f32)>, cur| if best.is_none_or(|b| cur.1 > b.1) { Some(cur) } else { best })
             .map(|(item, _)| item)

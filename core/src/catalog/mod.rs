@@ -233,6 +233,14 @@ impl Embeddings {
         }
         lanes.iter().sum::<f32>() * self.factor(index)
     }
+
+    /// The dot product of rows `a` and `b`: their quantised components
+    /// multiplied and summed exactly in integers (no overflow: at most
+    /// 65,535 × 128² in magnitude), then scaled once.
+    pub fn dot_rows(&self, a: u32, b: u32) -> f32 {
+        let sum: i32 = self.row(a).iter().zip(self.row(b)).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
+        sum as f32 * self.factor(a) * self.factor(b)
+    }
 }
 
 /// Running sums of [`Embeddings::dot`].
@@ -910,6 +918,19 @@ pub(crate) mod tests {
             for (v, q) in row.iter().zip(e.vector(item as u32)) {
                 assert!((v - q).abs() <= e.scales[item] / 254.0 + 1e-6);
             }
+        }
+    }
+
+    /// Rows multiplied in integers give the product of their de-quantised
+    /// vectors, also at the extremes of the quantised range.
+    #[test]
+    fn row_dot_products_match_the_vectors() {
+        let rows: Vec<f32> = (0..4 * 128).map(|i| (i as f32 * 0.53).sin() * (1 + i % 5) as f32).collect();
+        let mut e = Embeddings::quantise(128, &rows);
+        e.values[128..256].fill(-128);
+        for (a, b) in [(0, 1), (1, 1), (2, 3), (0, 3)] {
+            let expected: f64 = e.vector(a).zip(e.vector(b)).map(|(x, y)| f64::from(x) * f64::from(y)).sum();
+            assert!((f64::from(e.dot_rows(a, b)) - expected).abs() <= 1e-5 * expected.abs().max(1.0), "rows {a} and {b}");
         }
     }
 
