@@ -451,7 +451,7 @@ impl<'a> Replay<'a> {
             feedback_steps,
             full_scan,
         };
-        let (ranked, per_user) = runner::run(&run, &self.split.cases, 20, 2)?;
+        let (ranked, per_user) = runner::run(&run, &self.split.cases, 20)?;
         Ok((self.score(&ranked), per_user))
     }
 }

@@ -49,34 +49,23 @@ pub struct Timing {
     pub per_warm_recommend: Duration,
 }
 
-/// Ranks every case with the engine on `threads` threads; returns the lists and
-/// the mean wall times per user.
-pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32, threads: usize) -> Result<(Vec<Ranked>, Timing), mizan::Error> {
+/// Ranks every case with the engine, one user after another on one thread so
+/// that each call is timed alone (as the peers are); returns the lists and the
+/// mean wall times per user.
+pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32) -> Result<(Vec<Ranked>, Timing), mizan::Error> {
     let index: HashMap<&str, u32> = run.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
-    let chunk = cases.len().div_ceil(threads.max(1)).max(1);
     let progress = crate::progress::bar(cases.len() as u64, "users");
-    let results: Vec<Result<Vec<(Ranked, Timing)>, mizan::Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = cases
-            .chunks(chunk)
-            .enumerate()
-            .map(|(t, part)| {
-                let (index, progress) = (&index, &progress);
-                scope.spawn(move || part.iter().enumerate().map(|(n, c)| one(run, index, c, k, t * chunk + n).inspect(|_| progress.inc(1))).collect())
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("evaluation thread")).collect()
-    });
-    progress.finish_and_clear();
     let mut ranked = Vec::with_capacity(cases.len());
     let mut total = Timing::default();
-    for part in results {
-        for (r, t) in part? {
-            ranked.push(r);
-            total.per_user += t.per_user;
-            total.per_recommend += t.per_recommend;
-            total.per_warm_recommend += t.per_warm_recommend;
-        }
+    for (n, case) in cases.iter().enumerate() {
+        let (r, t) = one(run, &index, case, k, n)?;
+        progress.inc(1);
+        ranked.push(r);
+        total.per_user += t.per_user;
+        total.per_recommend += t.per_recommend;
+        total.per_warm_recommend += t.per_warm_recommend;
     }
+    progress.finish_and_clear();
     let users = cases.len().max(1) as u32;
     Ok((ranked, Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_warm_recommend: total.per_warm_recommend / users }))
 }
