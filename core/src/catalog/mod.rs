@@ -111,6 +111,7 @@ fn quantise_int8(values: impl Iterator<Item = f32> + Clone) -> (f32, Vec<i8>) {
     (scale, values.map(|w| int8_against(w, scale)).collect())
 }
 
+/// The largest absolute value of `values` (0 for none).
 fn largest_magnitude(values: impl Iterator<Item = f32>) -> f32 {
     values.map(f32::abs).fold(0.0f32, f32::max)
 }

@@ -57,15 +57,18 @@ pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32) -> Result<(Vec<Ranked>, 
     let progress = crate::progress::bar(cases.len() as u64, "users");
     let mut ranked = Vec::with_capacity(cases.len());
     let mut total = Timing::default();
-    for (n, case) in cases.iter().enumerate() {
+    let replayed: Result<(), mizan::Error> = cases.iter().enumerate().try_for_each(|(n, case)| {
         let (r, t) = one(run, &index, case, k, n)?;
         progress.inc(1);
         ranked.push(r);
         total.per_user += t.per_user;
         total.per_recommend += t.per_recommend;
         total.per_warm_recommend += t.per_warm_recommend;
-    }
+        Ok(())
+    });
+    // Cleared before any error is reported, so no half bar is left on the terminal.
     progress.finish_and_clear();
+    replayed?;
     let users = cases.len().max(1) as u32;
     Ok((ranked, Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_warm_recommend: total.per_warm_recommend / users }))
 }
