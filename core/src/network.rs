@@ -37,13 +37,42 @@ pub struct SequenceNetwork {
 /// The sequential item-to-item model is learned on exactly these rows.
 pub fn sequence_inputs(most_recent_first: impl IntoIterator<Item = u32>, n: usize) -> Vec<(usize, f64)> {
     let mut inputs = Vec::with_capacity(RECENT_ITEMS + SEQUENCE_WINDOW);
-    for ((back, item), &(recent, history)) in most_recent_first.into_iter().enumerate().zip(STEP_WEIGHTS.iter()) {
-        if back < RECENT_ITEMS {
-            inputs.push((item as usize, recent));
-        }
-        inputs.push((n + item as usize, history));
-    }
+    inputs.extend(input_rows(most_recent_first, n));
     inputs
+}
+
+/// [`sequence_inputs`] as they come, without collecting them.
+fn input_rows(most_recent_first: impl IntoIterator<Item = u32>, n: usize) -> impl Iterator<Item = (usize, f64)> {
+    most_recent_first.into_iter().zip(STEP_WEIGHTS.iter()).enumerate().flat_map(move |(back, (item, &(recent, history)))| {
+        let recent_row = (back < RECENT_ITEMS).then_some((item as usize, recent));
+        recent_row.into_iter().chain(std::iter::once((n + item as usize, history)))
+    })
+}
+
+/// The hidden state in integer levels, `h[d] ≈ levels[d] × unit`, so the
+/// output layer's dot products with int8 embeddings are exact integer sums:
+/// the same on every device, and about twice as fast as in floats.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HiddenLevels {
+    levels: Vec<i16>,
+    unit: f32,
+}
+
+impl HiddenLevels {
+    /// Quantises `hidden` to as many levels as keep any dot product with an int8
+    /// row (magnitudes up to 128) within `i32`: 32,767 up to 128 dimensions.
+    fn quantise(hidden: &[f32]) -> Self {
+        let top = (i32::MAX as usize / (128 * hidden.len().max(1))).saturating_sub(1).min(i16::MAX as usize) as f32;
+        let largest = hidden.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let unit = if largest > 0.0 { largest / top } else { 0.0 };
+        let levels = hidden.iter().map(|&x| if unit > 0.0 { (x / unit).round().clamp(-top, top) as i16 } else { 0 }).collect();
+        HiddenLevels { levels, unit }
+    }
+
+    /// Whether there is no hidden state (no network in use).
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
 }
 
 /// ln Σ exp(x) over `values`, computed stably.
@@ -72,10 +101,10 @@ impl SequenceNetwork {
     }
 
     /// The hidden state for a history given most recent first.
-    pub fn hidden_state(&self, most_recent_first: &[u32]) -> Vec<f32> {
+    pub fn hidden_state(&self, most_recent_first: &[u32]) -> HiddenLevels {
         let d = self.dim();
         let mut h0 = vec![0f32; d];
-        for (row, weight) in sequence_inputs(most_recent_first.iter().copied(), self.output_bias.len()) {
+        for (row, weight) in input_rows(most_recent_first.iter().copied(), self.output_bias.len()) {
             h0.iter_mut().zip(self.input.vector(row as u32)).for_each(|(h, e)| *h += weight as f32 * e);
         }
         // Row by row, so the inner loop reads the hidden matrix contiguously;
@@ -84,12 +113,15 @@ impl SequenceNetwork {
         for (x, row) in h0.iter().zip(self.hidden.chunks_exact(d)) {
             z.iter_mut().zip(row).for_each(|(z, w)| *z += x * w);
         }
-        h0.iter().zip(&z).zip(&self.hidden_bias).map(|((h, z), b)| h + (b + z).max(0.0)).collect()
+        h0.iter_mut().zip(&z).zip(&self.hidden_bias).for_each(|((h, z), b)| *h += (b + z).max(0.0));
+        HiddenLevels::quantise(&h0)
     }
 
     /// Item `j`'s logit of coming next after the history whose hidden state is `hidden`.
-    pub fn logit(&self, hidden: &[f32], j: u32) -> f64 {
-        f64::from(self.output_bias[j as usize] + self.input.dot(self.output_bias.len() as u32 + j, hidden))
+    pub fn logit(&self, hidden: &HiddenLevels, j: u32) -> f64 {
+        let row = self.output_bias.len() as u32 + j;
+        let dot = self.input.dot_levels(row, &hidden.levels) as f32 * self.input.factor(row) * hidden.unit;
+        f64::from(self.output_bias[j as usize] + dot)
     }
 
     /// For every item, how much more likely than a uniform pick the network
@@ -108,9 +140,12 @@ impl SequenceNetwork {
         let n = self.output_bias.len();
         // An item's output embedding is its history row.
         let output = (n + target as usize) as u32;
-        sequence_inputs(most_recent_first.iter().copied(), n)
-            .into_iter()
-            .map(|(row, weight)| ((row % n) as u32, weight as f32 * self.input.dot_rows(row as u32, output)))
+        let (levels, output_factor) = (self.input.levels(output), self.input.factor(output));
+        input_rows(most_recent_first.iter().copied(), n)
+            .map(|(row, weight)| {
+                let dot = self.input.dot_levels(row as u32, &levels) as f32 * self.input.factor(row as u32) * output_factor;
+                ((row % n) as u32, weight as f32 * dot)
+            })
             .filter(|&(_, support)| support > 0.0)
             .fold(None, |best: Option<(u32, f32)>, cur| if best.is_none_or(|b| cur.1 > b.1) { Some(cur) } else { best })
             .map(|(item, _)| item)
@@ -157,6 +192,63 @@ pub(crate) mod tests {
         assert!((total - 1.0).abs() < 1e-9, "probabilities sum to one");
         assert_eq!(net.strongest_source(&[2, 1], 3), Some(2));
         assert_eq!(net.strongest_source(&[2, 1], 5), None, "nothing supports an unrelated item");
+    }
+
+    /// A network of random weights over `n` items of `d` dimensions.
+    fn random_network(n: usize, d: usize, seed: u64) -> SequenceNetwork {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut values = |len: usize, scale: f32| (0..len).map(|_| rng.random_range(-scale..scale)).collect::<Vec<f32>>();
+        let input = Embeddings::quantise(d, &values(2 * n * d, 1.0));
+        SequenceNetwork { input, hidden: values(d * d, 0.3), hidden_bias: values(d, 0.1), output_bias: values(n, 0.5) }
+    }
+
+    /// The hidden state and logits in floats, from the de-quantised embeddings.
+    fn float_logits(net: &SequenceNetwork, most_recent_first: &[u32]) -> Vec<f64> {
+        let (n, d) = (net.output_bias.len(), net.dim());
+        let mut h0 = vec![0f64; d];
+        for (row, weight) in sequence_inputs(most_recent_first.iter().copied(), n) {
+            h0.iter_mut().zip(net.input.vector(row as u32)).for_each(|(h, e)| *h += weight * f64::from(e));
+        }
+        let h: Vec<f64> = (0..d)
+            .map(|u| {
+                let z: f64 = (0..d).map(|x| h0[x] * f64::from(net.hidden[x * d + u])).sum();
+                h0[u] + (z + f64::from(net.hidden_bias[u])).max(0.0)
+            })
+            .collect();
+        let output = |j: usize| net.input.vector((n + j) as u32).zip(&h).map(|(e, h)| f64::from(e) * h).sum::<f64>();
+        (0..n).map(|j| f64::from(net.output_bias[j]) + output(j)).collect()
+    }
+
+    #[test]
+    fn integer_logits_match_the_float_network() {
+        for (n, d, seed) in [(50, 128, 1), (30, 16, 2), (20, 3, 3)] {
+            let net = random_network(n, d, seed);
+            let history: Vec<u32> = (0..40).map(|k| (k * 7 % n) as u32).collect();
+            let hidden = net.hidden_state(&history);
+            let expected = float_logits(&net, &history);
+            let spread = expected.iter().fold(0f64, |m, l| m.max(l.abs()));
+            for (j, want) in expected.iter().enumerate() {
+                let got = net.logit(&hidden, j as u32);
+                assert!((got - want).abs() <= 1e-4 * spread, "item {j} of {n} x {d}: {got} against {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn hidden_levels_keep_any_dot_product_within_i32() {
+        // The widest dot product: every component at the extreme of both
+        // ranges, in as many dimensions as a pack may carry.
+        let dim = usize::from(u16::MAX);
+        let hidden = HiddenLevels::quantise(&vec![-3.5f32; dim]);
+        let top = i64::from(hidden.levels[0]).abs();
+        assert!(top > 0 && hidden.levels.iter().all(|&l| i64::from(l).abs() == top));
+        assert!(128 * top * dim as i64 <= i64::from(i32::MAX));
+        let rows = Embeddings { dim: dim as u16, scales: vec![1.0], values: vec![-128; dim] };
+        assert_eq!(i64::from(rows.dot_levels(0, &hidden.levels)), 128 * top * dim as i64);
+        // Up to 128 dimensions the hidden state keeps the full 16-bit precision.
+        assert_eq!(HiddenLevels::quantise(&[0.25, -1.0, 0.5]).levels, vec![8192, -32767, 16384]);
+        assert!(HiddenLevels::quantise(&[0.0; 4]).levels.iter().all(|&l| l == 0), "a zero state stays zero");
     }
 
     #[test]

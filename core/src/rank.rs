@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
 use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
+use crate::network::HiddenLevels;
 use crate::online::ScoreFeatures;
 use crate::repurchase::{self, RhythmBasis};
 
@@ -295,7 +296,7 @@ impl Scratch {
 #[derive(Default)]
 pub(crate) struct Signals {
     /// The sequence network's hidden state for the person (empty without one).
-    hidden: Vec<f32>,
+    hidden: HiddenLevels,
     /// ln Σ exp(logit) over the candidates, and ln n: a logit minus the first plus
     /// the second is the network's log-odds against a uniform pick.
     log_sum: f64,

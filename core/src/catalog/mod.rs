@@ -221,31 +221,21 @@ impl Embeddings {
         self.scales[index as usize] / 127.0
     }
 
-    /// The dot product of item `index`'s vector with `x`: the quantised
-    /// components are summed against `x` first and scaled once.
-    pub fn dot(&self, index: u32, x: &[f32]) -> f32 {
-        // Sixteen running sums, added up in a fixed order at the end: the same
-        // result on every device, and the loop vectorises (one running sum
-        // waits on every addition).
-        let (row, mut lanes) = (self.row(index), [0f32; DOT_LANES]);
-        debug_assert_eq!(row.len(), x.len());
-        for (q, x) in row.chunks(DOT_LANES).zip(x.chunks(DOT_LANES)) {
-            lanes.iter_mut().zip(q.iter().zip(x)).for_each(|(lane, (&q, &x))| *lane += f32::from(q) * x);
-        }
-        lanes.iter().sum::<f32>() * self.factor(index)
+    /// Item `index`'s quantised components widened to levels, for [`Self::dot_levels`] with other rows.
+    pub fn levels(&self, index: u32) -> Vec<i16> {
+        self.row(index).iter().map(|&q| i16::from(q)).collect()
     }
 
-    /// The dot product of rows `a` and `b`: their quantised components
-    /// multiplied and summed exactly in integers (no overflow: at most
-    /// 65,535 × 128² in magnitude), then scaled once.
-    pub fn dot_rows(&self, a: u32, b: u32) -> f32 {
-        let sum: i32 = self.row(a).iter().zip(self.row(b)).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
-        sum as f32 * self.factor(a) * self.factor(b)
+    /// The dot product of item `index`'s quantised components with integer
+    /// levels `x`, exact: the caller keeps `128 × max |x| × dim` within `i32`
+    /// (another row's levels always are: at most 65,535 × 128²).
+    pub fn dot_levels(&self, index: u32, x: &[i16]) -> i32 {
+        debug_assert_eq!(x.len(), usize::from(self.dim));
+        // Widening each product and summing in one chain vectorises into
+        // multiply-add-pairs instructions on x86 and ARM alike.
+        self.row(index).iter().zip(x).map(|(&q, &x)| i32::from(q) * i32::from(x)).sum()
     }
 }
-
-/// Running sums of [`Embeddings::dot`].
-const DOT_LANES: usize = 16;
 
 /// Ranker weights used until the device has learned its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -931,7 +921,8 @@ pub(crate) mod tests {
         e.values[128..256].fill(-128);
         for (a, b) in [(0, 1), (1, 1), (2, 3), (0, 3)] {
             let expected: f64 = e.vector(a).zip(e.vector(b)).map(|(x, y)| f64::from(x) * f64::from(y)).sum();
-            assert!((f64::from(e.dot_rows(a, b)) - expected).abs() <= 1e-5 * expected.abs().max(1.0), "rows {a} and {b}");
+            let dot = e.dot_levels(a, &e.levels(b)) as f32 * e.factor(a) * e.factor(b);
+            assert!((f64::from(dot) - expected).abs() <= 1e-5 * expected.abs().max(1.0), "rows {a} and {b}");
         }
     }
 
