@@ -193,12 +193,20 @@ fn recommend_without_a_pack_is_a_typed_error() {
 /// The profile is kept up to date event by event; reopening rebuilds it from the
 /// log. Over a seeded replay of mixed events (repeats, purchases, dismissals,
 /// ratings, sensitive and unknown items), forgets and consent changes, both
-/// give exactly the same recommendations and explanations at every step.
+/// give exactly the same recommendations and explanations at every step, with
+/// and without a sequence network (whose softmax sums over the candidates).
 #[test]
 fn the_profile_kept_event_by_event_ranks_exactly_as_one_rebuilt_from_the_log() {
+    for pack in [signed_pack(1), signed_pack_with_network()] {
+        ranks_exactly_as_rebuilt(&pack);
+    }
+}
+
+fn ranks_exactly_as_rebuilt(pack: &[u8]) {
     use rand::{Rng, SeedableRng};
     let dir = tempfile::tempdir().unwrap();
     let mut engine = ready(dir.path());
+    engine.load_catalog(pack).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let kinds = [EventKind::View, EventKind::View, EventKind::Purchase, EventKind::Dismiss, EventKind::AddToCart];
     let request = RecommendRequest { k: 20, now_ms: Some(NOW), seed: Some(3), ..RecommendRequest::default() };

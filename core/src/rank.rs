@@ -654,14 +654,9 @@ impl<'a> Ranker<'a> {
                 if personalised {
                     self.profile.evidence.offer_linked(f64::from(w.neighbour), |i| s.is_touched(i), &mut strongest);
                 }
-                // In item order, whatever order the kept sums were visited in, when
-                // scoring sums over the candidates (the network's softmax): the sum
-                // is then the same whatever order the person's events came in.
-                let keys = strongest.finish();
-                if self.network_in_use(personalised) {
-                    keys.sort_unstable_by_key(|&key| u32::MAX - key as u32);
-                }
-                keys.iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
+                // In no particular order: nothing scoring computes depends on it
+                // (the network's softmax sums exactly, see `log_sum_exp`).
+                strongest.finish().iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
                 s.strongest = strongest;
                 for c in self.profile.strongest_categories(CATEGORY_CANDIDATES) {
                     self.catalog.category_items(c).iter().take(CATEGORY_HEAD).for_each(|&i| s.candidate(i));
@@ -1017,11 +1012,11 @@ impl StrongestKeys {
     }
 
     /// The largest keys offered, in no order.
-    fn finish(&mut self) -> &mut Vec<u64> {
+    fn finish(&mut self) -> &[u64] {
         if self.keys.len() > EVIDENCE_CANDIDATES {
             self.cut();
         }
-        &mut self.keys
+        &self.keys
     }
 }
 
@@ -1181,7 +1176,7 @@ mod tests {
                     barred.offer(strength_key(v, i));
                 }
             }
-            let (mut expected, mut kept) = (all.finish().clone(), barred.finish().clone());
+            let (mut expected, mut kept) = (all.finish().to_vec(), barred.finish().to_vec());
             expected.sort_unstable();
             kept.sort_unstable();
             let mut reference: Vec<u64> = strengths.iter().enumerate().map(|(i, &v)| strength_key(v, i as u32)).collect();

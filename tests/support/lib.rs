@@ -104,6 +104,13 @@ pub fn signed_network_pack() -> Vec<u8> {
     pack.sign(&signer())
 }
 
+/// The test pack with a small sequence network beside its item-to-item links,
+/// every part weighed by default.
+pub fn signed_pack_with_network() -> Vec<u8> {
+    let network = NetworkConfig { dim: 8, epochs: 5, batch: 32, dropout: 0.0, learning_rate: 0.02, ..Default::default() };
+    pack_of(1, &[], &[], &PackerConfig { network: Some(network), ..Default::default() })
+}
+
 /// A signed pack of the same catalogue where the walks and an old hit
 /// (`garden-0`, chosen by 40 people) are two months old and a new hit
 /// (`books-7`, chosen by 8) is from yesterday: the most popular item overall is
