@@ -51,7 +51,8 @@ fn input_rows(most_recent_first: impl IntoIterator<Item = u32>, n: usize) -> imp
 
 /// The hidden state in integer levels, `h[d] ≈ levels[d] × unit`, so the
 /// output layer's dot products with int8 embeddings are exact integer sums:
-/// the same on every device, and about twice as fast as in floats.
+/// the same on every device, and several times as fast as in floats (600 rows
+/// of 128: 14.7 → 3.0 µs on x86-64).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HiddenLevels {
     levels: Vec<i16>,
