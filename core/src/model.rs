@@ -35,6 +35,12 @@ pub const SEQUENCE_HALF_LIFE_STEPS: f64 = 8.0;
 /// Only this many positions back carry a sequence term (the packer's sequential
 /// model is learned on exactly this window).
 pub const SEQUENCE_WINDOW: usize = 30;
+/// How many of the latest items pass their sequence term on through their
+/// links (two half-lives: each older one would weigh under a quarter of the
+/// latest). On ML-1M, leaving out positions 16–29 left HR@10 unchanged with the
+/// headline model and raised it with an EASE pack, and saved 2.5–3 µs of link
+/// decoding per request.
+pub const SEQUENCE_LINK_ITEMS: usize = 16;
 /// How many recent items feed "what comes next".
 pub const RECENT_ITEMS: usize = 5;
 /// Each step back weighs this much of the step after it in "what comes next".
@@ -297,8 +303,9 @@ pub struct UserProfile {
     /// neighbour links, the sequence term included.
     #[serde(skip)]
     pub(crate) source_weights: Vec<f64>,
-    /// The items with a sequence term and its weight per quantised step of
-    /// their links: the part of the neighbour evidence read per ranking.
+    /// The latest [`SEQUENCE_LINK_ITEMS`] items and their sequence term's weight
+    /// per quantised step of their links: the part of the neighbour evidence
+    /// read per ranking.
     #[serde(skip)]
     pub(crate) sequence_sources: Vec<(u32, f64)>,
     /// How due each item the person bought is, in item order.
@@ -510,8 +517,8 @@ impl ProfileIndex {
         for entry in self.entries.values() {
             profile.source_weights.push(profile.evidence.source_weight(entry.units));
         }
-        profile.sequence_sources = Vec::with_capacity(steps_back.len());
-        for &(i, back) in &steps_back {
+        profile.sequence_sources = Vec::with_capacity(SEQUENCE_LINK_ITEMS);
+        for &(i, back) in steps_back.iter().filter(|&&(_, back)| back < SEQUENCE_LINK_ITEMS) {
             let weight = sequence_boost * history_weight(back) * catalog.neighbours(i).unit() * inverse;
             profile.sequence_sources.push((i, weight));
             if let Ok(at) = profile.items.binary_search_by_key(&i, |&(j, _)| j) {
@@ -746,6 +753,8 @@ mod tests {
         let score = |back: usize| p.interest((n - 1 - back) as u32).unwrap().score;
         assert!(score(SEQUENCE_WINDOW - 1) > score(SEQUENCE_WINDOW));
         assert_eq!(score(SEQUENCE_WINDOW), score(SEQUENCE_WINDOW + 4), "beyond the window only long-term interest is left");
+        let linked: BTreeSet<u32> = p.sequence_sources.iter().map(|&(i, _)| i).collect();
+        assert_eq!(linked, (n - SEQUENCE_LINK_ITEMS..n).map(|i| i as u32).collect(), "the latest items' links carry it on");
     }
 
     /// The index kept event by event equals the one built from scratch, and so
