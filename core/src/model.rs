@@ -36,7 +36,7 @@ pub const SEQUENCE_HALF_LIFE_STEPS: f64 = 8.0;
 /// model is learned on exactly this window).
 pub const SEQUENCE_WINDOW: usize = 30;
 /// How many of the latest items pass their sequence term on through their
-/// links (two half-lives: each older one would weigh under a quarter of the
+/// links (two half-lives: each older one would weigh at most a quarter of the
 /// latest). On ML-1M, leaving out positions 16–29 left HR@10 unchanged with the
 /// headline model and raised it with an EASE pack, and saved 2.5–3 µs of link
 /// decoding per request.
