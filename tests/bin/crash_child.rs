@@ -7,8 +7,9 @@
 //!   (a full log rewrite), printing `FORGETTING <batch>` before and `F <batch>`
 //!   once the forget returned;
 //! - `hold`: open the store, print `OPEN`, and wait to be killed;
-//! - `rotate`: record batches, and after every fifth print `ROTATING <n>`, re-key
-//!   the store to key byte 8 + n and print `ROTATED <n>`;
+//! - `rotate:<last>`: record batches, and after every fifth print `ROTATING <n>`,
+//!   re-key the store to key byte 8 + n and print `ROTATED <n>`; after rotation
+//!   `<last>`, wait to be killed (a late kill then cannot find a later key in force);
 //! - `fill`: limit file size (RLIMIT_FSIZE) and record until a write fails, then print `ERR`.
 
 use std::io::Write;
@@ -22,6 +23,10 @@ const BATCH: u32 = 10;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (mode, dir, trial) = (args[1].as_str(), &args[2], args[3].parse::<u32>().expect("trial number"));
+    let (mode, last_rotation) = match mode.split_once(':') {
+        Some((mode, last)) => (mode, Some(last.parse::<u32>().expect("last rotation"))),
+        None => (mode, None),
+    };
     if mode == "fill" {
         limit_file_size(64 * 1024);
     }
@@ -57,6 +62,10 @@ fn main() {
             writeln!(out, "ROTATING {n}").and_then(|_| out.flush()).expect("stdout");
             engine.rotate_key(&StaticKey(vec![8 + n as u8; 32])).expect("rotate");
             writeln!(out, "ROTATED {n}").and_then(|_| out.flush()).expect("stdout");
+            if last_rotation == Some(n) {
+                std::thread::sleep(std::time::Duration::from_secs(30));
+                return;
+            }
         }
         if mode == "compact" && batch % 3 == 2 {
             let forget = ForgetRequest { item_ids: (0..BATCH).map(|j| item_id(trial, batch - 2, j)).collect(), ..Default::default() };
