@@ -79,7 +79,7 @@ fn ids(recs: &Recommendations) -> Vec<&str> {
 
 fn buy_again_reason(recs: &Recommendations, id: &str) -> Option<String> {
     let item = recs.items.iter().find(|r| r.item_id == id)?;
-    item.reasons.iter().find(|r| r.kind == ReasonKind::BuyAgain).map(|r| r.text.to_string())
+    item.reasons.iter().find(|r| r.kind == ReasonKind::BuyAgain).map(|r| r.text.clone())
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn a_weekly_staple_leads_the_list_with_the_rhythm_as_its_reason() {
     let mixed = engine.recommend(&request(RecommendMode::Mixed)).unwrap();
     assert_eq!(ids(&mixed)[0], "milk", "{:?}", ids(&mixed));
     assert_eq!(mixed.items[0].reasons[0].kind, ReasonKind::BuyAgain);
-    assert_eq!(&*mixed.items[0].reasons[0].text, "You usually buy this every 7 days — last bought 6 days ago");
+    assert_eq!(mixed.items[0].reasons[0].text, "You usually buy this every 7 days — last bought 6 days ago");
     assert_eq!(buy_again_reason(&mixed, "coffee").as_deref(), Some("You bought this 8 days ago — people usually buy it again every 10 days"));
     assert!(!ids(&mixed).contains(&"kettle"), "a one-off stays hidden");
     assert!(mixed.shortfall.is_none());

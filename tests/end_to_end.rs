@@ -34,7 +34,7 @@ fn a_sequential_pack_recommends_what_comes_next() {
     assert_eq!(recs.items[0].item_id, item_id(1, 7), "{:?}", recs.items);
     let position = |k: u32| recs.items.iter().position(|r| r.item_id == item_id(1, k)).unwrap_or(usize::MAX);
     assert!(position(8) < position(3), "forwards before backwards: {:?}", recs.items);
-    let follows_the_last = |r: &mizan::Reason| r.kind == ReasonKind::FollowsRecent && r.source_item_id.as_deref() == Some(item_id(1, 6).as_str());
+    let follows_the_last = |r: &mizan::Reason| r.kind == ReasonKind::FollowsRecent && r.source_item_id == Some(item_id(1, 6));
     assert!(recs.items[0].reasons.iter().any(follows_the_last), "{:?}", recs.items[0].reasons);
 
     // Before consent, the same pack's default weights still order by popularity:

@@ -65,7 +65,7 @@ fn what_is_popular_now_counts_for_people_coming_back_not_mid_session() {
     assert!(!before_consent.personalised);
     assert_eq!(before_consent.items[0].item_id, new_hit, "what is popular now leads, not {old_hit}, the most popular overall");
     assert_eq!(before_consent.items[0].reasons[0].kind, mizan::ReasonKind::Trending);
-    assert_eq!(&*before_consent.items[0].reasons[0].text, "Trending in books");
+    assert_eq!(before_consent.items[0].reasons[0].text, "Trending in books");
     let before_the_trend = first(&engine, NOW - 3 * DAY);
     assert_eq!(before_the_trend.items[0].item_id, old_hit, "a request dated before the pack's trend gets none of it");
 

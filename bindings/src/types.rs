@@ -355,8 +355,7 @@ impl From<mizan::Reason> for Reason {
             mizan::ReasonKind::Exploration => ReasonKind::Exploration,
             mizan::ReasonKind::BuyAgain => ReasonKind::BuyAgain,
         };
-        let owned = |shared: Option<std::sync::Arc<str>>| shared.map(|s| s.to_string());
-        Reason { kind, text: r.text.to_string(), source_item_id: owned(r.source_item_id), category: owned(r.category), contribution: r.contribution }
+        Reason { kind, text: r.text, source_item_id: r.source_item_id, category: r.category, contribution: r.contribution }
     }
 }
 

@@ -42,7 +42,6 @@ pub mod rank;
 pub mod repurchase;
 pub mod store;
 pub mod timing;
-mod wording;
 
 #[cfg(test)]
 mod io_fault_tests;

@@ -5,7 +5,6 @@
 //! ranking adds what moves with every event and scores candidates only.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -13,12 +12,10 @@ use rand_distr::{Beta, Distribution};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
-use crate::events::EventKind;
 use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
 use crate::network::HiddenLevels;
 use crate::online::ScoreFeatures;
 use crate::repurchase::{self, RhythmBasis};
-use crate::wording::{Association, SharedTexts, Text};
 
 /// The kind of signal behind a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,18 +40,16 @@ pub enum ReasonKind {
 }
 
 /// One signal that contributed to an item's score, worded as association.
-/// A list's reasons share their texts: "Popular in Drama" under ten items is
-/// one string.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason {
     /// The kind of signal.
     pub kind: ReasonKind,
     /// Human-readable wording, e.g. "Because you viewed Green Tea".
-    pub text: Arc<str>,
+    pub text: String,
     /// The history item behind a [`ReasonKind::RelatedToHistory`] reason.
-    pub source_item_id: Option<Arc<str>>,
+    pub source_item_id: Option<String>,
     /// The category behind a category or popularity reason.
-    pub category: Option<Arc<str>>,
+    pub category: Option<String>,
     /// How much this signal added to the score.
     pub contribution: f32,
 }
@@ -205,7 +200,6 @@ pub struct Scratch {
     logits: Vec<f64>,
     strongest: StrongestKeys,
     scored: Vec<Scored>,
-    texts: SharedTexts,
 }
 
 impl Scratch {
@@ -428,9 +422,7 @@ impl<'a> Ranker<'a> {
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions, s: &mut Scratch) -> Vec<Recommendation> {
         let (listed, _) = self.rank_listed(options, s);
-        let list = listed.iter().map(|l| self.listed_recommendation(l, options.mode, &mut s.texts)).collect();
-        s.texts.clear();
-        list
+        listed.iter().map(|l| self.listed_recommendation(l, options.mode)).collect()
     }
 
     /// The top `k` items with their score parts, and what scoring read beside
@@ -485,8 +477,8 @@ impl<'a> Ranker<'a> {
 
     /// A listed item as the host sees it; explored items, and every item of
     /// a "buy it again" list, lead with why they are there.
-    fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode, texts: &mut SharedTexts) -> Recommendation {
-        let mut rec = self.recommendation(listed.index, &listed.parts, listed.total, texts);
+    fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode) -> Recommendation {
+        let mut rec = self.recommendation(listed.index, &listed.parts, listed.total);
         if mode == RecommendMode::BuyAgain {
             let at = rec.reasons.iter().position(|r| r.kind == ReasonKind::BuyAgain);
             let reason = match at {
@@ -503,9 +495,9 @@ impl<'a> Ranker<'a> {
                 0,
                 Reason {
                     kind: ReasonKind::Exploration,
-                    text: texts.say(Text::Explore(category), &["Something different to explore: popular in ", name]),
+                    text: words(&["Something different to explore: popular in ", name]),
                     source_item_id: None,
-                    category: Some(texts.say(Text::CategoryName(category), &[name])),
+                    category: Some(name.clone()),
                     contribution: 0.0,
                 },
             );
@@ -736,9 +728,7 @@ impl<'a> Ranker<'a> {
             self.strongest_source(index, &mut parts.neighbour);
         }
         let total = parts.total(self.weights);
-        let recommendation = self.recommendation(index, &parts, total, &mut s.texts);
-        s.texts.clear();
-        recommendation
+        self.recommendation(index, &parts, total)
     }
 
     #[inline]
@@ -815,8 +805,7 @@ impl<'a> Ranker<'a> {
         }
     }
 
-    /// Item `i`'s recommendation, its reasons worded through the list's `texts`.
-    pub(crate) fn recommendation(&self, i: u32, parts: &ScoreParts, total: f64, texts: &mut SharedTexts) -> Recommendation {
+    pub(crate) fn recommendation(&self, i: u32, parts: &ScoreParts, total: f64) -> Recommendation {
         let w = self.weights;
         // Room for the most an item can have (eight, and one placed first by
         // the list): one allocation.
@@ -830,18 +819,17 @@ impl<'a> Ranker<'a> {
         let embedding_part = f64::from(w.embedding) * parts.embedding;
         let alike = if embedding_part > 0.0 { self.closest_recent(i).map(|source| (source, embedding_part)) } else { None };
         let history = [
-            (ReasonKind::RelatedToHistory, parts.neighbour.top_source().map(|(s, c)| (s, f64::from(w.neighbour) * c)), Association::Together),
-            (ReasonKind::FollowsRecent, next, Association::Next),
-            (ReasonKind::RelatedToHistory, alike, Association::Alike),
+            (ReasonKind::RelatedToHistory, parts.neighbour.top_source().map(|(s, c)| (s, f64::from(w.neighbour) * c)), "often chosen together"),
+            (ReasonKind::FollowsRecent, next, "often chosen next"),
+            (ReasonKind::RelatedToHistory, alike, "liked by the same people"),
         ];
         for (kind, top_source, association) in history {
             if let Some((source, contribution)) = top_source.filter(|(s, _)| !self.catalog.is_sensitive(*s)) {
-                let verb = self.profile.interest(source).map_or(EventKind::View, |s| s.strongest_kind);
-                let because = Text::Because { source, verb, association };
+                let verb = self.profile.interest(source).map_or("viewed", |s| s.strongest_kind.verb());
                 reasons.push(Reason {
                     kind,
-                    text: texts.say(because, &["Because you ", verb.verb(), " ", self.catalog.title(source), " (", association.words(), ")"]),
-                    source_item_id: Some(texts.say(Text::ItemId(source), &[self.catalog.id(source)])),
+                    text: words(&["Because you ", verb, " ", self.catalog.title(source), " (", association, ")"]),
+                    source_item_id: Some(self.catalog.id(source).to_string()),
                     category: None,
                     contribution: contribution as f32,
                 });
@@ -852,31 +840,27 @@ impl<'a> Ranker<'a> {
         }
         let category = self.display_category(i);
         if parts.category > 0.0 {
-            if let Some((c, name)) = category {
+            if let Some(name) = category {
                 reasons.push(Reason {
                     kind: ReasonKind::CategoryInterest,
-                    text: texts.say(Text::Interest(c), &["You often look at ", name]),
+                    text: words(&["You often look at ", name]),
                     source_item_id: None,
-                    category: Some(texts.say(Text::CategoryName(c), &[name])),
+                    category: Some(name.to_string()),
                     contribution: (f64::from(w.category) * parts.category) as f32,
                 });
             }
         }
         let popular = [
-            (ReasonKind::Popular, Text::Popular as fn(_) -> _, "Popular", "with everyone", parts.popularity, w.popularity),
-            (ReasonKind::Trending, Text::Trending, "Trending", "now", parts.trend, w.trend),
+            (ReasonKind::Popular, "Popular", "with everyone", parts.popularity, w.popularity),
+            (ReasonKind::Trending, "Trending", "now", parts.trend, w.trend),
         ];
-        for (kind, text, word, fallback, part, weight) in popular {
+        for (kind, word, fallback, part, weight) in popular {
             if part > 0.0 {
-                let text = match category {
-                    Some((c, name)) => texts.say(text(Some(c)), &[word, " in ", name]),
-                    None => texts.say(text(None), &[word, " ", fallback]),
-                };
                 reasons.push(Reason {
                     kind,
-                    text,
+                    text: category.map_or_else(|| words(&[word, " ", fallback]), |name| words(&[word, " in ", name])),
                     source_item_id: None,
-                    category: category.map(|(c, name)| texts.say(Text::CategoryName(c), &[name])),
+                    category: category.map(str::to_string),
                     contribution: (f64::from(weight) * part) as f32,
                 });
             }
@@ -884,7 +868,7 @@ impl<'a> Ranker<'a> {
         if parts.novelty > 0.0 || reasons.is_empty() {
             reasons.push(Reason {
                 kind: ReasonKind::New,
-                text: texts.say(Text::New, &["Something new for you"]),
+                text: "Something new for you".to_string(),
                 source_item_id: None,
                 category: None,
                 contribution: parts.novelty as f32,
@@ -904,7 +888,7 @@ impl<'a> Ranker<'a> {
             RhythmBasis::Usual => format!("You bought this {ago} — people usually buy it again {every}"),
             RhythmBasis::Unknown => format!("You bought this {ago}"),
         };
-        Some(Reason { kind: ReasonKind::BuyAgain, text: text.into(), source_item_id: None, category: None, contribution: contribution as f32 })
+        Some(Reason { kind: ReasonKind::BuyAgain, text, source_item_id: None, category: None, contribution: contribution as f32 })
     }
 
     /// The recent item, other than `i` and not sensitive, whose embedding lies closest to `i`'s.
@@ -926,10 +910,19 @@ impl<'a> Ranker<'a> {
         self.catalog.network()?.strongest_source(&self.profile.recent, i)
     }
 
-    /// The first non-sensitive category of an item, and its name; sensitive names never appear in reasons.
-    fn display_category(&self, i: u32) -> Option<(u32, &'a str)> {
-        self.catalog.item_categories(i).iter().map(|&c| (c, self.catalog.category(c))).find(|(_, c)| c.sensitive.is_none()).map(|(c, category)| (c, category.name.as_str()))
+    /// The first non-sensitive category of an item; sensitive names never appear in reasons.
+    fn display_category(&self, i: u32) -> Option<&'a str> {
+        self.catalog.item_categories(i).iter().map(|&c| self.catalog.category(c)).find(|c| c.sensitive.is_none()).map(|c| c.name.as_str())
     }
+}
+
+/// The wording of a reason: `parts` joined in one allocation of the right
+/// size (`format!` grows its string as it goes; `concat` brings 2 KB of
+/// separator-specialised code to the mobile library).
+fn words(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| text.push_str(p));
+    text
 }
 
 /// How many of the `k` places go to exploration (none in "buy it again").
@@ -1121,7 +1114,7 @@ mod tests {
     use super::*;
     use crate::catalog::tests::tiny_pack;
     use crate::catalog::{CatalogPack, Item, NeighbourList, WEIGHT_NAMES};
-    use crate::events::StoredEvent;
+    use crate::events::{EventKind, StoredEvent};
 
     const NOW: i64 = 1_780_000_000_000;
 
@@ -1294,7 +1287,7 @@ mod tests {
         assert!(recs[0].reasons[0].text.contains("liked by the same people"), "{}", recs[0].reasons[0].text);
         let with_seen = Ranker::new(&catalog, &profile, &weights, &none).rank(&RankOptions { include_seen: true, ..options(true) }, &mut Scratch::default());
         assert!(with_seen.iter().any(|r| r.item_id == "b"));
-        assert!(with_seen.iter().all(|r| r.reasons.iter().all(|reason| reason.source_item_id.as_deref() != Some(r.item_id.as_str()))), "nothing is its own reason");
+        assert!(with_seen.iter().all(|r| r.reasons.iter().all(|reason| reason.source_item_id.as_ref() != Some(&r.item_id))), "nothing is its own reason");
 
         let sensitive_only = UserProfile::build(&crate::model::model_of(&[view("c")]), &catalog, &weights, NOW, false);
         let recs = Ranker::new(&catalog, &sensitive_only, &weights, &none).rank(&options(true), &mut Scratch::default());
@@ -1310,8 +1303,8 @@ mod tests {
         let recs = Ranker::new(&catalog, &profile, &weights, &none).rank(&options(false), &mut Scratch::default());
         let ids: Vec<_> = recs.iter().map(|r| r.item_id.as_str()).collect();
         assert_eq!(ids, ["b", "c", "a"], "by trend first: a is the most popular overall, b now");
-        assert_eq!((recs[0].reasons[0].kind, &*recs[0].reasons[0].text), (ReasonKind::Trending, "Trending in fruit"));
-        assert_eq!(&*recs[1].reasons[0].text, "Trending now", "c's only category is sensitive, so none is named");
+        assert_eq!((recs[0].reasons[0].kind, recs[0].reasons[0].text.as_str()), (ReasonKind::Trending, "Trending in fruit"));
+        assert_eq!(recs[1].reasons[0].text, "Trending now", "c's only category is sensitive, so none is named");
         let without_trend = RankerWeights { trend: 0.0, ..RankerWeights::default() };
         let recs = Ranker::new(&catalog, &profile, &without_trend, &none).rank(&options(false), &mut Scratch::default());
         assert_eq!(recs.iter().map(|r| r.item_id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);

@@ -6,7 +6,6 @@ use crate::feedback::FeedbackState;
 use crate::inspect::{InspectReport, Weighted};
 use crate::model::UserProfile;
 use crate::rank::{EvidenceShares, Filters, Listed, Placement, RankOptions, Ranker, ScoreParts, Scratch};
-use crate::wording::SharedTexts;
 
 use super::*;
 
@@ -60,7 +59,6 @@ pub(crate) fn build(inputs: DebugInputs<'_>) -> DebugSnapshot {
         let shares = ranker.evidence_shares(i);
         contributions(catalog, &ranker, &weights, inputs.profile, i, parts, shares)
     };
-    let mut texts = SharedTexts::default();
     snapshot.recommendations = listed
         .iter()
         .enumerate()
@@ -70,7 +68,7 @@ pub(crate) fn build(inputs: DebugInputs<'_>) -> DebugSnapshot {
             title: catalog.title(l.index).to_string(),
             score: l.total,
             contributions: explain(l.index, &l.parts),
-            reasons: ranker.recommendation(l.index, &l.parts, l.total, &mut texts).reasons.iter().map(|r| r.text.to_string()).collect(),
+            reasons: ranker.recommendation(l.index, &l.parts, l.total).reasons.into_iter().map(|r| r.text).collect(),
             placement: placement(catalog, l),
         })
         .collect();
