@@ -1068,6 +1068,8 @@ impl Inner {
         let sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
         let key = Some(self.state.token_key.0.as_slice());
         self.profile_index = self.catalog.as_ref().map(|catalog| ProfileIndex::build(&self.model, catalog, sensitive, key));
+        // What the buffers remember of the last ranking is of the history before this.
+        self.scratch = Scratch::default();
     }
 
     /// Exclusions and penalties from "not interested" and frequency caps, and the

@@ -12,6 +12,7 @@ use rand_distr::{Beta, Distribution};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
+use crate::link_cache::LinkCache;
 use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
 use crate::network::HiddenLevels;
 use crate::online::ScoreFeatures;
@@ -176,7 +177,8 @@ type Scored = (u32, ScoreParts, f64);
 
 /// Buffers an engine keeps across rankings: the evidence gathered per request
 /// (valid where a bit says so), candidate marks (reset by a generation stamp,
-/// not cleared), the candidate list and their scores. Once grown, a ranking reuses them instead of allocating in
+/// not cleared), the candidate list and their scores, and the latest items'
+/// links decoded. Once grown, a ranking reuses them instead of allocating in
 /// proportion to the catalogue or the history.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -200,6 +202,9 @@ pub struct Scratch {
     logits: Vec<f64>,
     strongest: StrongestKeys,
     scored: Vec<Scored>,
+    /// The latest items' neighbour links and the very latest items' transitions, decoded.
+    neighbour_links: LinkCache,
+    transition_links: LinkCache,
 }
 
 impl Scratch {
@@ -559,16 +564,22 @@ impl<'a> Ranker<'a> {
     /// (the latest items' links), and gathers the transition weight from the
     /// most recent items (halving per step back).
     fn gather_evidence(&self, s: &mut Scratch) {
+        let mut cache = std::mem::take(&mut s.neighbour_links);
         for &(source, weight) in &self.profile.sequence_sources {
-            for (target, q) in self.catalog.neighbours(source).quantised() {
+            for &(target, q) in cache.links(self.catalog, source, |out| out.extend(self.catalog.neighbours(source).quantised())) {
                 *s.neighbour(target) += weight * f64::from(q);
             }
         }
+        s.neighbour_links = cache;
+        let mut cache = std::mem::take(&mut s.transition_links);
         for (age, &source) in self.profile.recent.iter().take(RECENT_ITEMS).enumerate() {
-            for (target, contribution) in self.catalog.transitions(source).scaled(recent_weight(age)) {
-                s.sequence(target).add(source, contribution);
+            let transitions = self.catalog.transitions(source);
+            let unit = transitions.scaled_unit(recent_weight(age));
+            for &(target, q) in cache.links(self.catalog, source, |out| out.extend(transitions.quantised())) {
+                s.sequence(target).add(source, unit * f64::from(q));
             }
         }
+        s.transition_links = cache;
     }
 
     /// Item `i`'s neighbour and transition evidence, before the ranker's

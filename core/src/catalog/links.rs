@@ -263,8 +263,13 @@ impl<'a> LinkList<'a> {
     /// Iterates `(item index, factor × weight)` in ascending item order, with
     /// the de-quantisation folded into one multiplication per link.
     pub fn scaled(&self, factor: f64) -> impl Iterator<Item = (u32, f64)> + 'a {
-        let unit = factor * f64::from(self.scale) / 127.0;
+        let unit = self.scaled_unit(factor);
         self.quantised().map(move |(item, q)| (item, unit * f64::from(q)))
+    }
+
+    /// What one quantisation step weighs times `factor`, as [`Self::scaled`] multiplies it in.
+    pub fn scaled_unit(&self, factor: f64) -> f64 {
+        factor * f64::from(self.scale) / 127.0
     }
 
     /// Iterates `(item index, quantised weight)` in ascending item order: a

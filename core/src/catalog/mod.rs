@@ -10,6 +10,8 @@ mod rice;
 mod tables;
 mod vectors;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
@@ -530,7 +532,12 @@ pub struct Catalog {
     popular_head: Vec<u32>,
     /// The [`HEAD_LEN`] items most popular now, first first.
     trending_head: Vec<u32>,
+    /// Unique to this catalogue among those made in the process (a clone keeps it).
+    instance: u64,
 }
+
+/// The next [`Catalog::instance`].
+static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(0);
 
 /// How many of the most popular (and most popular now) items a catalogue keeps
 /// at hand as candidates.
@@ -629,7 +636,14 @@ impl Catalog {
             category_items,
             popular_head,
             trending_head,
+            instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
         })
+    }
+
+    /// Which catalogue this is: unique among the catalogues made in the
+    /// process, so that what was derived from one is never read as another's.
+    pub(crate) fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// Where the pack came from.
