@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
 use crate::link_cache::LinkCache;
-use crate::model::{recent_weight, UserProfile, RECENT_ITEMS};
+use crate::model::{recent_weight, ItemInterest, UserProfile, RECENT_ITEMS};
 use crate::network::HiddenLevels;
 use crate::online::ScoreFeatures;
 use crate::repurchase::{self, RhythmBasis};
@@ -198,6 +198,9 @@ pub struct Scratch {
     /// One bit per catalogue item: set for the items in `touched`.
     touched_bits: Vec<u64>,
     marks: Vec<u32>,
+    /// Per catalogue item, its place among the profile's items when it is
+    /// one of them (what else a slot holds is stale, and checked against).
+    profile_at: Vec<u32>,
     candidates: Vec<u32>,
     logits: Vec<f64>,
     strongest: StrongestKeys,
@@ -216,6 +219,7 @@ impl Scratch {
             self.touched_bits = vec![0; n.div_ceil(64)];
             self.neighbour = vec![0.0; n];
             self.marks = vec![0; n];
+            self.profile_at = vec![0; n];
             self.stamp = 0;
         }
         self.stamp = self.stamp.wrapping_add(1);
@@ -279,6 +283,22 @@ impl Scratch {
     }
 
     /// Whether item `i` has evidence gathered in this ranking.
+    /// Notes where each of the profile's `items` (in item order) is among them.
+    fn note_profile_items(&mut self, items: &[(u32, ItemInterest)]) {
+        for (at, &(i, _)) in items.iter().enumerate() {
+            if let Some(slot) = self.profile_at.get_mut(i as usize) {
+                *slot = at as u32;
+            }
+        }
+    }
+
+    /// Where item `i` is among the profile's `items`, if it is one of them.
+    #[inline]
+    fn profile_place(&self, items: &[(u32, ItemInterest)], i: u32) -> Option<usize> {
+        let at = *self.profile_at.get(i as usize)? as usize;
+        items.get(at).is_some_and(|&(j, _)| j == i).then_some(at)
+    }
+
     fn is_touched(&self, i: u32) -> bool {
         self.touched_bits.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
@@ -475,7 +495,7 @@ impl<'a> Ranker<'a> {
         list.extend(explored);
         s.scored = scored;
         if options.personalised {
-            list.iter_mut().for_each(|l| self.strongest_source(l.index, &mut l.parts.neighbour));
+            list.iter_mut().for_each(|l| self.strongest_source(l.index, &mut l.parts.neighbour, s));
         }
         (list, signals)
     }
@@ -536,6 +556,7 @@ impl<'a> Ranker<'a> {
         s.begin(self.catalog.len());
         let mut signals = Signals::default();
         if personalised {
+            s.note_profile_items(&self.profile.items);
             self.gather_evidence(s);
             if let Some(e) = &self.catalog.embeddings() {
                 if self.weights.embedding != 0.0 {
@@ -594,10 +615,9 @@ impl<'a> Ranker<'a> {
 
     /// The history item that adds most to `target`'s neighbour evidence,
     /// recorded in its [`Evidence`]: only the items that link to it are looked at.
-    fn strongest_source(&self, target: u32, evidence: &mut Evidence) {
-        let items = &self.profile.items;
+    fn strongest_source(&self, target: u32, evidence: &mut Evidence, s: &Scratch) {
         for (source, q) in self.profile.evidence.sources_of(target) {
-            let Ok(at) = items.binary_search_by_key(&source, |&(i, _)| i) else {
+            let Some(at) = s.profile_place(&self.profile.items, source) else {
                 continue;
             };
             let contribution = self.profile.source_weights[at] * f64::from(q);
@@ -736,7 +756,7 @@ impl<'a> Ranker<'a> {
         let signals = self.prepare(pool, personalised, s);
         let mut parts = self.parts(index, None, &signals, s, personalised, RecommendMode::Mixed);
         if personalised {
-            self.strongest_source(index, &mut parts.neighbour);
+            self.strongest_source(index, &mut parts.neighbour, s);
         }
         let total = parts.total(self.weights);
         self.recommendation(index, &parts, total)
@@ -1444,7 +1464,10 @@ mod tests {
             let none = Filters::default();
             let ranker = Ranker::new(&catalog, &profile, &weights, &none);
             let mut found = vec![Evidence::default(); n];
-            found.iter_mut().enumerate().for_each(|(i, e)| ranker.strongest_source(i as u32, e));
+            let mut s = Scratch::default();
+            s.begin(n);
+            s.note_profile_items(&profile.items);
+            found.iter_mut().enumerate().for_each(|(i, e)| ranker.strongest_source(i as u32, e, &s));
             for (target, found) in found.iter().enumerate() {
                 let mut expected = Evidence::default();
                 for (&(source, _), &weight) in profile.items.iter().zip(&profile.source_weights) {
