@@ -282,7 +282,6 @@ impl Scratch {
         self.in_sequence.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
 
-    /// Whether item `i` has evidence gathered in this ranking.
     /// Notes where each of the profile's `items` (in item order) is among them.
     fn note_profile_items(&mut self, items: &[(u32, ItemInterest)]) {
         for (at, &(i, _)) in items.iter().enumerate() {
@@ -299,6 +298,7 @@ impl Scratch {
         items.get(at).is_some_and(|&(j, _)| j == i).then_some(at)
     }
 
+    /// Whether item `i` has evidence gathered in this ranking.
     fn is_touched(&self, i: u32) -> bool {
         self.touched_bits.get(i as usize / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
