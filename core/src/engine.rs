@@ -411,6 +411,9 @@ impl Engine {
             }
             if purpose == SENSITIVE_PROFILING {
                 inner.reindex();
+            } else if purpose == PERSONALISATION && !granted {
+                // Nothing of the history stays in the ranking buffers once it may not be used.
+                inner.scratch = Scratch::default();
             }
             saved
         })
@@ -1063,7 +1066,8 @@ impl Inner {
         }))
     }
 
-    /// Rebuilds the profile index: after the catalogue, a consent or the whole model changed.
+    /// Rebuilds the profile index and drops the ranking buffers: after the
+    /// catalogue, a consent or the whole model changed.
     fn reindex(&mut self) {
         let sensitive = self.state.consent.is_granted(SENSITIVE_PROFILING);
         let key = Some(self.state.token_key.0.as_slice());

@@ -8,8 +8,9 @@
 use crate::catalog::Catalog;
 use crate::model::SEQUENCE_LINK_ITEMS;
 
-/// How many lists a cache keeps: twice the items a ranking reads, so that
-/// a few new latest items do not evict lists still in use.
+/// How many lists a cache keeps: twice the most items a ranking reads links
+/// of (the neighbour links of [`SEQUENCE_LINK_ITEMS`]; transitions are read
+/// for fewer), so that a few new latest items do not evict lists still in use.
 const CAPACITY: usize = 2 * SEQUENCE_LINK_ITEMS;
 
 /// Decoded `(item, quantised weight)` lists by source item, for one

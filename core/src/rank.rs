@@ -495,6 +495,7 @@ impl<'a> Ranker<'a> {
         list.extend(explored);
         s.scored = scored;
         if options.personalised {
+            s.note_profile_items(&self.profile.items);
             list.iter_mut().for_each(|l| self.strongest_source(l.index, &mut l.parts.neighbour, s));
         }
         (list, signals)
@@ -556,7 +557,6 @@ impl<'a> Ranker<'a> {
         s.begin(self.catalog.len());
         let mut signals = Signals::default();
         if personalised {
-            s.note_profile_items(&self.profile.items);
             self.gather_evidence(s);
             if let Some(e) = &self.catalog.embeddings() {
                 if self.weights.embedding != 0.0 {
@@ -614,7 +614,8 @@ impl<'a> Ranker<'a> {
     }
 
     /// The history item that adds most to `target`'s neighbour evidence,
-    /// recorded in its [`Evidence`]: only the items that link to it are looked at.
+    /// recorded in its [`Evidence`]: only the items that link to it are looked
+    /// at, found through the places [`Scratch::note_profile_items`] noted.
     fn strongest_source(&self, target: u32, evidence: &mut Evidence, s: &Scratch) {
         for (source, q) in self.profile.evidence.sources_of(target) {
             let Some(at) = s.profile_place(&self.profile.items, source) else {
@@ -756,6 +757,7 @@ impl<'a> Ranker<'a> {
         let signals = self.prepare(pool, personalised, s);
         let mut parts = self.parts(index, None, &signals, s, personalised, RecommendMode::Mixed);
         if personalised {
+            s.note_profile_items(&self.profile.items);
             self.strongest_source(index, &mut parts.neighbour, s);
         }
         let total = parts.total(self.weights);

@@ -268,7 +268,7 @@ impl<'a> LinkList<'a> {
     }
 
     /// What one quantisation step weighs times `factor`, as [`Self::scaled`] multiplies it in.
-    pub fn scaled_unit(&self, factor: f64) -> f64 {
+    pub(crate) fn scaled_unit(&self, factor: f64) -> f64 {
         factor * f64::from(self.scale) / 127.0
     }
 
