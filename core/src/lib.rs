@@ -33,6 +33,7 @@ pub mod evidence;
 pub mod export;
 pub mod feedback;
 pub mod inspect;
+mod kernels;
 mod link_cache;
 pub mod model;
 pub mod network;

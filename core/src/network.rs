@@ -11,6 +11,7 @@
 use std::sync::LazyLock;
 
 use crate::catalog::{in_bounds, Embeddings};
+use crate::kernels;
 use crate::model::{history_weight, recent_weight, RECENT_ITEMS, SEQUENCE_WINDOW};
 
 /// Per step back, the recent and history weights, computed once: the packer
@@ -111,14 +112,12 @@ impl SequenceNetwork {
         let d = self.dim();
         let mut h0 = vec![0f32; d];
         for (row, weight) in input_rows(most_recent_first.iter().copied(), self.output_bias.len()) {
-            h0.iter_mut().zip(self.input.vector(row as u32)).for_each(|(h, e)| *h += weight as f32 * e);
+            kernels::add_dequantised(&mut h0, weight as f32, self.input.row(row as u32), self.input.factor(row as u32));
         }
         // Row by row, so the inner loop reads the hidden matrix contiguously;
         // each unit still sums its inputs in the same order.
         let mut z = vec![0f32; d];
-        for (x, row) in h0.iter().zip(self.hidden.chunks_exact(d)) {
-            z.iter_mut().zip(row).for_each(|(z, w)| *z += x * w);
-        }
+        kernels::add_vector_times_matrix(&mut z, &h0, &self.hidden);
         h0.iter_mut().zip(&z).zip(&self.hidden_bias).for_each(|((h, z), b)| *h += (b + z).max(0.0));
         HiddenLevels::quantise(&h0)
     }

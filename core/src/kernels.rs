@@ -1,0 +1,143 @@
+//! The two inner loops of the sequence network, written once portably and
+//! once for x86-64's 256-bit vectors, chosen at run time.
+//!
+//! The portable forms compile to each target's baseline vectors (NEON on
+//! every arm64 phone, SSE2 on x86-64). x86-64 machines almost all have AVX2
+//! as well, which a library cannot assume at build time; where the CPU has it,
+//! the wide forms run instead. Both give bit-identical results: the dot
+//! product sums integers exactly, and the float loop does the same
+//! multiplications and additions per element in the same order (Rust never
+//! fuses them), only more elements at a time.
+
+/// Components per block of the portable [`dot_i8_i16`].
+const DOT_BLOCK: usize = 16;
+
+/// `Σ q[k] × x[k]`, exact: the caller keeps `128 × max |x| × len` within `i32`.
+pub(crate) fn dot_i8_i16(q: &[i8], x: &[i16]) -> i32 {
+    debug_assert_eq!(q.len(), x.len());
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { x86::dot_i8_i16(q, x) };
+    }
+    dot_i8_i16_portable(q, x)
+}
+
+fn dot_i8_i16_portable(q: &[i8], x: &[i16]) -> i32 {
+    let (qs, xs) = (q.chunks_exact(DOT_BLOCK), x.chunks_exact(DOT_BLOCK));
+    let tail: i32 = qs.remainder().iter().zip(xs.remainder()).map(|(&q, &x)| i32::from(q) * i32::from(x)).sum();
+    // Lane `l` adds the products of components `l` and `l + 8` of each
+    // block: the pairing compilers turn into multiply-add-pairs (pmaddwd on
+    // x86, smlal on ARM), 2.5 times as fast as one running sum here.
+    let mut lanes = [0i32; DOT_BLOCK / 2];
+    for (q, x) in qs.zip(xs) {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane += i32::from(q[l]) * i32::from(x[l]) + i32::from(q[l + DOT_BLOCK / 2]) * i32::from(x[l + DOT_BLOCK / 2]);
+        }
+    }
+    lanes.iter().sum::<i32>() + tail
+}
+
+/// `acc[k] += scale × (f32::from(q[k]) × unit)` for every `k`: a quantised
+/// row, de-quantised and weighted, added to a running sum.
+pub(crate) fn add_dequantised(acc: &mut [f32], scale: f32, q: &[i8], unit: f32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { x86::add_dequantised(acc, scale, q, unit) };
+    }
+    add_dequantised_portable(acc, scale, q, unit);
+}
+
+#[inline(always)]
+fn add_dequantised_portable(acc: &mut [f32], scale: f32, q: &[i8], unit: f32) {
+    acc.iter_mut().zip(q).for_each(|(a, &q)| *a += scale * (f32::from(q) * unit));
+}
+
+/// `acc[k] += x × row[k]` for every `k`, for each `(x, row)` of `xs` against
+/// the consecutive `acc.len()`-wide rows of `matrix`: a vector times a
+/// row-major matrix, read row by row.
+pub(crate) fn add_vector_times_matrix(acc: &mut [f32], xs: &[f32], matrix: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { x86::add_vector_times_matrix(acc, xs, matrix) };
+    }
+    add_vector_times_matrix_portable(acc, xs, matrix);
+}
+
+#[inline(always)]
+fn add_vector_times_matrix_portable(acc: &mut [f32], xs: &[f32], matrix: &[f32]) {
+    for (x, row) in xs.iter().zip(matrix.chunks_exact(acc.len().max(1))) {
+        acc.iter_mut().zip(row).for_each(|(a, w)| *a += x * w);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// [`super::dot_i8_i16`] sixteen components at a time: widened to 16 bits
+    /// and multiplied-and-added in pairs into eight 32-bit sums.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn dot_i8_i16(q: &[i8], x: &[i16]) -> i32 {
+        let blocks = q.len().min(x.len()) / 16;
+        let mut sums = _mm256_setzero_si256();
+        for b in 0..blocks {
+            // SAFETY: both blocks lie within the slices (b < blocks).
+            let (qv, xv) = unsafe { (_mm_loadu_si128(q.as_ptr().add(16 * b).cast()), _mm256_loadu_si256(x.as_ptr().add(16 * b).cast())) };
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_cvtepi8_epi16(qv), xv));
+        }
+        let mut lanes = [0i32; 8];
+        // SAFETY: `lanes` holds exactly 256 bits.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), sums) };
+        let tail: i32 = q[16 * blocks..].iter().zip(&x[16 * blocks..]).map(|(&q, &x)| i32::from(q) * i32::from(x)).sum();
+        lanes.iter().sum::<i32>() + tail
+    }
+
+    /// [`super::add_dequantised`] compiled for AVX2 (the compiler widens the loop).
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn add_dequantised(acc: &mut [f32], scale: f32, q: &[i8], unit: f32) {
+        super::add_dequantised_portable(acc, scale, q, unit);
+    }
+
+    /// [`super::add_vector_times_matrix`] compiled for AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn add_vector_times_matrix(acc: &mut [f32], xs: &[f32], matrix: &[f32]) {
+        super::add_vector_times_matrix_portable(acc, xs, matrix);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    #[test]
+    fn the_dispatched_kernels_give_what_the_portable_ones_give_to_the_bit() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for len in [0, 1, 15, 16, 17, 33, 128, 131] {
+            let q: Vec<i8> = (0..len).map(|_| rng.random()).collect();
+            let x: Vec<i16> = (0..len).map(|_| rng.random()).collect();
+            let exact: i64 = q.iter().zip(&x).map(|(&q, &x)| i64::from(q) * i64::from(x)).sum();
+            assert_eq!(i64::from(dot_i8_i16(&q, &x)), exact, "dot over {len}");
+            assert_eq!(i64::from(dot_i8_i16_portable(&q, &x)), exact, "portable dot over {len}");
+
+            let start: Vec<f32> = (0..len).map(|_| rng.random_range(-3.0..3.0)).collect();
+            let (scale, unit) = (rng.random_range(-2.0..2.0), rng.random_range(0.0..0.1));
+            let (mut wide, mut portable) = (start.clone(), start.clone());
+            add_dequantised(&mut wide, scale, &q, unit);
+            add_dequantised_portable(&mut portable, scale, &q, unit);
+            assert_eq!(wide.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), portable.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+
+            let xs: Vec<f32> = (0..7).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let matrix: Vec<f32> = (0..7 * len).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let (mut wide, mut portable) = (start.clone(), start);
+            add_vector_times_matrix(&mut wide, &xs, &matrix);
+            add_vector_times_matrix_portable(&mut portable, &xs, &matrix);
+            assert_eq!(wide.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), portable.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        }
+    }
+}
