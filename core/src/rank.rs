@@ -172,8 +172,15 @@ pub const CATEGORY_HEAD: usize = 32;
 #[cfg(feature = "debug-api")]
 pub(crate) type EvidenceShares = (Vec<(u32, f64)>, Vec<(u32, f64)>);
 
-/// A candidate with its score parts and total.
-type Scored = (u32, ScoreParts, f64);
+/// A scored candidate as ordering reads it; the parts of the few listed are
+/// computed again (exactly as they were) rather than kept for every candidate.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    index: u32,
+    /// How due it is to be bought again (what "buy it again" orders by first).
+    due: f64,
+    total: f64,
+}
 
 /// Buffers an engine keeps across rankings: the evidence gathered per request
 /// (valid where a bit says so), candidate marks (reset by a generation stamp,
@@ -469,8 +476,8 @@ impl<'a> Ranker<'a> {
         // Only the head that selection and re-ranking can reach needs an order.
         let due_first = options.mode == RecommendMode::BuyAgain;
         let order = |a: &Scored, b: &Scored| {
-            let due = if due_first { b.1.repurchase.total_cmp(&a.1.repurchase) } else { std::cmp::Ordering::Equal };
-            due.then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0))
+            let due = if due_first { b.due.total_cmp(&a.due) } else { std::cmp::Ordering::Equal };
+            due.then(b.total.total_cmp(&a.total)).then(a.index.cmp(&b.index))
         };
         let diversity = if due_first { 0.0 } else { options.diversity };
         // Without diversity the list is the first k (exploration's unfilled places included).
@@ -481,15 +488,18 @@ impl<'a> Ranker<'a> {
         }
         scored.sort_unstable_by(order);
         let picked = mmr(self.catalog, &scored, options.k - slots, diversity);
-        let listed_at = |n: usize, placement| Listed { index: scored[n].0, parts: scored[n].1.clone(), total: scored[n].2, placement };
+        let listed_at = |n: usize, placement| {
+            let Scored { index, total, .. } = scored[n];
+            Listed { index, parts: self.scored_parts(index, None, &signals, s, options), total, placement }
+        };
         let mut list: Vec<Listed> = picked.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })).collect();
-        let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].0).collect();
+        let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].index).collect();
         let explored = self.explore(&taken, slots, options, &signals, s);
         // Exploration slots nothing could fill (e.g. a catalogue without
         // categories) go to the next best items: a list is short only when
         // fewer items are eligible than asked for.
         let unfilled = slots - explored.len();
-        let spare = (0..scored.len()).filter(|n| !picked.contains(n) && explored.iter().all(|l| l.index != scored[*n].0));
+        let spare = (0..scored.len()).filter(|n| !picked.contains(n) && explored.iter().all(|l| l.index != scored[*n].index));
         let fills: Vec<usize> = spare.take(unfilled).collect();
         list.extend(fills.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })));
         list.extend(explored);
@@ -537,8 +547,7 @@ impl<'a> Ranker<'a> {
             let i = s.candidates[n];
             if self.is_eligible(i, options) {
                 let parts = self.scored_parts(i, s.logits.get(n).copied(), signals, s, options);
-                let total = parts.total(self.weights);
-                scored.push((i, parts, total));
+                scored.push(Scored { index: i, due: parts.repurchase, total: parts.total(self.weights) });
             }
         }
     }
@@ -1076,9 +1085,9 @@ fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<us
         return (0..k.min(scored.len())).collect();
     }
     let pool = &scored[..scored.len().min(mmr_pool_len(k))];
-    let (hi, lo) = (pool[0].2, pool[pool.len() - 1].2);
+    let (hi, lo) = (pool[0].total, pool[pool.len() - 1].total);
     let range = (hi - lo).max(1e-12);
-    let entries = pool.iter().map(|p| MmrEntry::new((1.0 - lambda) * ((p.2 - lo) / range), catalog.item_categories(p.0))).collect();
+    let entries = pool.iter().map(|p| MmrEntry::new((1.0 - lambda) * ((p.total - lo) / range), catalog.item_categories(p.index))).collect();
     pick_diverse(entries, k, lambda)
 }
 
