@@ -290,6 +290,8 @@ struct Inner {
     profile_index: Option<ProfileIndex>,
     /// Ranking buffers, reused across requests.
     scratch: Scratch,
+    /// The profile the last ranking read, whose lists the next one reuses.
+    profile_buffer: UserProfile,
 }
 
 /// The on-device personalisation engine for one user.
@@ -368,7 +370,7 @@ impl Engine {
         // remembered from now on (saved with the next change of state).
         state.newest_pack = state.newest_pack.max(catalog.as_ref().map_or(0, |c| c.meta().pack_version));
         let mut inner =
-            Inner { config, store, model, state, catalog, events_since_snapshot: replayed, profile_index: None, scratch: Scratch::default() };
+            Inner { config, store, model, state, catalog, events_since_snapshot: replayed, profile_index: None, scratch: Scratch::default(), profile_buffer: UserProfile::default() };
         if rolled_back {
             inner.save_state(true)?;
         }
@@ -413,7 +415,7 @@ impl Engine {
                 inner.reindex();
             } else if purpose == PERSONALISATION && !granted {
                 // Nothing of the history stays in the ranking buffers once it may not be used.
-                inner.scratch = Scratch::default();
+                inner.drop_buffers();
             }
             saved
         })
@@ -495,12 +497,14 @@ impl Engine {
                 }
                 None => (None, 0),
             };
-            let profile = inner.profile(now);
+            let mut profile = std::mem::take(&mut inner.profile_buffer);
+            inner.profile_into(now, &mut profile);
             let filters = inner.filters(catalog, now, request);
             let options = rank_options(request, now, personalised, candidates);
             let weights = inner.weights(catalog);
             let ranker = Ranker::new(catalog, &profile, &weights, &filters).with_full_scan(inner.config.full_scan);
             let items = ranker.rank(&options, &mut inner.scratch);
+            inner.profile_buffer = profile;
             let shortfall = Shortfall::of(request, items.len(), personalised);
             Ok(Recommendations { items, personalised, unknown_candidates: unknown, shortfall })
         })
@@ -987,10 +991,17 @@ impl Inner {
     }
 
     fn profile(&self, now: i64) -> UserProfile {
+        let mut profile = UserProfile::default();
+        self.profile_into(now, &mut profile);
+        profile
+    }
+
+    /// [`Self::profile`] written over `profile`, reusing its lists.
+    fn profile_into(&self, now: i64, profile: &mut UserProfile) {
         match (&self.catalog, &self.profile_index, self.personalised()) {
-            (Some(catalog), Some(index), true) => index.profile(&self.model, catalog, catalog.weights(), now),
-            (Some(catalog), _, _) => UserProfile::anonymous(catalog, now),
-            (None, _, _) => UserProfile::default(),
+            (Some(catalog), Some(index), true) => index.profile_into(profile, &self.model, catalog, catalog.weights(), now),
+            (Some(catalog), _, _) => *profile = UserProfile::anonymous(catalog, now),
+            (None, _, _) => *profile = UserProfile::default(),
         }
     }
 
@@ -1073,7 +1084,13 @@ impl Inner {
         let key = Some(self.state.token_key.0.as_slice());
         self.profile_index = self.catalog.as_ref().map(|catalog| ProfileIndex::build(&self.model, catalog, sensitive, key));
         // What the buffers remember of the last ranking is of the history before this.
+        self.drop_buffers();
+    }
+
+    /// Drops the ranking buffers and the profile kept with them.
+    fn drop_buffers(&mut self) {
         self.scratch = Scratch::default();
+        self.profile_buffer = UserProfile::default();
     }
 
     /// Exclusions and penalties from "not interested" and frequency caps, and the

@@ -452,17 +452,30 @@ impl ProfileIndex {
     /// The profile as of `now_ms` (interest as of the newest event, for a
     /// moment before it); very recent interest counts `session_boost` times extra.
     pub fn profile(&self, model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) -> UserProfile {
-        let mut profile = UserProfile {
+        let mut profile = UserProfile::default();
+        self.profile_into(&mut profile, model, catalog, weights, now_ms);
+        profile
+    }
+
+    /// [`Self::profile`] written over `profile`, whose lists keep their
+    /// allocations: a ranking then allocates nothing in proportion to the history.
+    pub(crate) fn profile_into(&self, profile: &mut UserProfile, model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) {
+        *profile = UserProfile {
             unknown_items: self.unknown_items,
             sensitive_items_ignored: self.sensitive_items_ignored,
-            items: Vec::with_capacity(self.entries.len()),
+            items: emptied(&mut profile.items),
+            affinity: emptied(&mut profile.affinity),
+            recent: emptied(&mut profile.recent),
+            source_weights: emptied(&mut profile.source_weights),
+            sequence_sources: emptied(&mut profile.sequence_sources),
+            repurchase: emptied(&mut profile.repurchase),
             ..UserProfile::default()
         };
         let boost = f64::from(weights.session_boost);
         let sequence_boost = f64::from(weights.sequence_boost);
         // Steps back are counted among the items the profile may use, so that
         // sensitive or unknown items cannot shift anyone else's recency.
-        profile.recent = self.order.iter().rev().take(SEQUENCE_WINDOW).map(|&(_, i)| i).collect();
+        profile.recent.extend(self.order.iter().rev().take(SEQUENCE_WINDOW).map(|&(_, i)| i));
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
         let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
@@ -503,7 +516,7 @@ impl ProfileIndex {
         if max_cat > 0.0 {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
-        profile.affinity = vec![0.0; catalog.categories().len()];
+        profile.affinity.resize(catalog.categories().len(), 0.0);
         for (&c, &a) in &profile.categories {
             if let Some(slot) = profile.affinity.get_mut(c as usize) {
                 *slot = a;
@@ -513,11 +526,9 @@ impl ProfileIndex {
         profile.max_item_interest = profile.items.iter().map(|(_, i)| i.score.abs()).fold(0.0, f64::max);
         let inverse = if profile.max_item_interest > 0.0 { 1.0 / profile.max_item_interest } else { 0.0 };
         profile.evidence = self.evidence.view(now_ms, inverse, boost * inverse);
-        profile.source_weights = Vec::with_capacity(self.entries.len());
         for entry in self.entries.values() {
             profile.source_weights.push(profile.evidence.source_weight(entry.units));
         }
-        profile.sequence_sources = Vec::with_capacity(SEQUENCE_LINK_ITEMS);
         for &(i, back) in steps_back.iter().filter(|&&(_, back)| back < SEQUENCE_LINK_ITEMS) {
             let weight = sequence_boost * history_weight(back) * catalog.neighbours(i).unit() * inverse;
             profile.sequence_sources.push((i, weight));
@@ -533,8 +544,14 @@ impl ProfileIndex {
         }
         profile.restock_interval_ms = (staples > 0.0).then(|| (ln_sum / staples).exp());
         profile.trend_share = if catalog.trend_in_force(now_ms) { profile.share_for_time_away() } else { 0.0 };
-        profile
     }
+}
+
+/// `list` emptied and taken, its allocation kept.
+fn emptied<T>(list: &mut Vec<T>) -> Vec<T> {
+    let mut list = std::mem::take(list);
+    list.clear();
+    list
 }
 
 impl UserProfile {
@@ -759,13 +776,15 @@ mod tests {
 
     /// The index kept event by event equals the one built from scratch, and so
     /// do the profiles it gives, over seeded random histories that mix every
-    /// kind of event, repeats, out-of-order times, unknown and sensitive items.
+    /// kind of event, repeats, out-of-order times, unknown and sensitive items;
+    /// also when written over one profile kept across all of them.
     #[test]
     fn the_index_kept_event_by_event_equals_a_rebuild() {
         use rand::{Rng, SeedableRng};
         let catalog = Catalog::new(tiny_pack()).unwrap();
         let weights = RankerWeights::default();
         let kinds = [EventKind::View, EventKind::Purchase, EventKind::Dismiss, EventKind::AddToCart, EventKind::Rating];
+        let mut reused = UserProfile::default();
         for seed in 0..20u64 {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             let allow_sensitive = seed % 2 == 0;
@@ -788,6 +807,8 @@ mod tests {
                     let now = NOW + rng.random_range(-DAY..DAY);
                     let rebuilt = UserProfile::build(&model, &catalog, &weights, now, allow_sensitive);
                     assert_eq!(index.profile(&model, &catalog, &weights, now), rebuilt, "seed {seed}, event {seq}");
+                    index.profile_into(&mut reused, &model, &catalog, &weights, now);
+                    assert_eq!(reused, rebuilt, "seed {seed}, event {seq}, over an earlier profile");
                 }
             }
         }
