@@ -368,7 +368,7 @@ pub struct Recommendation {
     pub title: String,
     /// Score, comparable within one list.
     pub score: f32,
-    /// Reasons, strongest first; never empty.
+    /// Reasons, strongest first; never empty: at most three from `recommend`, all of them from `explain`.
     pub reasons: Vec<Reason>,
 }
 

@@ -55,6 +55,48 @@ pub struct Reason {
     pub contribution: f32,
 }
 
+/// How many reasons a listed item carries, strongest first: a list shows one
+/// or two, and [`crate::Engine::explain`] gives every reason for one item.
+pub const LISTED_REASONS: usize = 3;
+
+/// A reason before it is worded: what ordering reads, and what it will say.
+#[derive(Debug, Clone, Copy)]
+struct Draft<'c> {
+    kind: ReasonKind,
+    contribution: f32,
+    said: Said<'c>,
+}
+
+impl<'c> Draft<'c> {
+    fn new(kind: ReasonKind, contribution: f64, said: Said<'c>) -> Self {
+        Draft { kind, contribution: contribution as f32, said }
+    }
+}
+
+/// What a reason will say.
+#[derive(Debug, Clone, Copy)]
+enum Said<'c> {
+    /// "Because you viewed …", naming the history item found through
+    /// [`Source`], and how it is associated.
+    History(Source, &'static str),
+    BuyAgain,
+    Category(&'c str),
+    /// Popular or trending, within the item's category when it has one.
+    Prior(Option<&'c str>),
+    New,
+    Exploration(&'c str),
+}
+
+/// Where the history item a reason names is found.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Known(u32),
+    /// The recent item that supports it most in the sequence network.
+    Network,
+    /// The recent item whose embedding lies closest.
+    ClosestRecent,
+}
+
 /// One ranked item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
@@ -64,7 +106,8 @@ pub struct Recommendation {
     pub title: String,
     /// Final score (higher is better); comparable within one list only.
     pub score: f32,
-    /// Contributing signals, strongest first; never empty.
+    /// Contributing signals, strongest first; never empty. A listed item
+    /// carries at most [`LISTED_REASONS`]; an explained item carries them all.
     pub reasons: Vec<Reason>,
 }
 
@@ -454,7 +497,7 @@ impl<'a> Ranker<'a> {
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions, s: &mut Scratch) -> Vec<Recommendation> {
         let (listed, _) = self.rank_listed(options, s);
-        listed.iter().map(|l| self.listed_recommendation(l, options.mode)).collect()
+        listed.iter().map(|l| self.listed_recommendation(l, options.mode, LISTED_REASONS)).collect()
     }
 
     /// The top `k` items with their score parts, and what scoring read beside
@@ -511,34 +554,19 @@ impl<'a> Ranker<'a> {
         (list, signals)
     }
 
-    /// A listed item as the host sees it; explored items, and every item of
-    /// a "buy it again" list, lead with why they are there.
-    fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode) -> Recommendation {
-        let mut rec = self.recommendation(listed.index, &listed.parts, listed.total);
-        if mode == RecommendMode::BuyAgain {
-            let at = rec.reasons.iter().position(|r| r.kind == ReasonKind::BuyAgain);
-            let reason = match at {
-                Some(at) => Some(rec.reasons.remove(at)),
-                None => self.buy_again_reason(listed.index, 0.0),
-            };
-            if let Some(reason) = reason {
-                rec.reasons.insert(0, reason);
+    /// A listed item as the host sees it, with its `max` strongest reasons;
+    /// explored items, and every item of a "buy it again" list, lead with why
+    /// they are there.
+    fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode, max: usize) -> Recommendation {
+        let lead = match (listed.placement, mode) {
+            (Placement::Exploration { category }, _) => Some(Draft::new(ReasonKind::Exploration, 0.0, Said::Exploration(&self.catalog.category(category).name))),
+            (_, RecommendMode::BuyAgain) => {
+                let contribution = f64::from(self.weights.repurchase) * listed.parts.repurchase;
+                Some(Draft::new(ReasonKind::BuyAgain, contribution, Said::BuyAgain))
             }
-        }
-        if let Placement::Exploration { category } = listed.placement {
-            let name = &self.catalog.category(category).name;
-            rec.reasons.insert(
-                0,
-                Reason {
-                    kind: ReasonKind::Exploration,
-                    text: words(&["Something different to explore: popular in ", name]),
-                    source_item_id: None,
-                    category: Some(name.clone()),
-                    contribution: 0.0,
-                },
-            );
-        }
-        rec
+            _ => None,
+        };
+        self.worded(listed.index, &listed.parts, listed.total, lead, max)
     }
 
     /// Scores the eligible candidates from position `from` on into `scored`.
@@ -847,78 +875,111 @@ impl<'a> Ranker<'a> {
         }
     }
 
+    /// Item `i` with every reason for its score, strongest first.
     pub(crate) fn recommendation(&self, i: u32, parts: &ScoreParts, total: f64) -> Recommendation {
-        let w = self.weights;
-        // Room for the most an item can have (eight, and one placed first by
-        // the list): one allocation.
-        let mut reasons = Vec::with_capacity(9);
-        let network_part = f64::from(w.network) * parts.network.max(0.0);
-        let next = match parts.sequence.top_source() {
-            Some((source, contribution)) => Some((source, f64::from(w.transition) * contribution + network_part)),
-            None if network_part > 0.0 => self.network_source(i).map(|source| (source, network_part)),
-            None => None,
-        };
-        let embedding_part = f64::from(w.embedding) * parts.embedding;
-        let alike = if embedding_part > 0.0 { self.closest_recent(i).map(|source| (source, embedding_part)) } else { None };
-        let history = [
-            (ReasonKind::RelatedToHistory, parts.neighbour.top_source().map(|(s, c)| (s, f64::from(w.neighbour) * c)), "often chosen together"),
-            (ReasonKind::FollowsRecent, next, "often chosen next"),
-            (ReasonKind::RelatedToHistory, alike, "liked by the same people"),
-        ];
-        for (kind, top_source, association) in history {
-            if let Some((source, contribution)) = top_source.filter(|(s, _)| !self.catalog.is_sensitive(*s)) {
-                let verb = self.profile.interest(source).map_or("viewed", |s| s.strongest_kind.verb());
-                reasons.push(Reason {
-                    kind,
-                    text: words(&["Because you ", verb, " ", self.catalog.title(source), " (", association, ")"]),
-                    source_item_id: Some(self.catalog.id(source).to_string()),
-                    category: None,
-                    contribution: contribution as f32,
-                });
+        self.worded(i, parts, total, None, usize::MAX)
+    }
+
+    /// Item `i` with `lead` (when it has one) and then its strongest reasons,
+    /// `max` in all. Each reason is drafted first (kind and contribution) and
+    /// only those listed are worded: the history item behind a network or
+    /// embedding reason is looked for, and the text written, for those alone.
+    fn worded(&self, i: u32, parts: &ScoreParts, total: f64, lead: Option<Draft<'a>>, max: usize) -> Recommendation {
+        let mut drafts = self.drafts(i, parts);
+        // The lead takes the place of the same reason among the others.
+        let led_by_draft = lead.is_some_and(|l| drafts.iter().any(|d| d.kind == l.kind));
+        drafts.retain(|d| lead.is_none_or(|l| d.kind != l.kind));
+        let mut reasons = Vec::with_capacity(max.min(drafts.len() + 2));
+        reasons.extend(lead.and_then(|l| self.word(i, &l)));
+        let listed_before = reasons.len();
+        for draft in &drafts {
+            if reasons.len() >= max {
+                break;
             }
+            reasons.extend(self.word(i, draft));
+        }
+        if reasons.len() == listed_before && !led_by_draft && reasons.len() < max {
+            // Nothing else to say: it is there as something new.
+            reasons.push(Reason { kind: ReasonKind::New, text: "Something new for you".to_string(), source_item_id: None, category: None, contribution: parts.novelty as f32 });
+        }
+        Recommendation { item_id: self.catalog.id(i).to_string(), title: self.catalog.title(i).to_string(), score: total as f32, reasons }
+    }
+
+    /// Every signal behind item `i`'s score that a reason could name,
+    /// strongest first (ties by kind, in declaration order), none worded yet.
+    fn drafts(&self, i: u32, parts: &ScoreParts) -> Vec<Draft<'a>> {
+        let w = self.weights;
+        let mut drafts = Vec::with_capacity(8);
+        if let Some((source, contribution)) = parts.neighbour.top_source() {
+            drafts.push(Draft::new(ReasonKind::RelatedToHistory, f64::from(w.neighbour) * contribution, Said::History(Source::Known(source), "often chosen together")));
+        }
+        let network_part = f64::from(w.network) * parts.network.max(0.0);
+        match parts.sequence.top_source() {
+            Some((source, contribution)) => {
+                let contribution = f64::from(w.transition) * contribution + network_part;
+                drafts.push(Draft::new(ReasonKind::FollowsRecent, contribution, Said::History(Source::Known(source), "often chosen next")));
+            }
+            None if network_part > 0.0 => drafts.push(Draft::new(ReasonKind::FollowsRecent, network_part, Said::History(Source::Network, "often chosen next"))),
+            None => {}
+        }
+        let embedding_part = f64::from(w.embedding) * parts.embedding;
+        if embedding_part > 0.0 {
+            drafts.push(Draft::new(ReasonKind::RelatedToHistory, embedding_part, Said::History(Source::ClosestRecent, "liked by the same people")));
         }
         if parts.repurchase > 0.0 {
-            reasons.extend(self.buy_again_reason(i, f64::from(w.repurchase) * parts.repurchase));
+            drafts.push(Draft::new(ReasonKind::BuyAgain, f64::from(w.repurchase) * parts.repurchase, Said::BuyAgain));
         }
         let category = self.display_category(i);
-        if parts.category > 0.0 {
-            if let Some(name) = category {
-                reasons.push(Reason {
-                    kind: ReasonKind::CategoryInterest,
-                    text: words(&["You often look at ", name]),
-                    source_item_id: None,
-                    category: Some(name.to_string()),
-                    contribution: (f64::from(w.category) * parts.category) as f32,
-                });
-            }
+        if let Some(name) = category.filter(|_| parts.category > 0.0) {
+            drafts.push(Draft::new(ReasonKind::CategoryInterest, f64::from(w.category) * parts.category, Said::Category(name)));
         }
-        let popular = [
-            (ReasonKind::Popular, "Popular", "with everyone", parts.popularity, w.popularity),
-            (ReasonKind::Trending, "Trending", "now", parts.trend, w.trend),
-        ];
-        for (kind, word, fallback, part, weight) in popular {
+        for (kind, part, weight) in [(ReasonKind::Popular, parts.popularity, w.popularity), (ReasonKind::Trending, parts.trend, w.trend)] {
             if part > 0.0 {
-                reasons.push(Reason {
-                    kind,
-                    text: category.map_or_else(|| words(&[word, " ", fallback]), |name| words(&[word, " in ", name])),
-                    source_item_id: None,
-                    category: category.map(str::to_string),
-                    contribution: (f64::from(weight) * part) as f32,
-                });
+                drafts.push(Draft::new(kind, f64::from(weight) * part, Said::Prior(category)));
             }
         }
-        if parts.novelty > 0.0 || reasons.is_empty() {
-            reasons.push(Reason {
-                kind: ReasonKind::New,
-                text: "Something new for you".to_string(),
-                source_item_id: None,
-                category: None,
-                contribution: parts.novelty as f32,
-            });
+        if parts.novelty > 0.0 {
+            drafts.push(Draft::new(ReasonKind::New, parts.novelty, Said::New));
         }
-        // Ties (rare: equal contributions) go by kind, in declaration order.
-        reasons.sort_unstable_by(|a, b| b.contribution.total_cmp(&a.contribution).then((a.kind as u8).cmp(&(b.kind as u8))));
-        Recommendation { item_id: self.catalog.id(i).to_string(), title: self.catalog.title(i).to_string(), score: total as f32, reasons }
+        // Stable: equal drafts keep the order above.
+        drafts.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then((a.kind as u8).cmp(&(b.kind as u8))));
+        drafts
+    }
+
+    /// The reason `draft` words for item `i`; none when the history item
+    /// behind it is sensitive or cannot be found.
+    fn word(&self, i: u32, draft: &Draft<'a>) -> Option<Reason> {
+        let reason = |text: String, source_item_id: Option<String>, category: Option<&str>| Reason {
+            kind: draft.kind,
+            text,
+            source_item_id,
+            category: category.map(str::to_string),
+            contribution: draft.contribution,
+        };
+        Some(match draft.said {
+            Said::History(source, association) => {
+                let source = match source {
+                    Source::Known(source) => source,
+                    Source::Network => self.network_source(i)?,
+                    Source::ClosestRecent => self.closest_recent(i)?,
+                };
+                if self.catalog.is_sensitive(source) {
+                    return None;
+                }
+                let verb = self.profile.interest(source).map_or("viewed", |s| s.strongest_kind.verb());
+                let text = words(&["Because you ", verb, " ", self.catalog.title(source), " (", association, ")"]);
+                reason(text, Some(self.catalog.id(source).to_string()), None)
+            }
+            Said::BuyAgain => return self.buy_again_reason(i, f64::from(draft.contribution)),
+            Said::Category(name) => reason(words(&["You often look at ", name]), None, Some(name)),
+            Said::Prior(category) => {
+                let (word, fallback) = if draft.kind == ReasonKind::Trending { ("Trending", "now") } else { ("Popular", "with everyone") };
+                let text = category.map_or_else(|| words(&[word, " ", fallback]), |name| words(&[word, " in ", name]));
+                reason(text, None, category)
+            }
+            Said::New => reason("Something new for you".to_string(), None, None),
+            Said::Exploration(name) => reason(words(&["Something different to explore: popular in ", name]), None, Some(name)),
+        })
     }
 
     /// "You usually buy this every 7 days — last bought 6 days ago", for an item the person bought.
@@ -1542,5 +1603,49 @@ mod tests {
         let explained = Ranker::new(&catalog, &profile, &weights, &Filters::default()).explain(target, true, &mut Scratch::default());
         assert!(explained.score > 0.0);
         assert_eq!(explained.reasons[0].source_item_id.as_deref(), Some("0"));
+    }
+
+    /// A listed item's reasons are the first [`LISTED_REASONS`] of all its
+    /// reasons, whichever were worded: over seeded random histories, with
+    /// every kind of reason (the network's and the embeddings' included),
+    /// sensitive history items that must not be named, explored items and
+    /// "buy it again" lists that lead with why the item is there.
+    #[test]
+    fn a_listed_item_carries_the_strongest_of_all_its_reasons() {
+        use rand::{Rng, SeedableRng};
+        let mut kinds = BTreeSet::new();
+        for seed in 0..6u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let n = 120;
+            let mut pack = random_links_pack(n, &mut rng);
+            pack.transitions = pack.neighbours.iter().rev().cloned().collect();
+            (pack.popularity, pack.trend) = ((0..n).map(|_| rng.random()).collect(), (0..n).map(|_| rng.random()).collect());
+            pack.embeddings = Some(crate::catalog::Embeddings::quantise(2, &(0..2 * n).map(|_| rng.random_range(-1.0..1.0)).collect::<Vec<f32>>()));
+            pack.network = Some(crate::network::tests::successor_network(n));
+            pack.items.iter_mut().step_by(7).for_each(|item| item.categories = vec![1]);
+            let catalog = Catalog::new(pack).unwrap();
+            let events: Vec<StoredEvent> = (0..rng.random_range(1..80))
+                .map(|seq| {
+                    let kind = [EventKind::View, EventKind::Purchase, EventKind::View][rng.random_range(0..3)];
+                    StoredEvent { seq, kind, timestamp_ms: NOW - rng.random_range(0..60 * 86_400_000), ..view(&rng.random_range(0..n).to_string()) }
+                })
+                .collect();
+            let weights = RankerWeights { network: 1.0, embedding: 1.0, repurchase: 1.0, ..RankerWeights::default() };
+            let profile = UserProfile::build(&crate::model::model_of(&events), &catalog, &weights, NOW, false);
+            let none = Filters::default();
+            let ranker = Ranker::new(&catalog, &profile, &weights, &none);
+            for mode in [RecommendMode::Mixed, RecommendMode::BuyAgain] {
+                let options = RankOptions { k: 30, exploration: 0.3, novelty: 0.5, mode, ..options(true) };
+                let (listed, _) = ranker.rank_listed(&options, &mut Scratch::default());
+                for l in &listed {
+                    let all = ranker.listed_recommendation(l, mode, usize::MAX).reasons;
+                    let few = ranker.listed_recommendation(l, mode, LISTED_REASONS).reasons;
+                    assert_eq!(few, all[..all.len().min(LISTED_REASONS)], "seed {seed}, item {}", l.index);
+                    assert!(all.iter().all(|r| r.source_item_id.as_deref().is_none_or(|id| !catalog.is_sensitive(catalog.index_of(id).unwrap()))));
+                    kinds.extend(all.iter().map(|r| r.kind as u8));
+                }
+            }
+        }
+        assert_eq!(kinds.len(), 8, "every kind of reason was worded: {kinds:?}");
     }
 }

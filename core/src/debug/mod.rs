@@ -201,7 +201,8 @@ pub struct ExplainedItem {
     pub score: f64,
     /// Every signal's share of the score.
     pub contributions: Vec<Contribution>,
-    /// The reasons `recommend` words, strongest first.
+    /// Every reason for it, strongest first (`recommend` lists the first
+    /// [`crate::rank::LISTED_REASONS`], after an explored or "buy it again" item's lead).
     pub reasons: Vec<String>,
     /// How it got its place: not part of the score.
     pub placement: PlacementSummary,

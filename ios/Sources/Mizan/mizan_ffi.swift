@@ -2991,7 +2991,7 @@ public struct Recommendation: Equatable, Hashable {
      */
     public let score: Float
     /**
-     * Reasons, strongest first; never empty.
+     * Reasons, strongest first; never empty: at most three from `recommend`, all of them from `explain`.
      */
     public let reasons: [Reason]
 
@@ -3008,7 +3008,7 @@ public struct Recommendation: Equatable, Hashable {
          * Score, comparable within one list.
          */score: Float, 
         /**
-         * Reasons, strongest first; never empty.
+         * Reasons, strongest first; never empty: at most three from `recommend`, all of them from `explain`.
          */reasons: [Reason]) {
         self.itemId = itemId
         self.title = title
