@@ -59,6 +59,10 @@ pub struct Reason {
 /// or two, and [`crate::Engine::explain`] gives every reason for one item.
 pub const LISTED_REASONS: usize = 3;
 
+/// The most drafts an item can have (two related to its history, one of
+/// every other kind but exploration, which only leads): a buffer's room.
+const DRAFTS: usize = 8;
+
 /// A reason before it is worded: what ordering reads, and what it will say.
 #[derive(Debug, Clone, Copy)]
 struct Draft<'c> {
@@ -497,7 +501,8 @@ impl<'a> Ranker<'a> {
     /// The top `k` items with reasons.
     pub fn rank(&self, options: &RankOptions, s: &mut Scratch) -> Vec<Recommendation> {
         let (listed, _) = self.rank_listed(options, s);
-        listed.iter().map(|l| self.listed_recommendation(l, options.mode, LISTED_REASONS)).collect()
+        let mut drafts = Vec::with_capacity(DRAFTS);
+        listed.iter().map(|l| self.listed_recommendation(l, options.mode, LISTED_REASONS, &mut drafts)).collect()
     }
 
     /// The top `k` items with their score parts, and what scoring read beside
@@ -557,7 +562,7 @@ impl<'a> Ranker<'a> {
     /// A listed item as the host sees it, with its `max` strongest reasons;
     /// explored items, and every item of a "buy it again" list, lead with why
     /// they are there.
-    fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode, max: usize) -> Recommendation {
+    fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode, max: usize, drafts: &mut Vec<Draft<'a>>) -> Recommendation {
         let lead = match (listed.placement, mode) {
             (Placement::Exploration { category }, _) => Some(Draft::new(ReasonKind::Exploration, 0.0, Said::Exploration(&self.catalog.category(category).name))),
             (_, RecommendMode::BuyAgain) => {
@@ -566,7 +571,7 @@ impl<'a> Ranker<'a> {
             }
             _ => None,
         };
-        self.worded(listed.index, &listed.parts, listed.total, lead, max)
+        self.worded(listed.index, &listed.parts, listed.total, lead, max, drafts)
     }
 
     /// Scores the eligible candidates from position `from` on into `scored`.
@@ -877,22 +882,23 @@ impl<'a> Ranker<'a> {
 
     /// Item `i` with every reason for its score, strongest first.
     pub(crate) fn recommendation(&self, i: u32, parts: &ScoreParts, total: f64) -> Recommendation {
-        self.worded(i, parts, total, None, usize::MAX)
+        self.worded(i, parts, total, None, usize::MAX, &mut Vec::with_capacity(DRAFTS))
     }
 
     /// Item `i` with `lead` (when it has one) and then its strongest reasons,
     /// `max` in all. Each reason is drafted first (kind and contribution) and
     /// only those listed are worded: the history item behind a network or
     /// embedding reason is looked for, and the text written, for those alone.
-    fn worded(&self, i: u32, parts: &ScoreParts, total: f64, lead: Option<Draft<'a>>, max: usize) -> Recommendation {
-        let mut drafts = self.drafts(i, parts);
+    /// `drafts` is a buffer, reused across a list's items.
+    fn worded(&self, i: u32, parts: &ScoreParts, total: f64, lead: Option<Draft<'a>>, max: usize, drafts: &mut Vec<Draft<'a>>) -> Recommendation {
+        self.draft(i, parts, drafts);
         // The lead takes the place of the same reason among the others.
         let led_by_draft = lead.is_some_and(|l| drafts.iter().any(|d| d.kind == l.kind));
         drafts.retain(|d| lead.is_none_or(|l| d.kind != l.kind));
         let mut reasons = Vec::with_capacity(max.min(drafts.len() + 2));
         reasons.extend(lead.and_then(|l| self.word(i, &l)));
         let listed_before = reasons.len();
-        for draft in &drafts {
+        for draft in drafts.iter() {
             if reasons.len() >= max {
                 break;
             }
@@ -905,11 +911,11 @@ impl<'a> Ranker<'a> {
         Recommendation { item_id: self.catalog.id(i).to_string(), title: self.catalog.title(i).to_string(), score: total as f32, reasons }
     }
 
-    /// Every signal behind item `i`'s score that a reason could name,
-    /// strongest first (ties by kind, in declaration order), none worded yet.
-    fn drafts(&self, i: u32, parts: &ScoreParts) -> Vec<Draft<'a>> {
+    /// Every signal behind item `i`'s score that a reason could name, into
+    /// `drafts`, strongest first (ties by kind, in declaration order), none worded yet.
+    fn draft(&self, i: u32, parts: &ScoreParts, drafts: &mut Vec<Draft<'a>>) {
         let w = self.weights;
-        let mut drafts = Vec::with_capacity(8);
+        drafts.clear();
         if let Some((source, contribution)) = parts.neighbour.top_source() {
             drafts.push(Draft::new(ReasonKind::RelatedToHistory, f64::from(w.neighbour) * contribution, Said::History(Source::Known(source), "often chosen together")));
         }
@@ -943,7 +949,6 @@ impl<'a> Ranker<'a> {
         }
         // Stable: equal drafts keep the order above.
         drafts.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then((a.kind as u8).cmp(&(b.kind as u8))));
-        drafts
     }
 
     /// The reason `draft` words for item `i`; none when the history item
@@ -1638,8 +1643,8 @@ mod tests {
                 let options = RankOptions { k: 30, exploration: 0.3, novelty: 0.5, mode, ..options(true) };
                 let (listed, _) = ranker.rank_listed(&options, &mut Scratch::default());
                 for l in &listed {
-                    let all = ranker.listed_recommendation(l, mode, usize::MAX).reasons;
-                    let few = ranker.listed_recommendation(l, mode, LISTED_REASONS).reasons;
+                    let all = ranker.listed_recommendation(l, mode, usize::MAX, &mut Vec::new()).reasons;
+                    let few = ranker.listed_recommendation(l, mode, LISTED_REASONS, &mut Vec::new()).reasons;
                     assert_eq!(few, all[..all.len().min(LISTED_REASONS)], "seed {seed}, item {}", l.index);
                     assert!(all.iter().all(|r| r.source_item_id.as_deref().is_none_or(|id| !catalog.is_sensitive(catalog.index_of(id).unwrap()))));
                     kinds.extend(all.iter().map(|r| r.kind as u8));
