@@ -504,6 +504,9 @@ impl Engine {
             let weights = inner.weights(catalog);
             let ranker = Ranker::new(catalog, &profile, &weights, &filters).with_full_scan(inner.config.full_scan);
             let items = ranker.rank(&options, &mut inner.scratch);
+            // The buffer keeps the lists' allocations, not a share of the
+            // evidence: recording would then have to copy it whole.
+            profile.evidence = Default::default();
             inner.profile_buffer = profile;
             let shortfall = Shortfall::of(request, items.len(), personalised);
             Ok(Recommendations { items, personalised, unknown_candidates: unknown, shortfall })
@@ -1189,6 +1192,21 @@ mod tests {
         let config = EngineConfig { debug_api: true, ..EngineConfig::new(dir.path(), vec![]) };
         let engine = Engine::open(config, Arc::new(crate::StaticKey(vec![1; 32]))).unwrap();
         assert!(matches!(engine.debug_snapshot(&DebugOptions::default()), Err(Error::DebugDisabled)));
+    }
+
+    /// The profile an engine keeps between rankings (for its lists'
+    /// allocations) holds no share of the evidence: the next event would
+    /// otherwise copy all of it, in proportion to the catalogue.
+    #[test]
+    fn a_ranking_leaves_the_evidence_unshared() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = crate::catalog::tests::signer(1);
+        let engine = Engine::open(EngineConfig::new(dir.path(), vec![crate::catalog::public_key(&signer)]), Arc::new(crate::StaticKey(vec![1; 32]))).unwrap();
+        engine.set_consent(PERSONALISATION, true, "v1", false).unwrap();
+        engine.load_catalog(&crate::catalog::tests::tiny_pack().sign(&signer)).unwrap();
+        engine.record(&[Event::new(EventKind::View, "a", 1_780_000_000_000)]).unwrap();
+        engine.recommend(&RecommendRequest { now_ms: Some(1_780_000_000_000), ..RecommendRequest::default() }).unwrap();
+        assert!(!engine.with(|inner| Ok(inner.profile_index.as_ref().unwrap().evidence_is_shared())).unwrap());
     }
 
     #[test]

@@ -172,6 +172,12 @@ impl NeighbourEvidence {
         NeighbourEvidence { totals: Arc::new(totals), reference_ms, max_scale: f64::from(catalog.max_neighbour_scale()) }
     }
 
+    /// Whether a view still shares the sums (recording would then copy them).
+    #[cfg(test)]
+    pub(crate) fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.totals) > 1
+    }
+
     /// The sums as a ranking at `now_ms` reads them: `long`/`short` weigh the
     /// long- and short-term parts (interest scaling and session boost included).
     pub fn view(&self, now_ms: i64, long: f64, short: f64) -> EvidenceView {

@@ -439,6 +439,12 @@ impl ProfileIndex {
         moved
     }
 
+    /// Whether a profile still shares the evidence (recording would then copy it).
+    #[cfg(test)]
+    pub(crate) fn evidence_is_shared(&self) -> bool {
+        self.evidence.is_shared()
+    }
+
     /// Recomputes every entry's evidence units and the sums as of `reference_ms`.
     fn rebuild_evidence(&mut self, catalog: &Catalog, reference_ms: i64) {
         let links = self.entries.keys().map(|&i| catalog.neighbours(i).len()).sum();
