@@ -15,6 +15,9 @@ const DOT_BLOCK: usize = 16;
 /// `Σ q[k] × x[k]`, exact: the caller keeps `128 × max |x| × len` within `i32`.
 pub(crate) fn dot_i8_i16(q: &[i8], x: &[i16]) -> i32 {
     debug_assert_eq!(q.len(), x.len());
+    // Over the common length, so that both forms agree whatever they are given.
+    let len = q.len().min(x.len());
+    let (q, x) = (&q[..len], &x[..len]);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).

@@ -201,8 +201,9 @@ pub struct ExplainedItem {
     pub score: f64,
     /// Every signal's share of the score.
     pub contributions: Vec<Contribution>,
-    /// Every reason for it, strongest first (`recommend` lists the first
-    /// [`crate::rank::LISTED_REASONS`], after an explored or "buy it again" item's lead).
+    /// Every reason for its score, strongest first. `recommend` lists at most
+    /// [`crate::rank::LISTED_REASONS`]: an explored or "buy it again" item's
+    /// lead, then the first of these.
     pub reasons: Vec<String>,
     /// How it got its place: not part of the score.
     pub placement: PlacementSummary,
