@@ -565,10 +565,7 @@ impl<'a> Ranker<'a> {
     fn listed_recommendation(&self, listed: &Listed, mode: RecommendMode, max: usize, drafts: &mut Vec<Draft<'a>>) -> Recommendation {
         let lead = match (listed.placement, mode) {
             (Placement::Exploration { category }, _) => Some(Draft::new(ReasonKind::Exploration, 0.0, Said::Exploration(&self.catalog.category(category).name))),
-            (_, RecommendMode::BuyAgain) => {
-                let contribution = f64::from(self.weights.repurchase) * listed.parts.repurchase;
-                Some(Draft::new(ReasonKind::BuyAgain, contribution, Said::BuyAgain))
-            }
+            (_, RecommendMode::BuyAgain) => Some(self.buy_again_draft(&listed.parts)),
             _ => None,
         };
         self.worded(listed.index, &listed.parts, listed.total, lead, max, drafts)
@@ -906,7 +903,7 @@ impl<'a> Ranker<'a> {
         }
         if reasons.len() == listed_before && !led_by_draft && reasons.len() < max {
             // Nothing else to say: it is there as something new.
-            reasons.push(Reason { kind: ReasonKind::New, text: "Something new for you".to_string(), source_item_id: None, category: None, contribution: parts.novelty as f32 });
+            reasons.extend(self.word(i, &Draft::new(ReasonKind::New, parts.novelty, Said::New)));
         }
         Recommendation { item_id: self.catalog.id(i).to_string(), title: self.catalog.title(i).to_string(), score: total as f32, reasons }
     }
@@ -933,7 +930,7 @@ impl<'a> Ranker<'a> {
             drafts.push(Draft::new(ReasonKind::RelatedToHistory, embedding_part, Said::History(Source::ClosestRecent, "liked by the same people")));
         }
         if parts.repurchase > 0.0 {
-            drafts.push(Draft::new(ReasonKind::BuyAgain, f64::from(w.repurchase) * parts.repurchase, Said::BuyAgain));
+            drafts.push(self.buy_again_draft(parts));
         }
         let category = self.display_category(i);
         if let Some(name) = category.filter(|_| parts.category > 0.0) {
@@ -949,6 +946,11 @@ impl<'a> Ranker<'a> {
         }
         // Stable: equal drafts keep the order above.
         drafts.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then((a.kind as u8).cmp(&(b.kind as u8))));
+    }
+
+    /// "Buy it again", with what how due the item is adds to its score.
+    fn buy_again_draft(&self, parts: &ScoreParts) -> Draft<'a> {
+        Draft::new(ReasonKind::BuyAgain, f64::from(self.weights.repurchase) * parts.repurchase, Said::BuyAgain)
     }
 
     /// The reason `draft` words for item `i`; none when the history item
