@@ -7,7 +7,10 @@ by user on one core, against the engine's own `recommend` per user (measured
 by `mizan eval` through the public API: `us_per_recommend` for the first call
 of a fresh engine, `us_per_warm_recommend` for the same call again). Model fitting is
 excluded on every side. Prints a Markdown table.
-Usage: bench-peers.py <eval out dir>
+Usage: bench-peers.py <eval out dir> [--warm-calls N] [--cold-cache]
+With the flags `mizan eval` takes of the same names, each peer's call is also
+asked N times per user (the mean of each repeat by its place is printed), after
+the processor's caches are evicted when asked to.
 """
 import os
 
@@ -27,18 +30,26 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from peers import load, metrics, top_unseen  # noqa: E402
 
 
-def per_user(cases, rank):
-    """Mean µs of `rank(history)` per case, and the ranked lists."""
-    ranked, total = [], 0.0
+def per_user(cases, rank, calls=1, cold_cache=False):
+    """Mean µs of `rank(history)` per case for each of `calls` repeats (after
+    evicting the caches when `cold_cache`), and the ranked lists."""
+    ranked, totals = [], [0.0] * calls
+    eviction = np.zeros(64 << 20, dtype=np.uint8)
     for _, history in cases:
-        started = time.perf_counter()
-        ranked.append(rank(history))
-        total += time.perf_counter() - started
-    return total / len(cases) * 1e6, ranked
+        if cold_cache:
+            eviction[::64] += 1
+        for n in range(calls):
+            started = time.perf_counter()
+            ranking = rank(history)
+            totals[n] += time.perf_counter() - started
+        ranked.append(ranking)
+    return [t / len(cases) * 1e6 for t in totals], ranked
 
 
 def main():
     out = pathlib.Path(sys.argv[1])
+    calls = int(sys.argv[sys.argv.index("--warm-calls") + 1]) if "--warm-calls" in sys.argv else 1
+    cold_cache = "--cold-cache" in sys.argv
     train, cases = load(out)
     n_items = max(int(train[:, 1].max()), max(t for t, _ in cases), max((max(h) for _, h in cases if h), default=0)) + 1
     n_users = int(train[:, 0].max()) + 1
@@ -50,7 +61,7 @@ def main():
     p = np.linalg.inv(gram)
     b = -p / np.diag(p)
     b[np.diag_indices(n_items)] = 0.0
-    ease_us, ease_ranked = per_user(cases, lambda h: top_unseen(b[h].sum(axis=0), h))
+    ease_us, ease_ranked = per_user(cases, lambda h: top_unseen(b[h].sum(axis=0), h), calls, cold_cache)
 
     from implicit.als import AlternatingLeastSquares
     model = AlternatingLeastSquares(factors=64, regularization=0.05, iterations=15, random_state=7, num_threads=1)
@@ -61,7 +72,7 @@ def main():
         ids, _ = model.recommend(0, row, N=20, filter_already_liked_items=True, recalculate_user=True)
         return ids
 
-    als_us, als_ranked = per_user(cases, als)
+    als_us, als_ranked = per_user(cases, als, calls, cold_cache)
 
     rows = json.loads((out / "results.json").read_text())
     engine = [r for r in rows if r.get("us_per_recommend") is not None and r["split"] == "strong (test)"]
@@ -71,8 +82,15 @@ def main():
         print(f'| {r["method"]}: first `recommend` of a fresh engine | {r["us_per_recommend"]:.0f} | {r["hr10"]:.4f} |')
         if r.get("us_per_warm_recommend") is not None:
             print(f'| {r["method"]}: the same `recommend` again (an engine kept open) | {r["us_per_warm_recommend"]:.0f} | {r["hr10"]:.4f} |')
-    print(f"| Dense EASE in numpy (λ=250): matrix-vector + top 20 | {ease_us:.0f} | {metrics(cases, ease_ranked)['hr10']:.4f} |")
-    print(f"| implicit ALS `recommend` (64 factors, user folded in) | {als_us:.0f} | {metrics(cases, als_ranked)['hr10']:.4f} |")
+    print(f"| Dense EASE in numpy (λ=250): matrix-vector + top 20 | {ease_us[0]:.0f} | {metrics(cases, ease_ranked)['hr10']:.4f} |")
+    print(f"| implicit ALS `recommend` (64 factors, user folded in) | {als_us[0]:.0f} | {metrics(cases, als_ranked)['hr10']:.4f} |")
+    if calls > 1:
+        cold = ", the caches evicted before the first" if cold_cache else ""
+        print(f"\nµs per call, by its place among {calls} repeats per user{cold}:\n")
+        for r in engine:
+            print(f'- {r["method"]}: {" · ".join(f"{v:.0f}" for v in r.get("us_per_repeat") or [])}')
+        print(f'- Dense EASE: {" · ".join(f"{v:.0f}" for v in ease_us)}')
+        print(f'- implicit ALS: {" · ".join(f"{v:.0f}" for v in als_us)}')
 
 
 if __name__ == "__main__":

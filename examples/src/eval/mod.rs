@@ -132,6 +132,16 @@ pub struct EvalArgs {
     /// it holds the next item), so the online ranker learns before the final list.
     #[arg(long, default_value_t = 0)]
     online_feedback: usize,
+    /// Asks each user's final `recommend` again this many times, and reports the
+    /// mean time of each repeat by its place (how a call speeds up as the
+    /// caches and the allocator warm to it); the first is the warm figure.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    warm_calls: u32,
+    /// Evicts the processor's caches (writes 64 MiB) before the repeats, so
+    /// that the first of them is timed from cold caches, as after the app has
+    /// been busy elsewhere.
+    #[arg(long)]
+    cold_cache: bool,
 }
 
 /// One row of the results.
@@ -150,6 +160,9 @@ struct Row {
     /// open, as in an app, with its buffers grown by the first.
     #[serde(skip_serializing_if = "Option::is_none")]
     us_per_warm_recommend: Option<f64>,
+    /// With `--warm-calls` above 1: the mean time of each repeat, in µs, by its place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    us_per_repeat: Option<Vec<f64>>,
 }
 
 /// Runs the evaluation and writes `results.json`, `results.md` and the split files.
@@ -248,6 +261,7 @@ fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<
                 ms_per_user: None,
                 us_per_recommend: None,
                 us_per_warm_recommend: None,
+                us_per_repeat: None,
             });
         }
     }
@@ -266,6 +280,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
         ms_per_user: None,
         us_per_recommend: None,
         us_per_warm_recommend: None,
+        us_per_repeat: None,
     };
 
     let baselines = Baselines::fit(&split.pack_histories, n, args.lambda, args.trend_half_life_days)?;
@@ -287,6 +302,9 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     mizan.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
     mizan.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
     mizan.us_per_warm_recommend = Some(per_user.per_warm_recommend.as_secs_f64() * 1e6);
+    if per_user.per_repeat.len() > 1 {
+        mizan.us_per_repeat = Some(per_user.per_repeat.iter().map(|d| d.as_secs_f64() * 1e6).collect());
+    }
     if args.full_scan {
         let (metrics, per_user) = replay.engine_with_feedback(&pack, args.diversity, args.exploration, 0, true)?;
         let mut scanned = row(&format!("{} (full scan)", mizan.method), metrics);
@@ -320,6 +338,7 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
             ms_per_user: None,
             us_per_recommend: None,
             us_per_warm_recommend: None,
+            us_per_repeat: None,
         });
     }
     Ok(rows)
@@ -339,6 +358,7 @@ fn online_feedback(args: &EvalArgs, data: &Dataset, split: &Split, pack: &Catalo
         ms_per_user: Some(per_user.per_user.as_secs_f64() * 1e3),
         us_per_recommend: Some(per_user.per_recommend.as_secs_f64() * 1e6),
         us_per_warm_recommend: Some(per_user.per_warm_recommend.as_secs_f64() * 1e6),
+        us_per_repeat: None,
     })
 }
 
@@ -364,6 +384,7 @@ fn weight_sweep(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPa
             ms_per_user: None,
             us_per_recommend: None,
             us_per_warm_recommend: None,
+            us_per_repeat: None,
         });
     }
     Ok(rows)
@@ -390,6 +411,7 @@ fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split, full: &CatalogPack
             ms_per_user: None,
             us_per_recommend: None,
             us_per_warm_recommend: None,
+            us_per_repeat: None,
         });
     }
     Ok(rows)
@@ -404,6 +426,7 @@ struct Replay<'a> {
     ids: Vec<String>,
     trusted_key: Vec<u8>,
     scratch: PathBuf,
+    repeats: runner::Repeats,
 }
 
 impl<'a> Replay<'a> {
@@ -417,6 +440,7 @@ impl<'a> Replay<'a> {
             ids: data.items.iter().map(|i| i.id.clone()).collect(),
             trusted_key: public_key(&eval_signer()),
             scratch,
+            repeats: runner::Repeats { calls: args.warm_calls as usize, cold_cache: args.cold_cache },
         })
     }
 
@@ -450,6 +474,7 @@ impl<'a> Replay<'a> {
             scratch: &self.scratch,
             feedback_steps,
             full_scan,
+            repeats: self.repeats,
         };
         let (ranked, per_user) = runner::run(&run, &self.split.cases, 20)?;
         Ok((self.score(&ranked), per_user))

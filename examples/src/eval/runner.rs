@@ -33,13 +33,35 @@ pub struct EngineRun<'a> {
     pub feedback_steps: usize,
     /// Whether engines score every item instead of their candidates.
     pub full_scan: bool,
+    /// How the final `recommend` is asked again and timed.
+    pub repeats: Repeats,
+}
+
+/// How often each user's final `recommend` is asked again, and from what state.
+#[derive(Debug, Clone, Copy)]
+pub struct Repeats {
+    /// How many times (at least once).
+    pub calls: usize,
+    /// Whether the processor's caches are evicted before the first repeat.
+    pub cold_cache: bool,
+}
+
+/// More than the largest last-level cache of the machines measured on.
+const EVICTION_BYTES: usize = 64 << 20;
+
+/// Writes a buffer larger than the caches, one byte per cache line, so that
+/// whatever a ranking reads next comes from memory.
+fn evict_caches(buffer: &mut Vec<u8>) {
+    buffer.resize(EVICTION_BYTES, 0);
+    buffer.iter_mut().step_by(64).for_each(|b| *b = b.wrapping_add(1));
+    std::hint::black_box(buffer);
 }
 
 /// Items shown per simulated screen.
 const SHOWN: u32 = 10;
 
 /// Mean wall times per evaluated user.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Timing {
     /// `record` of the history (and any replayed screens) plus the final `recommend`.
     pub per_user: Duration,
@@ -47,6 +69,8 @@ pub struct Timing {
     pub per_recommend: Duration,
     /// The same `recommend` asked again (not part of `per_user`).
     pub per_warm_recommend: Duration,
+    /// Each repeat of it, by its place (the first is `per_warm_recommend`).
+    pub per_repeat: Vec<Duration>,
 }
 
 /// Ranks every case with the engine, one user after another on one thread so
@@ -56,24 +80,27 @@ pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32) -> Result<(Vec<Ranked>, 
     let index: HashMap<&str, u32> = run.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
     let progress = crate::progress::bar(cases.len() as u64, "users");
     let mut ranked = Vec::with_capacity(cases.len());
-    let mut total = Timing::default();
+    let mut total = Timing { per_repeat: vec![Duration::ZERO; run.repeats.calls.max(1)], ..Timing::default() };
+    let mut eviction = Vec::new();
     let replayed: Result<(), mizan::Error> = cases.iter().enumerate().try_for_each(|(n, case)| {
-        let (r, t) = one(run, &index, case, k, n)?;
+        let (r, t) = one(run, &index, case, k, n, &mut eviction)?;
         progress.inc(1);
         ranked.push(r);
         total.per_user += t.per_user;
         total.per_recommend += t.per_recommend;
-        total.per_warm_recommend += t.per_warm_recommend;
+        total.per_repeat.iter_mut().zip(&t.per_repeat).for_each(|(sum, d)| *sum += *d);
         Ok(())
     });
     // Cleared before any error is reported, so no half bar is left on the terminal.
     progress.finish_and_clear();
     replayed?;
     let users = cases.len().max(1) as u32;
-    Ok((ranked, Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_warm_recommend: total.per_warm_recommend / users }))
+    let per_repeat: Vec<Duration> = total.per_repeat.iter().map(|d| *d / users).collect();
+    let timing = Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_warm_recommend: per_repeat[0], per_repeat };
+    Ok((ranked, timing))
 }
 
-fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: usize) -> Result<(Ranked, Timing), mizan::Error> {
+fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: usize, eviction: &mut Vec<u8>) -> Result<(Ranked, Timing), mizan::Error> {
     let mut config = EngineConfig::new(run.scratch.join(format!("user-{n}")), vec![run.trusted_key.to_vec()]);
     config.retention = Retention { max_age_days: None, max_log_bytes: None };
     config.sync = SyncPolicy::GroupCommit { max_bytes: u64::MAX, max_delay_ms: u64::MAX };
@@ -109,9 +136,17 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
     let recommending = Instant::now();
     let recs = engine.recommend(&request(k, case.target_ms))?;
     let (per_user, per_recommend) = (started.elapsed(), recommending.elapsed());
-    let again = Instant::now();
-    engine.recommend(&request(k, case.target_ms))?;
-    let timing = Timing { per_user, per_recommend, per_warm_recommend: again.elapsed() };
+    if run.repeats.cold_cache {
+        evict_caches(eviction);
+    }
+    let per_repeat = (0..run.repeats.calls.max(1))
+        .map(|_| {
+            let again = Instant::now();
+            engine.recommend(&request(k, case.target_ms))?;
+            Ok(again.elapsed())
+        })
+        .collect::<Result<Vec<_>, mizan::Error>>()?;
+    let timing = Timing { per_user, per_recommend, per_warm_recommend: per_repeat[0], per_repeat };
     engine.erase_all()?;
     Ok((recs.items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect(), timing))
 }
