@@ -18,6 +18,7 @@ import os
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
+import argparse  # noqa: E402
 import json  # noqa: E402
 import pathlib  # noqa: E402
 import sys  # noqa: E402
@@ -32,13 +33,15 @@ from peers import load, metrics, top_unseen  # noqa: E402
 
 def per_user(cases, rank, calls=1, cold_cache=False):
     """Mean µs of `rank(history)` per case for each of `calls` repeats (after
-    evicting the caches when `cold_cache`), and the ranked lists."""
+    evicting the caches when `cold_cache`), and the ranked lists. No repeat's
+    time includes freeing an earlier answer."""
     ranked, totals = [], [0.0] * calls
-    eviction = np.zeros(64 << 20, dtype=np.uint8)
+    eviction = np.zeros(64 << 20, dtype=np.uint8) if cold_cache else None
     for _, history in cases:
         if cold_cache:
             eviction[::64] += 1
         for n in range(calls):
+            ranking = None
             started = time.perf_counter()
             ranking = rank(history)
             totals[n] += time.perf_counter() - started
@@ -47,9 +50,12 @@ def per_user(cases, rank, calls=1, cold_cache=False):
 
 
 def main():
-    out = pathlib.Path(sys.argv[1])
-    calls = int(sys.argv[sys.argv.index("--warm-calls") + 1]) if "--warm-calls" in sys.argv else 1
-    cold_cache = "--cold-cache" in sys.argv
+    parser = argparse.ArgumentParser(description="Per-user ranking time of the peers beside the engine's.")
+    parser.add_argument("out", type=pathlib.Path, help="the `mizan eval` out dir")
+    parser.add_argument("--warm-calls", type=int, default=1, choices=range(1, 101), metavar="1..100", help="calls per user, each timed")
+    parser.add_argument("--cold-cache", action="store_true", help="evict the processor's caches before the first call")
+    args = parser.parse_args()
+    out, calls, cold_cache = args.out, args.warm_calls, args.cold_cache
     train, cases = load(out)
     n_items = max(int(train[:, 1].max()), max(t for t, _ in cases), max((max(h) for _, h in cases if h), default=0)) + 1
     n_users = int(train[:, 0].max()) + 1
@@ -88,8 +94,8 @@ def main():
     if calls > 1:
         cold = ", the caches evicted before the first" if cold_cache else ""
         print(f"\nµs per call, by its place among {calls} repeats per user{cold}:\n")
-        for r in engine:
-            print(f'- {r["method"]}: {" · ".join(f"{v:.0f}" for v in r.get("us_per_repeat") or [])}')
+        for r in (r for r in engine if r.get("us_per_repeat")):
+            print(f'- {r["method"]}: {" · ".join(f"{v:.0f}" for v in r["us_per_repeat"])}')
         print(f'- Dense EASE: {" · ".join(f"{v:.0f}" for v in ease_us)}')
         print(f'- implicit ALS: {" · ".join(f"{v:.0f}" for v in als_us)}')
 

@@ -157,7 +157,8 @@ struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     us_per_recommend: Option<f64>,
     /// Mean time of the same `recommend` asked again, in µs: an engine kept
-    /// open, as in an app, with its buffers grown by the first.
+    /// open, as in an app, with its buffers grown by the first (from cold
+    /// caches with `--cold-cache`).
     #[serde(skip_serializing_if = "Option::is_none")]
     us_per_warm_recommend: Option<f64>,
     /// With `--warm-calls` above 1: the mean time of each repeat, in µs, by its place.
@@ -301,7 +302,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     mizan.pack_bytes = Some(pack.len());
     mizan.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
     mizan.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
-    mizan.us_per_warm_recommend = Some(per_user.per_warm_recommend.as_secs_f64() * 1e6);
+    mizan.us_per_warm_recommend = Some(per_user.per_warm_recommend().as_secs_f64() * 1e6);
     if per_user.per_repeat.len() > 1 {
         mizan.us_per_repeat = Some(per_user.per_repeat.iter().map(|d| d.as_secs_f64() * 1e6).collect());
     }
@@ -310,7 +311,7 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
         let mut scanned = row(&format!("{} (full scan)", mizan.method), metrics);
         scanned.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
         scanned.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
-        scanned.us_per_warm_recommend = Some(per_user.per_warm_recommend.as_secs_f64() * 1e6);
+        scanned.us_per_warm_recommend = Some(per_user.per_warm_recommend().as_secs_f64() * 1e6);
         rows.push(mizan);
         rows.push(scanned);
     } else {
@@ -357,7 +358,7 @@ fn online_feedback(args: &EvalArgs, data: &Dataset, split: &Split, pack: &Catalo
         pack_bytes: None,
         ms_per_user: Some(per_user.per_user.as_secs_f64() * 1e3),
         us_per_recommend: Some(per_user.per_recommend.as_secs_f64() * 1e6),
-        us_per_warm_recommend: Some(per_user.per_warm_recommend.as_secs_f64() * 1e6),
+        us_per_warm_recommend: Some(per_user.per_warm_recommend().as_secs_f64() * 1e6),
         us_per_repeat: None,
     })
 }

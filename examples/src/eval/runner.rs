@@ -67,10 +67,17 @@ pub struct Timing {
     pub per_user: Duration,
     /// The final `recommend` alone.
     pub per_recommend: Duration,
-    /// The same `recommend` asked again (not part of `per_user`).
-    pub per_warm_recommend: Duration,
-    /// Each repeat of it, by its place (the first is `per_warm_recommend`).
+    /// The same `recommend` asked again, each repeat by its place, the
+    /// dropping of its answer included (not part of `per_user`).
     pub per_repeat: Vec<Duration>,
+}
+
+impl Timing {
+    /// The first repeat: the engine kept open, its buffers grown by the first
+    /// call (from cold caches under [`Repeats::cold_cache`]).
+    pub fn per_warm_recommend(&self) -> Duration {
+        self.per_repeat.first().copied().unwrap_or_default()
+    }
 }
 
 /// Ranks every case with the engine, one user after another on one thread so
@@ -96,7 +103,7 @@ pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32) -> Result<(Vec<Ranked>, 
     replayed?;
     let users = cases.len().max(1) as u32;
     let per_repeat: Vec<Duration> = total.per_repeat.iter().map(|d| *d / users).collect();
-    let timing = Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_warm_recommend: per_repeat[0], per_repeat };
+    let timing = Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_repeat };
     Ok((ranked, timing))
 }
 
@@ -146,7 +153,7 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
             Ok(again.elapsed())
         })
         .collect::<Result<Vec<_>, mizan::Error>>()?;
-    let timing = Timing { per_user, per_recommend, per_warm_recommend: per_repeat[0], per_repeat };
+    let timing = Timing { per_user, per_recommend, per_repeat };
     engine.erase_all()?;
     Ok((recs.items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect(), timing))
 }
