@@ -166,6 +166,21 @@ struct Row {
     us_per_repeat: Option<Vec<f64>>,
 }
 
+impl Row {
+    /// The row with the engine's times per user from `timing` (each repeat's
+    /// only when there was more than one).
+    fn timed(self, timing: &runner::Timing) -> Row {
+        let us = |d: std::time::Duration| d.as_secs_f64() * 1e6;
+        Row {
+            ms_per_user: Some(timing.per_user.as_secs_f64() * 1e3),
+            us_per_recommend: Some(us(timing.per_recommend)),
+            us_per_warm_recommend: Some(us(timing.per_warm_recommend())),
+            us_per_repeat: (timing.per_repeat.len() > 1).then(|| timing.per_repeat.iter().map(|&d| us(d)).collect()),
+            ..self
+        }
+    }
+}
+
 /// Runs the evaluation and writes `results.json`, `results.md` and the split files.
 pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     crate::files::create_dir_all(&args.out)?;
@@ -298,20 +313,11 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     let (metrics, per_user) = replay.engine(&pack, args.diversity, args.exploration)?;
     let network = if args.network_dim > 0 { format!(" + network d{}", args.network_dim) } else { String::new() };
     let als = if args.als_factors > 0 { format!(" + ALS {}", args.als_factors) } else { String::new() };
-    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions{network}{als})", args.model, args.top_k), metrics);
+    let mut mizan = row(&format!("Mizan on-device ({} top-{} + transitions{network}{als})", args.model, args.top_k), metrics).timed(&per_user);
     mizan.pack_bytes = Some(pack.len());
-    mizan.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
-    mizan.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
-    mizan.us_per_warm_recommend = Some(per_user.per_warm_recommend().as_secs_f64() * 1e6);
-    if per_user.per_repeat.len() > 1 {
-        mizan.us_per_repeat = Some(per_user.per_repeat.iter().map(|d| d.as_secs_f64() * 1e6).collect());
-    }
     if args.full_scan {
         let (metrics, per_user) = replay.engine_with_feedback(&pack, args.diversity, args.exploration, 0, true)?;
-        let mut scanned = row(&format!("{} (full scan)", mizan.method), metrics);
-        scanned.ms_per_user = Some(per_user.per_user.as_secs_f64() * 1e3);
-        scanned.us_per_recommend = Some(per_user.per_recommend.as_secs_f64() * 1e6);
-        scanned.us_per_warm_recommend = Some(per_user.per_warm_recommend().as_secs_f64() * 1e6);
+        let scanned = row(&format!("{} (full scan)", mizan.method), metrics).timed(&per_user);
         rows.push(mizan);
         rows.push(scanned);
     } else {
@@ -351,16 +357,17 @@ fn online_feedback(args: &EvalArgs, data: &Dataset, split: &Split, pack: &Catalo
     let replay = Replay::new(args, data, split)?;
     let (metrics, per_user) = replay.engine_with_feedback(&pack.sign(&eval_signer()), args.diversity, args.exploration, args.online_feedback, false)?;
     eprintln!("   online ranker after {} steps of feedback: HR@10 {:.4} NDCG@10 {:.4}", args.online_feedback, metrics.hr10, metrics.ndcg10);
-    Ok(Row {
+    let row = Row {
         split: split.name.clone(),
         method: format!("Mizan + online ranker (clicks on the last {} top-10 lists)", args.online_feedback),
         metrics,
         pack_bytes: None,
-        ms_per_user: Some(per_user.per_user.as_secs_f64() * 1e3),
-        us_per_recommend: Some(per_user.per_recommend.as_secs_f64() * 1e6),
-        us_per_warm_recommend: Some(per_user.per_warm_recommend().as_secs_f64() * 1e6),
+        ms_per_user: None,
+        us_per_recommend: None,
+        us_per_warm_recommend: None,
         us_per_repeat: None,
-    })
+    };
+    Ok(row.timed(&per_user))
 }
 
 /// The ranker weight one sweep varies: its name, the values, and how to set it.
