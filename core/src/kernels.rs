@@ -1,15 +1,15 @@
-//! The two inner loops of the sequence network, written once portably and
+//! The inner loops of the sequence network, written once portably and
 //! once for x86-64's 256-bit vectors, chosen at run time.
 //!
 //! The portable forms compile to each target's baseline vectors (NEON on
 //! every arm64 phone, SSE2 on x86-64). x86-64 machines almost all have AVX2
 //! as well, which a library cannot assume at build time; where the CPU has it,
 //! the wide forms run instead. Both give bit-identical results: the dot
-//! product sums integers exactly, and the float loop does the same
+//! products sum integers exactly, and the float loop does the same
 //! multiplications and additions per element in the same order (Rust never
 //! fuses them), only more elements at a time.
 
-/// Components per block of the portable [`dot_i8_i16`].
+/// Components per block of the portable dot products.
 const DOT_BLOCK: usize = 16;
 
 /// `Σ q[k] × x[k]`, exact: the caller keeps `128 × max |x| × len` within `i32`.
@@ -23,22 +23,41 @@ pub(crate) fn dot_i8_i16(q: &[i8], x: &[i16]) -> i32 {
         // SAFETY: the CPU has AVX2 (checked just above).
         return unsafe { x86::dot_i8_i16(q, x) };
     }
-    dot_i8_i16_portable(q, x)
+    dot_portable(q, x)
 }
 
-fn dot_i8_i16_portable(q: &[i8], x: &[i16]) -> i32 {
+/// `Σ a[k] × b[k]` over two int8 rows, exact for any length up to 65,535
+/// (`128² × 65,535` is within `i32`), without widening either into a buffer.
+pub(crate) fn dot_i8_i8(a: &[i8], b: &[i8]) -> i32 {
+    debug_assert_eq!(a.len(), b.len());
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[..len], &b[..len]);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { x86::dot_i8_i8(a, b) };
+    }
+    dot_portable(a, b)
+}
+
+fn dot_portable<T: Copy + Into<i32>>(q: &[i8], x: &[T]) -> i32 {
     let (qs, xs) = (q.chunks_exact(DOT_BLOCK), x.chunks_exact(DOT_BLOCK));
-    let tail: i32 = qs.remainder().iter().zip(xs.remainder()).map(|(&q, &x)| i32::from(q) * i32::from(x)).sum();
+    let tail = dot_scalar(qs.remainder(), xs.remainder());
     // Lane `l` adds the products of components `l` and `l + 8` of each
     // block: the pairing compilers turn into multiply-add-pairs (pmaddwd on
     // x86, smlal on ARM), 2.5 times as fast as one running sum here.
     let mut lanes = [0i32; DOT_BLOCK / 2];
     for (q, x) in qs.zip(xs) {
         for (l, lane) in lanes.iter_mut().enumerate() {
-            *lane += i32::from(q[l]) * i32::from(x[l]) + i32::from(q[l + DOT_BLOCK / 2]) * i32::from(x[l + DOT_BLOCK / 2]);
+            *lane += i32::from(q[l]) * x[l].into() + i32::from(q[l + DOT_BLOCK / 2]) * x[l + DOT_BLOCK / 2].into();
         }
     }
     lanes.iter().sum::<i32>() + tail
+}
+
+/// The plain running sum, for what is left after the blocks.
+fn dot_scalar<T: Copy + Into<i32>>(q: &[i8], x: &[T]) -> i32 {
+    q.iter().zip(x).map(|(&q, &x)| i32::from(q) * x.into()).sum()
 }
 
 /// `acc[k] += scale × (f32::from(q[k]) × unit)` for every `k`: a quantised
@@ -91,11 +110,30 @@ mod x86 {
             let (qv, xv) = unsafe { (_mm_loadu_si128(q.as_ptr().add(16 * b).cast()), _mm256_loadu_si256(x.as_ptr().add(16 * b).cast())) };
             sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_cvtepi8_epi16(qv), xv));
         }
+        lane_sum(sums) + super::dot_scalar(&q[16 * blocks..], &x[16 * blocks..])
+    }
+
+    /// [`super::dot_i8_i8`] sixteen components at a time: both rows widened to
+    /// 16 bits, then as [`dot_i8_i16`].
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn dot_i8_i8(a: &[i8], b: &[i8]) -> i32 {
+        let blocks = a.len().min(b.len()) / 16;
+        let mut sums = _mm256_setzero_si256();
+        for k in 0..blocks {
+            // SAFETY: both blocks lie within the slices (k < blocks).
+            let (av, bv) = unsafe { (_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), _mm_loadu_si128(b.as_ptr().add(16 * k).cast())) };
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_cvtepi8_epi16(av), _mm256_cvtepi8_epi16(bv)));
+        }
+        lane_sum(sums) + super::dot_scalar(&a[16 * blocks..], &b[16 * blocks..])
+    }
+
+    /// The sum of eight 32-bit lanes.
+    #[target_feature(enable = "avx2")]
+    fn lane_sum(sums: __m256i) -> i32 {
         let mut lanes = [0i32; 8];
         // SAFETY: `lanes` holds exactly 256 bits.
         unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), sums) };
-        let tail: i32 = q[16 * blocks..].iter().zip(&x[16 * blocks..]).map(|(&q, &x)| i32::from(q) * i32::from(x)).sum();
-        lanes.iter().sum::<i32>() + tail
+        lanes.iter().sum()
     }
 
     /// [`super::add_dequantised`] compiled for AVX2 (the compiler widens the loop).
@@ -119,6 +157,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_int8_dot_is_exact_at_the_extremes_of_the_widest_row() {
+        let widest = usize::from(u16::MAX);
+        let (low, high) = (vec![i8::MIN; widest], vec![i8::MAX; widest]);
+        assert_eq!(i64::from(dot_i8_i8(&low, &low)), 128 * 128 * widest as i64);
+        assert_eq!(i64::from(dot_i8_i8(&low, &high)), -128 * 127 * widest as i64);
+        assert_eq!(dot_portable(&low, &low), dot_i8_i8(&low, &low));
+    }
+
+    #[test]
     fn the_dispatched_kernels_give_what_the_portable_ones_give_to_the_bit() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         for len in [0, 1, 15, 16, 17, 33, 128, 131] {
@@ -126,7 +173,11 @@ mod tests {
             let x: Vec<i16> = (0..len).map(|_| rng.random()).collect();
             let exact: i64 = q.iter().zip(&x).map(|(&q, &x)| i64::from(q) * i64::from(x)).sum();
             assert_eq!(i64::from(dot_i8_i16(&q, &x)), exact, "dot over {len}");
-            assert_eq!(i64::from(dot_i8_i16_portable(&q, &x)), exact, "portable dot over {len}");
+            assert_eq!(i64::from(dot_portable(&q, &x)), exact, "portable dot over {len}");
+            let b: Vec<i8> = (0..len).map(|_| rng.random()).collect();
+            let exact: i64 = q.iter().zip(&b).map(|(&q, &b)| i64::from(q) * i64::from(b)).sum();
+            assert_eq!(i64::from(dot_i8_i8(&q, &b)), exact, "int8 dot over {len}");
+            assert_eq!(i64::from(dot_portable(&q, &b)), exact, "portable int8 dot over {len}");
 
             let start: Vec<f32> = (0..len).map(|_| rng.random_range(-3.0..3.0)).collect();
             let (scale, unit) = (rng.random_range(-2.0..2.0), rng.random_range(0.0..0.1));

@@ -145,10 +145,10 @@ impl SequenceNetwork {
         let n = self.output_bias.len();
         // An item's output embedding is its history row.
         let output = (n + target as usize) as u32;
-        let (levels, output_factor) = (self.input.levels(output), self.input.factor(output));
+        let output_factor = self.input.factor(output);
         input_rows(most_recent_first.iter().copied(), n)
             .map(|(row, weight)| {
-                let dot = self.input.dot_levels(row as u32, &levels) as f32 * self.input.factor(row as u32) * output_factor;
+                let dot = self.input.dot_rows(row as u32, output) as f32 * self.input.factor(row as u32) * output_factor;
                 ((row % n) as u32, weight as f32 * dot)
             })
             .filter(|&(_, support)| support > 0.0)

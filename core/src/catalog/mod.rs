@@ -223,14 +223,13 @@ impl Embeddings {
         self.scales[index as usize] / 127.0
     }
 
-    /// Item `index`'s quantised components widened to levels, for [`Self::dot_levels`] with other rows.
-    pub fn levels(&self, index: u32) -> Vec<i16> {
-        self.row(index).iter().map(|&q| i16::from(q)).collect()
+    /// The dot product of rows `a` and `b`'s quantised components, exact.
+    pub fn dot_rows(&self, a: u32, b: u32) -> i32 {
+        crate::kernels::dot_i8_i8(self.row(a), self.row(b))
     }
 
     /// The dot product of item `index`'s quantised components with integer
-    /// levels `x`, exact: the caller keeps `128 × max |x| × dim` within `i32`
-    /// (another row's levels always are: at most 65,535 × 128²).
+    /// levels `x`, exact: the caller keeps `128 × max |x| × dim` within `i32`.
     pub fn dot_levels(&self, index: u32, x: &[i16]) -> i32 {
         debug_assert_eq!(x.len(), usize::from(self.dim));
         crate::kernels::dot_i8_i16(self.row(index), x)
@@ -933,7 +932,7 @@ pub(crate) mod tests {
         e.values[128..256].fill(-128);
         for (a, b) in [(0, 1), (1, 1), (2, 3), (0, 3)] {
             let expected: f64 = e.vector(a).zip(e.vector(b)).map(|(x, y)| f64::from(x) * f64::from(y)).sum();
-            let dot = e.dot_levels(a, &e.levels(b)) as f32 * e.factor(a) * e.factor(b);
+            let dot = e.dot_rows(a, b) as f32 * e.factor(a) * e.factor(b);
             assert!((f64::from(dot) - expected).abs() <= 1e-5 * expected.abs().max(1.0), "rows {a} and {b}");
         }
     }
