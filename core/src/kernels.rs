@@ -9,35 +9,42 @@
 //! multiplications and additions per element in the same order (Rust never
 //! fuses them), only more elements at a time.
 
+/// Returns `x86::$kernel(args)` where the CPU has AVX2 (x86-64 only); the
+/// portable form that follows runs everywhere else.
+macro_rules! avx2_first {
+    ($kernel:ident($($arg:expr),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { x86::$kernel($($arg),*) };
+        }
+    };
+}
+
 /// Components per block of the portable dot products.
 const DOT_BLOCK: usize = 16;
 
 /// `Σ q[k] × x[k]`, exact: the caller keeps `128 × max |x| × len` within `i32`.
 pub(crate) fn dot_i8_i16(q: &[i8], x: &[i16]) -> i32 {
-    debug_assert_eq!(q.len(), x.len());
-    // Over the common length, so that both forms agree whatever they are given.
-    let len = q.len().min(x.len());
-    let (q, x) = (&q[..len], &x[..len]);
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { x86::dot_i8_i16(q, x) };
-    }
+    let (q, x) = common(q, x);
+    avx2_first!(dot(q, x));
     dot_portable(q, x)
 }
 
 /// `Σ a[k] × b[k]` over two int8 rows, exact for any length up to 65,535
 /// (`128² × 65,535` is within `i32`), without widening either into a buffer.
 pub(crate) fn dot_i8_i8(a: &[i8], b: &[i8]) -> i32 {
-    debug_assert_eq!(a.len(), b.len());
-    let len = a.len().min(b.len());
-    let (a, b) = (&a[..len], &b[..len]);
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { x86::dot_i8_i8(a, b) };
-    }
+    let (a, b) = common(a, b);
+    avx2_first!(dot(a, b));
     dot_portable(a, b)
+}
+
+/// Both rows over their common length, so that both forms of a dot product
+/// agree whatever they are given.
+fn common<'a, T>(q: &'a [i8], x: &'a [T]) -> (&'a [i8], &'a [T]) {
+    debug_assert_eq!(q.len(), x.len());
+    let len = q.len().min(x.len());
+    (&q[..len], &x[..len])
 }
 
 fn dot_portable<T: Copy + Into<i32>>(q: &[i8], x: &[T]) -> i32 {
@@ -63,11 +70,7 @@ fn dot_scalar<T: Copy + Into<i32>>(q: &[i8], x: &[T]) -> i32 {
 /// `acc[k] += scale × (f32::from(q[k]) × unit)` for every `k`: a quantised
 /// row, de-quantised and weighted, added to a running sum.
 pub(crate) fn add_dequantised(acc: &mut [f32], scale: f32, q: &[i8], unit: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { x86::add_dequantised(acc, scale, q, unit) };
-    }
+    avx2_first!(add_dequantised(acc, scale, q, unit));
     add_dequantised_portable(acc, scale, q, unit);
 }
 
@@ -80,11 +83,7 @@ fn add_dequantised_portable(acc: &mut [f32], scale: f32, q: &[i8], unit: f32) {
 /// the consecutive `acc.len()`-wide rows of `matrix`: a vector times a
 /// row-major matrix, read row by row.
 pub(crate) fn add_vector_times_matrix(acc: &mut [f32], xs: &[f32], matrix: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { x86::add_vector_times_matrix(acc, xs, matrix) };
-    }
+    avx2_first!(add_vector_times_matrix(acc, xs, matrix));
     add_vector_times_matrix_portable(acc, xs, matrix);
 }
 
@@ -99,32 +98,44 @@ fn add_vector_times_matrix_portable(acc: &mut [f32], xs: &[f32], matrix: &[f32])
 mod x86 {
     use std::arch::x86_64::*;
 
-    /// [`super::dot_i8_i16`] sixteen components at a time: widened to 16 bits
-    /// and multiplied-and-added in pairs into eight 32-bit sums.
+    /// A row's components, sixteen at a time widened to 16 bits.
+    pub(super) trait Widen: Copy + Into<i32> {
+        /// The sixteen components from `p` as 16-bit lanes.
+        ///
+        /// # Safety
+        /// The CPU has AVX2, and sixteen components from `p` lie within one row.
+        unsafe fn widen16(p: *const Self) -> __m256i;
+    }
+
+    impl Widen for i8 {
+        #[target_feature(enable = "avx2")]
+        unsafe fn widen16(p: *const i8) -> __m256i {
+            // SAFETY: the caller keeps sixteen bytes from `p` within the row.
+            _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(p.cast()) })
+        }
+    }
+
+    impl Widen for i16 {
+        #[target_feature(enable = "avx2")]
+        unsafe fn widen16(p: *const i16) -> __m256i {
+            // SAFETY: the caller keeps sixteen components from `p` within the row.
+            unsafe { _mm256_loadu_si256(p.cast()) }
+        }
+    }
+
+    /// [`super::dot_i8_i16`] and [`super::dot_i8_i8`] sixteen components at
+    /// a time: both rows widened to 16 bits, multiplied-and-added in pairs
+    /// into eight 32-bit sums.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn dot_i8_i16(q: &[i8], x: &[i16]) -> i32 {
+    pub(super) unsafe fn dot<T: Widen>(q: &[i8], x: &[T]) -> i32 {
         let blocks = q.len().min(x.len()) / 16;
         let mut sums = _mm256_setzero_si256();
         for b in 0..blocks {
-            // SAFETY: both blocks lie within the slices (b < blocks).
-            let (qv, xv) = unsafe { (_mm_loadu_si128(q.as_ptr().add(16 * b).cast()), _mm256_loadu_si256(x.as_ptr().add(16 * b).cast())) };
-            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_cvtepi8_epi16(qv), xv));
+            // SAFETY: both blocks lie within the slices (b < blocks), and the CPU has AVX2.
+            let (qv, xv) = unsafe { (i8::widen16(q.as_ptr().add(16 * b)), T::widen16(x.as_ptr().add(16 * b))) };
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(qv, xv));
         }
         lane_sum(sums) + super::dot_scalar(&q[16 * blocks..], &x[16 * blocks..])
-    }
-
-    /// [`super::dot_i8_i8`] sixteen components at a time: both rows widened to
-    /// 16 bits, then as [`dot_i8_i16`].
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn dot_i8_i8(a: &[i8], b: &[i8]) -> i32 {
-        let blocks = a.len().min(b.len()) / 16;
-        let mut sums = _mm256_setzero_si256();
-        for k in 0..blocks {
-            // SAFETY: both blocks lie within the slices (k < blocks).
-            let (av, bv) = unsafe { (_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), _mm_loadu_si128(b.as_ptr().add(16 * k).cast())) };
-            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_cvtepi8_epi16(av), _mm256_cvtepi8_epi16(bv)));
-        }
-        lane_sum(sums) + super::dot_scalar(&a[16 * blocks..], &b[16 * blocks..])
     }
 
     /// The sum of eight 32-bit lanes.
