@@ -167,6 +167,20 @@ struct Row {
 }
 
 impl Row {
+    /// A row of `method`'s `metrics` on `split`, with no pack size or times.
+    fn new(split: impl Into<String>, method: impl Into<String>, metrics: Metrics) -> Row {
+        Row {
+            split: split.into(),
+            method: method.into(),
+            metrics,
+            pack_bytes: None,
+            ms_per_user: None,
+            us_per_recommend: None,
+            us_per_warm_recommend: None,
+            us_per_repeat: None,
+        }
+    }
+
     /// The row with the engine's times per user from `timing` (each repeat's
     /// only when there was more than one).
     fn timed(self, timing: &runner::Timing) -> Row {
@@ -269,16 +283,7 @@ fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<
             let parts: Vec<&Metrics> = std::iter::once(&main.metrics).chain(folds.iter().map(|r| &r.metrics)).collect();
             let metrics = pool(&parts);
             eprintln!("   {FOLDS} folds ({kind}) {:<40} HR@10 {:.4}  NDCG@10 {:.4}  ({} users)", main.method, metrics.hr10, metrics.ndcg10, metrics.users);
-            pooled.push(Row {
-                split: format!("strong, all users in {FOLDS} folds ({kind})"),
-                method: main.method.clone(),
-                metrics,
-                pack_bytes: None,
-                ms_per_user: None,
-                us_per_recommend: None,
-                us_per_warm_recommend: None,
-                us_per_repeat: None,
-            });
+            pooled.push(Row::new(format!("strong, all users in {FOLDS} folds ({kind})"), main.method.clone(), metrics));
         }
     }
     Ok(pooled)
@@ -288,16 +293,7 @@ fn cross_validate(args: &EvalArgs, data: &Dataset, main_rows: &[Row]) -> Result<
 fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let n = data.items.len();
     let replay = Replay::new(args, data, split)?;
-    let row = |method: &str, metrics: Metrics| Row {
-        split: split.name.clone(),
-        method: method.into(),
-        metrics,
-        pack_bytes: None,
-        ms_per_user: None,
-        us_per_recommend: None,
-        us_per_warm_recommend: None,
-        us_per_repeat: None,
-    };
+    let row = |method: &str, metrics: Metrics| Row::new(split.name.clone(), method, metrics);
 
     let baselines = Baselines::fit(&split.pack_histories, n, args.lambda, args.trend_half_life_days)?;
     let by = |f: &dyn Fn(&data::Case) -> Ranked| replay.score(&split.cases.iter().map(f).collect::<Vec<_>>());
@@ -337,16 +333,7 @@ fn tradeoff(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     for (diversity, exploration) in [(0.0, 0.0), (0.2, 0.0), (0.4, 0.0), (0.6, 0.0), (0.0, 0.1), (0.0, 0.2), (0.3, 0.1)] {
         let (metrics, _) = replay.engine(&pack, diversity, exploration)?;
         eprintln!("   trade-off diversity {diversity} exploration {exploration}: HR@10 {:.4} ILD@10 {:.3}", metrics.hr10, metrics.ild10);
-        rows.push(Row {
-            split: "trade-off (strong test)".into(),
-            method: format!("Mizan, diversity {diversity}, exploration {exploration}"),
-            metrics,
-            pack_bytes: None,
-            ms_per_user: None,
-            us_per_recommend: None,
-            us_per_warm_recommend: None,
-            us_per_repeat: None,
-        });
+        rows.push(Row::new("trade-off (strong test)", format!("Mizan, diversity {diversity}, exploration {exploration}"), metrics));
     }
     Ok(rows)
 }
@@ -357,17 +344,8 @@ fn online_feedback(args: &EvalArgs, data: &Dataset, split: &Split, pack: &Catalo
     let replay = Replay::new(args, data, split)?;
     let (metrics, per_user) = replay.engine_with_feedback(&pack.sign(&eval_signer()), args.diversity, args.exploration, args.online_feedback, false)?;
     eprintln!("   online ranker after {} steps of feedback: HR@10 {:.4} NDCG@10 {:.4}", args.online_feedback, metrics.hr10, metrics.ndcg10);
-    let row = Row {
-        split: split.name.clone(),
-        method: format!("Mizan + online ranker (clicks on the last {} top-10 lists)", args.online_feedback),
-        metrics,
-        pack_bytes: None,
-        ms_per_user: None,
-        us_per_recommend: None,
-        us_per_warm_recommend: None,
-        us_per_repeat: None,
-    };
-    Ok(row.timed(&per_user))
+    let method = format!("Mizan + online ranker (clicks on the last {} top-10 lists)", args.online_feedback);
+    Ok(Row::new(split.name.clone(), method, metrics).timed(&per_user))
 }
 
 /// The ranker weight one sweep varies: its name, the values, and how to set it.
@@ -384,16 +362,7 @@ fn weight_sweep(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPa
         set(&mut weighted.default_weights, value);
         let (metrics, _) = replay.engine(&weighted.sign(&eval_signer()), args.diversity, args.exploration)?;
         eprintln!("   {name} weight {value}: HR@10 {:.4} NDCG@10 {:.4}", metrics.hr10, metrics.ndcg10);
-        rows.push(Row {
-            split: format!("{name} weight ({})", split.name),
-            method: format!("Mizan, {name} weight {value}"),
-            metrics,
-            pack_bytes: None,
-            ms_per_user: None,
-            us_per_recommend: None,
-            us_per_warm_recommend: None,
-            us_per_repeat: None,
-        });
+        rows.push(Row::new(format!("{name} weight ({})", split.name), format!("Mizan, {name} weight {value}"), metrics));
     }
     Ok(rows)
 }
@@ -408,19 +377,9 @@ fn size_curve(args: &EvalArgs, data: &Dataset, split: &Split, full: &CatalogPack
         let pack = CatalogPack { network: full.network.clone(), default_weights: full.default_weights.clone(), ..pruned }.sign(&eval_signer());
         let (metrics, _) = replay.engine(&pack, args.diversity, args.exploration)?;
         eprintln!("   pack size {neighbours}+{transitions}: {} bytes, HR@10 {:.4}", pack.len(), metrics.hr10);
-        rows.push(Row {
-            split: "pack size (strong test)".into(),
-            method: format!(
-                "Mizan, {neighbours} neighbours + {transitions} successors per item, int8{}",
-                if full.network.is_some() { ", same network" } else { "" }
-            ),
-            metrics,
-            pack_bytes: Some(pack.len()),
-            ms_per_user: None,
-            us_per_recommend: None,
-            us_per_warm_recommend: None,
-            us_per_repeat: None,
-        });
+        let same_network = if full.network.is_some() { ", same network" } else { "" };
+        let method = format!("Mizan, {neighbours} neighbours + {transitions} successors per item, int8{same_network}");
+        rows.push(Row { pack_bytes: Some(pack.len()), ..Row::new("pack size (strong test)", method, metrics) });
     }
     Ok(rows)
 }
