@@ -47,13 +47,15 @@ fn assert_adds_up(snapshot: &DebugSnapshot, engine: &Engine) {
 fn a_snapshot_explains_the_list_and_why_named_items_are_not_in_it() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open_debuggable(dir.path());
-    let (tea0, tea1, tea2, garden0) = (item_id(0, 0), item_id(0, 1), item_id(0, 2), item_id(2, 0));
+    // A garden item past the category's most popular: exploration, whichever
+    // category its draw tries, lists that category's most popular item only.
+    let (tea0, tea1, tea2, garden5) = (item_id(0, 0), item_id(0, 1), item_id(0, 2), item_id(2, 5));
     let events: Vec<Event> = (0..3).map(|k| view(&item_id(0, k), 30 - k as i64)).chain([Event::new(EventKind::Purchase, &tea0, NOW - 10 * 60_000)]).collect();
     engine.record(&events).unwrap();
     engine.feedback(&Feedback { not_interested: vec![item_id(0, 3)], timestamp_ms: Some(NOW - 60_000), ..Feedback::default() }).unwrap();
 
     let listed_first = engine.recommend(&RecommendRequest { k: 5, now_ms: Some(NOW), ..RecommendRequest::default() }).unwrap().items[0].item_id.clone();
-    let named = [listed_first.as_str(), &tea1, &item_id(0, 3), "no-such-item", &item_id(3, 0), &garden0];
+    let named = [listed_first.as_str(), &tea1, &item_id(0, 3), "no-such-item", &item_id(3, 0), &garden5];
     let snapshot = engine.debug_snapshot(&DebugOptions { top_n: 5, ..at_now(&named) }).unwrap();
     assert_eq!((snapshot.format.as_str(), snapshot.version), ("mizan-debug-snapshot", 1));
     assert_eq!(snapshot.recommendations.len(), 5);

@@ -5,7 +5,8 @@
 //! `MIZAN_SCALE=10000x500`. Besides criterion's estimates, each configuration
 //! is timed call by call ([`LATENCY_CALLS`] calls) for its p50 and p99, printed
 //! and, with `MIZAN_BENCH_OUT=file.jsonl`, appended as JSON lines (the input of
-//! `examples/scale/chart.py`).
+//! `examples/scale/chart.py`). A second group varies the categories of a
+//! 10k-item catalogue, with and without exploration.
 
 mod common;
 
@@ -86,5 +87,25 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// `recommend` top 20 over 10k items after 500 events as the catalogue's
+/// categories grow from 20 to 10,000, with the default request (exploration
+/// 0.1: Thompson sampling over the categories) and without exploration.
+fn categories(c: &mut Criterion) {
+    let mut group = c.benchmark_group("recommend_top20_categories");
+    group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    let (items, history) = (10_000, 500);
+    for categories in [20u32, 200, 2_000, 10_000] {
+        let (pack, key) = common::synthetic_pack_in_categories(items, categories);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let engine = engine_with_history(dir.path(), &pack, key, items, history);
+        for exploration in [0.1f32, 0.0] {
+            let request = RecommendRequest { k: 20, now_ms: Some(NOW), seed: Some(1), exploration, ..Default::default() };
+            let id = format!("{categories} categories, exploration {exploration}");
+            group.bench_function(BenchmarkId::from_parameter(id), |b| b.iter(|| engine.recommend(std::hint::black_box(&request)).expect("ranks")));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, categories);
 criterion_main!(benches);

@@ -31,6 +31,7 @@ pub mod error;
 pub mod events;
 pub mod evidence;
 pub mod export;
+mod exploration;
 pub mod feedback;
 pub mod inspect;
 mod kernels;

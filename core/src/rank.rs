@@ -6,12 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Beta, Distribution};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, RankerWeights};
+use crate::exploration::ExplorationOrder;
 use crate::link_cache::LinkCache;
 use crate::model::{recent_weight, ItemInterest, UserProfile, RECENT_ITEMS};
 use crate::network::HiddenLevels;
@@ -748,28 +746,17 @@ impl<'a> Ranker<'a> {
         pool.extra.iter().filter(|&&i| i < n).for_each(|&i| s.candidate(i));
     }
 
-    /// Thompson sampling over categories: each category's click-through is drawn
-    /// from Beta(1 + clicks, 1 + unclicked impressions); categories not yet in the
-    /// list come first, best draw first, and each contributes its most popular
-    /// eligible item (among the app's candidates, if it gave any).
+    /// Thompson sampling over categories ([`ExplorationOrder`]): categories not
+    /// yet in the list first, best draw first, each contributing its most
+    /// popular eligible item (among the app's candidates, if it gave any).
     fn explore(&self, taken: &BTreeSet<u32>, slots: usize, options: &RankOptions, signals: &Signals, s: &Scratch) -> Vec<Listed> {
         if slots == 0 {
             return Vec::new();
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
         let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item_categories(i).iter().copied()).collect();
-        let mut draws: Vec<(bool, f64, u32)> = (0..self.catalog.categories().len() as u32)
-            .filter(|c| self.catalog.category(*c).sensitive.is_none())
-            .map(|c| {
-                let (clicks, shown) = self.filters.category_feedback.get(&c).copied().unwrap_or_default();
-                let beta = Beta::new(1.0 + clicks, 1.0 + (shown - clicks).max(0.0)).expect("positive parameters");
-                (in_list.contains(&c), beta.sample(&mut rng), c)
-            })
-            .collect();
-        draws.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
         let mut out: Vec<Listed> = Vec::new();
         let mut chosen: BTreeSet<u32> = BTreeSet::new();
-        for (_, _, category) in draws {
+        for category in ExplorationOrder::new(self.catalog, &self.filters.category_feedback, &in_list, options.seed) {
             if out.len() == slots {
                 break;
             }
@@ -1221,6 +1208,9 @@ fn category_overlap(ca: &[u32], cb: &[u32]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
     use super::*;
     use crate::catalog::tests::tiny_pack;
     use crate::catalog::{CatalogPack, Item, NeighbourList, WEIGHT_NAMES};

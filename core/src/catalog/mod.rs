@@ -508,6 +508,8 @@ pub struct Catalog {
     sensitive: Vec<bool>,
     /// Per category, its items, most popular first (ties by index).
     category_items: Vec<Vec<u32>>,
+    /// The categories that are not sensitive, in index order.
+    open_categories: Vec<u32>,
     /// The [`HEAD_LEN`] most popular items, most popular first.
     popular_head: Vec<u32>,
     /// The [`HEAD_LEN`] items most popular now, first first.
@@ -598,6 +600,7 @@ impl Catalog {
         }
         let category_items = members.into_iter().map(|m| by_key_desc(m, &d.popularity)).collect();
         let (popular_head, trending_head) = (head(&d.popularity, HEAD_LEN), head(&d.trend, HEAD_LEN));
+        let open_categories = (0..d.categories.len() as u32).filter(|&c| d.categories[c as usize].sensitive.is_none()).collect();
         Ok(Catalog {
             neighbours: d.neighbours,
             transitions: d.transitions,
@@ -614,6 +617,7 @@ impl Catalog {
             index,
             sensitive,
             category_items,
+            open_categories,
             popular_head,
             trending_head,
             instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
@@ -634,6 +638,11 @@ impl Catalog {
     /// All categories.
     pub fn categories(&self) -> &[Category] {
         &self.categories
+    }
+
+    /// The categories that are not sensitive, in index order.
+    pub fn open_categories(&self) -> &[u32] {
+        &self.open_categories
     }
 
     /// The ranker weights the pack ships.
