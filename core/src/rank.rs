@@ -756,10 +756,9 @@ impl<'a> Ranker<'a> {
         let in_list: BTreeSet<u32> = taken.iter().flat_map(|&i| self.catalog.item_categories(i).iter().copied()).collect();
         let mut out: Vec<Listed> = Vec::new();
         let mut chosen: BTreeSet<u32> = BTreeSet::new();
-        for category in ExplorationOrder::new(self.catalog, &self.filters.category_feedback, &in_list, options.seed) {
-            if out.len() == slots {
-                break;
-            }
+        let mut order = ExplorationOrder::new(self.catalog, &self.filters.category_feedback, &in_list, options.seed);
+        while out.len() < slots {
+            let Some(category) = order.next() else { break };
             let best = self.catalog.category_items(category).iter().copied().find(|&i| {
                 !taken.contains(&i)
                     && !chosen.contains(&i)

@@ -7,7 +7,7 @@ use ring::signature::Ed25519KeyPair;
 pub const ITEMS: u32 = 3_883;
 
 /// The synthetic pack of [`ITEMS`] items, signed, and its public key.
-#[allow(dead_code)] // each bench uses one of the two
+#[allow(dead_code)] // not every bench uses every pack
 pub fn synthetic_pack(network_dim: usize, embedding_dim: usize) -> (Vec<u8>, Vec<u8>) {
     synthetic_pack_of(ITEMS, network_dim, embedding_dim)
 }
