@@ -466,11 +466,22 @@ impl ProfileIndex {
     /// [`Self::profile`] written over `profile`, whose lists keep their
     /// allocations: a ranking then allocates nothing in proportion to the history.
     pub(crate) fn profile_into(&self, profile: &mut UserProfile, model: &ModelState, catalog: &Catalog, weights: &RankerWeights, now_ms: i64) {
+        // The affinity is kept at one slot per category, zero but where the
+        // last profile had a category: those are zeroed again, not every slot
+        // (a shop may have thousands of categories, a person a few dozen).
+        let mut affinity = std::mem::take(&mut profile.affinity);
+        match affinity.len() == catalog.categories().len() {
+            true => profile.categories.keys().for_each(|&c| affinity[c as usize] = 0.0),
+            false => {
+                affinity.clear();
+                affinity.resize(catalog.categories().len(), 0.0);
+            }
+        }
         *profile = UserProfile {
             unknown_items: self.unknown_items,
             sensitive_items_ignored: self.sensitive_items_ignored,
             items: emptied(&mut profile.items),
-            affinity: emptied(&mut profile.affinity),
+            affinity,
             recent: emptied(&mut profile.recent),
             source_weights: emptied(&mut profile.source_weights),
             sequence_sources: emptied(&mut profile.sequence_sources),
@@ -484,7 +495,10 @@ impl ProfileIndex {
         profile.recent.extend(self.order.iter().rev().take(SEQUENCE_WINDOW).map(|&(_, i)| i));
         let mut steps_back: Vec<(u32, usize)> = profile.recent.iter().enumerate().map(|(rank, &i)| (i, rank)).collect();
         steps_back.sort_unstable();
-        let mut categories: Vec<Option<f64>> = vec![None; catalog.categories().len()];
+        // Category sums gather in the (zeroed) affinity slots; the categories
+        // reached are noted as they are first reached (again, harmlessly, if a
+        // sum came back to zero).
+        let mut reached: Vec<u32> = Vec::new();
         // Every item's interest is its interest as of the evidence's reference
         // time, decayed by the same two factors; a moment before the newest
         // event counts as that event's, so that no interest grows.
@@ -503,7 +517,11 @@ impl ProfileIndex {
             let cats = catalog.item_categories(index);
             let share = score / cats.len() as f64;
             for &c in cats {
-                *categories[c as usize].get_or_insert(0.0) += share;
+                let sum = &mut profile.affinity[c as usize];
+                if *sum == 0.0 {
+                    reached.push(c);
+                }
+                *sum += share;
             }
             let dismissed = state.last_dismissed_ms.is_some_and(|d| now_ms.saturating_sub(d) < SUPPRESSION_FULL_DAYS * 86_400_000);
             let interest = ItemInterest { score, strongest_kind: state.strongest_kind, last_ms: state.last_ms, purchased: state.purchased, dismissed };
@@ -512,7 +530,9 @@ impl ProfileIndex {
                 profile.repurchase.push((index, due));
             }
         }
-        profile.categories = categories.into_iter().enumerate().filter_map(|(c, a)| Some((c as u32, a?))).collect();
+        reached.sort_unstable();
+        reached.dedup();
+        profile.categories = reached.iter().map(|&c| (c, profile.affinity[c as usize])).collect();
         for (term, weight) in &model.query_terms {
             if let Some(&c) = self.query_categories.get(term) {
                 *profile.categories.entry(c).or_default() += weight.at(now_ms, LONG_HALF_LIFE_MS);
@@ -522,7 +542,6 @@ impl ProfileIndex {
         if max_cat > 0.0 {
             profile.categories.values_mut().for_each(|v| *v /= max_cat);
         }
-        profile.affinity.resize(catalog.categories().len(), 0.0);
         for (&c, &a) in &profile.categories {
             if let Some(slot) = profile.affinity.get_mut(c as usize) {
                 *slot = a;
