@@ -58,7 +58,7 @@ impl<'a> ExplorationOrder<'a> {
     /// Sensitive categories are never tried.
     pub(crate) fn new(catalog: &'a Catalog, feedback: &'a BTreeMap<u32, (f64, f64)>, in_list: &'a BTreeSet<u32>, seed: u64) -> Self {
         let mut rng = rand::SeedableRng::seed_from_u64(seed);
-        let open = |c: &u32| (*c as usize) < catalog.categories().len() && catalog.category(*c).sensitive.is_none();
+        let open = |c: &u32| catalog.open_categories().binary_search(c).is_ok();
         let mut draw = |c: u32| {
             let (clicks, shown) = feedback.get(&c).copied().unwrap_or_default();
             let beta = Beta::new(1.0 + clicks, 1.0 + (shown - clicks).max(0.0)).expect("positive parameters");

@@ -497,7 +497,7 @@ impl ProfileIndex {
         steps_back.sort_unstable();
         // Category sums gather in the (zeroed) affinity slots; the categories
         // reached are noted as they are first reached (again, harmlessly, if a
-        // sum came back to zero).
+        // sum came back to zero: the map below keeps each once).
         let mut reached: Vec<u32> = Vec::new();
         // Every item's interest is its interest as of the evidence's reference
         // time, decayed by the same two factors; a moment before the newest
@@ -530,8 +530,6 @@ impl ProfileIndex {
                 profile.repurchase.push((index, due));
             }
         }
-        reached.sort_unstable();
-        reached.dedup();
         profile.categories = reached.iter().map(|&c| (c, profile.affinity[c as usize])).collect();
         for (term, weight) in &model.query_terms {
             if let Some(&c) = self.query_categories.get(term) {
