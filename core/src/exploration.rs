@@ -60,9 +60,9 @@ impl<'a> ExplorationOrder<'a> {
         let mut rng = rand::SeedableRng::seed_from_u64(seed);
         let open = |c: &u32| catalog.open_categories().binary_search(c).is_ok();
         let mut draw = |c: u32| {
-            let (clicks, shown) = feedback.get(&c).copied().unwrap_or_default();
-            let beta = Beta::new(1.0 + clicks, 1.0 + (shown - clicks).max(0.0)).expect("positive parameters");
-            (beta.sample(&mut rng), c)
+            let (clicks, unclicked) = feedback.get(&c).map_or((0.0, 0.0), |&(clicks, shown)| counts(clicks, shown));
+            // With counts as `counts` leaves them the parameters are finite and at least 1.
+            (Beta::new(1.0 + clicks, 1.0 + unclicked).map_or(0.0, |beta| beta.sample(&mut rng)), c)
         };
         let mut shown: Vec<(f64, u32)> = feedback.keys().copied().filter(open).filter(|c| !in_list.contains(c)).map(&mut draw).collect();
         let mut listed: Vec<(f64, u32)> = in_list.iter().copied().filter(open).map(&mut draw).collect();
@@ -116,6 +116,16 @@ impl<'a> ExplorationOrder<'a> {
     }
 }
 
+/// A category's `(clicks, impressions)` as its draw reads them: clicks and
+/// unclicked impressions. A count is a number of events, so one that no app
+/// could have recorded (NaN, negative, past `u32::MAX`) counts as none or as
+/// the most there can be: a hostile value never stops the draw.
+fn counts(clicks: f64, shown: f64) -> (f64, f64) {
+    let count = |n: f64| if n > 0.0 { n.min(f64::from(u32::MAX)) } else { 0.0 };
+    let (clicks, shown) = (count(clicks), count(shown));
+    (clicks, (shown - clicks).max(0.0))
+}
+
 impl Iterator for ExplorationOrder<'_> {
     type Item = u32;
 
@@ -161,6 +171,18 @@ mod tests {
             let tail: BTreeSet<u32> = order[order.len() - 3..].iter().copied().collect();
             assert_eq!(tail, [3, 4, 30].into(), "the open categories in the list come last (seed {seed})");
             assert_eq!(order, ExplorationOrder::new(&catalog, &feedback, &in_list, seed).collect::<Vec<u32>>(), "reproducible");
+        }
+    }
+
+    #[test]
+    fn counts_no_app_could_record_still_give_every_open_category_once() {
+        let catalog = catalog_of(30);
+        let hostile = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, f64::MAX, f64::MIN_POSITIVE, 0.0];
+        let feedback: BTreeMap<u32, (f64, f64)> = (0..30).map(|c| (c, (hostile[c as usize % 7], hostile[c as usize / 7 % 7]))).collect();
+        let open: BTreeSet<u32> = (0..30).filter(|c| c % 3 != 2).collect();
+        for seed in 0..10 {
+            let order: Vec<u32> = ExplorationOrder::new(&catalog, &feedback, &BTreeSet::new(), seed).collect();
+            assert_eq!((order.len(), order.iter().copied().collect::<BTreeSet<u32>>()), (open.len(), open.clone()), "seed {seed}");
         }
     }
 
