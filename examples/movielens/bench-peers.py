@@ -98,6 +98,8 @@ def main():
             print(f'- {r["method"]}: {" · ".join(f"{v:.0f}" for v in r["us_per_repeat"])}')
         print(f'- Dense EASE: {" · ".join(f"{v:.0f}" for v in ease_us)}')
         print(f'- implicit ALS: {" · ".join(f"{v:.0f}" for v in als_us)}')
+    for r in (r for r in engine if r.get("us_per_answer_drop") is not None):
+        print(f'\n{r["method"]}: dropping an answer took {r["us_per_answer_drop"]:.1f} µs (in no time above, as no peer\'s time includes freeing its answer)')
 
 
 if __name__ == "__main__":

@@ -164,6 +164,10 @@ struct Row {
     /// With `--warm-calls` above 1: the mean time of each repeat, in µs, by its place.
     #[serde(skip_serializing_if = "Option::is_none")]
     us_per_repeat: Option<Vec<f64>>,
+    /// Mean time of dropping one repeat's answer, in µs (in no repeat's time,
+    /// as the peers' times do not include freeing theirs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    us_per_answer_drop: Option<f64>,
 }
 
 impl Row {
@@ -178,6 +182,7 @@ impl Row {
             us_per_recommend: None,
             us_per_warm_recommend: None,
             us_per_repeat: None,
+            us_per_answer_drop: None,
         }
     }
 
@@ -190,6 +195,7 @@ impl Row {
             us_per_recommend: Some(us(timing.per_recommend)),
             us_per_warm_recommend: Some(us(timing.per_warm_recommend())),
             us_per_repeat: (timing.per_repeat.len() > 1).then(|| timing.per_repeat.iter().map(|&d| us(d)).collect()),
+            us_per_answer_drop: Some(us(timing.per_answer_drop)),
             ..self
         }
     }

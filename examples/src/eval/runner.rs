@@ -67,9 +67,12 @@ pub struct Timing {
     pub per_user: Duration,
     /// The final `recommend` alone.
     pub per_recommend: Duration,
-    /// The same `recommend` asked again, each repeat by its place, the
-    /// dropping of its answer included (not part of `per_user`).
+    /// The same `recommend` asked again, each repeat by its place (not part
+    /// of `per_user`). As for the peers, the time of freeing an answer is not
+    /// in it: it is `per_answer_drop`.
     pub per_repeat: Vec<Duration>,
+    /// Dropping one repeat's answer (its strings and vectors), mean over the repeats.
+    pub per_answer_drop: Duration,
 }
 
 impl Timing {
@@ -96,6 +99,7 @@ pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32) -> Result<(Vec<Ranked>, 
         total.per_user += t.per_user;
         total.per_recommend += t.per_recommend;
         total.per_repeat.iter_mut().zip(&t.per_repeat).for_each(|(sum, d)| *sum += *d);
+        total.per_answer_drop += t.per_answer_drop;
         Ok(())
     });
     // Cleared before any error is reported, so no half bar is left on the terminal.
@@ -103,7 +107,8 @@ pub fn run(run: &EngineRun<'_>, cases: &[Case], k: u32) -> Result<(Vec<Ranked>, 
     replayed?;
     let users = cases.len().max(1) as u32;
     let per_repeat: Vec<Duration> = total.per_repeat.iter().map(|d| *d / users).collect();
-    let timing = Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_repeat };
+    let per_answer_drop = total.per_answer_drop / users;
+    let timing = Timing { per_user: total.per_user / users, per_recommend: total.per_recommend / users, per_repeat, per_answer_drop };
     Ok((ranked, timing))
 }
 
@@ -146,14 +151,20 @@ fn one(run: &EngineRun<'_>, index: &HashMap<&str, u32>, case: &Case, k: u32, n: 
     if run.repeats.cold_cache {
         evict_caches(eviction);
     }
-    let per_repeat = (0..run.repeats.calls.max(1))
+    let calls = run.repeats.calls.max(1);
+    let mut dropping = Duration::ZERO;
+    let per_repeat = (0..calls)
         .map(|_| {
             let again = Instant::now();
-            engine.recommend(&request(k, case.target_ms))?;
-            Ok(again.elapsed())
+            let answer = engine.recommend(&request(k, case.target_ms))?;
+            let took = again.elapsed();
+            let freeing = Instant::now();
+            drop(answer);
+            dropping += freeing.elapsed();
+            Ok(took)
         })
         .collect::<Result<Vec<_>, mizan::Error>>()?;
-    let timing = Timing { per_user, per_recommend, per_repeat };
+    let timing = Timing { per_user, per_recommend, per_repeat, per_answer_drop: dropping / calls as u32 };
     engine.erase_all()?;
     Ok((recs.items.iter().filter_map(|r| index.get(r.item_id.as_str()).copied()).collect(), timing))
 }
