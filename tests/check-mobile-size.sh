@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the mobile library as apps ship it (release-mobile: the engine at opt-level 3 and its
-# dependencies at z, LTO, stripped, panic=unwind, identical code folded; the host target stands in
+# dependencies at z, no LTO, stripped, panic=unwind, identical code folded; the host target stands in
 # for the Android ones) and fails if it is larger than the budget. Usage: tests/check-mobile-size.sh [BUDGET_BYTES] (default 1,500,000).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
