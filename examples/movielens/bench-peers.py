@@ -9,8 +9,9 @@ of a fresh engine, `us_per_warm_recommend` for the same call again). Model fitti
 excluded on every side. Prints a Markdown table.
 Usage: bench-peers.py <eval out dir> [--warm-calls N] [--cold-cache]
 With the flags `mizan eval` takes of the same names, each peer's call is also
-asked N times per user (the mean of each repeat by its place is printed), after
-the processor's caches are evicted when asked to.
+asked N times per user (the mean of each repeat by its place is printed, and
+dense EASE's time over the engine's at each place), after the processor's
+caches are evicted when asked to.
 """
 import os
 
@@ -98,6 +99,9 @@ def main():
             print(f'- {r["method"]}: {" · ".join(f"{v:.0f}" for v in r["us_per_repeat"])}')
         print(f'- Dense EASE: {" · ".join(f"{v:.0f}" for v in ease_us)}')
         print(f'- implicit ALS: {" · ".join(f"{v:.0f}" for v in als_us)}')
+        print("\nDense EASE's time over the engine's, by place (the ≥ 10× target):\n")
+        for r in (r for r in engine if r.get("us_per_repeat")):
+            print(f'- {r["method"]}: {" · ".join(f"{e / m:.2f}×" for e, m in zip(ease_us, r["us_per_repeat"]))}')
     for r in (r for r in engine if r.get("us_per_answer_drop") is not None):
         print(f'\n{r["method"]}: dropping an answer took {r["us_per_answer_drop"]:.1f} µs (in no time above, as no peer\'s time includes freeing its answer)')
 
