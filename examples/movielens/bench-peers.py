@@ -95,12 +95,13 @@ def main():
     if calls > 1:
         cold = ", the caches evicted before the first" if cold_cache else ""
         print(f"\nµs per call, by its place among {calls} repeats per user{cold}:\n")
-        for r in (r for r in engine if r.get("us_per_repeat")):
+        repeated = [r for r in engine if r.get("us_per_repeat")]
+        for r in repeated:
             print(f'- {r["method"]}: {" · ".join(f"{v:.0f}" for v in r["us_per_repeat"])}')
         print(f'- Dense EASE: {" · ".join(f"{v:.0f}" for v in ease_us)}')
         print(f'- implicit ALS: {" · ".join(f"{v:.0f}" for v in als_us)}')
         print("\nDense EASE's time over the engine's, by place (the ≥ 10× target):\n")
-        for r in (r for r in engine if r.get("us_per_repeat")):
+        for r in repeated:
             print(f'- {r["method"]}: {" · ".join(f"{e / m:.2f}×" for e, m in zip(ease_us, r["us_per_repeat"]))}')
     for r in (r for r in engine if r.get("us_per_answer_drop") is not None):
         print(f'\n{r["method"]}: dropping an answer took {r["us_per_answer_drop"]:.1f} µs (in no time above, as no peer\'s time includes freeing its answer)')
