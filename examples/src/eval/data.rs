@@ -22,14 +22,17 @@ pub struct Dataset {
 }
 
 /// Loads `catalog.csv` and `interactions.csv` from `dir` (as `fetch.py` writes them).
-/// Timestamps are shifted so that the newest is one day before `now_ms`: MovieLens
-/// predates the engine's plausibility bound, and only order and gaps matter here.
+/// Timestamps are shifted by whole days so that the newest falls on the day
+/// before `now_ms`'s (UTC): MovieLens predates the engine's plausibility bound.
+/// Order, gaps and times of day are kept, and runs on the same day see the same
+/// timestamps (and can share packs).
 pub fn load(dir: &Path, now_ms: i64) -> Result<Dataset, Box<dyn std::error::Error>> {
     let catalog = read_catalog_csv(crate::files::open(dir.join("catalog.csv"))?)?;
     let log = read_interactions_csv(crate::files::open(dir.join("interactions.csv"))?, &catalog)?;
     let users = log.interactions.iter().map(|i| i.user as usize + 1).max().unwrap_or(0);
     let newest = log.interactions.iter().map(|i| i.timestamp_ms).max().unwrap_or(0);
-    let shift = now_ms - 86_400_000 - newest;
+    const DAY_MS: i64 = 86_400_000;
+    let shift = (now_ms.div_euclid(DAY_MS) - 1 - newest.div_euclid(DAY_MS)) * DAY_MS;
     let mut histories: Vec<Vec<Step>> = vec![Vec::new(); users];
     for i in &log.interactions {
         histories[i.user as usize].push((i.timestamp_ms + shift, i.item));
@@ -158,13 +161,14 @@ mod tests {
     }
 
     #[test]
-    fn ties_are_broken_by_item_index_and_the_newest_moment_is_a_day_before_now() {
+    fn ties_are_broken_by_item_index_and_the_newest_moment_falls_on_the_day_before_now_at_its_time_of_day() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("catalog.csv"), "id,title,categories,tags,sensitive,available_from_ms,available_until_ms\na,A,,,,,\nb,B,,,,,\nc,C,,,,,\n").unwrap();
         std::fs::write(dir.path().join("interactions.csv"), "user,item,timestamp_ms\nu,c,5000\nu,a,5000\nu,b,1000\n").unwrap();
         let data = load(dir.path(), NOW).unwrap();
         let day = 86_400_000;
-        assert_eq!(data.histories, vec![vec![(NOW - day - 4000, 1), (NOW - day, 0), (NOW - day, 2)]]);
+        let yesterday = (NOW / day - 1) * day;
+        assert_eq!(data.histories, vec![vec![(yesterday + 1000, 1), (yesterday + 5000, 0), (yesterday + 5000, 2)]]);
     }
 
     #[test]

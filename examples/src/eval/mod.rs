@@ -142,6 +142,19 @@ pub struct EvalArgs {
     /// been busy elsewhere.
     #[arg(long)]
     cold_cache: bool,
+    /// Keeps each pack built, signed, in this directory, and reads it back when a
+    /// later run builds the same pack (same catalogue, pack users and pack
+    /// options), instead of training it again.
+    #[arg(long)]
+    pack_dir: Option<PathBuf>,
+    /// Evaluates only the first this many users of each split (for profiling;
+    /// the metrics are then of those users alone).
+    #[arg(long)]
+    max_users: Option<usize>,
+    /// Replays the engine alone, without fitting or running the baselines (for
+    /// profiling).
+    #[arg(long)]
+    engine_only: bool,
 }
 
 /// One row of the results.
@@ -208,13 +221,18 @@ pub fn run(args: &EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut splits = Vec::new();
     if !args.temporal_only {
         splits.extend(strong_splits(&data, args.seed, MAIN_FOLD));
-        write_split_files(&args.out, &splits[1])?;
     }
     if !args.strong_only && !args.temporal_only {
         splits.push(data::weak(&data, args.seed));
     }
     if !args.strong_only {
         splits.extend([data::temporal(&data, Holdout::Validation), data::temporal(&data, Holdout::Test)]);
+    }
+    if let Some(max) = args.max_users {
+        splits.iter_mut().for_each(|s| s.cases.truncate(max));
+    }
+    if !args.temporal_only {
+        write_split_files(&args.out, &splits[1])?;
     }
     let (mut rows, packs) = evaluate_all(args, &data, &splits)?;
     if args.cross_validate {
@@ -301,15 +319,18 @@ fn evaluate(args: &EvalArgs, data: &Dataset, split: &Split, pack: &CatalogPack) 
     let replay = Replay::new(args, data, split)?;
     let row = |method: &str, metrics: Metrics| Row::new(split.name.clone(), method, metrics);
 
-    let baselines = Baselines::fit(&split.pack_histories, n, args.lambda, args.trend_half_life_days)?;
-    let by = |f: &dyn Fn(&data::Case) -> Ranked| replay.score(&split.cases.iter().map(f).collect::<Vec<_>>());
-    let mut rows = vec![
-        row("Popularity", by(&|c| baselines.popularity(c, 20))),
-        row(&format!("Trending (half-life {} days)", args.trend_half_life_days), by(&|c| baselines.trending(c, 20))),
-        row("Item-kNN (cosine)", by(&|c| baselines.item_knn(c, 20))),
-        row(&format!("EASE (λ={})", args.lambda), by(&|c| baselines.ease(c, 20))),
-        row(&format!("EASE + recency (half-life {} steps)", args.recency_half_life), by(&|c| baselines.ease_recency(c, 20, args.recency_half_life))),
-    ];
+    let mut rows = Vec::new();
+    if !args.engine_only {
+        let baselines = Baselines::fit(&split.pack_histories, n, args.lambda, args.trend_half_life_days)?;
+        let by = |f: &dyn Fn(&data::Case) -> Ranked| replay.score(&split.cases.iter().map(f).collect::<Vec<_>>());
+        rows.extend([
+            row("Popularity", by(&|c| baselines.popularity(c, 20))),
+            row(&format!("Trending (half-life {} days)", args.trend_half_life_days), by(&|c| baselines.trending(c, 20))),
+            row("Item-kNN (cosine)", by(&|c| baselines.item_knn(c, 20))),
+            row(&format!("EASE (λ={})", args.lambda), by(&|c| baselines.ease(c, 20))),
+            row(&format!("EASE + recency (half-life {} steps)", args.recency_half_life), by(&|c| baselines.ease_recency(c, 20, args.recency_half_life))),
+        ]);
+    }
 
     let pack = pack.sign(&eval_signer());
     let (metrics, per_user) = replay.engine(&pack, args.diversity, args.exploration)?;
@@ -490,8 +511,41 @@ impl PackSize {
     }
 }
 
-/// The evaluation pack of one split, unsigned.
+/// The evaluation pack of one split, unsigned: read from `--pack-dir` when
+/// the same pack was kept there, else built (and kept there).
 fn build(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network: bool) -> Result<CatalogPack, Box<dyn std::error::Error>> {
+    let Some(dir) = &args.pack_dir else {
+        return train(args, data, split, size, network);
+    };
+    let path = dir.join(format!("{}.pack", pack_key(args, data, split, size, network)));
+    if let Ok(bytes) = std::fs::read(&path) {
+        eprintln!("   pack read from {}", path.display());
+        return Ok(CatalogPack::verify(&bytes, &[public_key(&eval_signer())])?);
+    }
+    let pack = train(args, data, split, size, network)?;
+    crate::files::create_dir_all(dir)?;
+    crate::files::write(&path, pack.sign(&eval_signer()))?;
+    Ok(pack)
+}
+
+/// A digest of everything a split's pack is built from: the catalogue, the
+/// pack users' histories and the pack options (hex, for a file name).
+fn pack_key(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network: bool) -> String {
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    let options = (
+        (&args.model, args.lambda, args.seq_lambda, args.steps_ahead, size.neighbours, size.transitions),
+        (network.then_some((args.network_dim, args.network_epochs)), args.als_factors, args.trend_half_life_days, &args.weights),
+    );
+    digest.update(format!("{options:?}{:?}{:?}", data.categories, data.items).as_bytes());
+    for history in &split.pack_histories {
+        digest.update(&(history.len() as u64).to_le_bytes());
+        history.iter().for_each(|&(t, i)| digest.update(&[t.to_le_bytes().as_slice(), &i.to_le_bytes()].concat()));
+    }
+    digest.finish().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Trains the evaluation pack of one split, unsigned.
+fn train(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, network: bool) -> Result<CatalogPack, Box<dyn std::error::Error>> {
     let interactions: Vec<Interaction> = split
         .pack_histories
         .iter()
