@@ -84,7 +84,8 @@ impl HiddenLevels {
 pub fn log_sum_exp(values: &[f64]) -> f64 {
     const UNIT: f64 = (1u64 << 52) as f64;
     let max = values.iter().copied().fold(f64::MIN, f64::max);
-    let sum: u128 = values.iter().map(|l| u128::from(((l - max).exp() * UNIT) as u64)).sum();
+    // Terms below e^-37 < 2⁻⁵² are cut to nothing: their exponentials need not be taken.
+    let sum: u128 = values.iter().filter(|&&l| l - max > -37.0).map(|l| u128::from(((l - max).exp() * UNIT) as u64)).sum();
     max + (sum as f64 / UNIT).ln()
 }
 
@@ -139,22 +140,51 @@ impl SequenceNetwork {
         logits.iter().map(|l| l - log_sum + (n as f64).ln()).collect()
     }
 
-    /// The history item that supports `target` most through the network's skip
-    /// path (`weight × input[row] · output[target]`), for explanations.
-    pub fn strongest_source(&self, most_recent_first: &[u32], target: u32) -> Option<u32> {
+    /// The history rows that could support an item through the network's skip
+    /// path, for a history given most recent first: what every search for a
+    /// reason's source in one ranking reads, gathered once.
+    pub fn source_rows(&self, most_recent_first: &[u32]) -> SourceRows {
         let n = self.output_bias.len();
-        // An item's output embedding is its history row.
-        let output = (n + target as usize) as u32;
-        let output_factor = self.input.factor(output);
-        input_rows(most_recent_first.iter().copied(), n)
-            .map(|(row, weight)| {
-                let dot = self.input.dot_rows(row as u32, output) as f32 * self.input.factor(row as u32) * output_factor;
-                ((row % n) as u32, weight as f32 * dot)
-            })
-            .filter(|&(_, support)| support > 0.0)
-            .fold(None, |best: Option<(u32, f32)>, cur| if best.is_none_or(|b| cur.1 > b.1) { Some(cur) } else { best })
-            .map(|(item, _)| item)
+        let rows = input_rows(most_recent_first.iter().copied(), n).map(|(row, weight)| SourceRow {
+            row: row as u32,
+            item: (row % n) as u32,
+            weight: weight as f32,
+            factor: self.input.factor(row as u32),
+        });
+        let mut gathered = Vec::with_capacity(RECENT_ITEMS + SEQUENCE_WINDOW);
+        gathered.extend(rows);
+        SourceRows(gathered)
     }
+
+    /// The history item that supports `target` most through the network's skip
+    /// path (`weight × input[row] · output[target]`), for explanations; `rows`
+    /// are [`Self::source_rows`] of the history.
+    pub fn strongest_source(&self, rows: &SourceRows, target: u32) -> Option<u32> {
+        // An item's output embedding is its history row.
+        let output = self.output_bias.len() as u32 + target;
+        let output_factor = self.input.factor(output);
+        let mut best: Option<(u32, f32)> = None;
+        for r in &rows.0 {
+            let support = r.weight * (self.input.dot_rows(r.row, output) as f32 * r.factor * output_factor);
+            if support > 0.0 && best.is_none_or(|(_, top)| support > top) {
+                best = Some((r.item, support));
+            }
+        }
+        best.map(|(item, _)| item)
+    }
+}
+
+/// [`SequenceNetwork::source_rows`]: each row of the history's inputs with its
+/// item, weight and quantisation factor.
+#[derive(Debug, Clone, Default)]
+pub struct SourceRows(Vec<SourceRow>);
+
+#[derive(Debug, Clone, Copy)]
+struct SourceRow {
+    row: u32,
+    item: u32,
+    weight: f32,
+    factor: f32,
 }
 
 #[cfg(test)]
@@ -195,8 +225,9 @@ pub(crate) mod tests {
         assert_eq!(best, 3, "{scores:?}");
         let total: f64 = scores.iter().map(|s| s.exp() / 6.0).sum();
         assert!((total - 1.0).abs() < 1e-9, "probabilities sum to one");
-        assert_eq!(net.strongest_source(&[2, 1], 3), Some(2));
-        assert_eq!(net.strongest_source(&[2, 1], 5), None, "nothing supports an unrelated item");
+        let rows = net.source_rows(&[2, 1]);
+        assert_eq!(net.strongest_source(&rows, 3), Some(2));
+        assert_eq!(net.strongest_source(&rows, 5), None, "nothing supports an unrelated item");
     }
 
     /// A network of random weights over `n` items of `d` dimensions.

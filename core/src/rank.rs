@@ -4,6 +4,7 @@
 //! neighbour evidence is kept with the profile ([`crate::evidence`]); a
 //! ranking adds what moves with every event and scores candidates only.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use crate::catalog::{Catalog, RankerWeights};
 use crate::exploration::ExplorationOrder;
 use crate::link_cache::LinkCache;
 use crate::model::{recent_weight, ItemInterest, UserProfile, RECENT_ITEMS};
-use crate::network::HiddenLevels;
+use crate::network::{HiddenLevels, SourceRows};
 use crate::online::ScoreFeatures;
 use crate::repurchase::{self, RhythmBasis};
 
@@ -221,10 +222,29 @@ pub(crate) type EvidenceShares = (Vec<(u32, f64)>, Vec<(u32, f64)>);
 /// computed again (exactly as they were) rather than kept for every candidate.
 #[derive(Debug, Clone, Copy)]
 struct Scored {
-    index: u32,
+    /// The total score and the index as one integer that orders as the
+    /// totals do (by `f64::total_cmp`), then by lower index: selecting and
+    /// sorting the head compares integers alone.
+    key: u128,
     /// How due it is to be bought again (what "buy it again" orders by first).
     due: f64,
-    total: f64,
+}
+
+impl Scored {
+    fn new(index: u32, total: f64, due: f64) -> Self {
+        let bits = total.to_bits();
+        let ordered = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+        Scored { key: (u128::from(ordered) << 32) | u128::from(u32::MAX - index), due }
+    }
+
+    fn index(&self) -> u32 {
+        u32::MAX - self.key as u32
+    }
+
+    fn total(&self) -> f64 {
+        let ordered = (self.key >> 32) as u64;
+        f64::from_bits(if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered })
+    }
 }
 
 /// Buffers an engine keeps across rankings: the evidence gathered per request
@@ -482,13 +502,15 @@ pub struct Ranker<'a> {
     weights: &'a RankerWeights,
     filters: &'a Filters,
     full_scan: bool,
+    /// The history rows the network's source searches read, once the first needs them.
+    source_rows: OnceCell<SourceRows>,
 }
 
 impl<'a> Ranker<'a> {
     /// A ranker over `catalog` for `profile` under `filters`, scoring the
     /// candidates that can reach a list.
     pub fn new(catalog: &'a Catalog, profile: &'a UserProfile, weights: &'a RankerWeights, filters: &'a Filters) -> Self {
-        Ranker { catalog, profile, weights, filters, full_scan: false }
+        Ranker { catalog, profile, weights, filters, full_scan: false, source_rows: OnceCell::new() }
     }
 
     /// Scores every catalogue item instead of the candidates (the reference ranking).
@@ -523,7 +545,7 @@ impl<'a> Ranker<'a> {
         let due_first = options.mode == RecommendMode::BuyAgain;
         let order = |a: &Scored, b: &Scored| {
             let due = if due_first { b.due.total_cmp(&a.due) } else { std::cmp::Ordering::Equal };
-            due.then(b.total.total_cmp(&a.total)).then(a.index.cmp(&b.index))
+            due.then(b.key.cmp(&a.key))
         };
         let diversity = if due_first { 0.0 } else { options.diversity };
         // Without diversity the list is the first k (exploration's unfilled places included).
@@ -535,17 +557,17 @@ impl<'a> Ranker<'a> {
         scored.sort_unstable_by(order);
         let picked = mmr(self.catalog, &scored, options.k - slots, diversity);
         let listed_at = |n: usize, placement| {
-            let Scored { index, total, .. } = scored[n];
+            let (index, total) = (scored[n].index(), scored[n].total());
             Listed { index, parts: self.scored_parts(index, None, &signals, s, options), total, placement }
         };
         let mut list: Vec<Listed> = picked.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })).collect();
-        let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].index).collect();
+        let taken: BTreeSet<u32> = picked.iter().map(|&n| scored[n].index()).collect();
         let explored = self.explore(&taken, slots, options, &signals, s);
         // Exploration slots nothing could fill (e.g. a catalogue without
         // categories) go to the next best items: a list is short only when
         // fewer items are eligible than asked for.
         let unfilled = slots - explored.len();
-        let spare = (0..scored.len()).filter(|n| !picked.contains(n) && explored.iter().all(|l| l.index != scored[*n].index));
+        let spare = (0..scored.len()).filter(|n| !picked.contains(n) && explored.iter().all(|l| l.index != scored[*n].index()));
         let fills: Vec<usize> = spare.take(unfilled).collect();
         list.extend(fills.iter().map(|&n| listed_at(n, Placement::Relevance { relevance_rank: n })));
         list.extend(explored);
@@ -575,7 +597,7 @@ impl<'a> Ranker<'a> {
             let i = s.candidates[n];
             if self.is_eligible(i, options) {
                 let parts = self.scored_parts(i, s.logits.get(n).copied(), signals, s, options);
-                scored.push(Scored { index: i, due: parts.repurchase, total: parts.total(self.weights) });
+                scored.push(Scored::new(i, parts.total(self.weights), parts.repurchase));
             }
         }
     }
@@ -1003,7 +1025,8 @@ impl<'a> Ranker<'a> {
 
     /// The recent item that most supports `i` in the sequence network.
     pub(crate) fn network_source(&self, i: u32) -> Option<u32> {
-        self.catalog.network()?.strongest_source(&self.profile.recent, i)
+        let net = self.catalog.network()?;
+        net.strongest_source(self.source_rows.get_or_init(|| net.source_rows(&self.profile.recent)), i)
     }
 
     /// The first non-sensitive category of an item; sensitive names never appear in reasons.
@@ -1139,9 +1162,9 @@ fn mmr(catalog: &Catalog, scored: &[Scored], k: usize, diversity: f32) -> Vec<us
         return (0..k.min(scored.len())).collect();
     }
     let pool = &scored[..scored.len().min(mmr_pool_len(k))];
-    let (hi, lo) = (pool[0].total, pool[pool.len() - 1].total);
+    let (hi, lo) = (pool[0].total(), pool[pool.len() - 1].total());
     let range = (hi - lo).max(1e-12);
-    let entries = pool.iter().map(|p| MmrEntry::new((1.0 - lambda) * ((p.total - lo) / range), catalog.item_categories(p.index))).collect();
+    let entries = pool.iter().map(|p| MmrEntry::new((1.0 - lambda) * ((p.total() - lo) / range), catalog.item_categories(p.index()))).collect();
     pick_diverse(entries, k, lambda)
 }
 
@@ -1263,6 +1286,20 @@ mod tests {
     /// Offering only the strengths above the bar keeps exactly the largest
     /// keys that offering every strength keeps, whatever the strengths
     /// (ties, signed zeros, infinities, NaN, subnormals).
+    #[test]
+    fn a_scored_key_orders_as_the_totals_then_the_lower_index_and_gives_both_back() {
+        let totals = [f64::NEG_INFINITY, -3.5, -1e-300, -0.0, 0.0, 1e-300, 2.25, 7.0, f64::INFINITY];
+        let items: Vec<(u32, f64)> = totals.iter().flat_map(|&t| [(0, t), (9, t), (u32::MAX - 1, t)]).collect();
+        for &(i, t) in &items {
+            let s = Scored::new(i, t, 0.0);
+            assert_eq!((s.index(), s.total().to_bits()), (i, t.to_bits()));
+            for &(j, u) in &items {
+                let expected = u.total_cmp(&t).then(i.cmp(&j));
+                assert_eq!(Scored::new(j, u, 0.0).key.cmp(&s.key), expected, "{i} {t} against {j} {u}");
+            }
+        }
+    }
+
     #[test]
     fn the_bar_drops_only_keys_under_the_floor() {
         use rand::seq::SliceRandom;
