@@ -79,7 +79,7 @@ pub struct RecommendRequest {
 impl Default for RecommendRequest {
     fn default() -> Self {
         RecommendRequest {
-            k: 10,
+            k: crate::rank::DEFAULT_LIST_LEN,
             candidates: None,
             include_seen: false,
             diversity: 0.2,

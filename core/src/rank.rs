@@ -54,6 +54,10 @@ pub struct Reason {
     pub contribution: f32,
 }
 
+/// How long a list is unless the request says otherwise; explaining an item
+/// and learning from feedback score it among the candidates of such a list.
+pub const DEFAULT_LIST_LEN: u32 = 10;
+
 /// How many reasons a listed item carries, strongest first: a list shows one
 /// or two, and [`crate::Engine::explain`] gives every reason for one item.
 pub const LISTED_REASONS: usize = 3;
@@ -208,10 +212,9 @@ impl Evidence {
 /// At least how many items with the strongest history evidence become
 /// candidates ([`evidence_candidates`]).
 pub const MIN_EVIDENCE_CANDIDATES: usize = 128;
-/// How many of the person's strongest categories contribute their heads.
+/// How many of the person's strongest categories contribute their heads
+/// (together as many items as the list has places, [`category_head`]).
 pub const CATEGORY_CANDIDATES: usize = 4;
-/// How many of each such category's most popular items become candidates.
-pub const CATEGORY_HEAD: usize = 32;
 
 /// Each history item's share of one item's neighbour evidence, and of its
 /// transition evidence, as `(source, share)` pairs.
@@ -719,7 +722,8 @@ impl<'a> Ranker<'a> {
     /// The items a ranking scores: the app's candidates if it gave any; every
     /// item under a full scan; otherwise those with the strongest history
     /// evidence, every successor of the recent items, the heads of the person's
-    /// strongest categories, what is most popular overall and now, and (when
+    /// strongest categories and what is most popular overall (as many as the
+    /// list has places, [`category_head`]), what is most popular now, and (when
     /// seen items may be listed) the recent items themselves.
     fn gather_candidates(&self, pool: Pool<'_>, personalised: bool, s: &mut Scratch) {
         let n = self.catalog.len() as u32;
@@ -753,9 +757,9 @@ impl<'a> Ranker<'a> {
                 strongest.finish().iter().for_each(|&key| s.candidate(u32::MAX - key as u32));
                 s.strongest = strongest;
                 for c in self.profile.strongest_categories(CATEGORY_CANDIDATES) {
-                    self.catalog.category_items(c).iter().take(CATEGORY_HEAD).for_each(|&i| s.candidate(i));
+                    self.catalog.category_items(c).iter().take(category_head(pool.k)).for_each(|&i| s.candidate(i));
                 }
-                self.catalog.popular_head().iter().chain(self.catalog.trending_head()).for_each(|&i| s.candidate(i));
+                self.catalog.popular_head().iter().take(pool.k).chain(self.catalog.trending_head()).for_each(|&i| s.candidate(i));
                 if pool.include_seen {
                     self.profile.recent.iter().for_each(|&i| s.candidate(i));
                 }
@@ -798,9 +802,10 @@ impl<'a> Ranker<'a> {
         out
     }
 
-    /// The score breakdown for any one item, eligible or not.
+    /// The score breakdown for any one item, eligible or not, scored among
+    /// the candidates of a list of [`DEFAULT_LIST_LEN`].
     pub fn explain(&self, index: u32, personalised: bool, s: &mut Scratch) -> Recommendation {
-        let pool = Pool { k: 0, explicit: None, extra: &[index], include_seen: true, mode: RecommendMode::Mixed };
+        let pool = Pool { k: DEFAULT_LIST_LEN as usize, explicit: None, extra: &[index], include_seen: true, mode: RecommendMode::Mixed };
         let signals = self.prepare(pool, personalised, s);
         let mut parts = self.parts(index, None, &signals, s, personalised, RecommendMode::Mixed);
         if personalised {
@@ -836,7 +841,7 @@ impl<'a> Ranker<'a> {
 
     /// Each of `items`' personalised score parts, as the online ranker learns from them.
     pub fn features(&self, items: &[u32], s: &mut Scratch) -> Vec<ScoreFeatures> {
-        let pool = Pool { k: 0, explicit: None, extra: items, include_seen: true, mode: RecommendMode::Mixed };
+        let pool = Pool { k: DEFAULT_LIST_LEN as usize, explicit: None, extra: items, include_seen: true, mode: RecommendMode::Mixed };
         let signals = self.prepare(pool, true, s);
         items.iter().map(|&i| self.parts(i, None, &signals, s, true, RecommendMode::Mixed).features()).collect()
     }
@@ -1066,6 +1071,18 @@ fn mmr_pool_len(k: usize) -> usize {
 /// with the headline model, lower with an EASE pack), and took 3–4 µs longer.
 fn evidence_candidates(k: usize) -> usize {
     mmr_pool_len(k).max(MIN_EVIDENCE_CANDIDATES)
+}
+
+/// How many of each of the person's strongest categories' most popular items
+/// become candidates for a list of `k`: the [`CATEGORY_CANDIDATES`] categories
+/// share k places, as the popular head offers its first k. On ML-1M neither
+/// changed a list in the strong split at any size (none at all included), and
+/// in the temporal split 5 per category and 20 popular lost nothing against
+/// 32 and 64 (HR@10 0.1146 and 0.1195 both), for 6% fewer instructions per
+/// call. The trending head is kept whole: cut to 20, the temporal validation
+/// split lost 0.011 HR@10 (what is new now, the history cannot point to).
+fn category_head(k: usize) -> usize {
+    k.div_ceil(CATEGORY_CANDIDATES)
 }
 
 /// A candidate's evidence and index as one integer that orders by evidence
