@@ -176,6 +176,7 @@ mod x86 {
         _mm_cvtsi128_si32(one)
     }
 
+    /// [`super::add_dequantised`] compiled for AVX2 (the compiler widens the loop).
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn add_dequantised(acc: &mut [f32], scale: f32, q: &[i8], unit: f32) {
         super::add_dequantised_portable(acc, scale, q, unit);

@@ -213,7 +213,7 @@ impl Evidence {
 /// candidates ([`evidence_candidates`]).
 pub const MIN_EVIDENCE_CANDIDATES: usize = 128;
 /// How many of the person's strongest categories contribute their heads
-/// (together as many items as the list has places, [`category_head`]).
+/// (together as many items as the list has places).
 pub const CATEGORY_CANDIDATES: usize = 4;
 
 /// Each history item's share of one item's neighbour evidence, and of its
@@ -1300,9 +1300,6 @@ mod tests {
         }
     }
 
-    /// Offering only the strengths above the bar keeps exactly the largest
-    /// keys that offering every strength keeps, whatever the strengths
-    /// (ties, signed zeros, infinities, NaN, subnormals).
     #[test]
     fn a_scored_key_orders_as_the_totals_then_the_lower_index_and_gives_both_back() {
         let totals = [f64::NEG_INFINITY, -3.5, -1e-300, -0.0, 0.0, 1e-300, 2.25, 7.0, f64::INFINITY];
@@ -1317,6 +1314,9 @@ mod tests {
         }
     }
 
+    /// Offering only the strengths above the bar keeps exactly the largest
+    /// keys that offering every strength keeps, whatever the strengths
+    /// (ties, signed zeros, infinities, NaN, subnormals).
     #[test]
     fn the_bar_drops_only_keys_under_the_floor() {
         use rand::seq::SliceRandom;

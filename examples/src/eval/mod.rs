@@ -539,7 +539,10 @@ fn pack_key(args: &EvalArgs, data: &Dataset, split: &Split, size: PackSize, netw
     digest.update(format!("{options:?}{:?}{:?}", data.categories, data.items).as_bytes());
     for history in &split.pack_histories {
         digest.update(&(history.len() as u64).to_le_bytes());
-        history.iter().for_each(|&(t, i)| digest.update(&[t.to_le_bytes().as_slice(), &i.to_le_bytes()].concat()));
+        for &(t, i) in history {
+            digest.update(&t.to_le_bytes());
+            digest.update(&i.to_le_bytes());
+        }
     }
     digest.finish().as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
